@@ -1,0 +1,144 @@
+"""The agent registry and contestant parsing (`claude,codex@gpt-5.5,fake*2`).
+
+Built-in adapters live in one literal dict; user-defined command agents from config join it.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from racer.agents.base import Agent, AgentOutput, Invocation, LaunchContext, Tokens
+from racer.agents.claude import ClaudeAgent
+from racer.agents.codex import CodexAgent
+from racer.agents.command import CommandAgent
+from racer.agents.fake import FakeAgent
+from racer.agents.gemini import GeminiAgent
+from racer.config import AgentConfig
+from racer.errors import AgentError
+
+__all__ = [
+    "BUILTIN_AGENTS",
+    "Agent",
+    "AgentOutput",
+    "Contestant",
+    "Invocation",
+    "LaunchContext",
+    "Tokens",
+    "build_registry",
+    "agent_inventory",
+    "check_installed",
+    "get_agent",
+    "parse_contestants",
+]
+
+BUILTIN_AGENTS: dict[str, type[Agent]] = {
+    "claude": ClaudeAgent,
+    "codex": CodexAgent,
+    "gemini": GeminiAgent,
+    "fake": FakeAgent,
+}
+
+_TOKEN = re.compile(r"^(?P<agent>[A-Za-z0-9_.-]+)(?:@(?P<model>[^*\s,]+))?(?:\*(?P<count>\d+))?$")
+
+
+@dataclass(frozen=True)
+class Contestant:
+    """One lane of the race: a unique name, the agent it runs and the model it asks for."""
+
+    name: str
+    agent: str
+    model: str | None
+    order: int  # position in --agents, 0-based; the final tie-break
+
+
+def build_registry(agent_configs: Mapping[str, AgentConfig]) -> dict[str, Agent]:
+    registry: dict[str, Agent] = {name: cls() for name, cls in BUILTIN_AGENTS.items()}
+    for name, cfg in agent_configs.items():
+        if cfg.command:
+            registry[name] = CommandAgent(name, cfg.command, cfg.source)
+        elif name not in registry:
+            raise AgentError(
+                f"agents.{name} in {cfg.source or 'config'} has no command and is not a built-in agent"
+                f" — add command = [...] (known agents: {', '.join(sorted(registry))})"
+            )
+    return registry
+
+
+def get_agent(registry: Mapping[str, Agent], name: str) -> Agent:
+    try:
+        return registry[name]
+    except KeyError:
+        raise AgentError(
+            f"unknown agent {name!r} — known agents: {', '.join(sorted(registry))}"
+            " (define others as [agents.NAME] command = [...] in racer.toml)"
+        ) from None
+
+
+def parse_contestants(
+    tokens: tuple[str, ...] | list[str], registry: Mapping[str, Agent]
+) -> list[Contestant]:
+    """Turn `claude`, `codex@gpt-5.5`, `claude@opus*2` into uniquely named contestants."""
+    items = [t.strip() for token in tokens for t in token.split(",") if t.strip()]
+    if not items:
+        raise AgentError("no agents given — pass --agents claude,codex (or set agents in racer.toml)")
+    contestants: list[Contestant] = []
+    seen: dict[str, int] = {}
+    for item in items:
+        match = _TOKEN.match(item)
+        if not match:
+            raise AgentError(
+                f"cannot read contestant {item!r} — write NAME, NAME@MODEL or NAME@MODEL*N"
+            )
+        agent = match["agent"]
+        get_agent(registry, agent)
+        model = match["model"] or None
+        count = int(match["count"] or 1)
+        if count < 1 or count > 64:
+            raise AgentError(f"contestant {item!r}: *N must be between 1 and 64")
+        base = agent if model is None else f"{agent}@{model}"
+        for _ in range(count):
+            seen[base] = seen.get(base, 0) + 1
+            name = base if seen[base] == 1 else f"{base}-{seen[base]}"
+            contestants.append(Contestant(name, agent, model, len(contestants)))
+    return contestants
+
+
+def check_installed(contestants: list[Contestant], registry: Mapping[str, Agent]) -> None:
+    """Fail before anything is created when an agent's executable is not on PATH."""
+    for agent_name in dict.fromkeys(c.agent for c in contestants):
+        agent = registry[agent_name]
+        exe = agent.resolved_executable()
+        if exe and not shutil.which(exe):
+            raise AgentError(
+                f"agent {agent_name!r} needs {exe!r}, which is not on PATH — install it: {agent.install_hint}"
+            )
+
+
+def agent_inventory(registry: Mapping[str, Agent]) -> list[dict[str, str | bool | None]]:
+    """Each known agent: executable, installed?, version (asked with a short timeout)."""
+    from racer.proc import run_capture
+
+    rows: list[dict[str, str | bool | None]] = []
+    for name in sorted(registry):
+        agent = registry[name]
+        exe = agent.resolved_executable()
+        path = shutil.which(exe) if exe else None
+        version = None
+        argv = agent.version_argv()
+        if path and argv:
+            code, text = run_capture(argv, timeout=15)
+            lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+            version = lines[0][:80] if code == 0 and lines else None
+        rows.append({
+            "name": name,
+            "description": agent.description,
+            "executable": exe,
+            "installed": path is not None,
+            "path": path,
+            "version": version,
+            "install": None if path else agent.install_hint,
+        })
+    return rows

@@ -1,0 +1,96 @@
+"""What every agent adapter provides: argv/env for a headless run and a parser for its output.
+
+Adapters describe; racer.proc spawns. Nothing here starts a process.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """How to launch one contestant: argv plus environment additions."""
+
+    argv: tuple[str, ...]
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Tokens:
+    input: int = 0
+    output: int = 0
+    cached: int = 0
+
+
+@dataclass(frozen=True)
+class AgentOutput:
+    """What racer could read from a finished run (all optional: CLIs differ)."""
+
+    final_message: str | None = None
+    error: str | None = None  # the run failed even if the exit code says otherwise
+    tokens: Tokens | None = None
+    cost_usd: float | None = None
+    turns: int | None = None
+
+
+@dataclass(frozen=True)
+class LaunchContext:
+    """Everything an adapter may use to build its command line."""
+
+    prompt: str
+    prompt_file: Path
+    model: str | None
+    worktree: Path
+    extra_args: tuple[str, ...] = ()
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+
+
+class Agent:
+    """Base adapter. Subclasses set the class attributes and override what differs."""
+
+    name: str = ""
+    executable: str = ""
+    description: str = ""
+    install_hint: str = ""
+
+    def invocation(self, ctx: LaunchContext) -> Invocation:
+        raise NotImplementedError
+
+    def parse_output(self, output: str, exit_code: int | None) -> AgentOutput:
+        """Default: the last non-empty line is the final message."""
+        lines = [line for line in output.splitlines() if line.strip()]
+        return AgentOutput(final_message=lines[-1][:2000] if lines else None)
+
+    def progress(self, line: str) -> str | None:
+        """A short human line for the live board, or None to skip this output line."""
+        text = line.strip()
+        return text or None
+
+    def version_argv(self) -> tuple[str, ...]:
+        return (self.executable, "--version")
+
+    def resolved_executable(self) -> str:
+        return self.executable
+
+
+def json_lines(output: str) -> Iterator[dict[str, Any]]:
+    """Every line of output that parses as a JSON object (others are skipped)."""
+    for line in output.splitlines():
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(obj, dict):
+            yield obj
+
+
+def as_int(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0

@@ -1,0 +1,75 @@
+"""Codex CLI (`codex exec --json`): headless, no approvals, JSONL events on stdout.
+
+The final text is the last agent_message; a failed turn ends with turn.failed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from racer.agents.base import Agent, AgentOutput, Invocation, LaunchContext, Tokens, as_int, json_lines
+
+
+class CodexAgent(Agent):
+    name = "codex"
+    executable = "codex"
+    description = "OpenAI Codex CLI"
+    install_hint = "npm install -g @openai/codex"
+
+    def invocation(self, ctx: LaunchContext) -> Invocation:
+        argv = [self.executable, "exec", "--json", "--skip-git-repo-check", "--ephemeral"]
+        # workspace-write sandboxes commands with bubblewrap; without bwrap every command fails
+        # while codex still exits 0, so fall back to no sandbox (the worktree is disposable).
+        if shutil.which("bwrap"):
+            argv += ["--sandbox", "workspace-write"]
+        else:
+            argv += ["--dangerously-bypass-approvals-and-sandbox"]
+        # Without this an unreachable API makes codex retry forever.
+        argv += ["--disable", "unbounded_connection_retries"]
+        if ctx.model:
+            argv += ["-m", ctx.model]
+        argv += [*ctx.extra_args, ctx.prompt]
+        return Invocation(tuple(argv), dict(ctx.extra_env))
+
+    def parse_output(self, output: str, exit_code: int | None) -> AgentOutput:
+        final = None
+        error = None
+        tokens = None
+        turns = 0
+        for obj in json_lines(output):
+            kind = obj.get("type")
+            item = obj.get("item") or {}
+            if kind == "item.completed" and item.get("type") == "agent_message":
+                final = str(item.get("text") or "")
+            elif kind == "turn.completed":
+                turns += 1
+                usage = obj.get("usage") or {}
+                tokens = Tokens(
+                    input=as_int(usage.get("input_tokens")),
+                    output=as_int(usage.get("output_tokens")),
+                    cached=as_int(usage.get("cached_input_tokens")),
+                )
+            elif kind == "turn.failed":
+                error = str((obj.get("error") or {}).get("message") or "turn failed")
+            elif kind == "error" and error is None:
+                error = str(obj.get("message") or "error")
+        return AgentOutput(final_message=final, error=error, tokens=tokens, turns=turns or None)
+
+    def progress(self, line: str) -> str | None:
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            return line.strip() or None
+        item = obj.get("item") or {}
+        if obj.get("type") == "item.started":
+            if item.get("type") == "command_execution":
+                return f"Bash {item.get('command', '')}"
+            if item.get("type") == "file_change":
+                paths = ", ".join(str(c.get("path", "")) for c in item.get("changes") or [])
+                return f"Edit {paths}"
+        if obj.get("type") == "item.completed" and item.get("type") == "agent_message":
+            return str(item.get("text") or "").splitlines()[0][:120] if item.get("text") else None
+        if obj.get("type") in {"turn.failed", "error"}:
+            return "error"
+        return None

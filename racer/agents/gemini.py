@@ -1,0 +1,62 @@
+"""Gemini CLI (`gemini -p`): yolo approvals, trusted workspace, stream-json events.
+
+On API errors the exit code is the HTTP status mod 256 and the error JSON goes to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+
+from racer.agents.base import Agent, AgentOutput, Invocation, LaunchContext, Tokens, as_int, json_lines
+
+
+class GeminiAgent(Agent):
+    name = "gemini"
+    executable = "gemini"
+    description = "Google Gemini CLI"
+    install_hint = "npm install -g @google/gemini-cli"
+
+    def invocation(self, ctx: LaunchContext) -> Invocation:
+        argv = [self.executable, "-p", ctx.prompt, "--approval-mode", "yolo", "--output-format", "stream-json"]
+        if ctx.model:
+            argv += ["-m", ctx.model]
+        # A worktree is a new folder to gemini: without trust it drops yolo and exits 55.
+        env = {"GEMINI_CLI_TRUST_WORKSPACE": "true"}
+        env.update(ctx.extra_env)
+        return Invocation(tuple(argv) + ctx.extra_args, env)
+
+    def parse_output(self, output: str, exit_code: int | None) -> AgentOutput:
+        parts: list[str] = []
+        tokens = None
+        error = None
+        for obj in json_lines(output):
+            kind = obj.get("type")
+            if kind == "message" and obj.get("role") == "assistant":
+                parts.append(str(obj.get("content") or ""))
+            elif kind == "result":
+                stats = obj.get("stats") or {}
+                tokens = Tokens(
+                    input=as_int(stats.get("input_tokens")),
+                    output=as_int(stats.get("output_tokens")),
+                    cached=as_int(stats.get("cached")),
+                )
+                if obj.get("status") == "error":
+                    error = str((obj.get("error") or {}).get("message") or "gemini reported an error")
+            elif "error" in obj and isinstance(obj["error"], dict):
+                error = str(obj["error"].get("message") or "error")
+        if error is None and exit_code not in (0, None):
+            error = f"gemini exited {exit_code}"
+        return AgentOutput(final_message="".join(parts) or None, error=error, tokens=tokens)
+
+    def progress(self, line: str) -> str | None:
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            return line.strip() or None
+        if obj.get("type") == "tool_use":
+            params = obj.get("parameters") or {}
+            detail = params.get("file_path") or params.get("command") or ""
+            return f"{obj.get('tool_name')} {detail}".strip()
+        if obj.get("type") == "result":
+            return str(obj.get("status"))
+        return None

@@ -1,0 +1,327 @@
+"""The command line (typer only): parse → build the plan → call the core → render with ui → exit code.
+
+Errors map to exit codes in one place (`_guarded`): RacerError → its code, Ctrl-C → 130, else 3.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, ParamSpec
+
+import typer
+
+from racer import __version__
+from racer.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_NO_WINNER, RacerError, RaceNotFound, RefusedError
+
+P = ParamSpec("P")
+
+app = typer.Typer(
+    name="racer",
+    help="Race AI coding agents on one spec in parallel git worktrees; judge on evidence; merge the winner.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _err(message: str) -> None:
+    print(f"racer: {message}", file=sys.stderr)
+
+
+def _crash_log(exc: BaseException) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = Path(tempfile.gettempdir()) / f"racer-error-{stamp}-{os.getpid()}.log"
+    path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+    return path
+
+
+def _guarded(fn: Callable[P, int | None]) -> Callable[P, None]:
+    """Run a command body and turn its outcome into an exit code (the one error handler)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            code = fn(*args, **kwargs) or 0
+        except RacerError as exc:
+            _err(exc.message)
+            code = exc.exit_code
+        except KeyboardInterrupt:
+            _err("interrupted")
+            code = EXIT_INTERRUPTED
+        except typer.Exit:
+            raise
+        except Exception as exc:  # the last resort: anything unexpected is exit 3 with a traceback log
+            _err(f"internal error: {type(exc).__name__}: {exc} — traceback written to {_crash_log(exc)}")
+            code = EXIT_INTERNAL
+        if code:
+            raise typer.Exit(code)
+
+    return wrapper
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"racer {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """racer: one spec, several agents, ranked on evidence."""
+
+
+def _out():  # type: ignore[no-untyped-def]  # lazy import keeps `racer --help` fast
+    from racer import ui
+
+    return ui.console()
+
+
+@app.command()
+@_guarded
+def run(
+    spec: Annotated[Path, typer.Argument(help="Markdown spec file (optional YAML front matter).")],
+    agents: Annotated[
+        str | None, typer.Option("--agents", "-a", help="Contestants: NAME[@MODEL][*N], comma-separated.")
+    ] = None,
+    test: Annotated[str | None, typer.Option("--test", help="Test command run in every worktree.")] = None,
+    setup: Annotated[str | None, typer.Option("--setup", help="Command run in each worktree before its agent.")] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", help="Per-lane agent timeout, seconds.")] = None,
+    test_timeout: Annotated[float | None, typer.Option("--test-timeout", help="Per test run timeout, seconds.")] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Concurrent test runs (default: CPU count).")] = None,
+    base: Annotated[str | None, typer.Option("--base", help="Base ref for every worktree (default: HEAD).")] = None,
+    worktree_root: Annotated[
+        Path | None, typer.Option("--worktree-root", help="Where worktrees go (outside the repo).")
+    ] = None,
+    copy: Annotated[
+        list[str] | None, typer.Option("--copy", help="Ignored file/glob to copy into each worktree (repeatable).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print race.json instead of the table.")] = False,
+) -> int:
+    """Race the agents on SPEC; print the ranked table. Exit 0 with a winner, 4 without."""
+    import anyio
+
+    from racer import plan as planning
+    from racer import race, ui
+
+    flags: dict[str, object] = {
+        "agents": tuple(a for a in agents.split(",") if a.strip()) if agents is not None else None,
+        "test": test,
+        "setup": setup,
+        "timeout": timeout,
+        "test_timeout": test_timeout,
+        "jobs": jobs,
+        "worktree_root": worktree_root.resolve() if worktree_root is not None else None,
+        "copy": tuple(copy) if copy else None,
+    }
+    the_plan = planning.prepare(Path.cwd(), spec, env=os.environ, flags=flags, base_ref=base)
+    out = ui.console(sys.stderr if as_json else None)
+    board = ui.Board(out)
+    result = anyio.run(race.run_race, the_plan, board)
+    if as_json:
+        from racer import report as rpt
+
+        print(json.dumps(rpt.to_dict(result), indent=2))
+    else:
+        ui.show_report(out, result)
+        out.print(f"report: {Path(result.race_dir) / 'report.md'}")
+    return 0 if result.winner else EXIT_NO_WINNER
+
+
+def _repo_common() -> tuple[Path, Path]:
+    from racer.worktree import open_repo
+
+    repo = open_repo(Path.cwd())
+    return repo.root, repo.common_dir
+
+
+@app.command()
+@_guarded
+def show(
+    race: Annotated[str | None, typer.Argument(help="Race id or prefix (default: the latest).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print race.json.")] = False,
+) -> int:
+    """Show the ranked report of a race from its record."""
+    from racer import report as rpt
+    from racer import store, ui
+
+    _, common = _repo_common()
+    report = rpt.load(store.find_race(common, race))
+    if as_json:
+        print(json.dumps(rpt.to_dict(report), indent=2))
+        return 0
+    out = ui.console()
+    ui.show_report(out, report)
+    out.print(f"report: {Path(report.race_dir) / 'report.md'}")
+    return 0
+
+
+@app.command()
+@_guarded
+def diff(
+    args: Annotated[list[str], typer.Argument(help="[RACE] NAME: the candidate whose diff to print.", show_default=False)],
+) -> int:
+    """Print a candidate's diff against the race's base commit."""
+    from racer import report as rpt
+    from racer import store
+
+    if len(args) not in (1, 2):
+        raise RaceNotFound("usage: racer diff [RACE] NAME — name one candidate (see `racer show`)")
+    race, name = (None, args[0]) if len(args) == 1 else (args[0], args[1])
+    _, common = _repo_common()
+    report = rpt.load(store.find_race(common, race))
+    cand = report.candidate(name)
+    if not cand.diff or not Path(cand.diff).is_file():
+        raise RaceNotFound(f"{name} has no recorded diff (its lane did not get that far)")
+    sys.stdout.write(Path(cand.diff).read_text(encoding="utf-8"))
+    return 0
+
+
+@app.command("ls")
+@_guarded
+def ls_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> int:
+    """List this repository's races, newest first."""
+    from racer import report as rpt
+    from racer import store, ui
+
+    _, common = _repo_common()
+    rows = []
+    for race_id in store.race_ids(common):
+        try:
+            r = rpt.load(store.races_dir(common) / race_id)
+        except RaceNotFound:
+            rows.append({"id": race_id, "status": "damaged", "title": "", "winner": None, "candidates": ""})
+            continue
+        rows.append({
+            "id": r.id,
+            "status": "merged" if r.merged else r.status,
+            "title": r.spec.get("title") or "",
+            "winner": r.winner,
+            "candidates": ", ".join(c.name for c in r.candidates),
+        })
+    if as_json:
+        print(json.dumps(rows, indent=2))
+    elif rows:
+        ui.console().print(ui.races_table(rows))
+    else:
+        print("no races yet — start one with `racer run SPEC --agents ...`")
+    return 0
+
+
+@app.command()
+@_guarded
+def merge(
+    name: Annotated[str, typer.Argument(help="Candidate to land (see `racer show`).")],
+    race: Annotated[str | None, typer.Option("--race", help="Race id or prefix (default: the latest).")] = None,
+    keep: Annotated[bool, typer.Option("--keep", help="Keep the race's worktrees and branches.")] = False,
+) -> int:
+    """Squash a candidate onto the branch the race started from."""
+    from racer import report as rpt
+    from racer import store
+    from racer.merge import merge_candidate
+
+    _, common = _repo_common()
+    report = rpt.load(store.find_race(common, race))
+    report, result = merge_candidate(report, name, keep=keep)
+    print(f"merged {name} onto {result.branch} as {result.commit[:12]} ({len(result.files)} file(s))")
+    if result.removed:
+        print(f"removed worktrees and branches of: {', '.join(result.removed)} (diffs stay in the race record)")
+    if result.kept:
+        print(f"kept (they hold unrecorded work): {', '.join(result.kept)} — `racer clean --force` removes them")
+    return 0
+
+
+@app.command()
+@_guarded
+def clean(
+    race: Annotated[str | None, typer.Argument(help="Race id or prefix (default: the latest).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Remove even unmerged or dirty work.")] = False,
+) -> int:
+    """Remove a race's worktrees and branches (its record and diffs stay)."""
+    from racer import report as rpt
+    from racer import store
+    from racer.merge import remove_lanes, unmerged_work
+
+    _, common = _repo_common()
+    report = rpt.load(store.find_race(common, race))
+    problems = unmerged_work(report)
+    if problems and not force:
+        raise RefusedError(
+            f"race {report.id} holds work that was never merged ({'; '.join(problems)}) — "
+            "merge a candidate, or pass --force to delete it"
+        )
+    _, removed, _ = remove_lanes(report, force=True)
+    print(f"removed worktrees and branches of race {report.id}: {', '.join(removed) or 'none'}")
+    return 0
+
+
+@app.command()
+@_guarded
+def agents(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> int:
+    """List the known agents, whether each is installed, and its version."""
+    from racer.agents import agent_inventory, build_registry
+    from racer.config import load_config
+    from racer.errors import GitError
+    from racer.worktree import open_repo
+
+    try:
+        configs = load_config(open_repo(Path.cwd()).root, env=os.environ).agent_configs
+    except GitError:
+        configs = {}
+    rows = agent_inventory(build_registry(configs))
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    from racer import ui
+
+    ui.console().print(ui.agents_table(rows))
+    return 0
+
+
+@app.command()
+@_guarded
+def demo(
+    directory: Annotated[
+        Path | None, typer.Option("--dir", help="Where to create the sample project (default: a temp dir).")
+    ] = None,
+) -> int:
+    """Run a complete offline race: a sample project, four fake contestants, the ranked report."""
+    import anyio
+
+    from racer import plan as planning
+    from racer import race, ui
+    from racer.demo import create_demo
+
+    where = (directory or Path(tempfile.mkdtemp(prefix="racer-demo-"))).resolve()
+    where.mkdir(parents=True, exist_ok=True)
+    if (where / "project").exists():
+        raise RefusedError(f"{where / 'project'} already exists — pick another --dir")
+    project = create_demo(where)
+    out = ui.console()
+    out.print(f"sample project: {project}")
+    the_plan = planning.prepare(project, project / "specs" / "slugify.md", env=os.environ, flags={})
+    result = anyio.run(race.run_race, the_plan, ui.Board(out))
+    ui.show_report(out, result)
+    out.print(f"report: {Path(result.race_dir) / 'report.md'}")
+    if result.winner:
+        out.print(f"next: cd {project} && racer merge {result.winner}")
+    return 0 if result.winner else EXIT_NO_WINNER
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

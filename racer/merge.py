@@ -1,0 +1,147 @@
+"""Landing the winner: squash a candidate onto the branch the race started from, then tidy up.
+
+The result is computed with `git merge-tree` before anything moves, so a conflict or a clash with
+the user's uncommitted changes leaves the repository exactly as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from racer import report as rpt
+from racer import store
+from racer.errors import GitError, RefusedError
+from racer.worktree import delete_branch, dirty_files, git, remove_worktree
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    commit: str
+    branch: str
+    files: tuple[str, ...]
+    removed: tuple[str, ...]  # candidates whose worktree and branch were removed
+    kept: tuple[str, ...]  # candidates kept because they hold work that would be lost
+
+
+def _checked_out_at(root: Path, branch: str) -> Path | None:
+    out = git(["worktree", "list", "--porcelain"], root).stdout
+    path: Path | None = None
+    for line in out.splitlines():
+        if line.startswith("worktree "):
+            path = Path(line[len("worktree "):])
+        elif line == f"branch refs/heads/{branch}":
+            return path
+    return None
+
+
+def commit_message(report: rpt.RaceReport, cand: rpt.Candidate) -> str:
+    title = report.spec.get("title") or "racer change"
+    body = cand.final_message.strip() if cand.final_message else ""
+    lines = [title, ""]
+    if body:
+        lines += [body[:2000], ""]
+    lines += [
+        f"Racer-Race: {report.id}",
+        f"Racer-Agent: {cand.agent}",
+        f"Racer-Model: {cand.model or 'default'}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def merge_candidate(report: rpt.RaceReport, name: str, *, keep: bool = False) -> tuple[rpt.RaceReport, MergeResult]:
+    cand = report.candidate(name)
+    root = Path(report.repo)
+    branch = report.base.get("branch")
+    base = report.base.get("commit") or ""
+    if report.merged:
+        raise RefusedError(f"race {report.id} was already merged ({report.merged.candidate}) — start a new race")
+    if not branch:
+        raise RefusedError("the race started on a detached HEAD, so there is no branch to merge into — "
+                           f"cherry-pick {cand.branch} yourself")
+    if cand.commit is None or cand.diffstat.files == 0:
+        raise RefusedError(f"candidate {name} has no changes to merge — pick another (`racer show`)")
+    lane_tip = git(["rev-parse", "--verify", "--quiet", f"refs/heads/{cand.branch}"], root, check=False).stdout.strip()
+    source = lane_tip or cand.commit
+    target_tip = git(["rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"], root, check=False).stdout.strip()
+    if not target_tip:
+        raise GitError(f"branch {branch!r} no longer exists — recreate it or cherry-pick {cand.branch}")
+
+    # Three-way merge with the race's base as ancestor == squash of the candidate's changes.
+    mt = git(["merge-tree", "--write-tree", "--name-only", "--no-messages", target_tip, source],
+             root, check=False)
+    if mt.returncode == 1:
+        files = [f for f in mt.stdout.splitlines()[1:] if f.strip()]
+        raise RefusedError(f"{name} conflicts with {branch} in: {', '.join(files)} — nothing was changed; "
+                           "resolve by hand or rerun the race on the current branch")
+    if mt.returncode != 0:
+        raise GitError(f"git merge-tree failed: {mt.stderr.strip() or mt.returncode}")
+    tree = mt.stdout.splitlines()[0].strip()
+    changed = tuple(f for f in git(["diff", "--name-only", target_tip, tree], root).stdout.splitlines() if f)
+    if not changed:
+        raise RefusedError(f"{name}'s changes are already on {branch} — nothing to merge")
+
+    where = _checked_out_at(root, branch)
+    if where is not None:
+        touched = sorted(set(dirty_files(where)) & set(changed))
+        if touched:
+            raise RefusedError(f"your uncommitted changes touch files {name} changes: {', '.join(touched)} — "
+                               "commit or stash them, then merge again; nothing was changed")
+    new = git(["commit-tree", tree, "-p", target_tip, "-F", "-"], root, input=commit_message(report, cand)).stdout.strip()
+    if where is not None:
+        # A fast-forward keeps unrelated local changes and refuses (changing nothing) if it would clobber one.
+        ff = git(["merge", "--ff-only", "--quiet", new], where, check=False)
+        if ff.returncode != 0:
+            raise RefusedError(f"git refused to update {where}: {(ff.stderr or ff.stdout).strip().splitlines()[-1]} — nothing was changed")
+    else:
+        git(["update-ref", "-m", f"racer merge {name}", f"refs/heads/{branch}", new, target_tip], root)
+
+    report = replace(report, merged=rpt.Merge(candidate=name, commit=new, branch=branch))
+    store.write_json(Path(report.race_dir) / "race.json", rpt.to_dict(report))
+    removed: tuple[str, ...] = ()
+    kept: tuple[str, ...] = ()
+    if not keep:
+        report, removed, kept = remove_lanes(report, force=False)
+    return report, MergeResult(new, branch, changed, removed, kept)
+
+
+def lane_work_at_risk(cand: rpt.Candidate, root: Path) -> str | None:
+    """Why removing this lane would lose work racer has not recorded, or None."""
+    wt = Path(cand.worktree)
+    if wt.exists():
+        dirty = dirty_files(wt)
+        if dirty:
+            return f"uncommitted changes in {wt} ({', '.join(dirty[:3])})"
+    tip = git(["rev-parse", "--verify", "--quiet", f"refs/heads/{cand.branch}"], root, check=False).stdout.strip()
+    if tip and cand.commit and tip != cand.commit:
+        return f"branch {cand.branch} has commits made after the race"
+    return None
+
+
+def remove_lanes(report: rpt.RaceReport, *, force: bool) -> tuple[rpt.RaceReport, tuple[str, ...], tuple[str, ...]]:
+    """Remove worktrees and branches; lanes with unrecorded work are kept unless force."""
+    root = Path(report.repo)
+    removed, kept = [], []
+    for cand in report.candidates:
+        if not force and lane_work_at_risk(cand, root):
+            kept.append(cand.name)
+            continue
+        remove_worktree(root, Path(cand.worktree))
+        delete_branch(root, cand.branch)
+        removed.append(cand.name)
+    report = replace(report, cleaned=not kept)
+    store.write_json(Path(report.race_dir) / "race.json", rpt.to_dict(report))
+    return report, tuple(removed), tuple(kept)
+
+
+def unmerged_work(report: rpt.RaceReport) -> list[str]:
+    """Reasons `racer clean` must refuse without --force."""
+    root = Path(report.repo)
+    problems = []
+    for cand in report.candidates:
+        risk = lane_work_at_risk(cand, root)
+        if risk:
+            problems.append(f"{cand.name}: {risk}")
+        elif report.merged is None and cand.diffstat.files and Path(cand.worktree).exists():
+            problems.append(f"{cand.name}: {cand.diffstat.files} changed file(s) never merged")
+    return problems

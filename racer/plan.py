@@ -1,0 +1,60 @@
+"""Turning a spec, the config layers and flags into a validated RacePlan.
+
+Everything that can be wrong with the input is found here, before anything is created on disk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from racer import store, worktree
+from racer.agents import build_registry, check_installed, parse_contestants
+from racer.config import load_config
+from racer.errors import ConfigError
+from racer.race import RacePlan
+from racer.spec import build_prompt, load_spec
+from racer.testrun import detect_test_command
+
+
+def prepare(
+    cwd: Path,
+    spec_path: Path,
+    *,
+    env: Mapping[str, str],
+    flags: Mapping[str, object],
+    base_ref: str | None = None,
+) -> RacePlan:
+    repo = worktree.open_repo(cwd)
+    spec = load_spec(spec_path if spec_path.is_absolute() else cwd / spec_path)
+    config = load_config(repo.root, env=env, spec_overrides=spec.overrides(), flags=flags, spec_path=spec.path)
+    registry = build_registry(config.agent_configs)
+    contestants = parse_contestants(list(config.agents), registry)
+    check_installed(contestants, registry)
+    if base_ref is None:
+        base_commit, base_branch = repo.head, repo.branch
+    else:
+        base_commit = worktree.resolve_commit(repo.root, base_ref)
+        is_branch = worktree.branch_tip(repo.root, base_ref) is not None
+        base_branch = base_ref if is_branch else repo.branch
+    test_command = config.test or detect_test_command(repo.root)
+    wt_root = config.worktree_root or worktree.default_worktree_root(repo)
+    if worktree.is_inside(wt_root, repo.root):
+        where = config.sources.get("worktree_root", "config")
+        raise ConfigError(
+            f"worktree_root {wt_root} (from {where}) is inside the repository's working tree — "
+            "choose a directory outside it"
+        )
+    return RacePlan(
+        repo=repo,
+        spec=spec,
+        prompt=build_prompt(spec, test_command=test_command),
+        config=config,
+        contestants=tuple(contestants),
+        registry=registry,
+        base_commit=base_commit,
+        base_branch=base_branch,
+        test_command=test_command,
+        worktree_root=wt_root.resolve(),
+        race_id=store.new_race_id(),
+    )

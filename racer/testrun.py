@@ -1,0 +1,210 @@
+"""Running a project's test command in a worktree, and reading per-test results from JUnit XML.
+
+Any pytest the command starts is asked (through PYTEST_ADDOPTS) to write its JUnit report for us.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import shlex
+import tomllib
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from racer import proc
+
+Outcome = Literal["passed", "failed", "error", "skipped"]
+
+PYTEST = "python -m pytest"
+# What `npm init` writes: a placeholder, not a test suite.
+_NPM_PLACEHOLDER = 'echo "Error: no test specified" && exit 1'
+_PYTEST_NO_TESTS = 5
+NO_TESTS = "no tests collected"
+
+
+@dataclass(frozen=True)
+class TestCase:
+    """One test's verdict, e.g. TestCase("tests.test_x::test_add", "passed")."""
+
+    __test__ = False  # not a pytest test class, though its name says so
+
+    id: str
+    outcome: Outcome
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """What one run of the test command showed; counts come from JUnit when junit is True."""
+
+    __test__ = False  # not a pytest test class, though its name says so
+
+    command: str
+    exit_code: int | None
+    duration_s: float
+    timed_out: bool
+    log_path: Path
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    skipped: int = 0
+    cases: tuple[TestCase, ...] = ()
+    junit: bool = False
+    error: str | None = None  # it could not run, collected nothing, or its report was unreadable
+
+    @property
+    def ran(self) -> bool:
+        return self.exit_code is not None and not self.timed_out
+
+    @property
+    def ok(self) -> bool:
+        if not self.ran or self.exit_code != 0 or self.error is not None:
+            return False
+        return not self.junit or (self.passed > 0 and self.failed == 0 and self.errors == 0)
+
+
+def detect_test_command(root: Path) -> str | None:
+    """Guess the project's test command from its files: pytest, npm, go, then cargo."""
+    if _uses_pytest(root):
+        return PYTEST
+    if _npm_test_script(root / "package.json"):
+        return "npm test"
+    if (root / "go.mod").is_file():
+        return "go test ./..."
+    if (root / "Cargo.toml").is_file():
+        return "cargo test"
+    return None
+
+
+def parse_junit(path: Path) -> tuple[int, int, int, int, tuple[TestCase, ...]]:
+    """Read a JUnit XML report: (passed, failed, errors, skipped, cases).
+
+    Takes <testsuites> or a bare <testsuite>; raises ValueError when the file is unreadable.
+    """
+    try:
+        root = ET.parse(path).getroot()
+    except (ET.ParseError, OSError) as exc:
+        raise ValueError(f"{path}: {exc}") from exc
+    if root.tag not in ("testsuites", "testsuite"):
+        raise ValueError(f"{path}: root element is <{root.tag}>, not <testsuites>/<testsuite>")
+    cases = tuple(_case(element) for element in root.iter("testcase"))
+    counts = {outcome: 0 for outcome in ("passed", "failed", "error", "skipped")}
+    for case in cases:
+        counts[case.outcome] += 1
+    return counts["passed"], counts["failed"], counts["error"], counts["skipped"], cases
+
+
+async def run_tests(
+    command: str,
+    worktree: Path,
+    *,
+    log_path: Path,
+    junit_path: Path,
+    env: Mapping[str, str],
+    timeout: float | None,
+    on_line: Callable[[str], None] | None = None,
+) -> TestResult:
+    """Run command with /bin/sh in worktree and collect its results; failures are values."""
+    junit_path = junit_path.absolute()  # pytest runs wherever the command cds to
+    junit_path.unlink(missing_ok=True)  # a stale report would pass for this run's
+    addopts = f"--junitxml={shlex.quote(str(junit_path))} -p no:cacheprovider"
+    if existing := env.get("PYTEST_ADDOPTS", "").strip():
+        addopts = f"{existing} {addopts}"
+    request = proc.ProcRequest(
+        argv=("/bin/sh", "-c", command),
+        cwd=worktree,
+        env=proc.child_env(env, {"PYTEST_ADDOPTS": addopts}),
+        log_path=log_path,
+        timeout=timeout,
+    )
+    outcome = await proc.run_process(request, on_line)
+    passed = failed = errors = skipped = 0
+    cases: tuple[TestCase, ...] = ()
+    junit = False
+    error = outcome.error
+    if error is None and junit_path.exists():
+        try:
+            passed, failed, errors, skipped, cases = parse_junit(junit_path)
+        except ValueError as exc:
+            error = f"JUnit report unreadable: {exc}"
+        else:
+            junit = True
+            if outcome.exit_code == _PYTEST_NO_TESTS or not cases:
+                error = NO_TESTS
+    return TestResult(
+        command=command,
+        exit_code=outcome.exit_code,
+        duration_s=outcome.duration_s,
+        timed_out=outcome.timed_out,
+        log_path=log_path,
+        passed=passed,
+        failed=failed,
+        errors=errors,
+        skipped=skipped,
+        cases=cases,
+        junit=junit,
+        error=error,
+    )
+
+
+def _case(element: ET.Element) -> TestCase:
+    classname = element.get("classname", "")
+    name = element.get("name", "")
+    # A test can carry several verdicts (failed, then errored in teardown); the failure is the
+    # test's own verdict, so it wins.
+    outcome: Outcome = "passed"
+    if element.find("failure") is not None:
+        outcome = "failed"
+    elif element.find("error") is not None:
+        outcome = "error"
+    elif element.find("skipped") is not None:
+        outcome = "skipped"
+    # pytest leaves classname empty for collection errors, whose name is the module.
+    return TestCase(id=f"{classname}::{name}" if classname else name, outcome=outcome)
+
+
+def _uses_pytest(root: Path) -> bool:
+    if (root / "pytest.ini").is_file() or (root / "conftest.py").is_file():
+        return True
+    if _has_pytest_table(root / "pyproject.toml"):
+        return True
+    if _has_ini_section(root / "tox.ini", "pytest") or _has_ini_section(
+        root / "setup.cfg", "tool:pytest"
+    ):
+        return True
+    for folder in (root / "tests", root / "test"):
+        if folder.is_dir() and (any(folder.rglob("test_*.py")) or any(folder.rglob("*_test.py"))):
+            return True
+    return False
+
+
+def _has_pytest_table(pyproject: Path) -> bool:
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    tool = data.get("tool")
+    # [tool.pytest.ini_options], or pytest 9's native [tool.pytest] table.
+    return isinstance(tool, dict) and isinstance(tool.get("pytest"), dict)
+
+
+def _has_ini_section(path: Path, section: str) -> bool:
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read_string(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, configparser.Error):
+        return False
+    return parser.has_section(section)
+
+
+def _npm_test_script(package_json: Path) -> bool:
+    try:
+        data = json.loads(package_json.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    scripts = data.get("scripts") if isinstance(data, dict) else None
+    test = scripts.get("test") if isinstance(scripts, dict) else None
+    return isinstance(test, str) and test.strip() != "" and test.strip() != _NPM_PLACEHOLDER

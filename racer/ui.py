@@ -1,0 +1,161 @@
+"""The only module that imports rich: the live race board, the ranked table, plain non-TTY lines.
+
+Everything shown is rendered from the race record or from reporter events.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from racer import report as rpt
+
+STATUS_STYLE = {
+    "passed": "bold green",
+    "ok": "green",
+    "tests_failed": "yellow",
+    "no_changes": "dim",
+    "agent_failed": "red",
+    "timed_out": "red",
+    "setup_failed": "red",
+    "error": "red",
+}
+
+
+def console(file: TextIO | None = None) -> Console:
+    return Console(file=file or sys.stdout, highlight=False, soft_wrap=False)
+
+
+class Board:
+    """Reporter for `racer run`: a live table on a terminal, plain progress lines otherwise."""
+
+    def __init__(self, out: Console, *, live: bool | None = None) -> None:
+        self.out = out
+        self.live_mode = out.is_terminal if live is None else live
+        self.lanes: dict[str, dict[str, object]] = {}
+        self.live: Live | None = None
+        self.t0 = time.monotonic()
+
+    def started(self, report: rpt.RaceReport) -> None:
+        self.t0 = time.monotonic()
+        for c in report.candidates:
+            self.lanes[c.name] = {"phase": "pending", "line": "", "start": time.monotonic(), "end": None}
+        self.out.print(f"race {report.id}: {len(report.candidates)} contestant(s) on {report.spec.get('title')!r}")
+        if self.live_mode:
+            self.live = Live(self._table(), console=self.out, refresh_per_second=4, transient=False)
+            self.live.start()
+
+    def phase(self, lane: str, phase: str) -> None:
+        info = self.lanes.setdefault(lane, {"line": "", "start": time.monotonic(), "end": None})
+        info["phase"] = phase
+        if phase in {"ok", "agent_failed", "timed_out", "no_changes", "setup_failed", "error"}:
+            info["end"] = time.monotonic()
+        if self.live:
+            self.live.update(self._table())
+        else:
+            elapsed = time.monotonic() - self.t0
+            self.out.print(f"[{elapsed:6.1f}s] {lane}: {phase}")
+
+    def line(self, lane: str, text: str) -> None:
+        if lane in self.lanes:
+            self.lanes[lane]["line"] = text.strip()[:200]
+        if self.live:
+            self.live.update(self._table())
+
+    def finished(self, report: rpt.RaceReport) -> None:
+        if self.live:
+            self.live.update(self._table())
+            self.live.stop()
+            self.live = None
+
+    def _table(self) -> Table:
+        table = Table(expand=True, show_edge=False)
+        table.add_column("lane", no_wrap=True)
+        table.add_column("phase", no_wrap=True)
+        table.add_column("time", justify="right", no_wrap=True)
+        table.add_column("last output", overflow="ellipsis", no_wrap=True, ratio=1)
+        now = time.monotonic()
+        for name, info in self.lanes.items():
+            start = float(info["start"])  # type: ignore[arg-type]  # set in started()/phase()
+            end = info.get("end")
+            elapsed = (float(end) if isinstance(end, float) else now) - start
+            phase = str(info.get("phase", ""))
+            table.add_row(name, Text(phase, style=STATUS_STYLE.get(phase, "cyan")), f"{elapsed:.0f}s", str(info["line"]))
+        return table
+
+
+def ranked_table(report: rpt.RaceReport) -> Table:
+    table = Table(title=f"race {report.id} — {report.spec.get('title')}", title_justify="left")
+    for col, kw in (
+        ("#", {"justify": "right"}),
+        ("candidate", {}),
+        ("status", {}),
+        ("tests", {}),
+        ("diff", {"justify": "right"}),
+        ("time", {"justify": "right"}),
+        ("tokens in/out", {"justify": "right"}),
+        ("cost", {"justify": "right"}),
+    ):
+        table.add_column(col, **kw)  # type: ignore[arg-type]  # rich's kwargs are loosely typed
+    for c in rpt.ranked(report):
+        tests = c.tests.detail() if c.tests else ("not run" if c.status != "passed" else "no test command")
+        table.add_row(
+            str(c.rank or "—"),
+            c.name,
+            Text(c.status, style=STATUS_STYLE.get(c.status, "")),
+            tests,
+            f"{c.diffstat.files}f +{c.diffstat.added} −{c.diffstat.removed}",
+            "—" if c.duration_s is None else f"{c.duration_s:.1f}s",
+            "—" if c.tokens is None else f"{c.tokens.input}/{c.tokens.output}",
+            "—" if c.cost_usd is None else f"${c.cost_usd:.4f}",
+        )
+    return table
+
+
+def show_report(out: Console, report: rpt.RaceReport, *, reasons: bool = True) -> None:
+    out.print(ranked_table(report))
+    if reasons:
+        for c in rpt.ranked(report):
+            out.print(f"[bold]{c.rank or '—'}. {c.name}[/bold]")
+            for r in c.reasons:
+                out.print(f"   • {r}", markup=False)
+            if c.error and not any(c.error in r for r in c.reasons):
+                out.print(f"   • {c.error}", markup=False)
+    if report.status != "finished":
+        out.print(f"[yellow]race status: {report.status}[/yellow]")
+    if report.merged:
+        out.print(f"merged {report.merged.candidate} as {report.merged.commit[:12]} on {report.merged.branch}")
+    elif report.winner:
+        out.print(f"winner: [bold green]{report.winner}[/bold green] — land it with: racer merge {report.winner}")
+    elif report.status == "finished":
+        out.print("[yellow]no candidate passed[/yellow] — read the reasons above and the logs")
+
+
+def races_table(rows: list[dict[str, str]]) -> Table:
+    table = Table()
+    for col in ("id", "status", "title", "winner", "candidates"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(row["id"], row["status"], row["title"], row["winner"] or "—", row["candidates"])
+    return table
+
+
+def agents_table(rows: list[dict[str, str | bool | None]]) -> Table:
+    table = Table()
+    for col in ("agent", "installed", "version", "what", "install"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(
+            str(row["name"]),
+            Text("yes", style="green") if row["installed"] else Text("no", style="red"),
+            str(row["version"] or "—"),
+            str(row["description"]),
+            str(row["install"] or ""),
+        )
+    return table

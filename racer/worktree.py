@@ -1,0 +1,195 @@
+"""Git worktrees and branches for race lanes, plus the small git plumbing racer needs.
+
+Every git call goes through `git()`, which scrubs GIT_DIR & co. from the environment.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import git as gitpython
+
+from racer.errors import GitError
+from racer.proc import child_env
+
+# Lane commits are racer's, made on an agent's behalf; they must not depend on the user's identity.
+RACER_IDENTITY = {
+    "GIT_AUTHOR_NAME": "racer",
+    "GIT_AUTHOR_EMAIL": "racer@localhost",
+    "GIT_COMMITTER_NAME": "racer",
+    "GIT_COMMITTER_EMAIL": "racer@localhost",
+}
+
+
+@dataclass(frozen=True)
+class RepoInfo:
+    root: Path  # the main working tree
+    common_dir: Path  # the shared .git directory
+    head: str  # commit sha
+    branch: str | None  # None when HEAD is detached
+
+
+def git(
+    args: Sequence[str],
+    cwd: Path,
+    *,
+    check: bool = True,
+    env: dict[str, str] | None = None,
+    input: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    full_env = child_env(os.environ, {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", **(env or {})})
+    proc = subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        input=input,
+        stdin=None if input is not None else subprocess.DEVNULL,
+    )
+    if check and proc.returncode != 0:
+        detail = (proc.stderr.strip() or proc.stdout.strip()).splitlines()
+        raise GitError(f"git {args[0]} failed: {detail[-1] if detail else 'exit ' + str(proc.returncode)}")
+    return proc
+
+
+def open_repo(path: Path) -> RepoInfo:
+    """The repository containing `path`, with a born HEAD."""
+    try:
+        repo = gitpython.Repo(path, search_parent_directories=True)
+    except (gitpython.InvalidGitRepositoryError, gitpython.NoSuchPathError):
+        raise GitError(f"not a git repository: {path} — run racer inside a git repo (or `git init` one)") from None
+    if repo.bare or repo.working_tree_dir is None:
+        raise GitError(f"{path} is a bare repository — run racer in a repository with a working tree")
+    root = Path(repo.working_tree_dir).resolve()
+    if not repo.head.is_valid():
+        raise GitError(f"the repository at {root} has no commits yet — commit your project first, then race")
+    common = Path(repo.git.rev_parse("--git-common-dir"))
+    if not common.is_absolute():
+        common = (root / common).resolve()
+    branch = None if repo.head.is_detached else repo.active_branch.name
+    return RepoInfo(root=root, common_dir=common, head=repo.head.commit.hexsha, branch=branch)
+
+
+def resolve_commit(root: Path, ref: str) -> str:
+    proc = git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], root, check=False)
+    if proc.returncode != 0:
+        raise GitError(f"unknown base ref {ref!r} — pass a branch, tag or commit that exists (see `git log`)")
+    return proc.stdout.strip()
+
+
+def slug(name: str) -> str:
+    """A lane name made safe for a ref component and a directory name."""
+    text = re.sub(r"[^A-Za-z0-9._@+-]+", "-", name).strip("-.")
+    text = text.replace("@{", "@-").replace("..", ".")
+    return text or "lane"
+
+
+def is_inside(path: Path, parent: Path) -> bool:
+    try:
+        path.resolve().relative_to(parent.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def create_branches(root: Path, branches: Iterable[str], commit: str) -> None:
+    """All lane branches in one ref transaction (concurrent `worktree add -b` races on ref locks)."""
+    lines = "".join(f"create refs/heads/{b} {commit}\n" for b in branches)
+    git(["update-ref", "--stdin"], root, input=lines)
+
+
+def add_worktree(root: Path, path: Path, branch: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    git(["worktree", "add", "--quiet", str(path), branch], root)
+
+
+def ignored_files(root: Path) -> list[str]:
+    proc = git(["ls-files", "--others", "--ignored", "--exclude-standard", "-z"], root)
+    return [p for p in proc.stdout.split("\0") if p]
+
+
+def _matches(rel: str, pattern: str) -> bool:
+    pattern = pattern.strip()
+    if pattern.startswith("/"):
+        pattern = pattern[1:]
+    if pattern.endswith("/"):
+        return rel.startswith(pattern) or fnmatch.fnmatch(rel, pattern + "*")
+    if "/" not in pattern:
+        return any(fnmatch.fnmatch(part, pattern) for part in rel.split("/"))
+    return fnmatch.fnmatch(rel, pattern) or rel.startswith(pattern.rstrip("/") + "/")
+
+
+def files_to_copy(root: Path, patterns: Sequence[str]) -> list[str]:
+    """Ignored files matching `copy` patterns or `.worktreeinclude` (gitignore-style lines)."""
+    pats = [p for p in patterns if p.strip()]
+    include = root / ".worktreeinclude"
+    if include.is_file():
+        for line in include.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.lstrip().startswith("#"):
+                pats.append(line.strip())
+    if not pats:
+        return []
+    return sorted(rel for rel in ignored_files(root) if any(_matches(rel, p) for p in pats))
+
+
+def copy_into(root: Path, worktree: Path, rels: Iterable[str]) -> None:
+    for rel in rels:
+        src, dst = root / rel, worktree / rel
+        if src.is_symlink() or not src.exists():
+            continue
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dst)
+
+
+def commit_all(worktree: Path, message: str) -> str:
+    """Commit everything the agent changed (edits, new files, deletions); returns HEAD."""
+    git(["add", "-A"], worktree, env=RACER_IDENTITY)
+    staged = git(["diff", "--cached", "--quiet"], worktree, check=False)
+    if staged.returncode != 0:
+        git(["commit", "--quiet", "--no-verify", "--no-gpg-sign", "-m", message], worktree, env=RACER_IDENTITY)
+    return git(["rev-parse", "HEAD"], worktree).stdout.strip()
+
+
+def diff_text(root: Path, base: str, tip: str) -> str:
+    return git(["diff", "--binary", "--no-color", "--no-ext-diff", base, tip], root).stdout
+
+
+def dirty_files(worktree: Path) -> list[str]:
+    proc = git(["status", "--porcelain", "--untracked-files=all"], worktree, check=False)
+    if proc.returncode != 0:
+        return []
+    return [line[3:] for line in proc.stdout.splitlines() if line.strip()]
+
+
+def branch_tip(root: Path, branch: str) -> str | None:
+    proc = git(["rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"], root, check=False)
+    return proc.stdout.strip() or None
+
+
+def remove_worktree(root: Path, path: Path) -> None:
+    if path.exists():
+        git(["worktree", "remove", "--force", str(path)], root, check=False)
+        if path.exists():
+            shutil.rmtree(path, ignore_errors=True)
+    git(["worktree", "prune"], root, check=False)
+
+
+def delete_branch(root: Path, branch: str) -> None:
+    git(["branch", "-D", "--quiet", branch], root, check=False)
+
+
+def default_worktree_root(repo: RepoInfo) -> Path:
+    """Outside the working tree: $XDG_DATA_HOME/racer/worktrees/<repo>-<hash>."""
+    import hashlib
+
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    digest = hashlib.sha1(str(repo.root).encode()).hexdigest()[:8]
+    return base / "racer" / "worktrees" / f"{repo.root.name}-{digest}"

@@ -1,0 +1,119 @@
+"""Shared fixtures: real git repos in tmp dirs with a pinned identity, and the CLI run in-process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from racer.cli import app
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    home = tmp_path_factory.mktemp("home")
+    for key in list(os.environ):
+        if key.startswith(("RACER_", "GIT_")):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "Test User")
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "test@example.com")
+    monkeypatch.setenv("GIT_COMMITTER_NAME", "Test User")
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "test@example.com")
+    yield
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def make_repo(root: Path, files: dict[str, str], *, commit: bool = True) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    git(root, "init", "--quiet", "--initial-branch=main")
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+    if commit:
+        git(root, "add", "-A")
+        git(root, "commit", "--quiet", "-m", "initial")
+    return root
+
+
+# A tiny project whose tests say what "correct" is: double(x) must return 2*x.
+PROJECT = {
+    "calc.py": "def double(x):\n    return x\n",
+    "tests/test_calc.py": (
+        "from calc import double\n\n\ndef test_double():\n    assert double(3) == 6\n\n\n"
+        "def test_zero():\n    assert double(0) == 0\n"
+    ),
+    "pyproject.toml": '[tool.pytest.ini_options]\ntestpaths = ["tests"]\npythonpath = ["."]\n',
+    ".gitignore": "__pycache__/\n.pytest_cache/\n",
+    "specs/double.md": "---\ntitle: Fix double\n---\nMake `double(x)` return twice `x`.\n",
+}
+
+CORRECT = "def double(x):\n    return 2 * x\n"
+CHURNY = "# double\n\n\ndef double(x):\n    # twice\n    result = x + x\n    return result\n"
+WRONG = "def double(x):\n    return x * x\n"
+
+
+@dataclass
+class Project:
+    root: Path
+    worktrees: Path
+
+    def fake(self, monkeypatch: pytest.MonkeyPatch, scenarios: dict[str, object]) -> None:
+        path = self.root.parent / "scenarios.json"
+        path.write_text(json.dumps(scenarios), encoding="utf-8")
+        monkeypatch.setenv("RACER_FAKE", str(path))
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    root = make_repo(tmp_path / "repo", PROJECT)
+    worktrees = tmp_path / "worktrees"
+    monkeypatch.setenv("RACER_WORKTREE_ROOT", str(worktrees))
+    monkeypatch.chdir(root)
+    return Project(root, worktrees)
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def racer(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+    """Run the CLI in-process in the current directory."""
+
+    def run(*args: str) -> Result:
+        runner = CliRunner()
+        res = runner.invoke(app, list(args), catch_exceptions=False)
+        return Result(res.exit_code, res.stdout, res.stderr)
+
+    return run
+
+
+def is_gone(pid: int) -> bool:
+    """True when pid no longer runs (a killed orphan may linger as a zombie: dead all the same)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"

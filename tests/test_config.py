@@ -1,0 +1,425 @@
+"""Config layering: defaults < racer.toml/[tool.racer] < RACER_* env < spec front matter < flags."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+from racer.config import KEYS, AgentConfig, Config, load_config
+from racer.errors import ConfigError, UserError
+from racer.spec import load_spec
+
+NO_ENV: Mapping[str, str] = {}
+
+
+def racer_toml(root: Path, text: str) -> Path:
+    path = root / "racer.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def pyproject(root: Path, text: str) -> Path:
+    path = root / "pyproject.toml"
+    path.write_text('[project]\nname = "demo"\nversion = "0"\n\n' + text, encoding="utf-8")
+    return path
+
+
+def config_error(
+    root: Path,
+    *,
+    env: Mapping[str, str] = NO_ENV,
+    spec_overrides: Mapping[str, object] | None = None,
+    flags: Mapping[str, object] | None = None,
+) -> str:
+    with pytest.raises(ConfigError) as info:
+        load_config(root, env=env, spec_overrides=spec_overrides, flags=flags)
+    message = str(info.value)
+    assert "\n" not in message
+    assert isinstance(info.value, UserError)
+    assert info.value.exit_code == 1
+    return message
+
+
+# ---- defaults and files ---------------------------------------------------------------------
+
+
+def test_defaults_without_any_source(tmp_path: Path) -> None:
+    config = load_config(tmp_path, env=NO_ENV)
+    assert config == Config(sources=dict.fromkeys(KEYS, "default"))
+    assert config.agents == ()
+    assert config.test is None
+    assert config.setup is None
+    assert config.copy == ()
+    assert config.timeout == 1800.0
+    assert config.test_timeout == 1800.0
+    assert config.jobs == (os.cpu_count() or 1)
+    assert config.worktree_root is None
+    assert config.agent_configs == {}
+    assert dict(config.sources) == dict.fromkeys(KEYS, "default")
+
+
+def test_racer_toml_beats_defaults_with_every_key(tmp_path: Path) -> None:
+    path = racer_toml(
+        tmp_path,
+        """
+agents = ["claude", "fake*2"]
+test = "pytest -q"
+setup = "pip install -e ."
+copy = [".env", "data/*.csv"]
+timeout = 600
+test_timeout = 90.5
+jobs = 4
+worktree_root = "../wt"
+""",
+    )
+    config = load_config(tmp_path, env=NO_ENV)
+    assert config.agents == ("claude", "fake*2")
+    assert config.test == "pytest -q"
+    assert config.setup == "pip install -e ."
+    assert config.copy == (".env", "data/*.csv")
+    assert config.timeout == 600.0
+    assert isinstance(config.timeout, float)
+    assert config.test_timeout == 90.5
+    assert config.jobs == 4
+    assert config.worktree_root == (tmp_path / ".." / "wt").resolve()
+    assert dict(config.sources) == dict.fromkeys(KEYS, str(path))
+
+
+def test_comma_separated_agents_in_file(tmp_path: Path) -> None:
+    racer_toml(tmp_path, 'agents = "claude, codex@gpt-5.5,fake*2"\n')
+    assert load_config(tmp_path, env=NO_ENV).agents == ("claude", "codex@gpt-5.5", "fake*2")
+
+
+def test_pyproject_tool_racer_is_used_without_racer_toml(tmp_path: Path) -> None:
+    path = pyproject(tmp_path, '[tool.racer]\ntest = "make test"\njobs = 2\n')
+    config = load_config(tmp_path, env=NO_ENV)
+    assert (config.test, config.jobs) == ("make test", 2)
+    assert config.sources["test"] == f"{path} [tool.racer]"
+    assert config.sources["timeout"] == "default"
+
+
+def test_racer_toml_wins_over_pyproject(tmp_path: Path) -> None:
+    pyproject(tmp_path, '[tool.racer]\ntest = "from pyproject"\njobs = 2\n')
+    path = racer_toml(tmp_path, 'test = "from racer.toml"\n')
+    config = load_config(tmp_path, env=NO_ENV)
+    assert config.test == "from racer.toml"
+    assert config.jobs == (os.cpu_count() or 1)  # pyproject is not read at all
+    assert config.sources["test"] == str(path)
+
+
+def test_pyproject_without_tool_racer_means_defaults(tmp_path: Path) -> None:
+    pyproject(tmp_path, "[tool.ruff]\nline-length = 100\n")
+    assert load_config(tmp_path, env=NO_ENV).sources == dict.fromkeys(KEYS, "default")
+
+
+def test_worktree_root_expands_home_and_keeps_absolute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    racer_toml(tmp_path, 'worktree_root = "~/worktrees"\n')
+    assert load_config(tmp_path, env=NO_ENV).worktree_root == (home / "worktrees").resolve()
+    absolute = tmp_path / "abs"
+    config = load_config(tmp_path, env=NO_ENV, flags={"worktree_root": absolute})
+    assert config.worktree_root == absolute.resolve()
+
+
+# ---- agent tables ---------------------------------------------------------------------------
+
+
+def test_agent_tables_in_racer_toml(tmp_path: Path) -> None:
+    path = racer_toml(
+        tmp_path,
+        """
+[agents.mybot]
+command = ["mybot", "--prompt-file", "{prompt_file}", "--model", "{model}"]
+model = "small"
+env = { MYBOT_QUIET = "1" }
+
+[agents.claude]
+args = ["--verbose"]
+""",
+    )
+    configs = load_config(tmp_path, env=NO_ENV).agent_configs
+    assert configs == {
+        "mybot": AgentConfig(
+            name="mybot",
+            command=("mybot", "--prompt-file", "{prompt_file}", "--model", "{model}"),
+            env={"MYBOT_QUIET": "1"},
+            model="small",
+            source=str(path),
+        ),
+        "claude": AgentConfig(name="claude", args=("--verbose",), source=str(path)),
+    }
+
+
+def test_agent_singular_tables_sit_next_to_a_contestant_list(tmp_path: Path) -> None:
+    # TOML forbids `agents = [...]` together with [agents.NAME]; [agent.NAME] is the way out.
+    racer_toml(tmp_path, 'agents = ["mybot*2"]\n\n[agent.mybot]\ncommand = ["mybot", "{prompt}"]\n')
+    config = load_config(tmp_path, env=NO_ENV)
+    assert config.agents == ("mybot*2",)
+    assert config.agent_configs["mybot"].command == ("mybot", "{prompt}")
+
+
+def test_agent_tables_in_pyproject(tmp_path: Path) -> None:
+    path = pyproject(
+        tmp_path,
+        '[tool.racer]\nagents = "helper"\n\n'
+        '[tool.racer.agent.helper]\ncommand = ["./helper.sh", "{worktree}"]\n\n'
+        '[tool.racer.agent."codex.fast"]\nmodel = "gpt-5.5"\n',
+    )
+    config = load_config(tmp_path, env=NO_ENV)
+    assert config.agents == ("helper",)
+    assert config.agent_configs["helper"].command == ("./helper.sh", "{worktree}")
+    assert config.agent_configs["helper"].source == f"{path} [tool.racer]"
+    assert config.agent_configs["codex.fast"].model == "gpt-5.5"
+    assert config.agent_configs["codex.fast"].command is None
+
+    (tmp_path / "pyproject.toml").unlink()
+    pyproject(tmp_path, '[tool.racer.agents.helper]\ncommand = ["./helper.sh"]\n')
+    assert load_config(tmp_path, env=NO_ENV).agent_configs["helper"].command == ("./helper.sh",)
+
+
+# ---- environment ----------------------------------------------------------------------------
+
+
+def test_env_beats_file(tmp_path: Path) -> None:
+    racer_toml(tmp_path, 'test = "from file"\ntimeout = 10\nagents = ["claude"]\n')
+    env = {
+        "RACER_TEST": "from env",
+        "RACER_TIMEOUT": "20.5",
+        "RACER_AGENTS": "codex, fake*2",
+        "RACER_COPY": ".env,secrets/*.json",
+        "RACER_JOBS": "3",
+        "RACER_TEST_TIMEOUT": "45",
+        "RACER_SETUP": "make deps",
+        "RACER_WORKTREE_ROOT": "wt",
+    }
+    config = load_config(tmp_path, env=env)
+    assert config.test == "from env"
+    assert config.timeout == 20.5
+    assert config.agents == ("codex", "fake*2")
+    assert config.copy == (".env", "secrets/*.json")
+    assert config.jobs == 3
+    assert config.test_timeout == 45.0
+    assert config.setup == "make deps"
+    assert config.worktree_root == (tmp_path / "wt").resolve()
+    assert config.sources["test"] == "env RACER_TEST"
+    assert config.sources["timeout"] == "env RACER_TIMEOUT"
+    assert config.sources["worktree_root"] == "env RACER_WORKTREE_ROOT"
+
+
+def test_empty_env_means_unset_and_other_racer_vars_are_ignored(tmp_path: Path) -> None:
+    path = racer_toml(tmp_path, 'test = "from file"\n')
+    env = {"RACER_TEST": "", "RACER_JOBS": "  ", "RACER_FAKE_MODE": "pass", "RACER_NOPE": "x"}
+    config = load_config(tmp_path, env=env)
+    assert config.test == "from file"
+    assert config.sources["test"] == str(path)
+    assert config.sources["jobs"] == "default"
+
+
+# ---- spec and flags -------------------------------------------------------------------------
+
+
+def test_spec_beats_env(tmp_path: Path) -> None:
+    spec_path = tmp_path / "task.md"
+    spec_path.write_text("---\ntest: from spec\ntimeout: 30\n---\nGo.\n", encoding="utf-8")
+    spec = load_spec(spec_path)
+    env = {"RACER_TEST": "from env", "RACER_TIMEOUT": "20", "RACER_JOBS": "2"}
+    config = load_config(tmp_path, env=env, spec_overrides=spec.overrides(), spec_path=spec.path)
+    assert config.test == "from spec"
+    assert config.timeout == 30.0
+    assert config.jobs == 2
+    assert config.sources["test"] == f"spec {spec.path}"
+    assert config.sources["jobs"] == "env RACER_JOBS"
+
+
+def test_flags_beat_spec(tmp_path: Path) -> None:
+    overrides = {"test": "from spec", "agents": ("claude",), "timeout": 30.0}
+    flags: dict[str, object] = {"test": "from flag", "agents": ["fake", "fake"], "timeout": None}
+    config = load_config(tmp_path, env=NO_ENV, spec_overrides=overrides, flags=flags)
+    assert config.test == "from flag"
+    assert config.agents == ("fake", "fake")
+    assert config.timeout == 30.0  # None means the flag was not given
+    assert config.sources["test"] == "flag"
+    assert config.sources["timeout"] == "spec"
+
+
+def test_every_flag(tmp_path: Path) -> None:
+    flags: dict[str, object] = {
+        "agents": "claude,codex",
+        "test": "pytest",
+        "setup": "true",
+        "copy": [".env"],
+        "timeout": 5,
+        "test_timeout": 7.5,
+        "jobs": 1,
+        "worktree_root": "wt",
+    }
+    config = load_config(tmp_path, env={"RACER_JOBS": "8"}, flags=flags)
+    assert config.agents == ("claude", "codex")
+    assert (config.timeout, config.test_timeout, config.jobs) == (5.0, 7.5, 1)
+    assert config.worktree_root == (tmp_path / "wt").resolve()
+    assert dict(config.sources) == dict.fromkeys(KEYS, "flag")
+
+
+def test_unknown_flag_is_a_programming_error(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="verbose"):
+        load_config(tmp_path, env=NO_ENV, flags={"verbose": True})
+
+
+def test_config_is_frozen(tmp_path: Path) -> None:
+    config = load_config(tmp_path, env=NO_ENV)
+    with pytest.raises(AttributeError):
+        config.jobs = 2  # type: ignore[misc]  # proving the dataclass is frozen
+    with pytest.raises(TypeError):
+        config.sources["jobs"] = "flag"  # type: ignore[index]  # proving the mapping is read-only
+
+
+# ---- errors ---------------------------------------------------------------------------------
+
+
+def test_unknown_top_level_key(tmp_path: Path) -> None:
+    path = racer_toml(tmp_path, "timout = 5\n")
+    message = config_error(tmp_path)
+    assert message.startswith(f"{path}: unknown key 'timout' (did you mean 'timeout'?)")
+    assert "known keys: agent, agents, copy, jobs, setup, test, test_timeout, timeout" in message
+
+
+def test_unknown_key_in_pyproject_names_the_table(tmp_path: Path) -> None:
+    path = pyproject(tmp_path, '[tool.racer]\ntests = "pytest"\n')
+    assert config_error(tmp_path).startswith(f"{path} [tool.racer]: unknown key 'tests'")
+
+
+def test_unknown_agent_table_key(tmp_path: Path) -> None:
+    path = racer_toml(tmp_path, '[agents.mybot]\ncomand = ["x"]\n')
+    message = config_error(tmp_path)
+    assert message.startswith(f"{path}: unknown key 'agents.mybot.comand'")
+    assert "known keys in [agents.mybot]: args, command, env, model" in message
+
+
+@pytest.mark.parametrize(
+    ("toml", "key", "got"),
+    [
+        ('timeout = "soon"', "timeout", "'soon'"),
+        ("timeout = 0", "timeout", "0"),
+        ("test_timeout = -1.5", "test_timeout", "-1.5"),
+        ("timeout = true", "timeout", "True"),
+        ("jobs = 2.5", "jobs", "2.5"),
+        ("jobs = 0", "jobs", "0"),
+        ("agents = 3", "agents", "3"),
+        ("agents = []", "agents", "[]"),
+        ('agents = ["claude", 1]', "agents", "['claude', 1]"),
+        ('test = ""', "test", "''"),
+        ("setup = ['make']", "setup", "['make']"),
+        ('copy = ["/etc/passwd"]', "copy", "['/etc/passwd']"),
+        ('worktree_root = ""', "worktree_root", "''"),
+        ("[agents.bot]\ncommand = []", "agents.bot.command", "[]"),
+        ('[agents.bot]\ncommand = "bot {prompt}"', "agents.bot.command", "'bot {prompt}'"),
+        ('[agents.bot]\ncommand = ["bot", ""]', "agents.bot.command", "['bot', '']"),
+        ("[agents.bot]\nargs = [1]", "agents.bot.args", "[1]"),
+        ('[agents.bot]\nenv = "X=1"', "agents.bot.env", "'X=1'"),
+        ("[agents.bot]\nenv = { X = 1 }", "agents.bot.env.X", "1"),
+        ("[agent.bot]\nmodel = 5", "agent.bot.model", "5"),
+        ("[agents]\nbot = 5", "agents.bot", "5"),
+        ("agent = 5", "agent", "5"),
+    ],
+)
+def test_wrong_types_in_file(tmp_path: Path, toml: str, key: str, got: str) -> None:
+    path = racer_toml(tmp_path, toml + "\n")
+    message = config_error(tmp_path)
+    assert message.startswith(f"{path}: {key} must be ")
+    assert f", got {got}" in message
+
+
+def test_same_agent_in_both_table_spellings(tmp_path: Path) -> None:
+    path = racer_toml(tmp_path, '[agents.bot]\nmodel = "a"\n[agent.bot]\nmodel = "b"\n')
+    message = config_error(tmp_path)
+    assert message.startswith(f"{path}: agent 'bot' is defined in both")
+
+
+@pytest.mark.parametrize("name", ["my bot", "bot!", "émoji"])
+def test_bad_agent_name(tmp_path: Path, name: str) -> None:
+    path = racer_toml(tmp_path, f'[agents."{name}"]\ncommand = ["x"]\n')
+    message = config_error(tmp_path)
+    assert message.startswith(f"{path}: agent name {name!r} in [agents.NAME] is invalid")
+    assert "letters, digits" in message
+
+
+@pytest.mark.parametrize("maker", [racer_toml, pyproject])
+def test_bad_toml(tmp_path: Path, maker: Callable[[Path, str], Path]) -> None:
+    path = maker(tmp_path, "[tool.racer]\ntest = \n")
+    message = config_error(tmp_path)
+    assert message.startswith(f"{path}: invalid TOML: ")
+    assert "(at line " in message  # the parser's own position
+
+
+def test_contestant_list_next_to_agents_tables_gets_a_hint(tmp_path: Path) -> None:
+    path = racer_toml(tmp_path, 'agents = ["bot"]\n\n[agents.bot]\ncommand = ["bot"]\n')
+    message = config_error(tmp_path)
+    assert message.startswith(f"{path}: invalid TOML: ")
+    assert message.endswith("write [agent.NAME]")
+
+
+def test_tool_racer_must_be_a_table(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text('[tool]\nracer = "yes"\n', encoding="utf-8")
+    assert config_error(tmp_path).startswith(f"{path} [tool.racer] must be a table")
+
+
+def test_config_file_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "racer.toml"
+    path.write_bytes('test = "caf\u00e9"\n'.encode("latin-1"))
+    message = config_error(tmp_path)
+    assert str(path) in message
+    assert "UTF-8" in message
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "expected"),
+    [
+        ("RACER_TIMEOUT", "soon", "a positive number of seconds"),
+        ("RACER_TIMEOUT", "-5", "a positive number of seconds"),
+        ("RACER_TIMEOUT", "nan", "a positive number of seconds"),
+        ("RACER_TEST_TIMEOUT", "0", "a positive number of seconds"),
+        ("RACER_JOBS", "0", "an integer ≥ 1"),
+        ("RACER_JOBS", "2.5", "an integer ≥ 1"),
+        ("RACER_JOBS", "many", "an integer ≥ 1"),
+        ("RACER_AGENTS", ",", "a non-empty list of contestants"),
+        ("RACER_COPY", "/abs/.env", "a list of paths or globs relative to the repo root"),
+    ],
+)
+def test_bad_env_values(tmp_path: Path, var: str, value: str, expected: str) -> None:
+    message = config_error(tmp_path, env={var: value})
+    assert message.startswith(f"{var} must be {expected}")
+    assert f"got {value!r}" in message
+
+
+def test_env_timeout_message_matches_the_documented_form(tmp_path: Path) -> None:
+    message = config_error(tmp_path, env={"RACER_TIMEOUT": "soon"})
+    assert message.startswith("RACER_TIMEOUT must be a positive number of seconds, got 'soon'")
+
+
+@pytest.mark.parametrize(
+    ("flags", "start"),
+    [
+        ({"jobs": 0}, "--jobs must be an integer ≥ 1, got 0"),
+        ({"jobs": True}, "--jobs must be an integer ≥ 1, got True"),
+        ({"timeout": -1}, "--timeout must be a positive number of seconds, got -1"),
+        ({"test_timeout": "x"}, "--test-timeout must be a positive number of seconds"),
+        ({"agents": ()}, "--agents must be a non-empty list of contestants"),
+        ({"worktree_root": ""}, "--worktree-root must be a non-empty path string"),
+    ],
+)
+def test_bad_flags(tmp_path: Path, flags: dict[str, object], start: str) -> None:
+    assert config_error(tmp_path, flags=flags).startswith(start)
+
+
+def test_bad_spec_override_names_the_spec(tmp_path: Path) -> None:
+    spec_path = tmp_path / "task.md"
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path, env=NO_ENV, spec_overrides={"timeout": 0}, spec_path=spec_path)
+    assert str(info.value).startswith(f"timeout in front matter of {spec_path} must be ")

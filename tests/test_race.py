@@ -1,0 +1,193 @@
+"""End-to-end races with the fake agent in real git repos: ranking, records, kills, views."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import CHURNY, CORRECT, WRONG, Project, git, is_gone
+
+
+def _race_json(project: Project) -> dict:  # type: ignore[type-arg]
+    races = sorted((project.root / ".git" / "racer" / "races").iterdir())
+    return json.loads((races[-1] / "race.json").read_text())
+
+
+def test_three_contestants_rank_correct_first(project: Project, racer, monkeypatch) -> None:
+    project.fake(monkeypatch, {
+        "wrong": {"write": {"calc.py": WRONG}, "say": "done, all tests pass"},
+        "good": {"write": {"calc.py": CORRECT}, "tokens": {"input": 100, "output": 7}, "cost_usd": 0.01},
+        "lazy": {"say": "nothing to do"},
+    })
+    res = racer("run", "specs/double.md", "--agents", "fake@wrong,fake@good,fake@lazy")
+    assert res.exit_code == 0, res.stderr
+    data = _race_json(project)
+    assert data["schema"] == 1
+    assert data["status"] == "finished"
+    assert data["winner"] == "fake@good"
+    names = [c["name"] for c in data["candidates"]]
+    assert names == ["fake@good", "fake@wrong", "fake@lazy"]
+    good, wrong, lazy = data["candidates"]
+    assert (good["rank"], good["status"], good["passed"]) == (1, "passed", True)
+    assert good["tests"]["passed"] == 2 and good["tests"]["failed"] == 0
+    assert good["tests"]["outcomes"]
+    assert good["diffstat"] == {"files": 1, "added": 1, "removed": 1, "paths": ["calc.py"]}
+    assert good["tokens"] == {"input": 100, "output": 7, "cached": 0}
+    assert good["cost_usd"] == 0.01
+    assert wrong["status"] == "tests_failed" and wrong["tests"]["failed"] == 1
+    assert any("tests fail" in r for r in wrong["reasons"])
+    assert any("below fake@good" in r for r in wrong["reasons"])
+    assert lazy["status"] == "no_changes"
+    # the work is committed on each lane branch, with a message naming the contestant
+    log = git(project.root, "log", "-1", "--format=%s", good["branch"])
+    assert "fake@good" in log
+    assert git(project.root, "show", f"{good['branch']}:calc.py") + "\n" == CORRECT
+    # the worktrees live outside the repository
+    assert Path(good["worktree"]).is_relative_to(project.worktrees)
+    # the exact prompt is saved and contains the spec body
+    prompt = Path(data["prompt"]).read_text()
+    assert "Make `double(x)` return twice `x`." in prompt
+    assert "report.md" in res.stdout
+    assert (Path(data["race_dir"]) / "report.md").read_text().count("fake@good") >= 2
+
+
+def test_smaller_diff_wins_when_both_pass(project: Project, racer, monkeypatch) -> None:
+    project.fake(monkeypatch, {"churny": {"write": {"calc.py": CHURNY}}, "good": {"write": {"calc.py": CORRECT}}})
+    res = racer("run", "specs/double.md", "--agents", "fake@churny,fake@good")
+    assert res.exit_code == 0, res.stderr
+    cands = _race_json(project)["candidates"]
+    assert [c["name"] for c in cands] == ["fake@good", "fake@churny"]
+    assert any("larger diff" in r for r in cands[1]["reasons"])
+
+
+def test_ties_go_to_the_order_given(project: Project, racer, monkeypatch) -> None:
+    project.fake(monkeypatch, {"default": {"write": {"calc.py": CORRECT}}})
+    res = racer("run", "specs/double.md", "--agents", "fake*3")
+    assert res.exit_code == 0, res.stderr
+    cands = _race_json(project)["candidates"]
+    assert [c["name"] for c in cands] == ["fake", "fake-2", "fake-3"]
+    assert "listed later" in cands[1]["reasons"][-1]
+
+
+def test_no_candidate_passes_exits_4(project: Project, racer, monkeypatch) -> None:
+    project.fake(monkeypatch, {"wrong": {"write": {"calc.py": WRONG}}})
+    res = racer("run", "specs/double.md", "--agents", "fake@wrong")
+    assert res.exit_code == 4
+    assert _race_json(project)["winner"] is None
+    assert "no candidate passed" in res.stdout
+
+
+def test_crash_and_hang_with_children_are_contained(project: Project, racer, monkeypatch) -> None:
+    project.fake(monkeypatch, {
+        "crash": {"write": {"partial.txt": "half\n"}, "exit": 3},
+        "hang": {"write": {"calc.py": CORRECT}, "hang": True, "ignore_term": True},
+        "good": {"write": {"calc.py": CORRECT}},
+    })
+    res = racer("run", "specs/double.md", "--agents", "fake@crash,fake@hang,fake@good", "--timeout", "3")
+    assert res.exit_code == 0, res.stderr
+    data = _race_json(project)
+    by = {c["name"]: c for c in data["candidates"]}
+    assert by["fake@good"]["rank"] == 1
+    assert by["fake@crash"]["status"] == "agent_failed" and by["fake@crash"]["exit_code"] == 3
+    assert by["fake@hang"]["status"] == "timed_out" and by["fake@hang"]["timed_out"] is True
+    # no work lost: the crashed and hung agents' edits are committed on their branches
+    assert git(project.root, "show", f"{by['fake@crash']['branch']}:partial.txt") == "half"
+    assert git(project.root, "show", f"{by['fake@hang']['branch']}:calc.py") + "\n" == CORRECT
+    # the hung agent's child (ignoring SIGTERM) was killed with its process group
+    log = Path(by["fake@hang"]["logs"]["agent"]).read_text()
+    child = int(re.search(r"child pid (\d+)", log).group(1))  # type: ignore[union-attr]
+    assert is_gone(child)
+
+
+def test_setup_failure_fails_only_that_lane(project: Project, racer, monkeypatch, tmp_path: Path) -> None:
+    project.fake(monkeypatch, {"default": {"write": {"calc.py": CORRECT}}})
+    (project.root / "racer.toml").write_text('setup = "test \\"$RACER_LANE\\" != fake-2"\n')
+    git(project.root, "add", "racer.toml")
+    git(project.root, "commit", "-qm", "config")
+    res = racer("run", "specs/double.md", "--agents", "fake*2")
+    assert res.exit_code == 0, res.stderr
+    by = {c["name"]: c for c in _race_json(project)["candidates"]}
+    assert by["fake"]["status"] == "passed"
+    assert by["fake-2"]["status"] == "setup_failed"
+    assert "setup" in by["fake-2"]["logs"] and Path(by["fake-2"]["logs"]["setup"]).exists()
+
+
+def test_ignored_files_are_copied_into_worktrees(project: Project, racer, monkeypatch) -> None:
+    (project.root / ".gitignore").write_text("__pycache__/\n.pytest_cache/\n.env\nsecrets/\nbig.bin\n")
+    git(project.root, "commit", "-qam", "ignore")
+    (project.root / ".env").write_text("TOKEN=1\n")
+    (project.root / "secrets").mkdir()
+    (project.root / "secrets" / "key.txt").write_text("k\n")
+    (project.root / "big.bin").write_text("not copied\n")
+    (project.root / ".worktreeinclude").write_text("secrets/\n")
+    # the agent proves it saw the copied files by writing their content into a tracked file
+    project.fake(monkeypatch, {"default": {"write": {"calc.py": CORRECT}}})
+    res = racer("run", "specs/double.md", "--agents", "fake", "--copy", ".env")
+    assert res.exit_code == 0, res.stderr
+    wt = Path(_race_json(project)["candidates"][0]["worktree"])
+    assert (wt / ".env").read_text() == "TOKEN=1\n"
+    assert (wt / "secrets" / "key.txt").read_text() == "k\n"
+    assert not (wt / "big.bin").exists()
+
+
+def test_tests_start_as_soon_as_a_lane_is_done(project: Project, racer, monkeypatch) -> None:
+    project.fake(monkeypatch, {
+        "fast": {"write": {"calc.py": CORRECT}},
+        "slow": {"sleep": 4, "write": {"calc.py": CORRECT}},
+    })
+    res = racer("run", "specs/double.md", "--agents", "fake@slow,fake@fast")
+    assert res.exit_code == 0, res.stderr
+    by = {c["name"]: c for c in _race_json(project)["candidates"]}
+    fast_tests_done = Path(by["fake@fast"]["logs"]["tests"]).stat().st_mtime
+    slow_agent_done = Path(by["fake@slow"]["logs"]["agent"]).stat().st_mtime
+    assert fast_tests_done < slow_agent_done
+
+
+def test_views_show_diff_ls_json(project: Project, racer, monkeypatch) -> None:
+    project.fake(monkeypatch, {"good": {"write": {"calc.py": CORRECT}}, "wrong": {"write": {"calc.py": WRONG}}})
+    assert racer("run", "specs/double.md", "--agents", "fake@good,fake@wrong").exit_code == 0
+    data = _race_json(project)
+    shown = racer("show")
+    assert shown.exit_code == 0 and "fake@good" in shown.stdout and "winner" in shown.stdout
+    as_json = json.loads(racer("show", data["id"][:15], "--json").stdout)
+    assert as_json == data
+    d = racer("diff", "fake@wrong")
+    assert d.exit_code == 0 and "+    return x * x" in d.stdout
+    assert racer("diff", data["id"], "fake@good").stdout.count("return 2 * x") == 1
+    listed = json.loads(racer("ls", "--json").stdout)
+    assert listed[0]["id"] == data["id"] and listed[0]["winner"] == "fake@good"
+    assert listed[0]["status"] == "finished"
+    missing = racer("diff", "nobody")
+    assert missing.exit_code == 1 and "no candidate 'nobody'" in missing.stderr
+
+
+def test_run_as_subprocess_with_user_command_agent(project: Project, monkeypatch) -> None:
+    # A user-defined command agent that reads the prompt file and writes the fix.
+    script = project.root.parent / "agent.py"
+    script.write_text(
+        "import sys, pathlib\n"
+        "prompt = pathlib.Path(sys.argv[1]).read_text()\n"
+        "assert 'double' in prompt\n"
+        f"pathlib.Path('calc.py').write_text({CORRECT!r})\n"
+        "print('model was', sys.argv[2])\n"
+    )
+    (project.root / "racer.toml").write_text(
+        f"[agents.mybot]\ncommand = [{json.dumps(sys.executable)}, {json.dumps(str(script))}, "
+        '"{prompt_file}", "{model}"]\n'
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "racer", "run", "specs/double.md", "--agents", "mybot@m1", "--json"],
+        cwd=project.root, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    cand = data["candidates"][0]
+    assert cand["name"] == "mybot@m1" and cand["status"] == "passed"
+    assert "model was m1" in Path(cand["logs"]["agent"]).read_text()
+    assert "mybot@m1: agent" in proc.stderr  # plain progress lines without a terminal

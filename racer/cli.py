@@ -19,7 +19,14 @@ from typing import Annotated, ParamSpec
 import typer
 
 from racer import __version__
-from racer.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_NO_WINNER, RacerError, RaceNotFound, RefusedError
+from racer.errors import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_NO_WINNER,
+    RaceNotFound,
+    RacerError,
+    RefusedError,
+)
 
 P = ParamSpec("P")
 
@@ -58,8 +65,12 @@ def _guarded(fn: Callable[P, int | None]) -> Callable[P, None]:
             code = EXIT_INTERRUPTED
         except typer.Exit:
             raise
-        except Exception as exc:  # the last resort: anything unexpected is exit 3 with a traceback log
-            _err(f"internal error: {type(exc).__name__}: {exc} — traceback written to {_crash_log(exc)}")
+        except (
+            Exception
+        ) as exc:  # the last resort: anything unexpected is exit 3 with a traceback log
+            _err(
+                f"internal error: {type(exc).__name__}: {exc} — traceback written to {_crash_log(exc)}"
+            )
             code = EXIT_INTERNAL
         if code:
             raise typer.Exit(code)
@@ -76,7 +87,10 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
     ] = False,
 ) -> None:
     """racer: one spec, several agents, ranked on evidence."""
@@ -93,21 +107,37 @@ def _out():  # type: ignore[no-untyped-def]  # lazy import keeps `racer --help` 
 def run(
     spec: Annotated[Path, typer.Argument(help="Markdown spec file (optional YAML front matter).")],
     agents: Annotated[
-        str | None, typer.Option("--agents", "-a", help="Contestants: NAME[@MODEL][*N], comma-separated.")
+        str | None,
+        typer.Option("--agents", "-a", help="Contestants: NAME[@MODEL][*N], comma-separated."),
     ] = None,
-    test: Annotated[str | None, typer.Option("--test", help="Test command run in every worktree.")] = None,
-    setup: Annotated[str | None, typer.Option("--setup", help="Command run in each worktree before its agent.")] = None,
-    timeout: Annotated[float | None, typer.Option("--timeout", help="Per-lane agent timeout, seconds.")] = None,
-    test_timeout: Annotated[float | None, typer.Option("--test-timeout", help="Per test run timeout, seconds.")] = None,
-    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Concurrent test runs (default: CPU count).")] = None,
-    base: Annotated[str | None, typer.Option("--base", help="Base ref for every worktree (default: HEAD).")] = None,
+    test: Annotated[
+        str | None, typer.Option("--test", help="Test command run in every worktree.")
+    ] = None,
+    setup: Annotated[
+        str | None, typer.Option("--setup", help="Command run in each worktree before its agent.")
+    ] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="Per-lane agent timeout, seconds.")
+    ] = None,
+    test_timeout: Annotated[
+        float | None, typer.Option("--test-timeout", help="Per test run timeout, seconds.")
+    ] = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", help="Concurrent test runs (default: CPU count).")
+    ] = None,
+    base: Annotated[
+        str | None, typer.Option("--base", help="Base ref for every worktree (default: HEAD).")
+    ] = None,
     worktree_root: Annotated[
         Path | None, typer.Option("--worktree-root", help="Where worktrees go (outside the repo).")
     ] = None,
     copy: Annotated[
-        list[str] | None, typer.Option("--copy", help="Ignored file/glob to copy into each worktree (repeatable).")
+        list[str] | None,
+        typer.Option("--copy", help="Ignored file/glob to copy into each worktree (repeatable)."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print race.json instead of the table.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print race.json instead of the table.")
+    ] = False,
 ) -> int:
     """Race the agents on SPEC; print the ranked table. Exit 0 with a winner, 4 without."""
     import anyio
@@ -149,7 +179,9 @@ def _repo_common() -> tuple[Path, Path]:
 @app.command()
 @_guarded
 def show(
-    race: Annotated[str | None, typer.Argument(help="Race id or prefix (default: the latest).")] = None,
+    race: Annotated[
+        str | None, typer.Argument(help="Race id or prefix (default: the latest).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print race.json.")] = False,
 ) -> int:
     """Show the ranked report of a race from its record."""
@@ -170,7 +202,10 @@ def show(
 @app.command()
 @_guarded
 def diff(
-    args: Annotated[list[str], typer.Argument(help="[RACE] NAME: the candidate whose diff to print.", show_default=False)],
+    args: Annotated[
+        list[str],
+        typer.Argument(help="[RACE] NAME: the candidate whose diff to print.", show_default=False),
+    ],
 ) -> int:
     """Print a candidate's diff against the race's base commit."""
     from racer import report as rpt
@@ -201,15 +236,19 @@ def ls_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = F
         try:
             r = rpt.load(store.races_dir(common) / race_id)
         except RaceNotFound:
-            rows.append({"id": race_id, "status": "damaged", "title": "", "winner": None, "candidates": ""})
+            rows.append(
+                {"id": race_id, "status": "damaged", "title": "", "winner": None, "candidates": ""}
+            )
             continue
-        rows.append({
-            "id": r.id,
-            "status": "merged" if r.merged else r.status,
-            "title": r.spec.get("title") or "",
-            "winner": r.winner,
-            "candidates": ", ".join(c.name for c in r.candidates),
-        })
+        rows.append(
+            {
+                "id": r.id,
+                "status": "merged" if r.merged else r.status,
+                "title": r.spec.get("title") or "",
+                "winner": r.winner,
+                "candidates": ", ".join(c.name for c in r.candidates),
+            }
+        )
     if as_json:
         print(json.dumps(rows, indent=2))
     elif rows:
@@ -223,8 +262,12 @@ def ls_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = F
 @_guarded
 def merge(
     name: Annotated[str, typer.Argument(help="Candidate to land (see `racer show`).")],
-    race: Annotated[str | None, typer.Option("--race", help="Race id or prefix (default: the latest).")] = None,
-    keep: Annotated[bool, typer.Option("--keep", help="Keep the race's worktrees and branches.")] = False,
+    race: Annotated[
+        str | None, typer.Option("--race", help="Race id or prefix (default: the latest).")
+    ] = None,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Keep the race's worktrees and branches.")
+    ] = False,
 ) -> int:
     """Squash a candidate onto the branch the race started from."""
     from racer import report as rpt
@@ -234,19 +277,29 @@ def merge(
     _, common = _repo_common()
     report = rpt.load(store.find_race(common, race))
     report, result = merge_candidate(report, name, keep=keep)
-    print(f"merged {name} onto {result.branch} as {result.commit[:12]} ({len(result.files)} file(s))")
+    print(
+        f"merged {name} onto {result.branch} as {result.commit[:12]} ({len(result.files)} file(s))"
+    )
     if result.removed:
-        print(f"removed worktrees and branches of: {', '.join(result.removed)} (diffs stay in the race record)")
+        print(
+            f"removed worktrees and branches of: {', '.join(result.removed)} (diffs stay in the race record)"
+        )
     if result.kept:
-        print(f"kept (they hold unrecorded work): {', '.join(result.kept)} — `racer clean --force` removes them")
+        print(
+            f"kept (they hold unrecorded work): {', '.join(result.kept)} — `racer clean --force` removes them"
+        )
     return 0
 
 
 @app.command()
 @_guarded
 def clean(
-    race: Annotated[str | None, typer.Argument(help="Race id or prefix (default: the latest).")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Remove even unmerged or dirty work.")] = False,
+    race: Annotated[
+        str | None, typer.Argument(help="Race id or prefix (default: the latest).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Remove even unmerged or dirty work.")
+    ] = False,
 ) -> int:
     """Remove a race's worktrees and branches (its record and diffs stay)."""
     from racer import report as rpt
@@ -293,7 +346,8 @@ def agents(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
 @_guarded
 def demo(
     directory: Annotated[
-        Path | None, typer.Option("--dir", help="Where to create the sample project (default: a temp dir).")
+        Path | None,
+        typer.Option("--dir", help="Where to create the sample project (default: a temp dir)."),
     ] = None,
 ) -> int:
     """Run a complete offline race: a sample project, four fake contestants, the ranked report."""

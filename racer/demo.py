@@ -32,7 +32,7 @@ def slugify(text: str) -> str:
     return text.lower().replace(" ", "-")
 '''
 
-TESTS = '''\
+TESTS = """\
 from textkit import slugify
 
 
@@ -46,7 +46,7 @@ def test_punctuation_is_dropped():
 
 def test_runs_of_spaces_collapse():
     assert slugify("  many   spaces  ") == "many-spaces"
-'''
+"""
 
 MINIMAL = '''\
 """Small text helpers."""
@@ -138,6 +138,7 @@ SCENARIOS = {
         "cost_usd": 0.0066,
     },
 }
+
 
 def create_demo(where: Path) -> Path:
     """Write the sample project into where/project (a fresh git repo) and return its path."""

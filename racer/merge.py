@@ -29,7 +29,7 @@ def _checked_out_at(root: Path, branch: str) -> Path | None:
     path: Path | None = None
     for line in out.splitlines():
         if line.startswith("worktree "):
-            path = Path(line[len("worktree "):])
+            path = Path(line[len("worktree ") :])
         elif line == f"branch refs/heads/{branch}":
             return path
     return None
@@ -49,35 +49,56 @@ def commit_message(report: rpt.RaceReport, cand: rpt.Candidate) -> str:
     return "\n".join(lines) + "\n"
 
 
-def merge_candidate(report: rpt.RaceReport, name: str, *, keep: bool = False) -> tuple[rpt.RaceReport, MergeResult]:
+def merge_candidate(
+    report: rpt.RaceReport, name: str, *, keep: bool = False
+) -> tuple[rpt.RaceReport, MergeResult]:
     cand = report.candidate(name)
     root = Path(report.repo)
     branch = report.base.get("branch")
-    base = report.base.get("commit") or ""
     if report.merged:
-        raise RefusedError(f"race {report.id} was already merged ({report.merged.candidate}) — start a new race")
+        raise RefusedError(
+            f"race {report.id} was already merged ({report.merged.candidate}) — start a new race"
+        )
     if not branch:
-        raise RefusedError("the race started on a detached HEAD, so there is no branch to merge into — "
-                           f"cherry-pick {cand.branch} yourself")
+        raise RefusedError(
+            "the race started on a detached HEAD, so there is no branch to merge into — "
+            f"cherry-pick {cand.branch} yourself"
+        )
     if cand.commit is None or cand.diffstat.files == 0:
-        raise RefusedError(f"candidate {name} has no changes to merge — pick another (`racer show`)")
-    lane_tip = git(["rev-parse", "--verify", "--quiet", f"refs/heads/{cand.branch}"], root, check=False).stdout.strip()
+        raise RefusedError(
+            f"candidate {name} has no changes to merge — pick another (`racer show`)"
+        )
+    lane_tip = git(
+        ["rev-parse", "--verify", "--quiet", f"refs/heads/{cand.branch}"], root, check=False
+    ).stdout.strip()
     source = lane_tip or cand.commit
-    target_tip = git(["rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"], root, check=False).stdout.strip()
+    target_tip = git(
+        ["rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"], root, check=False
+    ).stdout.strip()
     if not target_tip:
-        raise GitError(f"branch {branch!r} no longer exists — recreate it or cherry-pick {cand.branch}")
+        raise GitError(
+            f"branch {branch!r} no longer exists — recreate it or cherry-pick {cand.branch}"
+        )
 
-    # Three-way merge with the race's base as ancestor == squash of the candidate's changes.
-    mt = git(["merge-tree", "--write-tree", "--name-only", "--no-messages", target_tip, source],
-             root, check=False)
+    # A three-way merge of the lane onto the branch; their merge base is the race's base commit
+    # (or an ancestor of it), so the result is the squash of the candidate's changes.
+    mt = git(
+        ["merge-tree", "--write-tree", "--name-only", "--no-messages", target_tip, source],
+        root,
+        check=False,
+    )
     if mt.returncode == 1:
         files = [f for f in mt.stdout.splitlines()[1:] if f.strip()]
-        raise RefusedError(f"{name} conflicts with {branch} in: {', '.join(files)} — nothing was changed; "
-                           "resolve by hand or rerun the race on the current branch")
+        raise RefusedError(
+            f"{name} conflicts with {branch} in: {', '.join(files)} — nothing was changed; "
+            "resolve by hand or rerun the race on the current branch"
+        )
     if mt.returncode != 0:
         raise GitError(f"git merge-tree failed: {mt.stderr.strip() or mt.returncode}")
     tree = mt.stdout.splitlines()[0].strip()
-    changed = tuple(f for f in git(["diff", "--name-only", target_tip, tree], root).stdout.splitlines() if f)
+    changed = tuple(
+        f for f in git(["diff", "--name-only", target_tip, tree], root).stdout.splitlines() if f
+    )
     if not changed:
         raise RefusedError(f"{name}'s changes are already on {branch} — nothing to merge")
 
@@ -85,16 +106,25 @@ def merge_candidate(report: rpt.RaceReport, name: str, *, keep: bool = False) ->
     if where is not None:
         touched = sorted(set(dirty_files(where)) & set(changed))
         if touched:
-            raise RefusedError(f"your uncommitted changes touch files {name} changes: {', '.join(touched)} — "
-                               "commit or stash them, then merge again; nothing was changed")
-    new = git(["commit-tree", tree, "-p", target_tip, "-F", "-"], root, input=commit_message(report, cand)).stdout.strip()
+            raise RefusedError(
+                f"your uncommitted changes touch files {name} changes: {', '.join(touched)} — "
+                "commit or stash them, then merge again; nothing was changed"
+            )
+    new = git(
+        ["commit-tree", tree, "-p", target_tip, "-F", "-"], root, input=commit_message(report, cand)
+    ).stdout.strip()
     if where is not None:
         # A fast-forward keeps unrelated local changes and refuses (changing nothing) if it would clobber one.
         ff = git(["merge", "--ff-only", "--quiet", new], where, check=False)
         if ff.returncode != 0:
-            raise RefusedError(f"git refused to update {where}: {(ff.stderr or ff.stdout).strip().splitlines()[-1]} — nothing was changed")
+            raise RefusedError(
+                f"git refused to update {where}: {(ff.stderr or ff.stdout).strip().splitlines()[-1]} — nothing was changed"
+            )
     else:
-        git(["update-ref", "-m", f"racer merge {name}", f"refs/heads/{branch}", new, target_tip], root)
+        git(
+            ["update-ref", "-m", f"racer merge {name}", f"refs/heads/{branch}", new, target_tip],
+            root,
+        )
 
     report = replace(report, merged=rpt.Merge(candidate=name, commit=new, branch=branch))
     store.write_json(Path(report.race_dir) / "race.json", rpt.to_dict(report))
@@ -112,13 +142,17 @@ def lane_work_at_risk(cand: rpt.Candidate, root: Path) -> str | None:
         dirty = dirty_files(wt)
         if dirty:
             return f"uncommitted changes in {wt} ({', '.join(dirty[:3])})"
-    tip = git(["rev-parse", "--verify", "--quiet", f"refs/heads/{cand.branch}"], root, check=False).stdout.strip()
+    tip = git(
+        ["rev-parse", "--verify", "--quiet", f"refs/heads/{cand.branch}"], root, check=False
+    ).stdout.strip()
     if tip and cand.commit and tip != cand.commit:
         return f"branch {cand.branch} has commits made after the race"
     return None
 
 
-def remove_lanes(report: rpt.RaceReport, *, force: bool) -> tuple[rpt.RaceReport, tuple[str, ...], tuple[str, ...]]:
+def remove_lanes(
+    report: rpt.RaceReport, *, force: bool
+) -> tuple[rpt.RaceReport, tuple[str, ...], tuple[str, ...]]:
     """Remove worktrees and branches; lanes with unrecorded work are kept unless force."""
     root = Path(report.repo)
     removed, kept = [], []

@@ -27,7 +27,9 @@ def prepare(
 ) -> RacePlan:
     repo = worktree.open_repo(cwd)
     spec = load_spec(spec_path if spec_path.is_absolute() else cwd / spec_path)
-    config = load_config(repo.root, env=env, spec_overrides=spec.overrides(), flags=flags, spec_path=spec.path)
+    config = load_config(
+        repo.root, env=env, spec_overrides=spec.overrides(), flags=flags, spec_path=spec.path
+    )
     registry = build_registry(config.agent_configs)
     contestants = parse_contestants(list(config.agents), registry)
     check_installed(contestants, registry)

@@ -12,7 +12,7 @@ import shlex
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -174,6 +174,42 @@ async def kill_group(pid: int, grace: float = 3.0) -> None:
         _signal_group(pid, signal.SIGKILL)
 
 
+def run_capture(
+    argv: Sequence[str],
+    *,
+    timeout: float = 15.0,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> tuple[int | None, str]:
+    """Run a short command synchronously (e.g. `claude --version`): (exit code, merged output).
+
+    For quick queries outside a race: output is held in memory, not logged. The exit code is
+    None when the command could not start (the output is then the reason) or timed out.
+    """
+    try:
+        child = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+            env=child_env(os.environ if env is None else env),
+            start_new_session=True,
+        )
+    except OSError as exc:
+        return None, str(exc)
+    code: int | None
+    try:
+        output, _ = child.communicate(timeout=timeout)
+        code = child.returncode
+    except subprocess.TimeoutExpired:
+        _signal_group(child.pid, signal.SIGKILL)
+        output, _ = child.communicate()
+        code = None
+    _signal_group(child.pid, signal.SIGKILL)  # anything it left running
+    return code, output.decode("utf-8", errors="replace")
+
+
 async def _supervise(
     process: Process,
     request: ProcRequest,
@@ -249,12 +285,13 @@ def _group_running(pgid: int) -> bool:
         return False
     if not _proc_fs_is_ours():
         return True
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            fields = _proc_stat(entry.name)
-            # After the command name: state, ppid, pgrp, ...
-            if fields is not None and fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
-                return True
+    with os.scandir("/proc") as entries:
+        for entry in entries:
+            if entry.name.isdigit():
+                fields = _proc_stat(entry.name)
+                # After the command name: state, ppid, pgrp, ...
+                if fields is not None and fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
+                    return True
     return False
 
 

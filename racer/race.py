@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
 import anyio
-from unidiff import PatchSet
+from unidiff.patch import PatchSet
 from unidiff.errors import UnidiffParseError
 
 from racer import rank as ranking
@@ -71,7 +71,7 @@ class RacePlan:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class RaceState:
@@ -80,6 +80,7 @@ class RaceState:
     def __init__(self, report: rpt.RaceReport, race_dir: Path) -> None:
         self.report = report
         self.race_dir = race_dir
+        self.worktree_lock = anyio.Lock()  # see worktree.register_worktree
 
     def save(self) -> None:
         store.write_json(self.race_dir / "race.json", rpt.to_dict(self.report))
@@ -161,8 +162,12 @@ async def run_race(plan: RacePlan, reporter: Reporter | None = None) -> rpt.Race
     reporter.started(state.report)
     try:
         branches = [c.branch for c in state.report.candidates]
-        await anyio.to_thread.run_sync(worktree.create_branches, plan.repo.root, branches, plan.base_commit)
-        copies = await anyio.to_thread.run_sync(worktree.files_to_copy, plan.repo.root, plan.config.copy)
+        await anyio.to_thread.run_sync(
+            worktree.create_branches, plan.repo.root, branches, plan.base_commit
+        )
+        copies = await anyio.to_thread.run_sync(
+            worktree.files_to_copy, plan.repo.root, plan.config.copy
+        )
         limiter = anyio.CapacityLimiter(plan.config.jobs)
         async with anyio.create_task_group() as tg:
             for c in plan.contestants:
@@ -197,9 +202,15 @@ def finish(report: rpt.RaceReport) -> rpt.RaceReport:
     by_name = {c.name: c for c in report.candidates}
     ordered = []
     for r in ranking.rank(evidence):
-        ordered.append(replace(by_name[r.name], rank=r.rank, status=r.status, passed=r.passed, reasons=r.reasons))
+        ordered.append(
+            replace(
+                by_name[r.name], rank=r.rank, status=r.status, passed=r.passed, reasons=r.reasons
+            )
+        )
     winner = ordered[0].name if ordered and ordered[0].passed else None
-    return replace(report, candidates=tuple(ordered), winner=winner, status="finished", finished=_now())
+    return replace(
+        report, candidates=tuple(ordered), winner=winner, status="finished", finished=_now()
+    )
 
 
 async def _run_lane(
@@ -224,7 +235,9 @@ async def _run_lane(
 
     try:
         phase("worktree")
-        await anyio.to_thread.run_sync(worktree.add_worktree, plan.repo.root, wt, cand.branch)
+        async with state.worktree_lock:
+            await anyio.to_thread.run_sync(worktree.register_worktree, plan.repo.root, wt, cand.branch)
+        await anyio.to_thread.run_sync(worktree.populate_worktree, wt)
         await anyio.to_thread.run_sync(worktree.copy_into, plan.repo.root, wt, copies)
         lane_env = child_env(os.environ, {"RACER_RACE_ID": plan.race_id, "RACER_LANE": name})
 
@@ -232,7 +245,13 @@ async def _run_lane(
             setup_log = logs_dir / f"{lane}.setup.log"
             phase("setup", logs={**cand.logs, "setup": str(setup_log)})
             out = await run_process(
-                ProcRequest(("/bin/sh", "-c", plan.config.setup), wt, lane_env, setup_log, plan.config.timeout),
+                ProcRequest(
+                    ("/bin/sh", "-c", plan.config.setup),
+                    wt,
+                    lane_env,
+                    setup_log,
+                    plan.config.timeout,
+                ),
                 lambda line: reporter.line(name, line),
             )
             if not out.ok:
@@ -263,16 +282,22 @@ async def _run_lane(
 
         try:
             out = await run_process(
-                ProcRequest(inv.argv, wt, env, agent_log, plan.config.timeout), on_line, on_start=on_start
+                ProcRequest(inv.argv, wt, env, agent_log, plan.config.timeout),
+                on_line,
+                on_start=on_start,
             )
         finally:
             # Whatever happens (even Ctrl-C), the agent's work is committed on its branch.
             with anyio.CancelScope(shield=True):
                 tip = await anyio.to_thread.run_sync(
-                    worktree.commit_all, wt, f"racer: work of {name} ({c.agent}) in race {plan.race_id}"
+                    worktree.commit_all,
+                    wt,
+                    f"racer: work of {name} ({c.agent}) in race {plan.race_id}",
                 )
         parsed = agent.parse_output(_read_tail(agent_log), out.exit_code)
-        diff = await anyio.to_thread.run_sync(worktree.diff_text, plan.repo.root, plan.base_commit, tip)
+        diff = await anyio.to_thread.run_sync(
+            worktree.diff_text, plan.repo.root, plan.base_commit, tip
+        )
         diff_path = state.race_dir / "diffs" / f"{lane}.diff"
         store.write_atomic(diff_path, diff)
         stat = diffstat(diff)

@@ -25,7 +25,9 @@ class Evidence:
 class Ranked:
     name: str
     rank: int
-    status: str  # passed | tests_failed | no_changes | agent_failed | timed_out | setup_failed | error
+    status: (
+        str  # passed | tests_failed | no_changes | agent_failed | timed_out | setup_failed | error
+    )
     passed: bool
     reasons: tuple[str, ...]
 
@@ -36,7 +38,12 @@ def _gate_ok(e: Evidence) -> bool:
 
 def _key(e: Evidence) -> tuple[int, int, int, int]:
     if not _gate_ok(e):
-        return (1, 0, 0, e.order)  # failed gates: no further evidence to compare, keep the order given
+        return (
+            1,
+            0,
+            0,
+            e.order,
+        )  # failed gates: no further evidence to compare, keep the order given
     tests_bad = 0 if e.tests_ok in (True, None) else 1
     return (0, tests_bad, e.diff_lines, e.order)
 

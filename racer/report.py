@@ -45,9 +45,16 @@ class TestSummary:
             return f"timed out after {self.duration_s:.0f} s"
         if not self.junit:
             return f"exit code {self.exit_code}"
-        parts = [f"{n} {label}" for n, label in (
-            (self.failed, "failed"), (self.errors, "errors"), (self.passed, "passed"), (self.skipped, "skipped")
-        ) if n]
+        parts = [
+            f"{n} {label}"
+            for n, label in (
+                (self.failed, "failed"),
+                (self.errors, "errors"),
+                (self.passed, "passed"),
+                (self.skipped, "skipped"),
+            )
+            if n
+        ]
         return ", ".join(parts) or "no tests"
 
 
@@ -124,7 +131,9 @@ class RaceReport:
         raise RaceNotFound(f"race {self.id} has no candidate {name!r} — candidates: {names}")
 
     def with_candidate(self, cand: Candidate) -> RaceReport:
-        return replace(self, candidates=tuple(cand if c.name == cand.name else c for c in self.candidates))
+        return replace(
+            self, candidates=tuple(cand if c.name == cand.name else c for c in self.candidates)
+        )
 
 
 def to_dict(report: RaceReport) -> dict[str, Any]:
@@ -146,7 +155,9 @@ def _candidate(d: dict[str, Any]) -> Candidate:
 def from_dict(data: dict[str, Any]) -> RaceReport:
     schema = data.get("schema")
     if schema != SCHEMA_VERSION:
-        raise RaceNotFound(f"race.json has schema {schema!r}; this racer reads schema {SCHEMA_VERSION} — upgrade racer")
+        raise RaceNotFound(
+            f"race.json has schema {schema!r}; this racer reads schema {SCHEMA_VERSION} — upgrade racer"
+        )
     d = dict(data)
     d["candidates"] = tuple(_candidate(c) for c in d.get("candidates") or ())
     d["merged"] = Merge(**d["merged"]) if d.get("merged") else None
@@ -158,11 +169,15 @@ def load(race_dir: Path) -> RaceReport:
     try:
         return from_dict(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError) as exc:
-        raise RaceNotFound(f"cannot read {path}: {exc} — the race record is damaged; `racer clean --force` removes it") from None
+        raise RaceNotFound(
+            f"cannot read {path}: {exc} — the race record is damaged; `racer clean --force` removes it"
+        ) from None
 
 
 def ranked(report: RaceReport) -> list[Candidate]:
-    return sorted(report.candidates, key=lambda c: (c.rank if c.rank is not None else 10_000, c.order))
+    return sorted(
+        report.candidates, key=lambda c: (c.rank if c.rank is not None else 10_000, c.order)
+    )
 
 
 def _money(c: Candidate) -> str:
@@ -183,14 +198,16 @@ def render_markdown(report: RaceReport) -> str:
         f"- spec: `{report.spec.get('path')}`",
         f"- base: `{(report.base.get('commit') or '')[:12]}` on `{report.base.get('branch') or '(detached)'}`",
         f"- tests: `{report.test_command or 'none'}`",
-        f"- winner: **{report.winner}**" if report.winner else "- winner: none — no candidate passed",
+        f"- winner: **{report.winner}**"
+        if report.winner
+        else "- winner: none — no candidate passed",
         "",
         "| # | candidate | status | tests | diff | time | tokens in/out | cost |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for c in ranked(report):
         tests = c.tests.detail() if c.tests else "—"
-        diff = f"{c.diffstat.files} files +{c.diffstat.added} −{c.diffstat.removed}"
+        diff = f"{c.diffstat.files} files +{c.diffstat.added} -{c.diffstat.removed}"
         time = "—" if c.duration_s is None else f"{c.duration_s:.1f} s"
         lines.append(
             f"| {c.rank or '—'} | {c.name} | {c.status} | {tests} | {diff} | {time} | {_tokens(c)} | {_money(c)} |"
@@ -212,5 +229,7 @@ def render_markdown(report: RaceReport) -> str:
     if report.winner and not report.merged:
         lines.append(f"Land the winner: `racer merge {report.winner} --race {report.id}`")
     elif report.merged:
-        lines.append(f"Merged **{report.merged.candidate}** as `{report.merged.commit[:12]}` on `{report.merged.branch}`.")
+        lines.append(
+            f"Merged **{report.merged.candidate}** as `{report.merged.commit[:12]}` on `{report.merged.branch}`."
+        )
     return "\n".join(lines) + "\n"

@@ -52,7 +52,9 @@ def race_ids(common_dir: Path) -> list[str]:
 def find_race(common_dir: Path, race: str | None) -> Path:
     ids = race_ids(common_dir)
     if not ids:
-        raise RaceNotFound("no races in this repository yet — start one with `racer run SPEC --agents ...`")
+        raise RaceNotFound(
+            "no races in this repository yet — start one with `racer run SPEC --agents ...`"
+        )
     if race is None or race == "latest":
         return races_dir(common_dir) / ids[0]
     matches = [i for i in ids if i == race] or [i for i in ids if i.startswith(race)]

@@ -5,6 +5,7 @@ Everything shown is rendered from the race record or from reporter events.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import TextIO
@@ -29,7 +30,10 @@ STATUS_STYLE = {
 
 
 def console(file: TextIO | None = None) -> Console:
-    return Console(file=file or sys.stdout, highlight=False, soft_wrap=False)
+    stream = file or sys.stdout
+    # Off a terminal (CI logs, pipes) rich would squeeze tables into 80 columns.
+    width = None if stream.isatty() or "COLUMNS" in os.environ else 120
+    return Console(file=stream, highlight=False, soft_wrap=False, width=width)
 
 
 class Board:
@@ -45,8 +49,15 @@ class Board:
     def started(self, report: rpt.RaceReport) -> None:
         self.t0 = time.monotonic()
         for c in report.candidates:
-            self.lanes[c.name] = {"phase": "pending", "line": "", "start": time.monotonic(), "end": None}
-        self.out.print(f"race {report.id}: {len(report.candidates)} contestant(s) on {report.spec.get('title')!r}")
+            self.lanes[c.name] = {
+                "phase": "pending",
+                "line": "",
+                "start": time.monotonic(),
+                "end": None,
+            }
+        self.out.print(
+            f"race {report.id}: {len(report.candidates)} contestant(s) on {report.spec.get('title')!r}"
+        )
         if self.live_mode:
             self.live = Live(self._table(), console=self.out, refresh_per_second=4, transient=False)
             self.live.start()
@@ -86,7 +97,12 @@ class Board:
             end = info.get("end")
             elapsed = (float(end) if isinstance(end, float) else now) - start
             phase = str(info.get("phase", ""))
-            table.add_row(name, Text(phase, style=STATUS_STYLE.get(phase, "cyan")), f"{elapsed:.0f}s", str(info["line"]))
+            table.add_row(
+                name,
+                Text(phase, style=STATUS_STYLE.get(phase, "cyan")),
+                f"{elapsed:.0f}s",
+                str(info["line"]),
+            )
         return table
 
 
@@ -104,13 +120,17 @@ def ranked_table(report: rpt.RaceReport) -> Table:
     ):
         table.add_column(col, **kw)  # type: ignore[arg-type]  # rich's kwargs are loosely typed
     for c in rpt.ranked(report):
-        tests = c.tests.detail() if c.tests else ("not run" if c.status != "passed" else "no test command")
+        tests = (
+            c.tests.detail()
+            if c.tests
+            else ("not run" if c.status != "passed" else "no test command")
+        )
         table.add_row(
             str(c.rank or "—"),
             c.name,
             Text(c.status, style=STATUS_STYLE.get(c.status, "")),
             tests,
-            f"{c.diffstat.files}f +{c.diffstat.added} −{c.diffstat.removed}",
+            f"{c.diffstat.files}f +{c.diffstat.added} -{c.diffstat.removed}",
             "—" if c.duration_s is None else f"{c.duration_s:.1f}s",
             "—" if c.tokens is None else f"{c.tokens.input}/{c.tokens.output}",
             "—" if c.cost_usd is None else f"${c.cost_usd:.4f}",
@@ -130,19 +150,25 @@ def show_report(out: Console, report: rpt.RaceReport, *, reasons: bool = True) -
     if report.status != "finished":
         out.print(f"[yellow]race status: {report.status}[/yellow]")
     if report.merged:
-        out.print(f"merged {report.merged.candidate} as {report.merged.commit[:12]} on {report.merged.branch}")
+        out.print(
+            f"merged {report.merged.candidate} as {report.merged.commit[:12]} on {report.merged.branch}"
+        )
     elif report.winner:
-        out.print(f"winner: [bold green]{report.winner}[/bold green] — land it with: racer merge {report.winner}")
+        out.print(
+            f"winner: [bold green]{report.winner}[/bold green] — land it with: racer merge {report.winner}"
+        )
     elif report.status == "finished":
         out.print("[yellow]no candidate passed[/yellow] — read the reasons above and the logs")
 
 
-def races_table(rows: list[dict[str, str]]) -> Table:
+def races_table(rows: list[dict[str, str | None]]) -> Table:
     table = Table()
     for col in ("id", "status", "title", "winner", "candidates"):
         table.add_column(col)
     for row in rows:
-        table.add_row(row["id"], row["status"], row["title"], row["winner"] or "—", row["candidates"])
+        table.add_row(
+            row["id"], row["status"], row["title"], row["winner"] or "—", row["candidates"]
+        )
     return table
 
 

@@ -56,7 +56,9 @@ def git(
     )
     if check and proc.returncode != 0:
         detail = (proc.stderr.strip() or proc.stdout.strip()).splitlines()
-        raise GitError(f"git {args[0]} failed: {detail[-1] if detail else 'exit ' + str(proc.returncode)}")
+        raise GitError(
+            f"git {args[0]} failed: {detail[-1] if detail else 'exit ' + str(proc.returncode)}"
+        )
     return proc
 
 
@@ -65,12 +67,18 @@ def open_repo(path: Path) -> RepoInfo:
     try:
         repo = gitpython.Repo(path, search_parent_directories=True)
     except (gitpython.InvalidGitRepositoryError, gitpython.NoSuchPathError):
-        raise GitError(f"not a git repository: {path} — run racer inside a git repo (or `git init` one)") from None
+        raise GitError(
+            f"not a git repository: {path} — run racer inside a git repo (or `git init` one)"
+        ) from None
     if repo.bare or repo.working_tree_dir is None:
-        raise GitError(f"{path} is a bare repository — run racer in a repository with a working tree")
+        raise GitError(
+            f"{path} is a bare repository — run racer in a repository with a working tree"
+        )
     root = Path(repo.working_tree_dir).resolve()
     if not repo.head.is_valid():
-        raise GitError(f"the repository at {root} has no commits yet — commit your project first, then race")
+        raise GitError(
+            f"the repository at {root} has no commits yet — commit your project first, then race"
+        )
     common = Path(repo.git.rev_parse("--git-common-dir"))
     if not common.is_absolute():
         common = (root / common).resolve()
@@ -81,7 +89,9 @@ def open_repo(path: Path) -> RepoInfo:
 def resolve_commit(root: Path, ref: str) -> str:
     proc = git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], root, check=False)
     if proc.returncode != 0:
-        raise GitError(f"unknown base ref {ref!r} — pass a branch, tag or commit that exists (see `git log`)")
+        raise GitError(
+            f"unknown base ref {ref!r} — pass a branch, tag or commit that exists (see `git log`)"
+        )
     return proc.stdout.strip()
 
 
@@ -106,9 +116,21 @@ def create_branches(root: Path, branches: Iterable[str], commit: str) -> None:
     git(["update-ref", "--stdin"], root, input=lines)
 
 
-def add_worktree(root: Path, path: Path, branch: str) -> None:
+def register_worktree(root: Path, path: Path, branch: str) -> None:
+    """Create the worktree's admin entry without files. Not safe to run concurrently: parallel
+    `git worktree add` calls read each other's half-written .git/worktrees entries."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    git(["worktree", "add", "--quiet", str(path), branch], root)
+    git(["worktree", "add", "--quiet", "--no-checkout", str(path), branch], root)
+
+
+def populate_worktree(path: Path) -> None:
+    """Check the files out; touches only this worktree's index, so lanes do it in parallel."""
+    git(["reset", "--hard", "--quiet"], path)
+
+
+def add_worktree(root: Path, path: Path, branch: str) -> None:
+    register_worktree(root, path, branch)
+    populate_worktree(path)
 
 
 def ignored_files(root: Path) -> list[str]:
@@ -154,7 +176,11 @@ def commit_all(worktree: Path, message: str) -> str:
     git(["add", "-A"], worktree, env=RACER_IDENTITY)
     staged = git(["diff", "--cached", "--quiet"], worktree, check=False)
     if staged.returncode != 0:
-        git(["commit", "--quiet", "--no-verify", "--no-gpg-sign", "-m", message], worktree, env=RACER_IDENTITY)
+        git(
+            ["commit", "--quiet", "--no-verify", "--no-gpg-sign", "-m", message],
+            worktree,
+            env=RACER_IDENTITY,
+        )
     return git(["rev-parse", "HEAD"], worktree).stdout.strip()
 
 

@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from conftest import Project, git, make_repo
 
 
@@ -41,21 +40,32 @@ def test_unborn_head(tmp_path: Path, racer, monkeypatch) -> None:
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["run", "specs/double.md", "--agents", "fake", "--base", "nope"], "unknown base ref 'nope'"),
+        (
+            ["run", "specs/double.md", "--agents", "fake", "--base", "nope"],
+            "unknown base ref 'nope'",
+        ),
         (["run", "specs/missing.md", "--agents", "fake"], "not found"),
         (["run", "specs/empty.md", "--agents", "fake"], "empty"),
         (["run", "specs/double.md", "--agents", "fake,gpt9"], "unknown agent 'gpt9'"),
-        (["run", "specs/double.md", "--agents", "nobot"], "known agents: claude, codex, fake, gemini"),
+        (
+            ["run", "specs/double.md", "--agents", "nobot"],
+            "known agents: claude, codex, fake, gemini",
+        ),
         (["run", "specs/double.md", "--agents", "ghost"], "not on PATH"),
         (["run", "specs/double.md", "--agents", "fake", "--jobs", "0"], "jobs"),
-        (["run", "specs/double.md", "--agents", "fake", "--worktree-root", "inside"], "inside the repository"),
+        (
+            ["run", "specs/double.md", "--agents", "fake", "--worktree-root", "inside"],
+            "inside the repository",
+        ),
         (["show"], "no races"),
         (["merge", "fake"], "no races"),
     ],
 )
 def test_bad_input(project: Project, racer, args: list[str], needle: str) -> None:
     (project.root / "specs" / "empty.md").write_text("---\ntitle: x\n---\n\n")
-    (project.root / "racer.toml").write_text('[agents.ghost]\ncommand = ["definitely-not-installed-xyz", "{prompt}"]\n')
+    (project.root / "racer.toml").write_text(
+        '[agents.ghost]\ncommand = ["definitely-not-installed-xyz", "{prompt}"]\n'
+    )
     res = racer(*args)
     _assert_clean_failure(res, project.root)
     assert needle in res.stderr

@@ -9,10 +9,13 @@ from conftest import CORRECT, WRONG, Project, git
 
 
 def _race(project: Project, racer, monkeypatch) -> dict:  # type: ignore[type-arg]
-    project.fake(monkeypatch, {
-        "good": {"write": {"calc.py": CORRECT, "notes.md": "new file\n"}, "say": "Doubled it."},
-        "wrong": {"write": {"calc.py": WRONG}},
-    })
+    project.fake(
+        monkeypatch,
+        {
+            "good": {"write": {"calc.py": CORRECT, "notes.md": "new file\n"}, "say": "Doubled it."},
+            "wrong": {"write": {"calc.py": WRONG}},
+        },
+    )
     assert racer("run", "specs/double.md", "--agents", "fake@good,fake@wrong").exit_code == 0
     return json.loads(racer("show", "--json").stdout)
 
@@ -50,7 +53,9 @@ def test_merge_keep_leaves_worktrees(project: Project, racer, monkeypatch) -> No
     assert "racer/" in git(project.root, "branch", "--list", "racer/*")
 
 
-def test_merge_refuses_when_dirty_files_would_be_touched(project: Project, racer, monkeypatch) -> None:
+def test_merge_refuses_when_dirty_files_would_be_touched(
+    project: Project, racer, monkeypatch
+) -> None:
     _race(project, racer, monkeypatch)
     (project.root / "calc.py").write_text("# my local edit\n")
     head = git(project.root, "rev-parse", "HEAD")
@@ -85,7 +90,9 @@ def test_merge_conflict_leaves_repo_as_it_was(project: Project, racer, monkeypat
     assert "upstream" in (project.root / "calc.py").read_text()
 
 
-def test_merge_onto_a_branch_that_moved_without_conflict(project: Project, racer, monkeypatch) -> None:
+def test_merge_onto_a_branch_that_moved_without_conflict(
+    project: Project, racer, monkeypatch
+) -> None:
     _race(project, racer, monkeypatch)
     (project.root / "other.txt").write_text("upstream\n")
     git(project.root, "add", "other.txt")
@@ -115,7 +122,9 @@ def test_clean_refuses_unmerged_work_without_force(project: Project, racer, monk
     assert git(project.root, "branch", "--list", "racer/*") == ""
 
 
-def test_clean_refuses_dirty_worktree_after_merge_keep(project: Project, racer, monkeypatch) -> None:
+def test_clean_refuses_dirty_worktree_after_merge_keep(
+    project: Project, racer, monkeypatch
+) -> None:
     data = _race(project, racer, monkeypatch)
     assert racer("merge", "fake@good", "--keep").exit_code == 0
     wrong = next(c for c in data["candidates"] if c["name"] == "fake@wrong")

@@ -22,6 +22,7 @@ from racer.proc import (
     child_env,
     kill_group,
     redact,
+    run_capture,
     run_process,
 )
 
@@ -181,7 +182,7 @@ async def test_on_start_gets_the_pid(tmp_path: Path) -> None:
 
 
 async def test_timeout_kills_the_group_including_a_stubborn_grandchild(tmp_path: Path) -> None:
-    request = request_for(tmp_path, PARENT_OF_STUBBORN, timeout=2)
+    request = request_for(tmp_path, PARENT_OF_STUBBORN, timeout=1.5)
     outcome, lines = await run(request, grace=0.5)
     assert outcome.timed_out
     assert not outcome.ok
@@ -190,7 +191,7 @@ async def test_timeout_kills_the_group_including_a_stubborn_grandchild(tmp_path:
     assert outcome.pid is not None
     assert wait_gone(outcome.pid)
     assert wait_gone(pid_after(lines, "grandchild"))
-    assert "timed out after 2 s" in outcome.log_path.read_text()
+    assert "timed out after 1.5 s" in outcome.log_path.read_text()
 
 
 async def test_output_written_during_the_grace_period_is_kept(tmp_path: Path) -> None:
@@ -333,3 +334,16 @@ def test_repr_leaves_out_the_environment(tmp_path: Path) -> None:
         argv=("agent",), cwd=tmp_path, env={"API_KEY": "sk-secret1"}, log_path=tmp_path / "l"
     )
     assert "sk-secret1" not in repr(request)
+
+
+def test_run_capture() -> None:
+    script = "import sys\nprint('v1.2')\nsys.stderr.write('warn\\n')\nsys.exit(3)"
+    assert run_capture([sys.executable, "-c", script]) == (3, "v1.2\nwarn\n")
+
+
+def test_run_capture_timeout_and_missing_executable() -> None:
+    code, _ = run_capture([sys.executable, "-c", "import time; time.sleep(60)"], timeout=0.5)
+    assert code is None
+    code, text = run_capture(["racer-no-such-program"])
+    assert code is None
+    assert "racer-no-such-program" in text

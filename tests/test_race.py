@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 from conftest import CHURNY, CORRECT, WRONG, Project, git, is_gone
 
@@ -20,11 +17,18 @@ def _race_json(project: Project) -> dict:  # type: ignore[type-arg]
 
 
 def test_three_contestants_rank_correct_first(project: Project, racer, monkeypatch) -> None:
-    project.fake(monkeypatch, {
-        "wrong": {"write": {"calc.py": WRONG}, "say": "done, all tests pass"},
-        "good": {"write": {"calc.py": CORRECT}, "tokens": {"input": 100, "output": 7}, "cost_usd": 0.01},
-        "lazy": {"say": "nothing to do"},
-    })
+    project.fake(
+        monkeypatch,
+        {
+            "wrong": {"write": {"calc.py": WRONG}, "say": "done, all tests pass"},
+            "good": {
+                "write": {"calc.py": CORRECT},
+                "tokens": {"input": 100, "output": 7},
+                "cost_usd": 0.01,
+            },
+            "lazy": {"say": "nothing to do"},
+        },
+    )
     res = racer("run", "specs/double.md", "--agents", "fake@wrong,fake@good,fake@lazy")
     assert res.exit_code == 0, res.stderr
     data = _race_json(project)
@@ -58,7 +62,10 @@ def test_three_contestants_rank_correct_first(project: Project, racer, monkeypat
 
 
 def test_smaller_diff_wins_when_both_pass(project: Project, racer, monkeypatch) -> None:
-    project.fake(monkeypatch, {"churny": {"write": {"calc.py": CHURNY}}, "good": {"write": {"calc.py": CORRECT}}})
+    project.fake(
+        monkeypatch,
+        {"churny": {"write": {"calc.py": CHURNY}}, "good": {"write": {"calc.py": CORRECT}}},
+    )
     res = racer("run", "specs/double.md", "--agents", "fake@churny,fake@good")
     assert res.exit_code == 0, res.stderr
     cands = _race_json(project)["candidates"]
@@ -84,12 +91,17 @@ def test_no_candidate_passes_exits_4(project: Project, racer, monkeypatch) -> No
 
 
 def test_crash_and_hang_with_children_are_contained(project: Project, racer, monkeypatch) -> None:
-    project.fake(monkeypatch, {
-        "crash": {"write": {"partial.txt": "half\n"}, "exit": 3},
-        "hang": {"write": {"calc.py": CORRECT}, "hang": True, "ignore_term": True},
-        "good": {"write": {"calc.py": CORRECT}},
-    })
-    res = racer("run", "specs/double.md", "--agents", "fake@crash,fake@hang,fake@good", "--timeout", "3")
+    project.fake(
+        monkeypatch,
+        {
+            "crash": {"write": {"partial.txt": "half\n"}, "exit": 3},
+            "hang": {"write": {"calc.py": CORRECT}, "hang": True, "ignore_term": True},
+            "good": {"write": {"calc.py": CORRECT}},
+        },
+    )
+    res = racer(
+        "run", "specs/double.md", "--agents", "fake@crash,fake@hang,fake@good", "--timeout", "3"
+    )
     assert res.exit_code == 0, res.stderr
     data = _race_json(project)
     by = {c["name"]: c for c in data["candidates"]}
@@ -105,7 +117,9 @@ def test_crash_and_hang_with_children_are_contained(project: Project, racer, mon
     assert is_gone(child)
 
 
-def test_setup_failure_fails_only_that_lane(project: Project, racer, monkeypatch, tmp_path: Path) -> None:
+def test_setup_failure_fails_only_that_lane(
+    project: Project, racer, monkeypatch, tmp_path: Path
+) -> None:
     project.fake(monkeypatch, {"default": {"write": {"calc.py": CORRECT}}})
     (project.root / "racer.toml").write_text('setup = "test \\"$RACER_LANE\\" != fake-2"\n')
     git(project.root, "add", "racer.toml")
@@ -119,7 +133,9 @@ def test_setup_failure_fails_only_that_lane(project: Project, racer, monkeypatch
 
 
 def test_ignored_files_are_copied_into_worktrees(project: Project, racer, monkeypatch) -> None:
-    (project.root / ".gitignore").write_text("__pycache__/\n.pytest_cache/\n.env\nsecrets/\nbig.bin\n")
+    (project.root / ".gitignore").write_text(
+        "__pycache__/\n.pytest_cache/\n.env\nsecrets/\nbig.bin\n"
+    )
     git(project.root, "commit", "-qam", "ignore")
     (project.root / ".env").write_text("TOKEN=1\n")
     (project.root / "secrets").mkdir()
@@ -137,10 +153,13 @@ def test_ignored_files_are_copied_into_worktrees(project: Project, racer, monkey
 
 
 def test_tests_start_as_soon_as_a_lane_is_done(project: Project, racer, monkeypatch) -> None:
-    project.fake(monkeypatch, {
-        "fast": {"write": {"calc.py": CORRECT}},
-        "slow": {"sleep": 4, "write": {"calc.py": CORRECT}},
-    })
+    project.fake(
+        monkeypatch,
+        {
+            "fast": {"write": {"calc.py": CORRECT}},
+            "slow": {"sleep": 4, "write": {"calc.py": CORRECT}},
+        },
+    )
     res = racer("run", "specs/double.md", "--agents", "fake@slow,fake@fast")
     assert res.exit_code == 0, res.stderr
     by = {c["name"]: c for c in _race_json(project)["candidates"]}
@@ -150,7 +169,10 @@ def test_tests_start_as_soon_as_a_lane_is_done(project: Project, racer, monkeypa
 
 
 def test_views_show_diff_ls_json(project: Project, racer, monkeypatch) -> None:
-    project.fake(monkeypatch, {"good": {"write": {"calc.py": CORRECT}}, "wrong": {"write": {"calc.py": WRONG}}})
+    project.fake(
+        monkeypatch,
+        {"good": {"write": {"calc.py": CORRECT}}, "wrong": {"write": {"calc.py": WRONG}}},
+    )
     assert racer("run", "specs/double.md", "--agents", "fake@good,fake@wrong").exit_code == 0
     data = _race_json(project)
     shown = racer("show")
@@ -183,7 +205,10 @@ def test_run_as_subprocess_with_user_command_agent(project: Project, monkeypatch
     )
     proc = subprocess.run(
         [sys.executable, "-m", "racer", "run", "specs/double.md", "--agents", "mybot@m1", "--json"],
-        cwd=project.root, capture_output=True, text=True, timeout=120,
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
@@ -191,3 +216,13 @@ def test_run_as_subprocess_with_user_command_agent(project: Project, monkeypatch
     assert cand["name"] == "mybot@m1" and cand["status"] == "passed"
     assert "model was m1" in Path(cand["logs"]["agent"]).read_text()
     assert "mybot@m1: agent" in proc.stderr  # plain progress lines without a terminal
+
+
+def test_many_lanes_get_their_worktrees_concurrently(project: Project, racer, monkeypatch) -> None:
+    # Parallel `git worktree add` calls corrupt each other's admin entries; every lane must start.
+    project.fake(monkeypatch, {"default": {"say": "nothing"}})
+    res = racer("run", "specs/double.md", "--agents", "fake*8")
+    assert res.exit_code == 4
+    cands = _race_json(project)["candidates"]
+    assert [c["status"] for c in cands] == ["no_changes"] * 8, [c["error"] for c in cands]
+    assert all(Path(c["worktree"], "calc.py").is_file() for c in cands)

@@ -21,10 +21,20 @@ REGISTRY = build_registry({})
 
 def test_contestant_names_are_unique_and_stable() -> None:
     cs = parse_contestants(["claude,codex@gpt-5.5,claude@opus*2,fake"], REGISTRY)
-    assert [c.name for c in cs] == ["claude", "codex@gpt-5.5", "claude@opus", "claude@opus-2", "fake"]
+    assert [c.name for c in cs] == [
+        "claude",
+        "codex@gpt-5.5",
+        "claude@opus",
+        "claude@opus-2",
+        "fake",
+    ]
     assert [c.model for c in cs] == [None, "gpt-5.5", "opus", "opus", None]
     assert [c.order for c in cs] == [0, 1, 2, 3, 4]
-    assert [c.name for c in parse_contestants(["fake*2", "fake"], REGISTRY)] == ["fake", "fake-2", "fake-3"]
+    assert [c.name for c in parse_contestants(["fake*2", "fake"], REGISTRY)] == [
+        "fake",
+        "fake-2",
+        "fake-3",
+    ]
 
 
 @pytest.mark.parametrize("bad", ["", "fake*0", "fa ke", "nobody", "fake@"])
@@ -33,19 +43,25 @@ def test_bad_contestants(bad: str) -> None:
         parse_contestants([bad], REGISTRY)
 
 
-def _ev(name: str, order: int, status: str = "ok", tests: bool | None = True, lines: int = 10) -> rank.Evidence:
-    return rank.Evidence(name, order, status, None if status == "ok" else status, tests, "detail", 1, lines)
+def _ev(
+    name: str, order: int, status: str = "ok", tests: bool | None = True, lines: int = 10
+) -> rank.Evidence:
+    return rank.Evidence(
+        name, order, status, None if status == "ok" else status, tests, "detail", 1, lines
+    )
 
 
 def test_rank_order_gates_then_tests_then_size_then_order() -> None:
-    out = rank.rank([
-        _ev("crashed", 0, "agent_failed"),
-        _ev("failing", 1, tests=False, lines=1),
-        _ev("big", 2, lines=50),
-        _ev("small", 3, lines=5),
-        _ev("small-too", 4, lines=5),
-        _ev("empty", 5, "no_changes", lines=0),
-    ])
+    out = rank.rank(
+        [
+            _ev("crashed", 0, "agent_failed"),
+            _ev("failing", 1, tests=False, lines=1),
+            _ev("big", 2, lines=50),
+            _ev("small", 3, lines=5),
+            _ev("small-too", 4, lines=5),
+            _ev("empty", 5, "no_changes", lines=0),
+        ]
+    )
     assert [r.name for r in out] == ["small", "small-too", "big", "failing", "crashed", "empty"]
     assert [r.rank for r in out] == [1, 2, 3, 4, 5, 6]
     assert [r.passed for r in out] == [True, True, True, False, False, False]
@@ -54,12 +70,20 @@ def test_rank_order_gates_then_tests_then_size_then_order() -> None:
     assert "larger diff" in out[2].reasons[-1]
     assert "tests pass" in out[3].reasons[-1]
     assert all(r.reasons for r in out)
-    assert rank.rank(list(reversed([_ev("a", 0), _ev("b", 1)])))[0].name == "a"  # input order irrelevant
+    assert (
+        rank.rank(list(reversed([_ev("a", 0), _ev("b", 1)])))[0].name == "a"
+    )  # input order irrelevant
 
 
 def _ctx(model: str | None = "m") -> LaunchContext:
-    return LaunchContext(prompt="do it", prompt_file=Path("/p.md"), model=model, worktree=Path("/wt"),
-                         extra_args=("--x",), extra_env={"K": "v"})
+    return LaunchContext(
+        prompt="do it",
+        prompt_file=Path("/p.md"),
+        model=model,
+        worktree=Path("/wt"),
+        extra_args=("--x",),
+        extra_env={"K": "v"},
+    )
 
 
 def test_claude_invocation_and_output() -> None:
@@ -75,36 +99,65 @@ def test_claude_invocation_and_output() -> None:
     )
     parsed = ClaudeAgent().parse_output(out, 1)
     assert parsed.error == "API Error: 400 bad"  # subtype says success: is_error decides
-    assert parsed.tokens is not None and (parsed.tokens.input, parsed.tokens.output, parsed.tokens.cached) == (2400, 120, 5)
+    assert parsed.tokens is not None and (
+        parsed.tokens.input,
+        parsed.tokens.output,
+        parsed.tokens.cached,
+    ) == (2400, 120, 5)
     assert parsed.cost_usd == 0.009 and parsed.turns == 1
     line = '{"type":"assistant","message":{"content":[{"type":"tool_use","name":"Write","input":{"file_path":"hello.py"}}]}}'
     assert ClaudeAgent().progress(line) == "Write hello.py"
 
 
 def test_codex_output() -> None:
-    out = "\n".join(json.dumps(o) for o in [
-        {"type": "thread.started"},
-        {"type": "item.started", "item": {"type": "command_execution", "command": "pytest -q"}},
-        {"type": "item.completed", "item": {"type": "agent_message", "text": "Created hello.py"}},
-        {"type": "turn.completed", "usage": {"input_tokens": 2400, "cached_input_tokens": 10, "output_tokens": 120}},
-    ])
+    out = "\n".join(
+        json.dumps(o)
+        for o in [
+            {"type": "thread.started"},
+            {"type": "item.started", "item": {"type": "command_execution", "command": "pytest -q"}},
+            {
+                "type": "item.completed",
+                "item": {"type": "agent_message", "text": "Created hello.py"},
+            },
+            {
+                "type": "turn.completed",
+                "usage": {"input_tokens": 2400, "cached_input_tokens": 10, "output_tokens": 120},
+            },
+        ]
+    )
     parsed = CodexAgent().parse_output(out, 0)
     assert parsed.final_message == "Created hello.py" and parsed.error is None
     assert parsed.tokens is not None and parsed.tokens.cached == 10
-    failed = CodexAgent().parse_output('{"type":"turn.failed","error":{"message":"unexpected status 401"}}', 1)
+    failed = CodexAgent().parse_output(
+        '{"type":"turn.failed","error":{"message":"unexpected status 401"}}', 1
+    )
     assert failed.error == "unexpected status 401"
     inv = CodexAgent().invocation(_ctx("gpt-5.5"))
     assert inv.argv[:3] == ("codex", "exec", "--json") and inv.argv[-1] == "do it"
     assert "unbounded_connection_retries" in inv.argv
-    assert CodexAgent().progress(json.dumps({"type": "item.started", "item": {"type": "command_execution", "command": "ls"}})) == "Bash ls"
+    assert (
+        CodexAgent().progress(
+            json.dumps(
+                {"type": "item.started", "item": {"type": "command_execution", "command": "ls"}}
+            )
+        )
+        == "Bash ls"
+    )
 
 
 def test_gemini_output() -> None:
-    out = "\n".join(json.dumps(o) for o in [
-        {"type": "init", "model": "gemini-2.5-pro"},
-        {"type": "message", "role": "assistant", "content": "Done", "delta": True},
-        {"type": "result", "status": "success", "stats": {"input_tokens": 2400, "output_tokens": 120, "cached": 0}},
-    ])
+    out = "\n".join(
+        json.dumps(o)
+        for o in [
+            {"type": "init", "model": "gemini-2.5-pro"},
+            {"type": "message", "role": "assistant", "content": "Done", "delta": True},
+            {
+                "type": "result",
+                "status": "success",
+                "stats": {"input_tokens": 2400, "output_tokens": 120, "cached": 0},
+            },
+        ]
+    )
     parsed = GeminiAgent().parse_output(out, 0)
     assert parsed.final_message == "Done" and parsed.error is None
     assert parsed.tokens is not None and parsed.tokens.input == 2400
@@ -113,7 +166,9 @@ def test_gemini_output() -> None:
 
 
 def test_command_agent_placeholders() -> None:
-    agent = CommandAgent("bot", ("run", "{prompt_file}", "--m={model}", "{worktree}", '{"json": 1}', "{prompt}"))
+    agent = CommandAgent(
+        "bot", ("run", "{prompt_file}", "--m={model}", "{worktree}", '{"json": 1}', "{prompt}")
+    )
     inv = agent.invocation(_ctx("m1"))
     assert inv.argv == ("run", "/p.md", "--m=m1", "/wt", '{"json": 1}', "do it", "--x")
 

@@ -27,8 +27,8 @@ __all__ = [
     "Invocation",
     "LaunchContext",
     "Tokens",
-    "build_registry",
     "agent_inventory",
+    "build_registry",
     "check_installed",
     "get_agent",
     "parse_contestants",
@@ -83,7 +83,9 @@ def parse_contestants(
     """Turn `claude`, `codex@gpt-5.5`, `claude@opus*2` into uniquely named contestants."""
     items = [t.strip() for token in tokens for t in token.split(",") if t.strip()]
     if not items:
-        raise AgentError("no agents given — pass --agents claude,codex (or set agents in racer.toml)")
+        raise AgentError(
+            "no agents given — pass --agents claude,codex (or set agents in racer.toml)"
+        )
     contestants: list[Contestant] = []
     seen: dict[str, int] = {}
     for item in items:
@@ -132,13 +134,15 @@ def agent_inventory(registry: Mapping[str, Agent]) -> list[dict[str, str | bool 
             code, text = run_capture(argv, timeout=15)
             lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
             version = lines[0][:80] if code == 0 and lines else None
-        rows.append({
-            "name": name,
-            "description": agent.description,
-            "executable": exe,
-            "installed": path is not None,
-            "path": path,
-            "version": version,
-            "install": None if path else agent.install_hint,
-        })
+        rows.append(
+            {
+                "name": name,
+                "description": agent.description,
+                "executable": exe,
+                "installed": path is not None,
+                "path": path,
+                "version": version,
+                "install": None if path else agent.install_hint,
+            }
+        )
     return rows

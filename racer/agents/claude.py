@@ -9,7 +9,15 @@ import json
 import os
 from typing import Any
 
-from racer.agents.base import Agent, AgentOutput, Invocation, LaunchContext, Tokens, as_int, json_lines
+from racer.agents.base import (
+    Agent,
+    AgentOutput,
+    Invocation,
+    LaunchContext,
+    Tokens,
+    as_int,
+    json_lines,
+)
 
 
 class ClaudeAgent(Agent):
@@ -20,9 +28,14 @@ class ClaudeAgent(Agent):
 
     def invocation(self, ctx: LaunchContext) -> Invocation:
         argv = [
-            self.executable, "-p", ctx.prompt,
-            "--output-format", "stream-json", "--verbose",
-            "--permission-mode", "bypassPermissions",
+            self.executable,
+            "-p",
+            ctx.prompt,
+            "--output-format",
+            "stream-json",
+            "--verbose",
+            "--permission-mode",
+            "bypassPermissions",
             "--no-session-persistence",
         ]
         if ctx.model:
@@ -45,10 +58,13 @@ class ClaudeAgent(Agent):
                 result = obj
         if result is None:
             base = super().parse_output(output, exit_code)
-            return AgentOutput(final_message=base.final_message, error=base.final_message if exit_code else None)
+            return AgentOutput(
+                final_message=base.final_message, error=base.final_message if exit_code else None
+            )
         usage = result.get("usage") or {}
         tokens = Tokens(
-            input=as_int(usage.get("input_tokens")) + as_int(usage.get("cache_creation_input_tokens")),
+            input=as_int(usage.get("input_tokens"))
+            + as_int(usage.get("cache_creation_input_tokens")),
             output=as_int(usage.get("output_tokens")),
             cached=as_int(usage.get("cache_read_input_tokens")),
         )

@@ -8,7 +8,15 @@ from __future__ import annotations
 import json
 import shutil
 
-from racer.agents.base import Agent, AgentOutput, Invocation, LaunchContext, Tokens, as_int, json_lines
+from racer.agents.base import (
+    Agent,
+    AgentOutput,
+    Invocation,
+    LaunchContext,
+    Tokens,
+    as_int,
+    json_lines,
+)
 
 
 class CodexAgent(Agent):

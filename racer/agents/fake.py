@@ -17,8 +17,21 @@ from typing import Any
 from racer.agents.base import Agent, AgentOutput, Invocation, LaunchContext, Tokens, json_lines
 
 SCENARIO_KEYS = frozenset(
-    {"print", "sleep", "write", "append", "delete", "patch", "hang", "ignore_term", "say",
-     "exit", "tokens", "cost_usd", "spawn_sleeper"}
+    {
+        "print",
+        "sleep",
+        "write",
+        "append",
+        "delete",
+        "patch",
+        "hang",
+        "ignore_term",
+        "say",
+        "exit",
+        "tokens",
+        "cost_usd",
+        "spawn_sleeper",
+    }
 )
 
 
@@ -42,7 +55,9 @@ class FakeAgent(Agent):
         if result is None:
             return super().parse_output(output, exit_code)
         usage = result.get("usage") or {}
-        tokens = Tokens(int(usage.get("input", 0)), int(usage.get("output", 0)), 0) if usage else None
+        tokens = (
+            Tokens(int(usage.get("input", 0)), int(usage.get("output", 0)), 0) if usage else None
+        )
         cost = result.get("cost_usd")
         return AgentOutput(
             final_message=str(result.get("result", "")),
@@ -98,14 +113,20 @@ def play(scenario: dict[str, Any], cwd: Path) -> int:
         print(f"Delete {rel}", flush=True)
         (cwd / rel).unlink()
     if scenario.get("patch"):
-        subprocess.run(["git", "apply", "-"], input=scenario["patch"], text=True, cwd=cwd, check=True)
+        subprocess.run(
+            ["git", "apply", "-"], input=scenario["patch"], text=True, cwd=cwd, check=True
+        )
     if scenario.get("hang"):
         if scenario.get("ignore_term"):
             import signal
 
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
         child = subprocess.Popen(  # a grandchild in our process group: the timeout must kill it too
-            [sys.executable, "-c", "import signal,time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(3600)"]
+            [
+                sys.executable,
+                "-c",
+                "import signal,time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(3600)",
+            ]
         )
         print(f"hanging (child pid {child.pid})", flush=True)
         time.sleep(3600)
@@ -138,7 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     scenario = scenarios.get(scenario_name)
     if scenario is None:
         if scenarios:
-            print(f"fake: no scenario {scenario_name!r} (have {sorted(scenarios)})", file=sys.stderr)
+            print(
+                f"fake: no scenario {scenario_name!r} (have {sorted(scenarios)})", file=sys.stderr
+            )
             return 2
         scenario = {"say": "nothing to do (RACER_FAKE is not set)"}
     return play(scenario, cwd)

@@ -7,7 +7,15 @@ from __future__ import annotations
 
 import json
 
-from racer.agents.base import Agent, AgentOutput, Invocation, LaunchContext, Tokens, as_int, json_lines
+from racer.agents.base import (
+    Agent,
+    AgentOutput,
+    Invocation,
+    LaunchContext,
+    Tokens,
+    as_int,
+    json_lines,
+)
 
 
 class GeminiAgent(Agent):
@@ -17,7 +25,15 @@ class GeminiAgent(Agent):
     install_hint = "npm install -g @google/gemini-cli"
 
     def invocation(self, ctx: LaunchContext) -> Invocation:
-        argv = [self.executable, "-p", ctx.prompt, "--approval-mode", "yolo", "--output-format", "stream-json"]
+        argv = [
+            self.executable,
+            "-p",
+            ctx.prompt,
+            "--approval-mode",
+            "yolo",
+            "--output-format",
+            "stream-json",
+        ]
         if ctx.model:
             argv += ["-m", ctx.model]
         # A worktree is a new folder to gemini: without trust it drops yolo and exits 55.
@@ -41,7 +57,9 @@ class GeminiAgent(Agent):
                     cached=as_int(stats.get("cached")),
                 )
                 if obj.get("status") == "error":
-                    error = str((obj.get("error") or {}).get("message") or "gemini reported an error")
+                    error = str(
+                        (obj.get("error") or {}).get("message") or "gemini reported an error"
+                    )
             elif "error" in obj and isinstance(obj["error"], dict):
                 error = str(obj["error"].get("message") or "error")
         if error is None and exit_code not in (0, None):

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Protocol
 
 import anyio
-from unidiff.patch import PatchSet
 from unidiff.errors import UnidiffParseError
+from unidiff.patch import PatchSet
 
 from racer import rank as ranking
 from racer import report as rpt
@@ -236,7 +236,9 @@ async def _run_lane(
     try:
         phase("worktree")
         async with state.worktree_lock:
-            await anyio.to_thread.run_sync(worktree.register_worktree, plan.repo.root, wt, cand.branch)
+            await anyio.to_thread.run_sync(
+                worktree.register_worktree, plan.repo.root, wt, cand.branch
+            )
         await anyio.to_thread.run_sync(worktree.populate_worktree, wt)
         await anyio.to_thread.run_sync(worktree.copy_into, plan.repo.root, wt, copies)
         lane_env = child_env(os.environ, {"RACER_RACE_ID": plan.race_id, "RACER_LANE": name})

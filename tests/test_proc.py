@@ -13,6 +13,7 @@ from pathlib import Path
 
 import anyio
 import pytest
+from conftest import is_gone
 
 from racer.proc import (
     GIT_ENV_VARS,
@@ -68,19 +69,6 @@ async def run(request: ProcRequest, **kwargs: object) -> tuple[ProcOutcome, list
 
 def pid_after(lines: list[str], word: str) -> int:
     return next(int(line.split()[1]) for line in lines if line.startswith(word + " "))
-
-
-def is_gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    # A killed orphan stays a zombie until init gets round to reaping it: dead all the same.
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return Path("/proc/self").exists()
-    return stat.rsplit(")", 1)[1].split()[0] == "Z"
 
 
 def wait_gone(pid: int, within: float = 10.0) -> bool:

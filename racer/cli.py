@@ -308,6 +308,9 @@ def clean(
 
     _, common = _repo_common()
     report = rpt.load(store.find_race(common, race))
+    if report.cleaned:
+        print(f"race {report.id} is already cleaned up")
+        return 0
     problems = unmerged_work(report)
     if problems and not force:
         raise RefusedError(

@@ -12,7 +12,7 @@ from pathlib import Path
 from racer import report as rpt
 from racer import store
 from racer.errors import GitError, RefusedError
-from racer.worktree import delete_branch, dirty_files, git, remove_worktree
+from racer.worktree import branch_tip, delete_branch, dirty_files, git, remove_worktree
 
 
 @dataclass(frozen=True)
@@ -68,13 +68,9 @@ def merge_candidate(
         raise RefusedError(
             f"candidate {name} has no changes to merge — pick another (`racer show`)"
         )
-    lane_tip = git(
-        ["rev-parse", "--verify", "--quiet", f"refs/heads/{cand.branch}"], root, check=False
-    ).stdout.strip()
+    lane_tip = branch_tip(root, cand.branch)
     source = lane_tip or cand.commit
-    target_tip = git(
-        ["rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"], root, check=False
-    ).stdout.strip()
+    target_tip = branch_tip(root, branch)
     if not target_tip:
         raise GitError(
             f"branch {branch!r} no longer exists — recreate it or cherry-pick {cand.branch}"
@@ -135,18 +131,16 @@ def merge_candidate(
     return report, MergeResult(new, branch, changed, removed, kept)
 
 
-def lane_work_at_risk(cand: rpt.Candidate, root: Path) -> str | None:
+def lane_work_at_risk(cand: rpt.Candidate, root: Path, base: str) -> str | None:
     """Why removing this lane would lose work racer has not recorded, or None."""
     wt = Path(cand.worktree)
     if wt.exists():
         dirty = dirty_files(wt)
         if dirty:
             return f"uncommitted changes in {wt} ({', '.join(dirty[:3])})"
-    tip = git(
-        ["rev-parse", "--verify", "--quiet", f"refs/heads/{cand.branch}"], root, check=False
-    ).stdout.strip()
-    if tip and cand.commit and tip != cand.commit:
-        return f"branch {cand.branch} has commits made after the race"
+    tip = branch_tip(root, cand.branch)
+    if tip and tip not in (base, cand.commit):
+        return f"branch {cand.branch} has commits racer did not record"
     return None
 
 
@@ -157,7 +151,7 @@ def remove_lanes(
     root = Path(report.repo)
     removed, kept = [], []
     for cand in report.candidates:
-        if not force and lane_work_at_risk(cand, root):
+        if not force and lane_work_at_risk(cand, root, str(report.base.get("commit"))):
             kept.append(cand.name)
             continue
         remove_worktree(root, Path(cand.worktree))
@@ -171,11 +165,12 @@ def remove_lanes(
 def unmerged_work(report: rpt.RaceReport) -> list[str]:
     """Reasons `racer clean` must refuse without --force."""
     root = Path(report.repo)
+    base = str(report.base.get("commit"))
     problems = []
     for cand in report.candidates:
-        risk = lane_work_at_risk(cand, root)
+        risk = lane_work_at_risk(cand, root, base)
         if risk:
             problems.append(f"{cand.name}: {risk}")
-        elif report.merged is None and cand.diffstat.files and Path(cand.worktree).exists():
-            problems.append(f"{cand.name}: {cand.diffstat.files} changed file(s) never merged")
+        elif report.merged is None and branch_tip(root, cand.branch) not in (None, base):
+            problems.append(f"{cand.name}: work on {cand.branch} never merged")
     return problems

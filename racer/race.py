@@ -358,5 +358,6 @@ async def _run_lane(
             outcomes={case.id: case.outcome for case in res.cases},
         )
         phase("ok", tests=summary)
+        reporter.line(name, f"tests {'pass' if summary.ok else 'fail'}: {summary.detail()}")
     except RacerError as exc:
         phase("error", error=exc.message)

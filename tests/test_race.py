@@ -226,3 +226,103 @@ def test_many_lanes_get_their_worktrees_concurrently(project: Project, racer, mo
     cands = _race_json(project)["candidates"]
     assert [c["status"] for c in cands] == ["no_changes"] * 8, [c["error"] for c in cands]
     assert all(Path(c["worktree"], "calc.py").is_file() for c in cands)
+
+
+def _wait_for(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.1)
+
+
+def test_ctrl_c_stops_lanes_keeps_work_and_exits_130(project: Project, monkeypatch) -> None:
+    import signal
+
+    project.fake(
+        monkeypatch, {"hang": {"write": {"calc.py": CORRECT}, "hang": True, "ignore_term": True}}
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "racer", "run", "specs/double.md", "--agents", "fake@hang"],
+        cwd=project.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    races = project.root / ".git" / "racer" / "races"
+
+    def hanging() -> bool:
+        logs = list(races.glob("*/logs/*.agent.log"))
+        return bool(logs) and "child pid" in logs[0].read_text()
+
+    _wait_for(hanging)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    data = _race_json(project)
+    assert data["status"] == "interrupted"
+    cand = data["candidates"][0]
+    # the agent and its SIGTERM-ignoring child are gone; its work is committed on its branch
+    log = Path(cand["logs"]["agent"]).read_text()
+    assert is_gone(int(re.search(r"child pid (\d+)", log).group(1)))  # type: ignore[union-attr]
+    assert git(project.root, "show", f"{cand['branch']}:calc.py") + "\n" == CORRECT
+    shown = subprocess.run(
+        [sys.executable, "-m", "racer", "show"], cwd=project.root, capture_output=True, text=True
+    )
+    assert shown.returncode == 0 and "interrupted" in shown.stdout
+    # the interrupted lane's committed work is not thrown away by a plain clean
+    cleaned = subprocess.run(
+        [sys.executable, "-m", "racer", "clean"], cwd=project.root, capture_output=True, text=True
+    )
+    assert cleaned.returncode == 1 and "--force" in cleaned.stderr
+
+
+def test_base_ref_and_agents_from_the_spec(project: Project, racer, monkeypatch) -> None:
+    first = git(project.root, "rev-parse", "HEAD")
+    (project.root / "calc.py").write_text("def double(x):\n    return 0\n")
+    (project.root / "specs" / "double.md").write_text(
+        "---\ntitle: Fix double\nagents: fake@good\n---\nMake `double(x)` return twice `x`.\n"
+    )
+    git(project.root, "commit", "-qam", "later")
+    project.fake(monkeypatch, {"good": {"write": {"calc.py": CORRECT}}})
+    res = racer("run", "specs/double.md", "--base", first)
+    assert res.exit_code == 0, res.stderr
+    data = _race_json(project)
+    assert data["base"] == {"commit": first, "branch": "main"}
+    assert data["candidates"][0]["name"] == "fake@good"
+    assert data["candidates"][0]["diffstat"]["added"] == 1  # measured against the older base
+
+
+def test_agents_command_lists_registry(project: Project, racer) -> None:
+    (project.root / "racer.toml").write_text(
+        '[agents.mybot]\ncommand = ["no-such-bot-xyz", "{prompt}"]\n'
+    )
+    rows = {r["name"]: r for r in json.loads(racer("agents", "--json").stdout)}
+    assert {"claude", "codex", "gemini", "fake", "mybot"} <= set(rows)
+    assert rows["fake"]["installed"] is True and rows["fake"]["version"] == "racer-fake 1"
+    assert rows["mybot"]["installed"] is False
+    table = racer("agents")
+    assert table.exit_code == 0 and "fake" in table.stdout
+
+
+def test_demo_runs_offline_as_a_subprocess(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "racer", "demo", "--dir", str(tmp_path / "d")],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "winner: fake@minimal" in proc.stdout
+    assert "racer merge fake@minimal" in proc.stdout
+    project = tmp_path / "d" / "project"
+    merged = subprocess.run(
+        [sys.executable, "-m", "racer", "merge", "fake@minimal"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    assert merged.returncode == 0, merged.stderr
+    assert "re.findall" in (project / "textkit" / "__init__.py").read_text()

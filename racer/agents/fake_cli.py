@@ -1,0 +1,111 @@
+"""The fake agent's program (`python -m racer.agents.fake_cli`): plays one scripted scenario.
+
+Kept apart from the adapter so running it does not re-import a module the package already loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from racer.agents.fake import SCENARIO_KEYS
+
+
+def load_scenarios(raw: str, cwd: Path) -> dict[str, Any]:
+    raw = raw.strip()
+    if not raw:
+        return {}
+    text = raw if raw.startswith("{") else (cwd / raw).read_text(encoding="utf-8")
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError("RACER_FAKE must be a JSON object of scenarios")
+    return data
+
+
+def _write(path: Path, content: str, mode: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open(mode, encoding="utf-8") as fh:
+        fh.write(content)
+
+
+def play(scenario: dict[str, Any], cwd: Path) -> int:
+    """Carry out one scenario in cwd; returns the exit code."""
+    unknown = set(scenario) - SCENARIO_KEYS
+    if unknown:
+        print(f"fake: unknown scenario keys {sorted(unknown)}", file=sys.stderr)
+        return 2
+    for line in scenario.get("print", []):
+        print(line, flush=True)
+    if scenario.get("sleep"):
+        time.sleep(float(scenario["sleep"]))
+    for rel, content in scenario.get("write", {}).items():
+        print(f"Write {rel}", flush=True)
+        _write(cwd / rel, content, "w")
+    for rel, content in scenario.get("append", {}).items():
+        print(f"Edit {rel}", flush=True)
+        _write(cwd / rel, content, "a")
+    for rel in scenario.get("delete", []):
+        print(f"Delete {rel}", flush=True)
+        (cwd / rel).unlink()
+    if scenario.get("patch"):
+        subprocess.run(
+            ["git", "apply", "-"], input=scenario["patch"], text=True, cwd=cwd, check=True
+        )
+    if scenario.get("hang"):
+        if scenario.get("ignore_term"):
+            import signal
+
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        child = subprocess.Popen(  # a grandchild in our process group: the timeout must kill it too
+            [
+                sys.executable,
+                "-c",
+                "import signal,time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(3600)",
+            ]
+        )
+        print(f"hanging (child pid {child.pid})", flush=True)
+        time.sleep(3600)
+    result: dict[str, Any] = {"type": "result", "result": scenario.get("say", "done")}
+    if "tokens" in scenario:
+        result["usage"] = scenario["tokens"]
+    if "cost_usd" in scenario:
+        result["cost_usd"] = scenario["cost_usd"]
+    code = int(scenario.get("exit", 0))
+    if code:
+        result["error"] = f"fake agent exited {code}"
+    print(json.dumps(result), flush=True)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--version" in args:
+        print("racer-fake 1")
+        return 0
+    scenario_name = "default"
+    if "--scenario" in args:
+        scenario_name = args[args.index("--scenario") + 1]
+    cwd = Path.cwd()
+    try:
+        scenarios = load_scenarios(os.environ.get("RACER_FAKE", ""), cwd)
+    except (OSError, ValueError) as exc:
+        print(f"fake: cannot read RACER_FAKE: {exc}", file=sys.stderr)
+        return 2
+    scenario = scenarios.get(scenario_name)
+    if scenario is None:
+        if scenarios:
+            print(
+                f"fake: no scenario {scenario_name!r} (have {sorted(scenarios)})", file=sys.stderr
+            )
+            return 2
+        scenario = {"say": "nothing to do (RACER_FAKE is not set)"}
+    return play(scenario, cwd)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -29,8 +29,19 @@ __all__ = [
     "load_config",
 ]
 
-KEYS = ("agents", "test", "setup", "copy", "timeout", "test_timeout", "jobs", "worktree_root")
-AGENT_KEYS = ("command", "args", "env", "model")
+KEYS = (
+    "agents",
+    "test",
+    "setup",
+    "copy",
+    "timeout",
+    "test_timeout",
+    "jobs",
+    "worktree_root",
+    "retries",
+    "backoff",
+)
+AGENT_KEYS = ("command", "args", "env", "model", "fallback", "max_parallel", "retries")
 CONFIG_FILE = "racer.toml"
 ENV_VARS = {key: f"RACER_{key.upper()}" for key in KEYS}
 DEFAULT_TIMEOUT = 1800.0
@@ -56,6 +67,9 @@ class AgentConfig:
     args: tuple[str, ...] = ()
     env: Mapping[str, str] = field(default_factory=dict)
     model: str | None = None
+    fallback: tuple[str, ...] = ()  # models to try, in order, when the agent stays rate-limited
+    max_parallel: int | None = None  # at most this many lanes of this agent run at once
+    retries: int | None = None  # rate-limit retries per model (default: Config.retries)
     source: str = ""
 
 
@@ -71,6 +85,8 @@ class Config:
     test_timeout: float = DEFAULT_TIMEOUT
     jobs: int = field(default_factory=default_jobs)
     worktree_root: Path | None = None
+    retries: int = 2  # retries of a rate-limited agent run, per model
+    backoff: float = 10.0  # seconds before the first retry; doubles each time
     agent_configs: Mapping[str, AgentConfig] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)
 
@@ -236,12 +252,31 @@ def _parse_agents(
                 raise _wrong(f"{where}.env.{var}", "a string", value)
         if model is not None and (not isinstance(model, str) or not model.strip()):
             raise _wrong(f"{where}.model", "a non-empty string", model)
+        fallback = table.get("fallback", [])
+        fallback_items = _str_tuple(fallback)
+        if fallback_items is None or not all(m.strip() for m in fallback_items):
+            raise _wrong(f"{where}.fallback", "a list of model names", fallback)
+        max_parallel = table.get("max_parallel")
+        if max_parallel is not None:
+            try:
+                _check_jobs(max_parallel)
+            except ValueError:
+                raise _wrong(f"{where}.max_parallel", "an integer ≥ 1", max_parallel) from None
+        agent_retries = table.get("retries")
+        if agent_retries is not None:
+            try:
+                _check_count(agent_retries)
+            except ValueError:
+                raise _wrong(f"{where}.retries", "an integer ≥ 0", agent_retries) from None
         agents[name] = AgentConfig(
             name=name,
             command=command_items,
             args=args_items,
             env=MappingProxyType(dict(agent_env)),
             model=model.strip() if model is not None else None,
+            fallback=tuple(m.strip() for m in fallback_items),
+            max_parallel=cast(int | None, max_parallel),
+            retries=cast(int | None, agent_retries),
             source=label,
         )
     return agents
@@ -266,6 +301,8 @@ _EXPECTED = {
     "test_timeout": "a positive number of seconds",
     "jobs": "an integer ≥ 1",
     "worktree_root": "a non-empty path string",
+    "retries": "an integer ≥ 0",
+    "backoff": "a number of seconds ≥ 0",
 }
 
 
@@ -316,6 +353,20 @@ def _check_jobs(value: object) -> int:
     return value
 
 
+def _check_count(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(value)
+    return value
+
+
+def _check_delay(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(value)
+    if value < 0:
+        raise ValueError(value)
+    return float(value)
+
+
 def _check_path(value: object) -> Path:
     if isinstance(value, Path):
         return value
@@ -333,6 +384,8 @@ _CHECKS: dict[str, Callable[[object], object]] = {
     "test_timeout": _check_seconds,
     "jobs": _check_jobs,
     "worktree_root": _check_path,
+    "retries": _check_count,
+    "backoff": _check_delay,
 }
 
 # Environment values are strings: these turn them into the Python value the check expects.
@@ -340,6 +393,8 @@ _FROM_STRING: dict[str, Callable[[str], object]] = {
     "timeout": float,
     "test_timeout": float,
     "jobs": int,
+    "retries": int,
+    "backoff": float,
 }
 
 

@@ -17,13 +17,13 @@ import anyio
 from unidiff.errors import UnidiffParseError
 from unidiff.patch import PatchSet
 
+from racer import prices, store, worktree
 from racer import rank as ranking
 from racer import report as rpt
-from racer import store, worktree
-from racer.agents import Agent, Contestant, LaunchContext
-from racer.config import Config
+from racer.agents import Agent, AgentOutput, Contestant, LaunchContext
+from racer.config import AgentConfig, Config
 from racer.errors import RacerError
-from racer.proc import ProcRequest, child_env, run_process
+from racer.proc import ProcOutcome, ProcRequest, child_env, run_capture, run_process
 from racer.spec import Spec
 from racer.testrun import run_tests
 
@@ -142,13 +142,7 @@ def initial_report(plan: RacePlan, race_dir: Path) -> rpt.RaceReport:
     )
 
 
-class _NoAgentCfg:
-    model: str | None = None
-    args: tuple[str, ...] = ()
-    env: Mapping[str, str] = {}
-
-
-_NO_AGENT_CFG = _NoAgentCfg()
+_NO_AGENT_CFG = AgentConfig(name="")  # for agents without a config table
 
 
 async def run_race(plan: RacePlan, reporter: Reporter | None = None) -> rpt.RaceReport:
@@ -169,9 +163,12 @@ async def run_race(plan: RacePlan, reporter: Reporter | None = None) -> rpt.Race
             worktree.files_to_copy, plan.repo.root, plan.config.copy
         )
         limiter = anyio.CapacityLimiter(plan.config.jobs)
+        extras = LaneShared(plan)
         async with anyio.create_task_group() as tg:
+            for agent_name in dict.fromkeys(c.agent for c in plan.contestants):
+                tg.start_soon(extras.fetch_version, agent_name)
             for c in plan.contestants:
-                tg.start_soon(_run_lane, plan, state, c, copies, limiter, reporter)
+                tg.start_soon(_run_lane, plan, state, c, copies, limiter, reporter, extras)
     except BaseException:
         state.report = replace(state.report, status="interrupted", finished=_now())
         state.save()
@@ -213,6 +210,136 @@ def finish(report: rpt.RaceReport) -> rpt.RaceReport:
     )
 
 
+class LaneShared:
+    """What lanes share: per-agent concurrency caps and the agents' versions (asked once)."""
+
+    def __init__(self, plan: RacePlan) -> None:
+        self.plan = plan
+        self.caps: dict[str, anyio.CapacityLimiter] = {}
+        for name, cfg in plan.config.agent_configs.items():
+            if cfg.max_parallel:
+                self.caps[name] = anyio.CapacityLimiter(cfg.max_parallel)
+        self.versions: dict[str, str | None] = {}
+        self.version_ready: dict[str, anyio.Event] = {}
+
+    async def fetch_version(self, agent_name: str) -> None:
+        event = self.version_ready.setdefault(agent_name, anyio.Event())
+        argv = self.plan.registry[agent_name].version_argv()
+        version = None
+        if argv:
+            code, text = await anyio.to_thread.run_sync(lambda: run_capture(argv, timeout=20))
+            lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+            version = lines[0][:80] if code == 0 and lines else None
+        self.versions[agent_name] = version
+        event.set()
+
+    async def version(self, agent_name: str) -> str | None:
+        event = self.version_ready.get(agent_name)
+        if event is not None:
+            with anyio.move_on_after(25):
+                await event.wait()
+        return self.versions.get(agent_name)
+
+
+async def _run_attempts(
+    plan: RacePlan,
+    state: RaceState,
+    c: Contestant,
+    agent_cfg: AgentConfig,
+    wt: Path,
+    lane_env: dict[str, str],
+    agent_log: Path,
+    reporter: Reporter,
+    extras: LaneShared,
+) -> tuple[ProcOutcome, AgentOutput, str | None]:
+    """Run the agent; on a rate limit, back off and retry, then move on to fallback models."""
+    name = c.name
+    agent = plan.registry[c.agent]
+    first = c.model or agent_cfg.model
+    models = [first, *(m for m in agent_cfg.fallback if m != first)]
+    retries = agent_cfg.retries if agent_cfg.retries is not None else plan.config.retries
+    deadline = anyio.current_time() + plan.config.timeout
+    cap = extras.caps.get(c.agent)
+    attempts: list[rpt.Attempt] = []
+
+    def on_line(line: str) -> None:
+        text = agent.progress(line)
+        if text:
+            reporter.line(name, text)
+
+    def on_start(pid: int) -> None:
+        state.update(name, pgid=pid)
+
+    result: tuple[ProcOutcome, AgentOutput, str | None] | None = None
+    for model in models:
+        for retry in range(retries + 1):
+            remaining = deadline - anyio.current_time()
+            if result is not None and remaining <= 1:
+                return result
+            n = len(attempts) + 1
+            log = agent_log if n == 1 else agent_log.with_name(f"{agent_log.stem}.{n}.log")
+            ctx = LaunchContext(
+                prompt=plan.prompt,
+                prompt_file=state.race_dir / "prompt.md",
+                model=model,
+                worktree=wt,
+                extra_args=tuple(agent_cfg.args),
+                extra_env=dict(agent_cfg.env),
+                env=lane_env,
+            )
+            inv = agent.invocation(ctx)
+            request = ProcRequest(inv.argv, wt, {**lane_env, **inv.env}, log, max(remaining, 0.1))
+            if cap is None:
+                out = await run_process(request, on_line, on_start=on_start)
+            else:
+                if cap.available_tokens < 1:
+                    state.update(name, status="waiting")
+                    reporter.phase(name, "waiting")
+                async with cap:
+                    state.update(name, status="agent")
+                    reporter.phase(name, "agent")
+                    out = await run_process(request, on_line, on_start=on_start)
+            parsed = agent.parse_output(_read_tail(log), out.exit_code)
+            attempts.append(
+                rpt.Attempt(
+                    n=n,
+                    model=model,
+                    exit_code=out.exit_code,
+                    duration_s=round(out.duration_s, 3),
+                    timed_out=out.timed_out,
+                    error=out.error or parsed.error,
+                    rate_limited=parsed.rate_limited and not out.timed_out,
+                    api_status=parsed.api_status,
+                    log=str(log),
+                )
+            )
+            state.update(
+                name,
+                attempts=tuple(attempts),
+                logs={
+                    **state.report.candidate(name).logs,
+                    f"agent.{n}" if n > 1 else "agent": str(log),
+                },
+            )
+            result = (out, parsed, model)
+            if not parsed.rate_limited or out.timed_out:
+                return result
+            if retry < retries:
+                delay = min(
+                    plan.config.backoff * 2**retry, max(deadline - anyio.current_time() - 1, 0)
+                )
+                reporter.line(
+                    name, f"rate-limited ({parsed.api_status or 'busy'}); retry in {delay:.0f} s"
+                )
+                await anyio.sleep(delay)
+        if model != models[-1]:
+            reporter.line(
+                name, f"still rate-limited on {model or 'the default model'}; trying the next model"
+            )
+    assert result is not None  # the loops run at least once
+    return result
+
+
 async def _run_lane(
     plan: RacePlan,
     state: RaceState,
@@ -220,13 +347,13 @@ async def _run_lane(
     copies: list[str],
     limiter: anyio.CapacityLimiter,
     reporter: Reporter,
+    extras: LaneShared,
 ) -> None:
     name = c.name
     cand = state.report.candidate(name)
     wt = Path(cand.worktree)
     logs_dir = state.race_dir / "logs"
     lane = worktree.slug(name)
-    agent = plan.registry[c.agent]
     agent_cfg = plan.config.agent_configs.get(c.agent, _NO_AGENT_CFG)
 
     def phase(p: str, **changes: object) -> None:
@@ -262,31 +389,10 @@ async def _run_lane(
                 return
 
         agent_log = logs_dir / f"{lane}.agent.log"
-        ctx = LaunchContext(
-            prompt=plan.prompt,
-            prompt_file=state.race_dir / "prompt.md",
-            model=c.model or agent_cfg.model,
-            worktree=wt,
-            extra_args=tuple(agent_cfg.args),
-            extra_env=dict(agent_cfg.env),
-        )
-        inv = agent.invocation(ctx)
-        env = {**lane_env, **inv.env}
         phase("agent", logs={**state.report.candidate(name).logs, "agent": str(agent_log)})
-
-        def on_line(line: str) -> None:
-            text = agent.progress(line)
-            if text:
-                reporter.line(name, text)
-
-        def on_start(pid: int) -> None:
-            state.update(name, pgid=pid)
-
         try:
-            out = await run_process(
-                ProcRequest(inv.argv, wt, env, agent_log, plan.config.timeout),
-                on_line,
-                on_start=on_start,
+            out, parsed, model = await _run_attempts(
+                plan, state, c, agent_cfg, wt, lane_env, agent_log, reporter, extras
             )
         finally:
             # Whatever happens (even Ctrl-C), the agent's work is committed on its branch.
@@ -296,7 +402,6 @@ async def _run_lane(
                     wt,
                     f"racer: work of {name} ({c.agent}) in race {plan.race_id}",
                 )
-        parsed = agent.parse_output(_read_tail(agent_log), out.exit_code)
         diff = await anyio.to_thread.run_sync(
             worktree.diff_text, plan.repo.root, plan.base_commit, tip
         )
@@ -304,23 +409,37 @@ async def _run_lane(
         store.write_atomic(diff_path, diff)
         stat = diffstat(diff)
         tokens = rpt.TokenCount(**vars(parsed.tokens)) if parsed.tokens else None
+        cost, estimated = parsed.cost_usd, False
+        if cost is None and parsed.tokens is not None:
+            cost = prices.estimate(
+                parsed.tokens, parsed.model or model or prices.DEFAULT_MODELS.get(c.agent)
+            )
+            estimated = cost is not None
         common = {
             "exit_code": out.exit_code,
-            "duration_s": round(out.duration_s, 3),
+            "duration_s": round(
+                sum(a.duration_s for a in state.report.candidate(name).attempts), 3
+            ),
             "timed_out": out.timed_out,
             "final_message": parsed.final_message,
             "diffstat": stat,
             "diff": str(diff_path),
             "commit": tip,
             "tokens": tokens,
-            "cost_usd": parsed.cost_usd,
+            "cost_usd": cost,
+            "cost_estimated": estimated,
             "turns": parsed.turns,
+            "model": parsed.model or model,
+            "agent_version": await extras.version(c.agent),
+            "warnings": parsed.warnings,
         }
         if out.timed_out:
             phase("timed_out", error=f"agent timed out after {plan.config.timeout:g} s", **common)
             return
         if out.error or out.exit_code != 0 or parsed.error:
             why = out.error or parsed.error or f"agent exited {out.exit_code}"
+            if parsed.rate_limited:
+                why = f"rate-limited after {len(state.report.candidate(name).attempts)} attempt(s): {why}"
             phase("agent_failed", error=f"agent failed: {why}", **common)
             return
         if stat.files == 0:

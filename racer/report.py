@@ -71,6 +71,21 @@ class DiffStat:
 
 
 @dataclass(frozen=True)
+class Attempt:
+    """One launch of the agent CLI (rate-limited runs are retried, maybe on a fallback model)."""
+
+    n: int
+    model: str | None
+    exit_code: int | None
+    duration_s: float
+    timed_out: bool = False
+    error: str | None = None
+    rate_limited: bool = False
+    api_status: int | None = None
+    log: str = ""
+
+
+@dataclass(frozen=True)
 class Candidate:
     name: str
     agent: str
@@ -94,8 +109,12 @@ class Candidate:
     diff: str | None = None  # path of the saved diff
     tokens: TokenCount | None = None
     cost_usd: float | None = None
+    cost_estimated: bool = False  # True: from racer's price table, not reported by the CLI
     turns: int | None = None
     pgid: int | None = None
+    agent_version: str | None = None
+    attempts: tuple[Attempt, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -149,6 +168,8 @@ def _candidate(d: dict[str, Any]) -> Candidate:
     ds["paths"] = tuple(ds.get("paths") or ())
     d["diffstat"] = DiffStat(**ds)
     d["tokens"] = TokenCount(**d["tokens"]) if d.get("tokens") else None
+    d["attempts"] = tuple(Attempt(**a) for a in d.get("attempts") or ())
+    d["warnings"] = tuple(d.get("warnings") or ())
     return Candidate(**d)
 
 
@@ -180,8 +201,10 @@ def ranked(report: RaceReport) -> list[Candidate]:
     )
 
 
-def _money(c: Candidate) -> str:
-    return "—" if c.cost_usd is None else f"${c.cost_usd:.4f}"
+def money(c: Candidate) -> str:
+    if c.cost_usd is None:
+        return "—"
+    return f"~${c.cost_usd:.4f} (est.)" if c.cost_estimated else f"${c.cost_usd:.4f}"
 
 
 def _tokens(c: Candidate) -> str:
@@ -210,7 +233,7 @@ def render_markdown(report: RaceReport) -> str:
         diff = f"{c.diffstat.files} files +{c.diffstat.added} -{c.diffstat.removed}"
         time = "—" if c.duration_s is None else f"{c.duration_s:.1f} s"
         lines.append(
-            f"| {c.rank or '—'} | {c.name} | {c.status} | {tests} | {diff} | {time} | {_tokens(c)} | {_money(c)} |"
+            f"| {c.rank or '—'} | {c.name} | {c.status} | {tests} | {diff} | {time} | {_tokens(c)} | {money(c)} |"
         )
     lines.append("")
     for c in ranked(report):
@@ -218,6 +241,16 @@ def render_markdown(report: RaceReport) -> str:
         lines += [f"- {r}" for r in c.reasons]
         if c.error:
             lines.append(f"- error: {c.error}")
+        if c.agent_version:
+            lines.append(f"- agent: {c.agent} {c.agent_version}, model {c.model or 'default'}")
+        if len(c.attempts) > 1 or any(a.rate_limited for a in c.attempts):
+            for a in c.attempts:
+                what = "rate-limited" if a.rate_limited else (a.error or f"exit {a.exit_code}")
+                lines.append(
+                    f"- attempt {a.n} ({a.model or 'default model'}): {what}, {a.duration_s:.1f} s"
+                )
+        for w in c.warnings:
+            lines.append(f"- warning: {w}")
         lines.append(f"- branch: `{c.branch}`")
         for kind, path in c.logs.items():
             lines.append(f"- {kind} log: `{path}`")

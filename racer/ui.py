@@ -133,7 +133,7 @@ def ranked_table(report: rpt.RaceReport) -> Table:
             f"{c.diffstat.files}f +{c.diffstat.added} -{c.diffstat.removed}",
             "—" if c.duration_s is None else f"{c.duration_s:.1f}s",
             "—" if c.tokens is None else f"{c.tokens.input}/{c.tokens.output}",
-            "—" if c.cost_usd is None else f"${c.cost_usd:.4f}",
+            rpt.money(c),
         )
     return table
 
@@ -147,6 +147,14 @@ def show_report(out: Console, report: rpt.RaceReport, *, reasons: bool = True) -
                 out.print(f"   • {r}", markup=False)
             if c.error and not any(c.error in r for r in c.reasons):
                 out.print(f"   • {c.error}", markup=False)
+            if len(c.attempts) > 1:
+                for a in c.attempts:
+                    what = "rate-limited" if a.rate_limited else (a.error or f"exit {a.exit_code}")
+                    out.print(
+                        f"   • attempt {a.n} on {a.model or 'default model'}: {what}", markup=False
+                    )
+            for w in c.warnings:
+                out.print(f"   • warning: {w}", markup=False)
     if report.status != "finished":
         out.print(f"[yellow]race status: {report.status}[/yellow]")
     if report.merged:

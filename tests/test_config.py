@@ -73,6 +73,8 @@ timeout = 600
 test_timeout = 90.5
 jobs = 4
 worktree_root = "../wt"
+retries = 0
+backoff = 0.5
 """,
     )
     config = load_config(tmp_path, env=NO_ENV)
@@ -85,6 +87,7 @@ worktree_root = "../wt"
     assert config.test_timeout == 90.5
     assert config.jobs == 4
     assert config.worktree_root == (tmp_path / ".." / "wt").resolve()
+    assert (config.retries, config.backoff) == (0, 0.5)
     assert dict(config.sources) == dict.fromkeys(KEYS, str(path))
 
 
@@ -258,6 +261,8 @@ def test_every_flag(tmp_path: Path) -> None:
         "test_timeout": 7.5,
         "jobs": 1,
         "worktree_root": "wt",
+        "retries": 3,
+        "backoff": 0,
     }
     config = load_config(tmp_path, env={"RACER_JOBS": "8"}, flags=flags)
     assert config.agents == ("claude", "codex")
@@ -286,7 +291,10 @@ def test_unknown_top_level_key(tmp_path: Path) -> None:
     path = racer_toml(tmp_path, "timout = 5\n")
     message = config_error(tmp_path)
     assert message.startswith(f"{path}: unknown key 'timout' (did you mean 'timeout'?)")
-    assert "known keys: agent, agents, copy, jobs, setup, test, test_timeout, timeout" in message
+    assert (
+        "known keys: agent, agents, backoff, copy, jobs, retries, setup, test, test_timeout, timeout"
+        in message
+    )
 
 
 def test_unknown_key_in_pyproject_names_the_table(tmp_path: Path) -> None:
@@ -298,7 +306,10 @@ def test_unknown_agent_table_key(tmp_path: Path) -> None:
     path = racer_toml(tmp_path, '[agents.mybot]\ncomand = ["x"]\n')
     message = config_error(tmp_path)
     assert message.startswith(f"{path}: unknown key 'agents.mybot.comand'")
-    assert "known keys in [agents.mybot]: args, command, env, model" in message
+    assert (
+        "known keys in [agents.mybot]: args, command, env, fallback, max_parallel, model, retries"
+        in message
+    )
 
 
 @pytest.mark.parametrize(
@@ -423,3 +434,33 @@ def test_bad_spec_override_names_the_spec(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(tmp_path, env=NO_ENV, spec_overrides={"timeout": 0}, spec_path=spec_path)
     assert str(info.value).startswith(f"timeout in front matter of {spec_path} must be ")
+
+
+def test_agent_rate_limit_keys(tmp_path: Path) -> None:
+    racer_toml(
+        tmp_path,
+        '[agents.claude]\nfallback = ["sonnet", "haiku"]\nmax_parallel = 2\nretries = 1\n',
+    )
+    cfg = load_config(tmp_path, env=NO_ENV).agent_configs["claude"]
+    assert (cfg.fallback, cfg.max_parallel, cfg.retries) == (("sonnet", "haiku"), 2, 1)
+
+
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        ('fallback = "sonnet"', "agents.claude.fallback"),
+        ("max_parallel = 0", "agents.claude.max_parallel"),
+        ("retries = -1", "agents.claude.retries"),
+    ],
+)
+def test_agent_rate_limit_keys_are_checked(tmp_path: Path, body: str, key: str) -> None:
+    racer_toml(tmp_path, f"[agents.claude]\n{body}\n")
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        load_config(tmp_path, env=NO_ENV)
+
+
+def test_retries_and_backoff_from_env(tmp_path: Path) -> None:
+    config = load_config(tmp_path, env={"RACER_RETRIES": "0", "RACER_BACKOFF": "1.5"})
+    assert (config.retries, config.backoff) == (0, 1.5)
+    with pytest.raises(ConfigError, match="RACER_RETRIES"):
+        load_config(tmp_path, env={"RACER_RETRIES": "many"})

@@ -161,7 +161,9 @@ def test_gemini_output() -> None:
     parsed = GeminiAgent().parse_output(out, 0)
     assert parsed.final_message == "Done" and parsed.error is None
     assert parsed.tokens is not None and parsed.tokens.input == 2400
-    assert GeminiAgent().parse_output("", 144).error == "gemini exited 144"
+    failed = GeminiAgent().parse_output("", 144)
+    assert failed.error == "gemini exited 144 (HTTP 400)" and failed.api_status == 400
+    assert GeminiAgent().parse_output("", 173).rate_limited
     assert GeminiAgent().invocation(_ctx()).env["GEMINI_CLI_TRUST_WORKSPACE"] == "true"
 
 

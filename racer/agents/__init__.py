@@ -10,12 +10,15 @@ import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from racer.agents.aider import AiderAgent
 from racer.agents.base import Agent, AgentOutput, Invocation, LaunchContext, Tokens
 from racer.agents.claude import ClaudeAgent
 from racer.agents.codex import CodexAgent
 from racer.agents.command import CommandAgent
 from racer.agents.fake import FakeAgent
 from racer.agents.gemini import GeminiAgent
+from racer.agents.opencode import OpencodeAgent
+from racer.agents.qwen import QwenAgent
 from racer.config import AgentConfig
 from racer.errors import AgentError
 
@@ -38,6 +41,9 @@ BUILTIN_AGENTS: dict[str, type[Agent]] = {
     "claude": ClaudeAgent,
     "codex": CodexAgent,
     "gemini": GeminiAgent,
+    "qwen": QwenAgent,
+    "opencode": OpencodeAgent,
+    "aider": AiderAgent,
     "fake": FakeAgent,
 }
 

@@ -6,6 +6,7 @@ Adapters describe; racer.proc spawns. Nothing here starts a process.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,12 @@ class AgentOutput:
     tokens: Tokens | None = None
     cost_usd: float | None = None
     turns: int | None = None
+    rate_limited: bool = (
+        False  # a 429 / overloaded answer: worth retrying later or on another model
+    )
+    api_status: int | None = None  # the HTTP status of the API error, when the CLI says it
+    model: str | None = None  # the model the CLI reports it used
+    warnings: tuple[str, ...] = ()  # e.g. "model metadata not found" from codex
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,7 @@ class LaunchContext:
     worktree: Path
     extra_args: tuple[str, ...] = ()
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict)  # the lane's environment, to inspect
 
 
 class Agent:
@@ -90,6 +98,30 @@ def json_lines(output: str) -> Iterator[dict[str, Any]]:
             continue
         if isinstance(obj, dict):
             yield obj
+
+
+_RATE_LIMIT = re.compile(
+    r"\b(429|529)\b|rate[ _-]?limit|too many requests|overloaded|resource[ _]exhausted|quota",
+    re.IGNORECASE,
+)
+_STATUS = re.compile(r"\b(?:status|error|code)[:= ]+\(?([1-5]\d\d)\b|\b([45]\d\d)\b", re.IGNORECASE)
+
+
+def is_rate_limit(text: str | None, status: int | None = None) -> bool:
+    """True for answers that mean "slow down / try later": HTTP 429, 529, overloaded, quota."""
+    if status in (429, 529, 503):
+        return True
+    return bool(text and _RATE_LIMIT.search(text))
+
+
+def status_in(text: str | None) -> int | None:
+    """The first plausible HTTP error status mentioned in an error text."""
+    if not text:
+        return None
+    match = _STATUS.search(text)
+    if not match:
+        return None
+    return int(match.group(1) or match.group(2))
 
 
 def as_int(value: object) -> int:

@@ -16,7 +16,9 @@ from racer.agents.base import (
     LaunchContext,
     Tokens,
     as_int,
+    is_rate_limit,
     json_lines,
+    status_in,
 )
 
 
@@ -70,12 +72,20 @@ class ClaudeAgent(Agent):
         )
         text = str(result.get("result") or "")
         cost = result.get("total_cost_usd")
+        # `subtype` says "success" even after an API error: `is_error` is what counts.
+        error = (text or "claude reported an error") if result.get("is_error") else None
+        status = result.get("api_error_status")
+        status = status if isinstance(status, int) else status_in(error)
+        models = list((result.get("modelUsage") or {}).keys())
         return AgentOutput(
             final_message=text,
-            error=text or "claude reported an error" if result.get("is_error") else None,
+            error=error,
             tokens=tokens,
             cost_usd=float(cost) if isinstance(cost, int | float) else None,
             turns=as_int(result.get("num_turns")) or None,
+            rate_limited=error is not None and is_rate_limit(error, status),
+            api_status=status if error else None,
+            model=models[0] if models else None,
         )
 
     def progress(self, line: str) -> str | None:

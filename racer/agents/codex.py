@@ -15,7 +15,9 @@ from racer.agents.base import (
     LaunchContext,
     Tokens,
     as_int,
+    is_rate_limit,
     json_lines,
+    status_in,
 )
 
 
@@ -45,11 +47,15 @@ class CodexAgent(Agent):
         error = None
         tokens = None
         turns = 0
+        warnings: list[str] = []
         for obj in json_lines(output):
             kind = obj.get("type")
             item = obj.get("item") or {}
             if kind == "item.completed" and item.get("type") == "agent_message":
                 final = str(item.get("text") or "")
+            elif kind == "item.completed" and item.get("type") == "error":
+                # e.g. "Model metadata for `x` not found": codex runs on with a reduced tool set.
+                warnings.append(str(item.get("message") or "")[:300])
             elif kind == "turn.completed":
                 turns += 1
                 usage = obj.get("usage") or {}
@@ -62,7 +68,18 @@ class CodexAgent(Agent):
                 error = str((obj.get("error") or {}).get("message") or "turn failed")
             elif kind == "error" and error is None:
                 error = str(obj.get("message") or "error")
-        return AgentOutput(final_message=final, error=error, tokens=tokens, turns=turns or None)
+        if error is None and exit_code not in (0, None):
+            error = f"codex exited {exit_code}"
+        status = status_in(error)
+        return AgentOutput(
+            final_message=final,
+            error=error,
+            tokens=tokens,
+            turns=turns or None,
+            rate_limited=error is not None and is_rate_limit(error, status),
+            api_status=status if error else None,
+            warnings=tuple(warnings),
+        )
 
     def progress(self, line: str) -> str | None:
         try:

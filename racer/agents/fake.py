@@ -9,7 +9,16 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from racer.agents.base import Agent, AgentOutput, Invocation, LaunchContext, Tokens, json_lines
+from racer.agents.base import (
+    Agent,
+    AgentOutput,
+    Invocation,
+    LaunchContext,
+    Tokens,
+    is_rate_limit,
+    json_lines,
+    status_in,
+)
 
 SCENARIO_KEYS = frozenset(
     {
@@ -26,6 +35,9 @@ SCENARIO_KEYS = frozenset(
         "tokens",
         "cost_usd",
         "spawn_sleeper",
+        "error",
+        "fail_times",
+        "counter_file",
     }
 )
 
@@ -60,9 +72,13 @@ class FakeAgent(Agent):
             Tokens(int(usage.get("input", 0)), int(usage.get("output", 0)), 0) if usage else None
         )
         cost = result.get("cost_usd")
+        error = str(result["error"]) if result.get("error") else None
         return AgentOutput(
             final_message=str(result.get("result", "")),
-            error=str(result["error"]) if result.get("error") else None,
+            error=error,
+            rate_limited=is_rate_limit(error),
+            api_status=status_in(error),
+            model=result.get("model"),
             tokens=tokens,
             cost_usd=float(cost) if isinstance(cost, int | float) else None,
             turns=1,

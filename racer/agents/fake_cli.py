@@ -39,6 +39,22 @@ def play(scenario: dict[str, Any], cwd: Path) -> int:
     if unknown:
         print(f"fake: unknown scenario keys {sorted(unknown)}", file=sys.stderr)
         return 2
+    if scenario.get("fail_times"):
+        # Fail (with `error`) the first N runs, then carry on: a flaky API, for retry tests.
+        counter = Path(scenario["counter_file"])
+        runs = int(counter.read_text()) if counter.exists() else 0
+        counter.write_text(str(runs + 1))
+        if runs < int(scenario["fail_times"]):
+            print(
+                json.dumps(
+                    {"type": "result", "result": "", "error": scenario.get("error", "failed")}
+                )
+            )
+            return int(scenario.get("exit", 1)) or 1
+        scenario = {k: v for k, v in scenario.items() if k not in ("error", "exit")}
+    elif scenario.get("error"):
+        print(json.dumps({"type": "result", "result": "", "error": scenario["error"]}), flush=True)
+        return int(scenario.get("exit", 1)) or 1
     for line in scenario.get("print", []):
         print(line, flush=True)
     if scenario.get("sleep"):

@@ -14,7 +14,9 @@ from racer.agents.base import (
     LaunchContext,
     Tokens,
     as_int,
+    is_rate_limit,
     json_lines,
+    status_in,
 )
 
 
@@ -45,6 +47,7 @@ class GeminiAgent(Agent):
         parts: list[str] = []
         tokens = None
         error = None
+        status: int | None = None
         for obj in json_lines(output):
             kind = obj.get("type")
             if kind == "message" and obj.get("role") == "assistant":
@@ -62,9 +65,22 @@ class GeminiAgent(Agent):
                     )
             elif "error" in obj and isinstance(obj["error"], dict):
                 error = str(obj["error"].get("message") or "error")
+                code = obj["error"].get("code")
+                status = code if isinstance(code, int) and 100 <= code < 600 else status_in(error)
+        if exit_code not in (0, None) and status is None:
+            # On an API error gemini exits with the HTTP status mod 256 (400 -> 144, 429 -> 173).
+            status = next(
+                (s for s in (400, 401, 403, 404, 429, 500, 503, 529) if s % 256 == exit_code), None
+            )
         if error is None and exit_code not in (0, None):
-            error = f"gemini exited {exit_code}"
-        return AgentOutput(final_message="".join(parts) or None, error=error, tokens=tokens)
+            error = f"gemini exited {exit_code}" + (f" (HTTP {status})" if status else "")
+        return AgentOutput(
+            final_message="".join(parts) or None,
+            error=error,
+            tokens=tokens,
+            rate_limited=error is not None and is_rate_limit(error, status),
+            api_status=status if error else None,
+        )
 
     def progress(self, line: str) -> str | None:
         try:

@@ -347,6 +347,51 @@ def agents(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
 
 @app.command()
 @_guarded
+def doctor(
+    agents: Annotated[
+        str | None,
+        typer.Option("--agents", "-a", help="Agents to check (default: config agents, else all)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> int:
+    """Check that the selected agents are installed, accept racer's flags and have credentials."""
+    from dataclasses import asdict
+
+    from racer.agents import build_registry, parse_contestants
+    from racer.config import load_config
+    from racer.doctor import run_doctor
+    from racer.errors import GitError
+    from racer.worktree import open_repo
+
+    try:
+        config = load_config(open_repo(Path.cwd()).root, env=os.environ)
+    except GitError:
+        config = load_config(Path.cwd(), env=os.environ)
+    registry = build_registry(config.agent_configs)
+    wanted = agents.split(",") if agents else list(config.agents)
+    names = (
+        [c.agent for c in parse_contestants(wanted, registry)]
+        if wanted
+        else [n for n in registry if n != "fake"]
+    )
+    selected = {n: registry[n] for n in dict.fromkeys(names)}
+    checks = run_doctor(selected, config.agent_configs, os.environ)
+    if as_json:
+        print(json.dumps([asdict(c) for c in checks], indent=2))
+    else:
+        for c in checks:
+            mark = "ok " if c.ok else "FIX"
+            print(f"{mark} {c.agent:<9} {c.name:<12} {c.detail}")
+            if c.fix:
+                print(f"    -> {c.fix}")
+    bad = sorted({c.agent for c in checks if not c.ok})
+    if not as_json:
+        print(f"not ready: {', '.join(bad)}" if bad else f"ready: {', '.join(selected)}")
+    return 1 if bad else 0
+
+
+@app.command()
+@_guarded
 def demo(
     directory: Annotated[
         Path | None,

@@ -35,6 +35,28 @@ class AiderAgent(Agent):
     executable = "aider"
     description = "aider"
     install_hint = "pipx install aider-chat==0.86.2 (or pip in its own venv)"
+    help_args: tuple[str, ...] = ("--help",)
+    headless_flags: tuple[str, ...] = (
+        "--message",
+        "--yes-always",
+        "--no-auto-commits",
+        "--no-gitignore",
+        "--no-check-update",
+        "--no-show-release-notes",
+        "--analytics-disable",
+        "--no-pretty",
+        "--no-stream",
+        "--no-show-model-warnings",
+        "--model",
+    )
+    credential_env: tuple[str, ...] = (
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "GEMINI_API_KEY",
+        "DEEPSEEK_API_KEY",
+        "OPENROUTER_API_KEY",
+    )
+    credential_files: tuple[str, ...] = ()  # relative to $HOME
 
     def invocation(self, ctx: LaunchContext) -> Invocation:
         argv = [self.executable]

@@ -65,6 +65,12 @@ class Agent:
     executable: str = ""
     description: str = ""
     install_hint: str = ""
+    # For `racer doctor`: how to ask for help text, the flags racer relies on (each must appear
+    # in that help), and where credentials may come from (any one is enough).
+    help_args: tuple[str, ...] = ()
+    headless_flags: tuple[str, ...] = ()
+    credential_env: tuple[str, ...] = ()
+    credential_files: tuple[str, ...] = ()
 
     def invocation(self, ctx: LaunchContext) -> Invocation:
         raise NotImplementedError

@@ -27,6 +27,23 @@ class ClaudeAgent(Agent):
     executable = "claude"
     description = "Claude Code"
     install_hint = "npm install -g @anthropic-ai/claude-code"
+    help_args: tuple[str, ...] = ("--help",)
+    headless_flags: tuple[str, ...] = (
+        "-p",
+        "--output-format",
+        "--verbose",
+        "--permission-mode",
+        "--no-session-persistence",
+        "--model",
+    )
+    credential_env: tuple[str, ...] = (
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_AUTH_TOKEN",
+        "CLAUDE_CODE_OAUTH_TOKEN",
+        "CLAUDE_CODE_USE_BEDROCK",
+        "CLAUDE_CODE_USE_VERTEX",
+    )
+    credential_files: tuple[str, ...] = (".claude/.credentials.json",)  # relative to $HOME
 
     def invocation(self, ctx: LaunchContext) -> Invocation:
         argv = [

@@ -26,6 +26,18 @@ class CodexAgent(Agent):
     executable = "codex"
     description = "OpenAI Codex CLI"
     install_hint = "npm install -g @openai/codex"
+    help_args: tuple[str, ...] = ("exec", "--help")
+    headless_flags: tuple[str, ...] = (
+        "--json",
+        "--skip-git-repo-check",
+        "--ephemeral",
+        "--sandbox",
+        "--dangerously-bypass-approvals-and-sandbox",
+        "--disable",
+        "--model",
+    )
+    credential_env: tuple[str, ...] = ("OPENAI_API_KEY", "CODEX_API_KEY")
+    credential_files: tuple[str, ...] = (".codex/auth.json",)  # relative to $HOME
 
     def invocation(self, ctx: LaunchContext) -> Invocation:
         argv = [self.executable, "exec", "--json", "--skip-git-repo-check", "--ephemeral"]

@@ -25,6 +25,21 @@ class GeminiAgent(Agent):
     executable = "gemini"
     description = "Google Gemini CLI"
     install_hint = "npm install -g @google/gemini-cli"
+    help_args: tuple[str, ...] = ("--help",)
+    headless_flags: tuple[str, ...] = (
+        "--prompt",
+        "--approval-mode",
+        "--skip-trust",
+        "--output-format",
+        "--model",
+    )
+    credential_env: tuple[str, ...] = (
+        "GEMINI_API_KEY",
+        "GOOGLE_API_KEY",
+        "GOOGLE_GENAI_USE_VERTEXAI",
+        "GOOGLE_GENAI_USE_GCA",
+    )
+    credential_files: tuple[str, ...] = (".gemini/oauth_creds.json",)  # relative to $HOME
 
     def invocation(self, ctx: LaunchContext) -> Invocation:
         argv = [
@@ -33,6 +48,7 @@ class GeminiAgent(Agent):
             ctx.prompt,
             "--approval-mode",
             "yolo",
+            "--skip-trust",
             "--output-format",
             "stream-json",
         ]

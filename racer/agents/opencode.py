@@ -43,9 +43,19 @@ class OpencodeAgent(Agent):
     executable = "opencode"
     description = "opencode"
     install_hint = "npm install -g opencode-ai@1.18.33"
+    help_args: tuple[str, ...] = ("run", "--help")
+    headless_flags: tuple[str, ...] = ("--format", "--auto", "--model")
+    credential_env: tuple[str, ...] = (
+        "ANTHROPIC_API_KEY",
+        "OPENAI_API_KEY",
+        "OPENCODE_CONFIG_CONTENT",
+    )
+    credential_files: tuple[str, ...] = (".local/share/opencode/auth.json",)  # relative to $HOME
 
     def invocation(self, ctx: LaunchContext) -> Invocation:
-        argv = [self.executable, "run", "--format", "json"]
+        # --auto approves what the config does not deny: without it a headless run stops at the
+        # first permission prompt.
+        argv = [self.executable, "run", "--format", "json", "--auto"]
         if ctx.model:
             argv += ["-m", ctx.model]  # provider/model, e.g. anthropic/claude-sonnet-4-5
         argv += [*ctx.extra_args, ctx.prompt]

@@ -1,4 +1,4 @@
-"""Qwen Code (`qwen -p`): yolo approvals, one JSON array of events at the end.
+"""Qwen Code (`qwen -p`): yolo approvals, Claude-style JSON events (stream-json lines).
 
 It exits 0 on API errors, so errors are read from the result text and the per-model API stats.
 """
@@ -16,6 +16,7 @@ from racer.agents.base import (
     Tokens,
     as_int,
     is_rate_limit,
+    json_lines,
     status_in,
 )
 
@@ -25,9 +26,19 @@ class QwenAgent(Agent):
     executable = "qwen"
     description = "Qwen Code"
     install_hint = "npm install -g @qwen-code/qwen-code@0.15.10"
+    help_args: tuple[str, ...] = ("--help",)
+    headless_flags: tuple[str, ...] = (
+        "--prompt",
+        "--yolo",
+        "--output-format",
+        "--auth-type",
+        "--model",
+    )
+    credential_env: tuple[str, ...] = ("OPENAI_API_KEY", "DASHSCOPE_API_KEY")
+    credential_files: tuple[str, ...] = (".qwen/oauth_creds.json",)  # relative to $HOME
 
     def invocation(self, ctx: LaunchContext) -> Invocation:
-        argv = [self.executable, "-p", ctx.prompt, "--yolo", "--output-format", "json"]
+        argv = [self.executable, "-p", ctx.prompt, "--yolo", "--output-format", "stream-json"]
         env = {**ctx.env, **ctx.extra_env}
         # With an OpenAI-compatible key and no explicit choice, pick that auth type: otherwise a
         # headless run stops at the interactive auth selection.
@@ -38,7 +49,7 @@ class QwenAgent(Agent):
         return Invocation(tuple(argv) + ctx.extra_args, dict(ctx.extra_env))
 
     def parse_output(self, output: str, exit_code: int | None) -> AgentOutput:
-        events = _events(output)
+        events = list(json_lines(output)) or _events(output)
         result = next((e for e in reversed(events) if e.get("type") == "result"), None)
         if result is None:
             tail = [line for line in output.splitlines() if line.strip()]
@@ -67,7 +78,21 @@ class QwenAgent(Agent):
         )
 
     def progress(self, line: str) -> str | None:
-        return None if line.lstrip().startswith(("[", "{", "]")) else (line.strip() or None)
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            return line.strip() or None
+        if not isinstance(obj, dict):
+            return None
+        if obj.get("type") == "assistant":
+            for block in (obj.get("message") or {}).get("content") or []:
+                if block.get("type") == "tool_use":
+                    inp = block.get("input") or {}
+                    detail = inp.get("file_path") or inp.get("command") or ""
+                    return f"{block.get('name')} {detail}".strip()
+        if obj.get("type") == "result":
+            return "error" if obj.get("is_error") else "done"
+        return None
 
 
 def _events(output: str) -> list[dict[str, Any]]:

@@ -135,6 +135,10 @@ def run(
         list[str] | None,
         typer.Option("--copy", help="Ignored file/glob to copy into each worktree (repeatable)."),
     ] = None,
+    acceptance: Annotated[
+        list[str] | None,
+        typer.Option("--acceptance", help="Hidden acceptance test file, SRC[:DEST] (repeatable)."),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print race.json instead of the table.")
     ] = False,
@@ -155,7 +159,14 @@ def run(
         "worktree_root": worktree_root.resolve() if worktree_root is not None else None,
         "copy": tuple(copy) if copy else None,
     }
-    the_plan = planning.prepare(Path.cwd(), spec, env=os.environ, flags=flags, base_ref=base)
+    the_plan = planning.prepare(
+        Path.cwd(),
+        spec,
+        env=os.environ,
+        flags=flags,
+        base_ref=base,
+        acceptance=tuple(acceptance or ()),
+    )
     out = ui.console(sys.stderr if as_json else None)
     board = ui.Board(out)
     result = anyio.run(race.run_race, the_plan, board)

@@ -40,6 +40,9 @@ KEYS = (
     "worktree_root",
     "retries",
     "backoff",
+    "test_paths",
+    "test_report",
+    "baseline_runs",
 )
 AGENT_KEYS = ("command", "args", "env", "model", "fallback", "max_parallel", "retries")
 CONFIG_FILE = "racer.toml"
@@ -87,6 +90,11 @@ class Config:
     worktree_root: Path | None = None
     retries: int = 2  # retries of a rate-limited agent run, per model
     backoff: float = 10.0  # seconds before the first retry; doubles each time
+    test_paths: tuple[
+        str, ...
+    ] = ()  # globs of test files (default: racer.flags.DEFAULT_TEST_PATTERNS)
+    test_report: str | None = None  # JUnit XML a non-pytest test command writes (worktree-relative)
+    baseline_runs: int = 2  # runs of the test command on the base commit (2 finds flaky tests)
     agent_configs: Mapping[str, AgentConfig] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)
 
@@ -303,6 +311,9 @@ _EXPECTED = {
     "worktree_root": "a non-empty path string",
     "retries": "an integer ≥ 0",
     "backoff": "a number of seconds ≥ 0",
+    "test_paths": "a list of globs relative to the repo root",
+    "test_report": "a path relative to the worktree",
+    "baseline_runs": "an integer ≥ 0",
 }
 
 
@@ -386,6 +397,9 @@ _CHECKS: dict[str, Callable[[object], object]] = {
     "worktree_root": _check_path,
     "retries": _check_count,
     "backoff": _check_delay,
+    "test_paths": _check_copy,
+    "test_report": _check_command,
+    "baseline_runs": _check_count,
 }
 
 # Environment values are strings: these turn them into the Python value the check expects.
@@ -395,6 +409,7 @@ _FROM_STRING: dict[str, Callable[[str], object]] = {
     "jobs": int,
     "retries": int,
     "backoff": float,
+    "baseline_runs": int,
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from racer import store, worktree
+from racer import judge, store, worktree
 from racer.agents import build_registry, check_installed, parse_contestants
 from racer.config import load_config
 from racer.errors import ConfigError
@@ -24,6 +24,7 @@ def prepare(
     env: Mapping[str, str],
     flags: Mapping[str, object],
     base_ref: str | None = None,
+    acceptance: tuple[str, ...] = (),
 ) -> RacePlan:
     repo = worktree.open_repo(cwd)
     spec = load_spec(spec_path if spec_path.is_absolute() else cwd / spec_path)
@@ -47,6 +48,12 @@ def prepare(
             f"worktree_root {wt_root} (from {where}) is inside the repository's working tree — "
             "choose a directory outside it"
         )
+    hidden = acceptance or spec.acceptance
+    accept = judge.resolve_acceptance(repo.root, hidden, cwd if acceptance else spec.path.parent)
+    if accept and test_command is None:
+        raise ConfigError(
+            "acceptance tests need a test command — pass --test CMD or set test in racer.toml"
+        )
     return RacePlan(
         repo=repo,
         spec=spec,
@@ -59,4 +66,5 @@ def prepare(
         test_command=test_command,
         worktree_root=wt_root.resolve(),
         race_id=store.new_race_id(),
+        acceptance=tuple(accept),
     )

@@ -1,4 +1,4 @@
-"""Orchestration of a race: one lane per contestant, all concurrent, tests as each agent finishes.
+"""Orchestration of a race: lanes and the baseline run concurrently, then the judging.
 
 Expected failures (agent crashed, timed out, setup or tests failed) are values in the record,
 never exceptions that would cancel the sibling lanes.
@@ -7,27 +7,25 @@ never exceptions that would cancel the sibling lanes.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
 import anyio
-from unidiff.errors import UnidiffParseError
-from unidiff.patch import PatchSet
 
-from racer import prices, store, worktree
+from racer import cluster, judge, lane, store, worktree
 from racer import rank as ranking
 from racer import report as rpt
-from racer.agents import Agent, AgentOutput, Contestant, LaunchContext
-from racer.config import AgentConfig, Config
+from racer.agents import Agent, Contestant
+from racer.config import Config
 from racer.errors import RacerError
-from racer.proc import ProcOutcome, ProcRequest, child_env, run_capture, run_process
+from racer.flags import DEFAULT_TEST_PATTERNS, FileChange, detect_flags
+from racer.lane import NO_AGENT_CFG
+from racer.proc import child_env
 from racer.spec import Spec
 from racer.testrun import run_tests
-
-PARSE_TAIL_BYTES = 4 * 1024 * 1024  # structured results sit at the end of an agent's output
 
 
 class Reporter(Protocol):
@@ -68,6 +66,7 @@ class RacePlan:
     test_command: str | None
     worktree_root: Path
     race_id: str
+    acceptance: tuple[judge.AcceptanceFile, ...] = ()
 
 
 def _now() -> str:
@@ -92,28 +91,6 @@ class RaceState:
         return cand
 
 
-def diffstat(diff: str) -> rpt.DiffStat:
-    if not diff.strip():
-        return rpt.DiffStat()
-    try:
-        patch = PatchSet(diff)
-    except UnidiffParseError:
-        return rpt.DiffStat(files=diff.count("\ndiff --git ") + diff.startswith("diff --git "))
-    paths = tuple(p.path for p in patch)
-    return rpt.DiffStat(files=len(patch), added=patch.added, removed=patch.removed, paths=paths)
-
-
-def _read_tail(path: Path) -> str:
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as fh:
-            if size > PARSE_TAIL_BYTES:
-                fh.seek(size - PARSE_TAIL_BYTES)
-            return fh.read().decode("utf-8", errors="replace")
-    except OSError:
-        return ""
-
-
 def initial_report(plan: RacePlan, race_dir: Path) -> rpt.RaceReport:
     cands = []
     for c in plan.contestants:
@@ -122,7 +99,7 @@ def initial_report(plan: RacePlan, race_dir: Path) -> rpt.RaceReport:
             rpt.Candidate(
                 name=c.name,
                 agent=c.agent,
-                model=c.model or plan.config.agent_configs.get(c.agent, _NO_AGENT_CFG).model,
+                model=c.model or plan.config.agent_configs.get(c.agent, NO_AGENT_CFG).model,
                 order=c.order,
                 branch=f"racer/{plan.race_id}/{lane}",
                 worktree=str(plan.worktree_root / plan.race_id / lane),
@@ -139,14 +116,19 @@ def initial_report(plan: RacePlan, race_dir: Path) -> rpt.RaceReport:
         prompt=str(race_dir / "prompt.md"),
         test_command=plan.test_command,
         candidates=tuple(cands),
+        acceptance_files=tuple(
+            {"source": str(a.source), "dest": a.dest, "tracked": a.tracked} for a in plan.acceptance
+        ),
+        warnings=tuple(
+            f"acceptance test {a.dest} is tracked in the base commit: the agents could read it"
+            for a in plan.acceptance
+            if a.tracked
+        ),
     )
 
 
-_NO_AGENT_CFG = AgentConfig(name="")  # for agents without a config table
-
-
 async def run_race(plan: RacePlan, reporter: Reporter | None = None) -> rpt.RaceReport:
-    """Run every lane, rank, write race.json and report.md; returns the final record."""
+    """Run every lane and the baseline, judge, write race.json and report.md; returns the record."""
     reporter = reporter or NullReporter()
     race_dir = store.races_dir(plan.repo.common_dir) / plan.race_id
     race_dir.mkdir(parents=True)
@@ -154,6 +136,7 @@ async def run_race(plan: RacePlan, reporter: Reporter | None = None) -> rpt.Race
     state = RaceState(initial_report(plan, race_dir), race_dir)
     state.save()
     reporter.started(state.report)
+    base_wt = plan.worktree_root / plan.race_id / BASELINE
     try:
         branches = [c.branch for c in state.report.candidates]
         await anyio.to_thread.run_sync(
@@ -162,321 +145,283 @@ async def run_race(plan: RacePlan, reporter: Reporter | None = None) -> rpt.Race
         copies = await anyio.to_thread.run_sync(
             worktree.files_to_copy, plan.repo.root, plan.config.copy
         )
+        hidden = {a.dest for a in plan.acceptance}
+        copies = [c for c in copies if c not in hidden]  # hidden tests reach no worktree early
         limiter = anyio.CapacityLimiter(plan.config.jobs)
-        extras = LaneShared(plan)
+        extras = lane.LaneShared(plan)
+        extras.base_tests = await anyio.to_thread.run_sync(
+            judge.test_files_at,
+            plan.repo.root,
+            plan.base_commit,
+            plan.config.test_paths or DEFAULT_TEST_PATTERNS,
+        )
+        work = lane.LaneWork()
+        baseline = Baseline()
         async with anyio.create_task_group() as tg:
             for agent_name in dict.fromkeys(c.agent for c in plan.contestants):
                 tg.start_soon(extras.fetch_version, agent_name)
+            if plan.test_command is not None:
+                tg.start_soon(baseline.run, plan, state, base_wt, copies, limiter, reporter)
             for c in plan.contestants:
-                tg.start_soon(_run_lane, plan, state, c, copies, limiter, reporter, extras)
+                tg.start_soon(
+                    lane.run_lane, plan, state, c, copies, limiter, reporter, extras, work
+                )
+        state.report = replace(state.report, baseline=baseline.result)
+        if baseline.ready:
+            await cross_check(plan, state, base_wt, limiter, reporter)
     except BaseException:
         state.report = replace(state.report, status="interrupted", finished=_now())
-        state.save()
+        with anyio.CancelScope(shield=True):
+            state.save()
+            await anyio.to_thread.run_sync(worktree.remove_worktree, plan.repo.root, base_wt)
         raise
-    state.report = finish(state.report)
+    await anyio.to_thread.run_sync(worktree.remove_worktree, plan.repo.root, base_wt)
+    state.report = finish(
+        state.report, work.changes, plan.config.test_paths or DEFAULT_TEST_PATTERNS
+    )
     state.save()
     store.write_atomic(race_dir / "report.md", rpt.render_markdown(state.report))
     reporter.finished(state.report)
     return state.report
 
 
-def finish(report: rpt.RaceReport) -> rpt.RaceReport:
-    """Rank the candidates and fold the ranking into the record (pure)."""
-    evidence = []
+BASELINE = "_baseline"
+
+
+class Baseline:
+    """The test command on the base commit, in its own worktree, while the agents work."""
+
+    def __init__(self) -> None:
+        self.result: rpt.Baseline | None = None
+        self.ready = False
+
+    async def run(
+        self,
+        plan: RacePlan,
+        state: RaceState,
+        wt: Path,
+        copies: list[str],
+        limiter: anyio.CapacityLimiter,
+        reporter: Reporter,
+    ) -> None:
+        assert plan.test_command is not None
+        logs = state.race_dir / "logs"
+        env = child_env(os.environ, {"RACER_RACE_ID": plan.race_id, "RACER_LANE": BASELINE})
+        try:
+            failed = await lane.prepare_worktree(
+                plan,
+                state,
+                wt,
+                plan.base_commit,
+                detach=True,
+                copies=copies,
+                env=env,
+                setup_log=logs / "baseline.setup.log",
+            )
+        except RacerError as exc:
+            failed = exc.message
+        if failed:
+            self.result = rpt.Baseline(error=failed)
+            return
+        runs: list[rpt.TestSummary] = []
+        for i in range(1, plan.config.baseline_runs + 1):
+            log = logs / f"baseline.{i}.log"
+            async with limiter:
+                res = await run_tests(
+                    plan.test_command,
+                    wt,
+                    log_path=log,
+                    junit_path=state.race_dir / "junit" / f"baseline.{i}.xml",
+                    env=env,
+                    timeout=plan.config.test_timeout,
+                    test_report=plan.config.test_report,
+                )
+            runs.append(lane.summarize(res, log))
+        first = runs[0].outcomes if runs else {}
+        flaky = sorted(
+            {
+                t
+                for r in runs[1:]
+                for t in set(first) | set(r.outcomes)
+                if r.outcomes.get(t) != first.get(t)
+            }
+        )
+        self.result = rpt.Baseline(runs=tuple(runs), outcomes=first, flaky=tuple(flaky))
+        self.ready = True
+
+
+async def cross_check(
+    plan: RacePlan,
+    state: RaceState,
+    base_wt: Path,
+    limiter: anyio.CapacityLimiter,
+    reporter: Reporter,
+) -> None:
+    """Each candidate's new tests that fail on base and pass on it, run against every other one."""
+    assert plan.test_command is not None
+    judged = [c for c in state.report.candidates if c.status == "ok" and c.commit and c.tests]
+    authors = [c for c in judged if c.new_tests and c.own_tests and c.own_tests.junit]
+    if not authors:
+        return
+    env = child_env(os.environ, {"RACER_RACE_ID": plan.race_id})
+    junit_dir, logs = state.race_dir / "junit", state.race_dir / "logs"
+
+    async def run_files(wt: Path, author: rpt.Candidate, tag: str) -> dict[str, str]:
+        files = [(Path(author.worktree) / f, f) for f in author.new_tests]
+        lane_slug = worktree.slug(author.name)
+        try:
+            dests = await anyio.to_thread.run_sync(judge.place_files, wt, files)
+            res = await run_tests(
+                judge.pytest_command_for(plan.test_command or "", dests),
+                wt,
+                log_path=logs / f"cross.{lane_slug}.on.{tag}.log",
+                junit_path=junit_dir / f"cross.{lane_slug}.on.{tag}.xml",
+                env=env,
+                timeout=plan.config.test_timeout,
+            )
+        finally:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(judge.reset_worktree, wt, "HEAD")
+        return judge.outcomes_in(lane.outcomes_of(res), dests) if res.junit else {}
+
+    # Valid tests of an author: new ids that passed on the author and fail on the base commit.
+    valid: dict[str, set[str]] = {}
+    for author in authors:
+        assert author.own_tests is not None
+        own = judge.outcomes_in(author.own_tests.outcomes, author.new_tests)
+        async with limiter:
+            on_base = await run_files(base_wt, author, BASELINE)
+        valid[author.name] = {
+            t for t, o in own.items() if o == "passed" and on_base.get(t) != "passed"
+        }
+        state.update(author.name, valid_new_tests=tuple(sorted(valid[author.name])))
+
+    async def judge_one(target: rpt.Candidate) -> None:
+        passed = total = 0
+        by_author: dict[str, str] = {}
+        for author in authors:
+            tests = valid[author.name]
+            if author.name == target.name or not tests:
+                continue
+            async with limiter:
+                got = await run_files(Path(target.worktree), author, worktree.slug(target.name))
+            ok = sum(1 for t in tests if got.get(t) == "passed")
+            by_author[author.name] = f"{ok}/{len(tests)}"
+            passed, total = passed + ok, total + len(tests)
+        if total:
+            state.update(
+                target.name, cross=rpt.Cross(passed=passed, total=total, by_author=by_author)
+            )
+
+    async with anyio.create_task_group() as tg:
+        for target in judged:
+            tg.start_soon(judge_one, target)
+
+
+def classify(
+    outcomes: Mapping[str, str], base: Mapping[str, str], flaky: Sequence[str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Fixed (fail→pass) and broken (pass→fail, or gone) test ids; flaky tests are left out."""
+    skip = set(flaky)
+    good = {"passed"}
+    fixed = sorted(
+        t
+        for t, o in outcomes.items()
+        if t not in skip and o in good and base.get(t, "passed") not in good and t in base
+    )
+    broken = sorted(
+        t
+        for t, o in base.items()
+        if t not in skip
+        and o in good
+        and outcomes.get(t) not in good
+        and outcomes.get(t) != "skipped"
+    )
+    return tuple(fixed), tuple(broken)
+
+
+def finish(
+    report: rpt.RaceReport,
+    changes: Mapping[str, Sequence[FileChange]],
+    test_patterns: Sequence[str] = DEFAULT_TEST_PATTERNS,
+    base_tests: Mapping[str, str] | None = None,
+) -> rpt.RaceReport:
+    """Fold baseline deltas, flags, clusters and the ranking into the record (no I/O)."""
+    base = report.baseline
+    order = [c.name for c in sorted(report.candidates, key=lambda c: c.order)]
+    prints = {c.name: c.fingerprint for c in report.candidates if c.status == "ok"}
+    groups = cluster.clusters(prints, order) if prints else {}
+    sizes = {cid: sum(1 for v in groups.values() if v == cid) for cid in set(groups.values())}
+    judged = [c for c in report.candidates if c.status == "ok"]
+    cands: list[rpt.Candidate] = []
     for c in report.candidates:
-        evidence.append(
-            ranking.Evidence(
-                name=c.name,
-                order=c.order,
-                status=c.status,
-                failure=c.error,
-                tests_ok=None if c.tests is None else c.tests.ok,
-                tests_detail=c.tests.detail() if c.tests else "not run",
-                diff_files=c.diffstat.files,
-                diff_lines=c.diffstat.lines,
+        tests = c.tests
+        if tests is not None and base is not None and base.runs:
+            fixed, broken = classify(tests.outcomes, base.outcomes, base.flaky)
+            tests = replace(tests, fixed=fixed, broken=broken)
+        flags = c.flags
+        if c.name in changes and len(judged) > 1 and c.status == "ok":
+            others = {
+                p
+                for o in judged
+                if o.name != c.name
+                for p in (ch.path for ch in changes.get(o.name, ()))
+            }
+            flags = lane._flag_records(
+                detect_flags(
+                    changes[c.name],
+                    touched_by_others=others,
+                    test_patterns=test_patterns,
+                    base_tests=base_tests,
+                )
             )
-        )
-    by_name = {c.name: c for c in report.candidates}
-    ordered = []
-    for r in ranking.rank(evidence):
-        ordered.append(
-            replace(
-                by_name[r.name], rank=r.rank, status=r.status, passed=r.passed, reasons=r.reasons
-            )
-        )
+        cands.append(replace(c, tests=tests, flags=flags, cluster=groups.get(c.name)))
+    evidence = [_evidence(c, sizes) for c in cands]
+    result = ranking.rank(evidence)
+    by_name = {c.name: c for c in cands}
+    ordered = [
+        replace(by_name[r.name], rank=r.rank, status=r.status, passed=r.passed, reasons=r.reasons)
+        for r in result.candidates
+    ]
     winner = ordered[0].name if ordered and ordered[0].passed else None
+    summary = (
+        cluster.describe(groups, [n for n in order if n in groups]) if len(groups) > 1 else None
+    )
     return replace(
-        report, candidates=tuple(ordered), winner=winner, status="finished", finished=_now()
+        report,
+        candidates=tuple(ordered),
+        winner=winner,
+        status="finished",
+        finished=_now(),
+        decided_by=result.decided_by,
+        confidence=result.confidence,
+        cluster_summary=summary,
     )
 
 
-class LaneShared:
-    """What lanes share: per-agent concurrency caps and the agents' versions (asked once)."""
-
-    def __init__(self, plan: RacePlan) -> None:
-        self.plan = plan
-        self.caps: dict[str, anyio.CapacityLimiter] = {}
-        for name, cfg in plan.config.agent_configs.items():
-            if cfg.max_parallel:
-                self.caps[name] = anyio.CapacityLimiter(cfg.max_parallel)
-        self.versions: dict[str, str | None] = {}
-        self.version_ready: dict[str, anyio.Event] = {}
-
-    async def fetch_version(self, agent_name: str) -> None:
-        event = self.version_ready.setdefault(agent_name, anyio.Event())
-        argv = self.plan.registry[agent_name].version_argv()
-        version = None
-        if argv:
-            code, text = await anyio.to_thread.run_sync(lambda: run_capture(argv, timeout=20))
-            lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-            version = lines[0][:80] if code == 0 and lines else None
-        self.versions[agent_name] = version
-        event.set()
-
-    async def version(self, agent_name: str) -> str | None:
-        event = self.version_ready.get(agent_name)
-        if event is not None:
-            with anyio.move_on_after(25):
-                await event.wait()
-        return self.versions.get(agent_name)
-
-
-async def _run_attempts(
-    plan: RacePlan,
-    state: RaceState,
-    c: Contestant,
-    agent_cfg: AgentConfig,
-    wt: Path,
-    lane_env: dict[str, str],
-    agent_log: Path,
-    reporter: Reporter,
-    extras: LaneShared,
-) -> tuple[ProcOutcome, AgentOutput, str | None]:
-    """Run the agent; on a rate limit, back off and retry, then move on to fallback models."""
-    name = c.name
-    agent = plan.registry[c.agent]
-    first = c.model or agent_cfg.model
-    models = [first, *(m for m in agent_cfg.fallback if m != first)]
-    retries = agent_cfg.retries if agent_cfg.retries is not None else plan.config.retries
-    deadline = anyio.current_time() + plan.config.timeout
-    cap = extras.caps.get(c.agent)
-    attempts: list[rpt.Attempt] = []
-
-    def on_line(line: str) -> None:
-        text = agent.progress(line)
-        if text:
-            reporter.line(name, text)
-
-    def on_start(pid: int) -> None:
-        state.update(name, pgid=pid)
-
-    result: tuple[ProcOutcome, AgentOutput, str | None] | None = None
-    for model in models:
-        for retry in range(retries + 1):
-            remaining = deadline - anyio.current_time()
-            if result is not None and remaining <= 1:
-                return result
-            n = len(attempts) + 1
-            log = agent_log if n == 1 else agent_log.with_name(f"{agent_log.stem}.{n}.log")
-            ctx = LaunchContext(
-                prompt=plan.prompt,
-                prompt_file=state.race_dir / "prompt.md",
-                model=model,
-                worktree=wt,
-                extra_args=tuple(agent_cfg.args),
-                extra_env=dict(agent_cfg.env),
-                env=lane_env,
-            )
-            inv = agent.invocation(ctx)
-            request = ProcRequest(inv.argv, wt, {**lane_env, **inv.env}, log, max(remaining, 0.1))
-            if cap is None:
-                out = await run_process(request, on_line, on_start=on_start)
-            else:
-                if cap.available_tokens < 1:
-                    state.update(name, status="waiting")
-                    reporter.phase(name, "waiting")
-                async with cap:
-                    state.update(name, status="agent")
-                    reporter.phase(name, "agent")
-                    out = await run_process(request, on_line, on_start=on_start)
-            parsed = agent.parse_output(_read_tail(log), out.exit_code)
-            attempts.append(
-                rpt.Attempt(
-                    n=n,
-                    model=model,
-                    exit_code=out.exit_code,
-                    duration_s=round(out.duration_s, 3),
-                    timed_out=out.timed_out,
-                    error=out.error or parsed.error,
-                    rate_limited=parsed.rate_limited and not out.timed_out,
-                    api_status=parsed.api_status,
-                    log=str(log),
-                )
-            )
-            state.update(
-                name,
-                attempts=tuple(attempts),
-                logs={
-                    **state.report.candidate(name).logs,
-                    f"agent.{n}" if n > 1 else "agent": str(log),
-                },
-            )
-            result = (out, parsed, model)
-            if not parsed.rate_limited or out.timed_out:
-                return result
-            if retry < retries:
-                delay = min(
-                    plan.config.backoff * 2**retry, max(deadline - anyio.current_time() - 1, 0)
-                )
-                reporter.line(
-                    name, f"rate-limited ({parsed.api_status or 'busy'}); retry in {delay:.0f} s"
-                )
-                await anyio.sleep(delay)
-        if model != models[-1]:
-            reporter.line(
-                name, f"still rate-limited on {model or 'the default model'}; trying the next model"
-            )
-    assert result is not None  # the loops run at least once
-    return result
-
-
-async def _run_lane(
-    plan: RacePlan,
-    state: RaceState,
-    c: Contestant,
-    copies: list[str],
-    limiter: anyio.CapacityLimiter,
-    reporter: Reporter,
-    extras: LaneShared,
-) -> None:
-    name = c.name
-    cand = state.report.candidate(name)
-    wt = Path(cand.worktree)
-    logs_dir = state.race_dir / "logs"
-    lane = worktree.slug(name)
-    agent_cfg = plan.config.agent_configs.get(c.agent, _NO_AGENT_CFG)
-
-    def phase(p: str, **changes: object) -> None:
-        state.update(name, status=p, **changes)
-        reporter.phase(name, p)
-
-    try:
-        phase("worktree")
-        async with state.worktree_lock:
-            await anyio.to_thread.run_sync(
-                worktree.register_worktree, plan.repo.root, wt, cand.branch
-            )
-        await anyio.to_thread.run_sync(worktree.populate_worktree, wt)
-        await anyio.to_thread.run_sync(worktree.copy_into, plan.repo.root, wt, copies)
-        lane_env = child_env(os.environ, {"RACER_RACE_ID": plan.race_id, "RACER_LANE": name})
-
-        if plan.config.setup:
-            setup_log = logs_dir / f"{lane}.setup.log"
-            phase("setup", logs={**cand.logs, "setup": str(setup_log)})
-            out = await run_process(
-                ProcRequest(
-                    ("/bin/sh", "-c", plan.config.setup),
-                    wt,
-                    lane_env,
-                    setup_log,
-                    plan.config.timeout,
-                ),
-                lambda line: reporter.line(name, line),
-            )
-            if not out.ok:
-                why = "timed out" if out.timed_out else (out.error or f"exit {out.exit_code}")
-                phase("setup_failed", error=f"setup command failed ({why}); see {setup_log}")
-                return
-
-        agent_log = logs_dir / f"{lane}.agent.log"
-        phase("agent", logs={**state.report.candidate(name).logs, "agent": str(agent_log)})
-        try:
-            out, parsed, model = await _run_attempts(
-                plan, state, c, agent_cfg, wt, lane_env, agent_log, reporter, extras
-            )
-        finally:
-            # Whatever happens (even Ctrl-C), the agent's work is committed on its branch.
-            with anyio.CancelScope(shield=True):
-                tip = await anyio.to_thread.run_sync(
-                    worktree.commit_all,
-                    wt,
-                    f"racer: work of {name} ({c.agent}) in race {plan.race_id}",
-                )
-        diff = await anyio.to_thread.run_sync(
-            worktree.diff_text, plan.repo.root, plan.base_commit, tip
-        )
-        diff_path = state.race_dir / "diffs" / f"{lane}.diff"
-        store.write_atomic(diff_path, diff)
-        stat = diffstat(diff)
-        tokens = rpt.TokenCount(**vars(parsed.tokens)) if parsed.tokens else None
-        cost, estimated = parsed.cost_usd, False
-        if cost is None and parsed.tokens is not None:
-            cost = prices.estimate(
-                parsed.tokens, parsed.model or model or prices.DEFAULT_MODELS.get(c.agent)
-            )
-            estimated = cost is not None
-        common = {
-            "exit_code": out.exit_code,
-            "duration_s": round(
-                sum(a.duration_s for a in state.report.candidate(name).attempts), 3
-            ),
-            "timed_out": out.timed_out,
-            "final_message": parsed.final_message,
-            "diffstat": stat,
-            "diff": str(diff_path),
-            "commit": tip,
-            "tokens": tokens,
-            "cost_usd": cost,
-            "cost_estimated": estimated,
-            "turns": parsed.turns,
-            "model": parsed.model or model,
-            "agent_version": await extras.version(c.agent),
-            "warnings": parsed.warnings,
-        }
-        if out.timed_out:
-            phase("timed_out", error=f"agent timed out after {plan.config.timeout:g} s", **common)
-            return
-        if out.error or out.exit_code != 0 or parsed.error:
-            why = out.error or parsed.error or f"agent exited {out.exit_code}"
-            if parsed.rate_limited:
-                why = f"rate-limited after {len(state.report.candidate(name).attempts)} attempt(s): {why}"
-            phase("agent_failed", error=f"agent failed: {why}", **common)
-            return
-        if stat.files == 0:
-            phase("no_changes", error="agent changed nothing", **common)
-            return
-        if plan.test_command is None:
-            phase("ok", **common)
-            return
-
-        phase("queued", **common)
-        test_log = logs_dir / f"{lane}.tests.log"
-        async with limiter:
-            phase("testing", logs={**state.report.candidate(name).logs, "tests": str(test_log)})
-            res = await run_tests(
-                plan.test_command,
-                wt,
-                log_path=test_log,
-                junit_path=state.race_dir / "junit" / f"{lane}.xml",
-                env=lane_env,
-                timeout=plan.config.test_timeout,
-            )
-        summary = rpt.TestSummary(
-            command=res.command,
-            passed=res.passed,
-            failed=res.failed,
-            errors=res.errors,
-            skipped=res.skipped,
-            exit_code=res.exit_code,
-            duration_s=round(res.duration_s, 3),
-            timed_out=res.timed_out,
-            ok=res.ok,
-            junit=res.junit,
-            error=res.error,
-            log=str(test_log),
-            outcomes={case.id: case.outcome for case in res.cases},
-        )
-        phase("ok", tests=summary)
-        reporter.line(name, f"tests {'pass' if summary.ok else 'fail'}: {summary.detail()}")
-    except RacerError as exc:
-        phase("error", error=exc.message)
+def _evidence(c: rpt.Candidate, sizes: Mapping[int, int]) -> ranking.Evidence:
+    tests = c.tests
+    acc = c.acceptance
+    tamper = sum(1 for f in c.flags if f.severity == "tamper")
+    return ranking.Evidence(
+        name=c.name,
+        order=c.order,
+        status=c.status,
+        failure=c.error,
+        tests_ok=None if tests is None else tests.ok,
+        tests_valid=tests is None or (not tests.timed_out and tests.error is None),
+        tests_detail=tests.detail() if tests else "not run",
+        fixed=len(tests.fixed) if tests else 0,
+        broken=len(tests.broken) if tests else 0,
+        acceptance_passed=acc.passed if acc else 0,
+        acceptance_total=acc.total if acc else 0,
+        cross_passed=c.cross.passed if c.cross else 0,
+        cross_total=c.cross.total if c.cross else 0,
+        tamper=tamper,
+        scope=len(c.flags) - tamper,
+        cluster_size=sizes.get(c.cluster, 1) if c.cluster is not None else 1,
+        diff_files=c.diffstat.files,
+        diff_lines=c.diffstat.lines,
+        cost=c.cost_usd,
+        duration=c.duration_s,
+    )

@@ -1,10 +1,12 @@
-"""Ranking, first version: pure functions from per-lane evidence to an order with reasons.
+"""Ranking: pure functions from per-candidate evidence to an order, reasons and a confidence.
 
-Gates (agent ok, in time, changed something) → tests passing → smaller diff → order given.
+Order of evidence: gates → acceptance → broken → fixed → cross-candidate → tamper flags → scope
+flags → cluster size → smaller diff → cost → time → order given. Same inputs, same output.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -14,76 +16,173 @@ class Evidence:
     name: str
     order: int
     status: str  # lane status before ranking: ok, agent_failed, timed_out, setup_failed, no_changes, error
-    failure: str | None  # why the gate failed, in words
-    tests_ok: bool | None  # None: no test command
-    tests_detail: str  # "12 passed", "1 failed, 3 passed", "not run"
-    diff_files: int
-    diff_lines: int  # added + removed
+    failure: str | None = None  # why a gate failed, in words
+    tests_ok: bool | None = None  # None: no test command
+    tests_valid: bool = True  # the test command ran and collected tests
+    tests_detail: str = "not run"
+    fixed: int = 0
+    broken: int = 0
+    acceptance_passed: int = 0
+    acceptance_total: int = 0  # 0: no acceptance tests
+    cross_passed: int = 0
+    cross_total: int = 0
+    tamper: int = 0
+    scope: int = 0
+    cluster_size: int = 1
+    diff_files: int = 0
+    diff_lines: int = 0
+    cost: float | None = None
+    duration: float | None = None
 
 
 @dataclass(frozen=True)
 class Ranked:
     name: str
     rank: int
-    status: (
-        str  # passed | tests_failed | no_changes | agent_failed | timed_out | setup_failed | error
-    )
+    status: str  # passed | flagged | acceptance_failed | tests_failed | gate statuses
     passed: bool
     reasons: tuple[str, ...]
 
 
-def _gate_ok(e: Evidence) -> bool:
-    return e.status == "ok"
+@dataclass(frozen=True)
+class Ranking:
+    candidates: tuple[Ranked, ...]
+    decided_by: str | None  # what separated #1 from #2
+    confidence: str | None  # high | medium | low
 
 
-def _key(e: Evidence) -> tuple[int, int, int, int]:
-    if not _gate_ok(e):
-        return (
-            1,
-            0,
-            0,
-            e.order,
-        )  # failed gates: no further evidence to compare, keep the order given
-    tests_bad = 0 if e.tests_ok in (True, None) else 1
-    return (0, tests_bad, e.diff_lines, e.order)
+# Names of the key's components, in order, and how much a decision on each one is worth.
+COMPONENTS = (
+    ("gates", "high"),
+    ("hidden acceptance tests", "high"),
+    ("regressions (broken tests)", "high"),
+    ("fixed tests", "high"),
+    ("other candidates' tests", "high"),
+    ("tamper flags", "medium"),
+    ("scope flags", "medium"),
+    ("agreement with other candidates", "medium"),
+    ("smaller diff", "low"),
+    ("cost", "low"),
+    ("time", "low"),
+    ("order given", "low"),
+)
 
 
-def _status(e: Evidence) -> str:
-    if not _gate_ok(e):
-        return e.status
-    return "passed" if e.tests_ok in (True, None) else "tests_failed"
+def gate_ok(e: Evidence) -> bool:
+    return e.status == "ok" and e.tests_valid
 
 
-def _why_below(e: Evidence, above: Evidence) -> str:
-    ka, kb = _key(above), _key(e)
-    if ka[0] != kb[0]:
-        return f"below {above.name}: {e.failure or e.status}"
-    if kb[0] == 1:
-        return f"below {above.name}: both failed a gate, listed later in --agents"
-    if ka[1] != kb[1]:
-        return f"below {above.name}: its tests pass, these fail"
-    if ka[2] != kb[2]:
-        return f"below {above.name}: larger diff ({e.diff_lines} vs {above.diff_lines} lines)"
-    return f"below {above.name}: tie on evidence, listed later in --agents"
+def _frac(passed: int, total: int) -> float:
+    return passed / total if total else 0.0
 
 
-def rank(evidence: Sequence[Evidence]) -> list[Ranked]:
+def key(e: Evidence) -> tuple[float, ...]:
+    if not gate_ok(e):
+        # Failed gates: nothing else to compare; keep the order given.
+        return (1.0, *(0.0,) * (len(COMPONENTS) - 2), float(e.order))
+    return (
+        0.0,
+        -_frac(e.acceptance_passed, e.acceptance_total),
+        float(e.broken),
+        -float(e.fixed),
+        -_frac(e.cross_passed, e.cross_total),
+        float(e.tamper),
+        float(e.scope),
+        -float(e.cluster_size),
+        float(e.diff_lines),
+        e.cost if e.cost is not None else math.inf,
+        round(e.duration, 1) if e.duration is not None else math.inf,
+        float(e.order),
+    )
+
+
+def status_of(e: Evidence) -> str:
+    if not gate_ok(e):
+        return e.status if e.status != "ok" else "tests_invalid"
+    if e.acceptance_total and e.acceptance_passed < e.acceptance_total:
+        return "acceptance_failed"
+    if e.tests_ok is False:
+        return "tests_failed"
+    if e.tamper:
+        return "flagged"
+    return "passed"
+
+
+def _gate_reason(e: Evidence) -> str:
+    if e.status != "ok":
+        return e.failure or e.status
+    return f"tests did not run properly: {e.tests_detail}"
+
+
+def _evidence_lines(e: Evidence) -> list[str]:
+    if not gate_ok(e):
+        return [
+            f"gate failed: {_gate_reason(e)}",
+            f"diff: {e.diff_files} file(s), {e.diff_lines} line(s)",
+        ]
+    lines = ["agent finished in time and changed files"]
+    if e.acceptance_total:
+        lines.append(f"hidden acceptance tests: {e.acceptance_passed}/{e.acceptance_total} passed")
+    if e.tests_ok is None:
+        lines.append("no test command: judged on the diff alone")
+    else:
+        lines.append(("tests pass: " if e.tests_ok else "tests fail: ") + e.tests_detail)
+        lines.append(f"against the base: {e.fixed} fixed, {e.broken} broken")
+    if e.cross_total:
+        lines.append(f"other candidates' new tests: {e.cross_passed}/{e.cross_total} passed")
+    if e.tamper or e.scope:
+        lines.append(f"flags: {e.tamper} tamper, {e.scope} scope")
+    if e.cluster_size > 1:
+        lines.append(f"same change as {e.cluster_size - 1} other candidate(s)")
+    lines.append(f"diff: {e.diff_files} file(s), {e.diff_lines} line(s)")
+    return lines
+
+
+def _difference(i: int, e: Evidence, above: Evidence) -> str:
+    """Words for component i, comparing `above` (ranked higher) with e."""
+    if i == 0:
+        return _gate_reason(e) if not gate_ok(e) else _gate_reason(above)
+    return {
+        1: f"acceptance {above.acceptance_passed}/{above.acceptance_total} vs {e.acceptance_passed}/{e.acceptance_total}",
+        2: f"{above.broken} vs {e.broken} broken tests",
+        3: f"{above.fixed} vs {e.fixed} fixed tests",
+        4: f"passes {above.cross_passed}/{above.cross_total} vs {e.cross_passed}/{e.cross_total} of others' tests",
+        5: f"{above.tamper} vs {e.tamper} tamper flags",
+        6: f"{above.scope} vs {e.scope} scope flags",
+        7: f"agrees with {above.cluster_size - 1} vs {e.cluster_size - 1} other candidate(s)",
+        8: f"{above.diff_lines} vs {e.diff_lines} changed lines",
+        9: f"${above.cost or 0:.4f} vs ${e.cost or 0:.4f}",
+        10: f"{above.duration or 0:.1f} s vs {e.duration or 0:.1f} s",
+        11: "tie on all evidence, listed later in --agents",
+    }[i]
+
+
+def first_difference(a: Evidence, b: Evidence) -> int:
+    ka, kb = key(a), key(b)
+    return next((i for i, (x, y) in enumerate(zip(ka, kb, strict=True)) if x != y), len(ka) - 1)
+
+
+def rank(evidence: Sequence[Evidence]) -> Ranking:
     """Order candidates best first; each carries the evidence for its place."""
-    ordered = sorted(evidence, key=_key)
+    ordered = sorted(evidence, key=lambda e: (key(e), e.name))
     out: list[Ranked] = []
     for i, e in enumerate(ordered):
-        reasons: list[str] = []
-        if _gate_ok(e):
-            reasons.append("agent finished and changed files")
-            if e.tests_ok is None:
-                reasons.append("no test command: judged on the diff alone")
-            else:
-                reasons.append(("tests pass: " if e.tests_ok else "tests fail: ") + e.tests_detail)
-        else:
-            reasons.append(f"gate failed: {e.failure or e.status}")
-        reasons.append(f"diff: {e.diff_files} file(s), {e.diff_lines} line(s) changed")
+        reasons = _evidence_lines(e)
         if i > 0:
-            reasons.append(_why_below(e, ordered[i - 1]))
-        status = _status(e)
+            above = ordered[i - 1]
+            j = first_difference(above, e)
+            reasons.append(f"below {above.name}: {COMPONENTS[j][0]} — {_difference(j, e, above)}")
+        status = status_of(e)
         out.append(Ranked(e.name, i + 1, status, status == "passed", tuple(reasons)))
-    return out
+    decided_by, confidence = _decision(ordered)
+    return Ranking(tuple(out), decided_by, confidence)
+
+
+def _decision(ordered: Sequence[Evidence]) -> tuple[str | None, str | None]:
+    if not ordered or not gate_ok(ordered[0]):
+        return None, None
+    if len(ordered) == 1:
+        return "only candidate", "medium"
+    j = first_difference(ordered[0], ordered[1])
+    name, weight = COMPONENTS[j]
+    return f"{name}: {_difference(j, ordered[1], ordered[0])}", weight

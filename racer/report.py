@@ -37,6 +37,9 @@ class TestSummary:
     error: str | None = None
     log: str | None = None
     outcomes: dict[str, str] = field(default_factory=dict)  # test id -> passed/failed/error/skipped
+    fixed: tuple[str, ...] = ()  # failed on the base commit, pass here
+    broken: tuple[str, ...] = ()  # passed on the base commit, fail here
+    pristine: bool = False  # scored with the base versions of the tests and test config
 
     def detail(self) -> str:
         if self.error:
@@ -56,6 +59,49 @@ class TestSummary:
             if n
         ]
         return ", ".join(parts) or "no tests"
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """Hidden acceptance tests: copied in after the agent stopped."""
+
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    outcomes: dict[str, str] = field(default_factory=dict)
+    log: str | None = None
+    error: str | None = None  # they could not run
+
+    @property
+    def total(self) -> int:
+        return self.passed + self.failed + self.errors
+
+
+@dataclass(frozen=True)
+class FlagRecord:
+    kind: str
+    file: str
+    detail: str
+    severity: str  # tamper | scope
+
+
+@dataclass(frozen=True)
+class Cross:
+    """Other candidates' valid new tests run against this candidate."""
+
+    passed: int = 0
+    total: int = 0
+    by_author: dict[str, str] = field(default_factory=dict)  # other candidate -> "2/3"
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The test command on the base commit, run twice to find flaky tests."""
+
+    runs: tuple[TestSummary, ...] = ()
+    outcomes: dict[str, str] = field(default_factory=dict)  # first run
+    flaky: tuple[str, ...] = ()
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +161,16 @@ class Candidate:
     agent_version: str | None = None
     attempts: tuple[Attempt, ...] = ()
     warnings: tuple[str, ...] = ()
+    own_tests: TestSummary | None = (
+        None  # the suite as the candidate left it (when it edited tests)
+    )
+    new_tests: tuple[str, ...] = ()  # its new test files
+    valid_new_tests: tuple[str, ...] = ()  # its new tests that fail on base and pass on it
+    acceptance: Acceptance | None = None
+    flags: tuple[FlagRecord, ...] = ()
+    cross: Cross | None = None
+    cluster: int | None = None
+    fingerprint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +196,12 @@ class RaceReport:
     winner: str | None = None
     merged: Merge | None = None
     cleaned: bool = False
+    baseline: Baseline | None = None
+    acceptance_files: tuple[dict[str, str | bool], ...] = ()  # source, dest, tracked
+    decided_by: str | None = None
+    confidence: str | None = None  # high | medium | low
+    cluster_summary: str | None = None
+    warnings: tuple[str, ...] = ()
     schema: int = SCHEMA_VERSION
 
     def candidate(self, name: str) -> Candidate:
@@ -160,10 +222,25 @@ def to_dict(report: RaceReport) -> dict[str, Any]:
     return {"schema": data.pop("schema"), **data}
 
 
+def _summary(d: dict[str, Any] | None) -> TestSummary | None:
+    if not d:
+        return None
+    d = dict(d)
+    d["fixed"] = tuple(d.get("fixed") or ())
+    d["broken"] = tuple(d.get("broken") or ())
+    return TestSummary(**d)
+
+
 def _candidate(d: dict[str, Any]) -> Candidate:
     d = dict(d)
     d["reasons"] = tuple(d.get("reasons") or ())
-    d["tests"] = TestSummary(**d["tests"]) if d.get("tests") else None
+    d["tests"] = _summary(d.get("tests"))
+    d["own_tests"] = _summary(d.get("own_tests"))
+    d["new_tests"] = tuple(d.get("new_tests") or ())
+    d["valid_new_tests"] = tuple(d.get("valid_new_tests") or ())
+    d["acceptance"] = Acceptance(**d["acceptance"]) if d.get("acceptance") else None
+    d["flags"] = tuple(FlagRecord(**f) for f in d.get("flags") or ())
+    d["cross"] = Cross(**d["cross"]) if d.get("cross") else None
     ds = dict(d.get("diffstat") or {})
     ds["paths"] = tuple(ds.get("paths") or ())
     d["diffstat"] = DiffStat(**ds)
@@ -182,6 +259,13 @@ def from_dict(data: dict[str, Any]) -> RaceReport:
     d = dict(data)
     d["candidates"] = tuple(_candidate(c) for c in d.get("candidates") or ())
     d["merged"] = Merge(**d["merged"]) if d.get("merged") else None
+    if d.get("baseline"):
+        b = dict(d["baseline"])
+        b["runs"] = tuple(_summary(r) for r in b.get("runs") or ())
+        b["flaky"] = tuple(b.get("flaky") or ())
+        d["baseline"] = Baseline(**b)
+    d["acceptance_files"] = tuple(d.get("acceptance_files") or ())
+    d["warnings"] = tuple(d.get("warnings") or ())
     return RaceReport(**d)
 
 
@@ -251,6 +335,18 @@ def render_markdown(report: RaceReport) -> str:
                 )
         for w in c.warnings:
             lines.append(f"- warning: {w}")
+        for f in c.flags:
+            lines.append(f"- **{f.severity} flag** `{f.kind}` in `{f.file}`: {f.detail}")
+        if c.tests and (c.tests.fixed or c.tests.broken):
+            lines.append(
+                f"- fixed: {', '.join(c.tests.fixed) or 'none'}; broken: {', '.join(c.tests.broken) or 'none'}"
+            )
+        if c.acceptance:
+            lines.append(
+                f"- acceptance: {c.acceptance.passed} passed, {c.acceptance.failed} failed, {c.acceptance.errors} errors"
+            )
+        if c.cross:
+            lines.append(f"- other candidates' tests: {c.cross.passed}/{c.cross.total} passed")
         lines.append(f"- branch: `{c.branch}`")
         for kind, path in c.logs.items():
             lines.append(f"- {kind} log: `{path}`")

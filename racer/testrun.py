@@ -106,10 +106,16 @@ async def run_tests(
     env: Mapping[str, str],
     timeout: float | None,
     on_line: Callable[[str], None] | None = None,
+    test_report: str | None = None,
 ) -> TestResult:
-    """Run command with /bin/sh in worktree and collect its results; failures are values."""
+    """Run command with /bin/sh in worktree and collect its results; failures are values.
+
+    `test_report`: where (relative to the worktree) a non-pytest runner writes JUnit XML.
+    """
     junit_path = junit_path.absolute()  # pytest runs wherever the command cds to
     junit_path.unlink(missing_ok=True)  # a stale report would pass for this run's
+    if test_report:
+        (worktree / test_report).unlink(missing_ok=True)
     addopts = f"--junitxml={shlex.quote(str(junit_path))} -p no:cacheprovider"
     if existing := env.get("PYTEST_ADDOPTS", "").strip():
         addopts = f"{existing} {addopts}"
@@ -121,6 +127,9 @@ async def run_tests(
         timeout=timeout,
     )
     outcome = await proc.run_process(request, on_line)
+    if test_report and not junit_path.exists() and (worktree / test_report).is_file():
+        junit_path.parent.mkdir(parents=True, exist_ok=True)
+        junit_path.write_bytes((worktree / test_report).read_bytes())
     passed = failed = errors = skipped = 0
     cases: tuple[TestCase, ...] = ()
     junit = False

@@ -155,6 +155,27 @@ def show_report(out: Console, report: rpt.RaceReport, *, reasons: bool = True) -
                     )
             for w in c.warnings:
                 out.print(f"   • warning: {w}", markup=False)
+            for f in c.flags:
+                style = "red" if f.severity == "tamper" else "yellow"
+                out.print(
+                    f"   • [{style}]{f.severity} flag[/{style}] {f.kind} in {f.file}: {f.detail}"
+                )
+    for w in report.warnings:
+        out.print(f"[yellow]warning:[/yellow] {w}")
+    if report.baseline and report.baseline.flaky:
+        out.print(
+            f"flaky on the base commit (left out): {', '.join(report.baseline.flaky)}", markup=False
+        )
+    if report.cluster_summary:
+        out.print(f"agreement: {report.cluster_summary}", markup=False)
+    if report.decided_by:
+        out.print(
+            f"decided by: {report.decided_by} (confidence: {report.confidence})", markup=False
+        )
+        if report.confidence == "low":
+            out.print(
+                "[yellow]low confidence: review the top two candidates before merging[/yellow]"
+            )
     if report.status != "finished":
         out.print(f"[yellow]race status: {report.status}[/yellow]")
     if report.merged:

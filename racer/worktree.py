@@ -116,11 +116,12 @@ def create_branches(root: Path, branches: Iterable[str], commit: str) -> None:
     git(["update-ref", "--stdin"], root, input=lines)
 
 
-def register_worktree(root: Path, path: Path, branch: str) -> None:
+def register_worktree(root: Path, path: Path, ref: str, *, detach: bool = False) -> None:
     """Create the worktree's admin entry without files. Not safe to run concurrently: parallel
     `git worktree add` calls read each other's half-written .git/worktrees entries."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    git(["worktree", "add", "--quiet", "--no-checkout", str(path), branch], root)
+    extra = ["--detach"] if detach else []
+    git(["worktree", "add", "--quiet", "--no-checkout", *extra, str(path), ref], root)
 
 
 def populate_worktree(path: Path) -> None:

@@ -75,6 +75,9 @@ jobs = 4
 worktree_root = "../wt"
 retries = 0
 backoff = 0.5
+test_paths = ["spec/**"]
+test_report = "build/junit.xml"
+baseline_runs = 1
 """,
     )
     config = load_config(tmp_path, env=NO_ENV)
@@ -263,6 +266,9 @@ def test_every_flag(tmp_path: Path) -> None:
         "worktree_root": "wt",
         "retries": 3,
         "backoff": 0,
+        "test_paths": ["t/**"],
+        "test_report": "out.xml",
+        "baseline_runs": 0,
     }
     config = load_config(tmp_path, env={"RACER_JOBS": "8"}, flags=flags)
     assert config.agents == ("claude", "codex")
@@ -292,7 +298,7 @@ def test_unknown_top_level_key(tmp_path: Path) -> None:
     message = config_error(tmp_path)
     assert message.startswith(f"{path}: unknown key 'timout' (did you mean 'timeout'?)")
     assert (
-        "known keys: agent, agents, backoff, copy, jobs, retries, setup, test, test_timeout, timeout"
+        "known keys: agent, agents, backoff, baseline_runs, copy, jobs, retries, setup, test, test_paths, test_report, test_timeout, timeout"
         in message
     )
 

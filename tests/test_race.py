@@ -70,7 +70,7 @@ def test_smaller_diff_wins_when_both_pass(project: Project, racer, monkeypatch) 
     assert res.exit_code == 0, res.stderr
     cands = _race_json(project)["candidates"]
     assert [c["name"] for c in cands] == ["fake@good", "fake@churny"]
-    assert any("larger diff" in r for r in cands[1]["reasons"])
+    assert any("smaller diff" in r for r in cands[1]["reasons"]), cands[1]["reasons"]
 
 
 def test_ties_go_to_the_order_given(project: Project, racer, monkeypatch) -> None:

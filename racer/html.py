@@ -1,0 +1,603 @@
+"""The HTML view of a race: one self-contained report.html (inline CSS, no network) from race.json.
+
+Candidate output is untrusted, so every string is escaped; diffs are highlighted with pygments.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+# Pygments ships no type information and types-Pygments is not a dependency.
+from pygments import formatters, lex, lexers, token, util  # type: ignore[import-untyped]
+from unidiff.errors import UnidiffParseError
+from unidiff.patch import PatchSet
+
+MAX_DIFF_LINES = 5000  # per candidate; the full diff is one `racer diff` away
+
+_CSS = """
+:root { --fg: #1f2328; --muted: #59636e; --line: #d1d9e0; --bg2: #f6f8fa; --red: #b42318;
+  --redbg: #fde7e7; --amber: #8a5a00; --amberbg: #fff4d6; --green: #1a7f37; --greenbg: #dafbe1; }
+* { box-sizing: border-box; }
+body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg);
+  margin: 0 auto; max-width: 1200px; padding: 24px; }
+h1 { font-size: 1.6em; margin: 0 0 .3em; } h2 { margin-top: 2em; border-bottom: 1px solid var(--line); }
+h3 { font-size: 1em; margin: 1.2em 0 .4em; }
+code, pre, .code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: .5em 0; }
+dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; }
+.advice { background: var(--amberbg); color: var(--amber); border: 1px solid #e8c46a;
+  padding: 8px 12px; border-radius: 6px; font-weight: 600; }
+.badge { display: inline-block; padding: 0 8px; border-radius: 10px; font-size: .85em;
+  background: var(--bg2); border: 1px solid var(--line); }
+.badge.passed, .badge.high { background: var(--greenbg); color: var(--green); }
+.badge.low, .badge.tests_failed, .badge.error, .badge.agent_failed, .badge.timed_out,
+.badge.setup_failed { background: var(--redbg); color: var(--red); }
+.badge.medium { background: var(--amberbg); color: var(--amber); }
+table { border-collapse: collapse; }
+table.evidence { width: 100%; font-size: 14px; }
+table.evidence th, table.evidence td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; }
+table.evidence th { background: var(--bg2); }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.tamper { color: var(--red); }
+li.flag.tamper { background: var(--redbg); border-left: 4px solid var(--red); }
+li.flag.scope { background: var(--bg2); border-left: 4px solid var(--line); }
+ul.flags { list-style: none; padding: 0; } ul.flags li { padding: 4px 8px; margin: 3px 0; }
+.sev { font-weight: 700; text-transform: uppercase; font-size: .8em; margin-right: 6px; }
+.muted { color: var(--muted); }
+pre.msg { white-space: pre-wrap; background: var(--bg2); padding: 8px 12px; border-radius: 6px;
+  max-height: 400px; overflow: auto; }
+.file { border: 1px solid var(--line); border-radius: 6px; margin: 10px 0; overflow-x: auto; }
+.file h4 { margin: 0; padding: 6px 10px; background: var(--bg2); border-bottom: 1px solid var(--line);
+  font: 600 13px ui-monospace, Menlo, Consolas, monospace; }
+table.diff { width: 100%; table-layout: fixed; }
+table.diff td { padding: 0 6px; vertical-align: top; white-space: pre-wrap; word-break: break-all; }
+table.diff td.ln { width: 4.5em; color: var(--muted); text-align: right; user-select: none; }
+table.diff td.sign { width: 1.5em; user-select: none; }
+table.diff tr.hunk td { background: #ddf4ff; color: var(--muted); }
+table.diff .add, table.diff tr.add td { background: #e6ffec; }
+table.diff .del, table.diff tr.del td { background: #ffebe9; }
+table.diff tr.note td { color: var(--muted); font-style: italic; }
+.diffview[data-view="unified"] .split, .diffview[data-view="split"] .unified { display: none; }
+.toggle button { font: inherit; font-size: .85em; margin-right: 4px; }
+"""
+
+_SCRIPT = """
+document.addEventListener("click", function (ev) {
+  var b = ev.target.closest("button[data-show]");
+  if (b) { b.closest(".diffview").setAttribute("data-view", b.getAttribute("data-show")); }
+});
+"""
+
+
+# --- reading race.json defensively ---------------------------------------------------------------
+
+
+def _e(value: object) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _map(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _float(value: Any) -> float | None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    return float(value) if ok else None
+
+
+def _strs(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in value) if isinstance(value, list | tuple) else ()
+
+
+@dataclass(frozen=True)
+class _FlagView:
+    kind: str
+    file: str
+    detail: str
+    severity: str
+
+
+@dataclass(frozen=True)
+class _Cand:
+    name: str
+    anchor: str
+    agent: str
+    model: str
+    rank: int | None
+    status: str
+    reasons: tuple[str, ...]
+    exit_code: int | None
+    duration_s: float | None
+    error: str
+    final_message: str
+    tests: Mapping[str, Any] | None
+    acceptance: Mapping[str, Any] | None
+    flags: tuple[_FlagView, ...]
+    diffstat: Mapping[str, Any]
+    cluster: int | None
+    cost_usd: float | None
+    cost_estimated: bool
+    tokens: Mapping[str, Any] | None
+    branch: str
+
+
+def _candidate(index: int, raw: Mapping[str, Any]) -> _Cand:
+    name = str(raw.get("name") or f"candidate {index + 1}")
+    flags = tuple(
+        _FlagView(
+            str(f.get("kind") or ""),
+            str(f.get("file") or ""),
+            str(f.get("detail") or ""),
+            "tamper" if f.get("severity") == "tamper" else "scope",
+        )
+        for f in (_map(x) for x in raw.get("flags") or [] if isinstance(x, Mapping))
+    )
+    tests, acceptance, tokens = raw.get("tests"), raw.get("acceptance"), raw.get("tokens")
+    return _Cand(
+        name=name,
+        anchor=f"c{index + 1}-" + re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-"),
+        agent=str(raw.get("agent") or ""),
+        model=str(raw.get("model") or ""),
+        rank=_int(raw.get("rank")),
+        status=str(raw.get("status") or "unknown"),
+        reasons=_strs(raw.get("reasons")),
+        exit_code=_int(raw.get("exit_code")),
+        duration_s=_float(raw.get("duration_s")),
+        error=str(raw.get("error") or ""),
+        final_message=str(raw.get("final_message") or ""),
+        tests=tests if isinstance(tests, Mapping) else None,
+        acceptance=acceptance if isinstance(acceptance, Mapping) else None,
+        flags=flags,
+        diffstat=_map(raw.get("diffstat")),
+        cluster=_int(raw.get("cluster")),
+        cost_usd=_float(raw.get("cost_usd")),
+        cost_estimated=bool(raw.get("cost_estimated")),
+        tokens=tokens if isinstance(tokens, Mapping) else None,
+        branch=str(raw.get("branch") or ""),
+    )
+
+
+def _ranked(race: Mapping[str, Any]) -> list[_Cand]:
+    raw = [c for c in race.get("candidates") or [] if isinstance(c, Mapping)]
+    cands = [_candidate(i, c) for i, c in enumerate(raw)]
+    return sorted(cands, key=lambda c: c.rank if c.rank is not None else 10_000)
+
+
+# --- small formatters ----------------------------------------------------------------------------
+
+
+def _count(d: Mapping[str, Any] | None, key: str) -> str:
+    value = _int(d.get(key)) if d is not None else None
+    return "—" if value is None else str(value)
+
+
+def _pass_fail(d: Mapping[str, Any] | None) -> str:
+    if d is None:
+        return "—"
+    errors = _int(d.get("errors")) or 0
+    extra = f" +{errors} err" if errors else ""
+    return f"{_count(d, 'passed')} / {_count(d, 'failed')}{extra}"
+
+
+def _ids(d: Mapping[str, Any] | None, key: str) -> tuple[str, ...]:
+    return _strs(d.get(key)) if d is not None else ()
+
+
+def _money(c: _Cand) -> str:
+    if c.cost_usd is None:
+        return "—"
+    return f"${c.cost_usd:.4f}" + (" (est.)" if c.cost_estimated else "")
+
+
+def _time(c: _Cand) -> str:
+    return "—" if c.duration_s is None else f"{c.duration_s:.1f} s"
+
+
+def _diffstat(c: _Cand) -> str:
+    added, removed = _int(c.diffstat.get("added")), _int(c.diffstat.get("removed"))
+    if added is None and removed is None:
+        return "—"
+    files = _int(c.diffstat.get("files"))
+    return f"+{added or 0} -{removed or 0}" + (f" in {files} file(s)" if files is not None else "")
+
+
+def _flag_counts(c: _Cand) -> str:
+    tamper = sum(f.severity == "tamper" for f in c.flags)
+    scope = len(c.flags) - tamper
+    if not c.flags:
+        return "none"
+    parts = [f'<span class="tamper">{tamper} tamper</span>'] if tamper else []
+    return ", ".join([*parts, f"{scope} scope"] if scope else parts)
+
+
+# --- diffs ---------------------------------------------------------------------------------------
+
+
+def _stylesheet() -> str:
+    defs = str(formatters.HtmlFormatter(style="default").get_style_defs(".hl"))
+    # Only the token rules; the rest (pre, line numbers) would restyle the whole page.
+    return "\n".join(line for line in defs.splitlines() if line.startswith(".hl "))
+
+
+def _css_class(ttype: Any) -> str:
+    while ttype not in token.STANDARD_TYPES:
+        ttype = ttype.parent
+    return str(token.STANDARD_TYPES[ttype])
+
+
+def _lexer(path: str) -> Any:
+    try:
+        return lexers.get_lexer_for_filename(path, stripnl=False, ensurenl=True)
+    except util.ClassNotFound:
+        return lexers.TextLexer(stripnl=False, ensurenl=True)
+
+
+def _highlight(lexer: Any, lines: Sequence[str]) -> list[str]:
+    """One HTML fragment per line, lexed as one text so multi-line tokens keep their colour."""
+    text = "".join(line + "\n" for line in lines)
+    rows: list[list[tuple[str, str]]] = [[]]  # per line: (css class, text) runs
+    plain: list[str] = []
+    for ttype, value in lex(text, lexer):
+        value = str(value)
+        plain.append(value)
+        cls = _css_class(ttype)
+        for k, part in enumerate(value.split("\n")):
+            if k:
+                rows.append([])
+            if not part:
+                continue
+            row = rows[-1]
+            if row and row[-1][0] == cls:
+                row[-1] = (cls, row[-1][1] + part)
+            else:
+                row.append((cls, part))
+    if "".join(plain) != text:  # the lexer rewrote the text (tabs, newlines): show it plain
+        return [_e(line) for line in lines]
+    out = [
+        "".join(f'<span class="{cls}">{_e(part)}</span>' if cls else _e(part) for cls, part in row)
+        for row in rows
+    ]
+    return (out + [""] * len(lines))[: len(lines)]
+
+
+@dataclass(frozen=True)
+class _Line:
+    kind: str  # add, del, ctx, note
+    old: int | None
+    new: int | None
+    html: str
+
+
+def _hunk_lines(lexer: Any, hunk: Any) -> list[_Line]:
+    raw = [(str(line.line_type), str(line.value).rstrip("\r\n"), line) for line in hunk]
+    old = _highlight(lexer, [v for t, v, _ in raw if t in (" ", "-")])
+    new = _highlight(lexer, [v for t, v, _ in raw if t in (" ", "+")])
+    out: list[_Line] = []
+    io = jn = 0
+    for kind, value, line in raw:
+        if kind == " ":
+            out.append(_Line("ctx", line.source_line_no, line.target_line_no, new[jn]))
+            io, jn = io + 1, jn + 1
+        elif kind == "-":
+            out.append(_Line("del", line.source_line_no, None, old[io]))
+            io += 1
+        elif kind == "+":
+            out.append(_Line("add", None, line.target_line_no, new[jn]))
+            jn += 1
+        else:
+            out.append(_Line("note", None, None, _e(value.strip())))
+    return out
+
+
+def _num(n: int | None) -> str:
+    return "" if n is None else str(n)
+
+
+_SIGN = {"add": "+", "del": "-", "ctx": " ", "note": ""}
+
+
+def _unified(hunks: Sequence[tuple[str, list[_Line]]]) -> str:
+    rows: list[str] = []
+    for header, lines in hunks:
+        rows.append(
+            f'<tr class="hunk"><td class="ln"></td><td class="ln"></td><td colspan="2">{_e(header)}</td></tr>'
+        )
+        for ln in lines:
+            rows.append(
+                f'<tr class="{ln.kind}"><td class="ln">{_num(ln.old)}</td><td class="ln">{_num(ln.new)}</td>'
+                f'<td class="sign">{_SIGN[ln.kind]}</td><td class="code">{ln.html}</td></tr>'
+            )
+    return '<table class="diff unified hl">' + "".join(rows) + "</table>"
+
+
+def _split_rows(lines: Sequence[_Line]) -> Iterator[str]:
+    dels: list[_Line] = []
+    adds: list[_Line] = []
+
+    def cell(ln: _Line | None, side: str) -> str:
+        if ln is None:
+            return '<td class="ln"></td><td class="code"></td>'
+        no = ln.old if side == "old" else ln.new
+        return f'<td class="ln">{_num(no)}</td><td class="code {ln.kind}">{ln.html}</td>'
+
+    def flush() -> Iterator[str]:
+        for i in range(max(len(dels), len(adds))):
+            left = dels[i] if i < len(dels) else None
+            right = adds[i] if i < len(adds) else None
+            yield f"<tr>{cell(left, 'old')}{cell(right, 'new')}</tr>"
+        dels.clear()
+        adds.clear()
+
+    for ln in lines:
+        if ln.kind == "del":
+            dels.append(ln)
+        elif ln.kind == "add":
+            adds.append(ln)
+        else:
+            yield from flush()
+            if ln.kind == "note":
+                yield f'<tr class="note"><td class="ln"></td><td colspan="3">{ln.html}</td></tr>'
+            else:
+                yield f"<tr>{cell(ln, 'old')}{cell(ln, 'new')}</tr>"
+    yield from flush()
+
+
+def _split(hunks: Sequence[tuple[str, list[_Line]]]) -> str:
+    rows: list[str] = []
+    for header, lines in hunks:
+        rows.append(f'<tr class="hunk"><td class="ln"></td><td colspan="3">{_e(header)}</td></tr>')
+        rows += _split_rows(lines)
+    return '<table class="diff split hl">' + "".join(rows) + "</table>"
+
+
+def _file_title(pfile: Any) -> str:
+    path = str(pfile.path)
+    if pfile.is_rename:
+        source = re.sub(r"^a/", "", str(pfile.source_file))
+        path = f"{source} → {path}"
+    what = " (new file)" if pfile.is_added_file else " (deleted)" if pfile.is_removed_file else ""
+    return f"{path}{what}  +{pfile.added} -{pfile.removed}"
+
+
+def _render_diff(diff: str) -> str:
+    if not diff.strip():
+        return '<p class="muted">empty diff</p>'
+    try:
+        patch = PatchSet(diff)
+    except UnidiffParseError as exc:
+        return f'<p class="muted">diff could not be parsed ({_e(exc)}); shown as text</p><pre class="msg">{_e(diff)}</pre>'
+    if len(patch) == 0:
+        return f'<pre class="msg">{_e(diff)}</pre>'
+    parts: list[str] = []
+    shown = total = 0
+    for pfile in patch:
+        title = f"<h4>{_e(_file_title(pfile))}</h4>"
+        size = sum(len(hunk) for hunk in pfile)
+        total += size
+        if pfile.is_binary_file or size == 0 or shown >= MAX_DIFF_LINES:
+            note = (
+                "binary file"
+                if pfile.is_binary_file
+                else "no content change (mode or rename)"
+                if size == 0
+                else "not shown: over the size limit"
+            )
+            parts.append(f'<div class="file">{title}<p class="muted">&nbsp;{note}</p></div>')
+            continue
+        lexer = _lexer(str(pfile.path))
+        hunks: list[tuple[str, list[_Line]]] = []
+        for hunk in pfile:
+            lines = _hunk_lines(lexer, hunk)[: max(MAX_DIFF_LINES - shown, 0)]
+            shown += len(lines)
+            header = f"@@ -{hunk.source_start},{hunk.source_length} +{hunk.target_start},{hunk.target_length} @@ {hunk.section_header}"
+            if lines:
+                hunks.append((header.rstrip(), lines))
+        parts.append(
+            f'<div class="file">{title}<div class="unified">{_unified(hunks)}</div>'
+            f'<div class="split">{_split(hunks)}</div></div>'
+        )
+    if total > shown:
+        parts.append(
+            f'<p class="muted">diff truncated: {shown} of {total} lines shown; '
+            "<code>racer diff</code> prints all of it</p>"
+        )
+    toggle = (
+        '<p class="toggle"><button type="button" data-show="unified">unified</button>'
+        '<button type="button" data-show="split">side by side</button></p>'
+    )
+    return f'<div class="diffview" data-view="unified">{toggle}{"".join(parts)}</div>'
+
+
+# --- page sections -------------------------------------------------------------------------------
+
+
+def _header(race: Mapping[str, Any], cands: Sequence[_Cand]) -> str:
+    spec, base = _map(race.get("spec")), _map(race.get("base"))
+    title = spec.get("title") or "racer report"
+    commit = str(base.get("commit") or "")[:12]
+    confidence = race.get("confidence")
+    facts = [
+        ("race", f"<code>{_e(race.get('id'))}</code>"),
+        ("status", f'<span class="badge">{_e(race.get("status") or "unknown")}</span>'),
+        ("spec", f"<code>{_e(spec.get('path'))}</code>"),
+        (
+            "base",
+            f"<code>{_e(commit)}</code> on <code>{_e(base.get('branch') or '(detached)')}</code>",
+        ),
+        ("created", _e(race.get("created"))),
+        ("winner", f"<strong>{_e(race.get('winner'))}</strong>" if race.get("winner") else "none"),
+        ("decided by", _e(race.get("decided_by") or "—")),
+        ("confidence", f'<span class="badge {_e(confidence)}">{_e(confidence or "—")}</span>'),
+    ]
+    if race.get("cluster_summary"):
+        facts.append(("agreement", _e(race.get("cluster_summary"))))
+    dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
+    advice = ""
+    if confidence == "low":
+        top = " and ".join(_e(c.name) for c in cands[:2])
+        names = f" ({top})" if top else ""
+        advice = (
+            f'<p class="advice" role="alert">Low confidence: review the top two candidates{names} '
+            "before merging — the evidence barely separates them.</p>"
+        )
+    return f'<header><h1>{_e(title)}</h1><dl class="facts">{dl}</dl>{advice}</header>'
+
+
+def _ranking(cands: Sequence[_Cand], winner: object) -> str:
+    items = []
+    for c in cands:
+        crown = " <strong>winner</strong>" if c.name == winner else ""
+        items.append(
+            f'<li><a href="#{c.anchor}">{_e(c.name)}</a> <span class="badge {_e(c.status)}">'
+            f"{_e(c.status)}</span>{crown}</li>"
+        )
+    return f'<section><h2>Ranking</h2><ol class="ranking">{"".join(items)}</ol></section>'
+
+
+_COLUMNS = (
+    "#",
+    "candidate",
+    "status",
+    "tests passed / failed",
+    "fixed",
+    "broken",
+    "acceptance passed / failed",
+    "flags",
+    "diff",
+    "cluster",
+    "cost",
+    "time",
+)
+
+
+def _evidence(cands: Sequence[_Cand]) -> str:
+    head = "".join(f"<th>{_e(col)}</th>" for col in _COLUMNS)
+    rows = []
+    for c in cands:
+        cells = [
+            f'<td class="num">{_e(c.rank if c.rank is not None else "—")}</td>',
+            f'<td><a href="#{c.anchor}">{_e(c.name)}</a></td>',
+            f'<td><span class="badge {_e(c.status)}">{_e(c.status)}</span></td>',
+            f'<td class="num">{_e(_pass_fail(c.tests))}</td>',
+            f'<td class="num">{len(_ids(c.tests, "fixed")) if c.tests else "—"}</td>',
+            f'<td class="num">{len(_ids(c.tests, "broken")) if c.tests else "—"}</td>',
+            f'<td class="num">{_e(_pass_fail(c.acceptance))}</td>',
+            f"<td>{_flag_counts(c)}</td>",
+            f'<td class="num">{_e(_diffstat(c))}</td>',
+            f'<td class="num">{_e(c.cluster if c.cluster is not None else "—")}</td>',
+            f'<td class="num">{_e(_money(c))}</td>',
+            f'<td class="num">{_e(_time(c))}</td>',
+        ]
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return (
+        f'<section><h2>Evidence</h2><table class="evidence"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></section>"
+    )
+
+
+def _id_list(label: str, ids: Sequence[str], css: str = "") -> str:
+    attr = f' class="{css}"' if css else ""
+    if not ids:
+        return f"<p>{label}: none</p>"
+    items = "".join(f"<li><code>{_e(i)}</code></li>" for i in ids)
+    return f"<p{attr}>{label} ({len(ids)}):</p><ul>{items}</ul>"
+
+
+def _tests_block(c: _Cand) -> str:
+    if c.tests is None:
+        body = '<p class="muted">tests not run</p>'
+    else:
+        t = c.tests
+        counts = ", ".join(
+            f"{_count(t, k)} {k}" for k in ("passed", "failed", "errors", "skipped") if k in t
+        )
+        ok = t.get("ok")
+        verdict = "" if ok is None else (" — suite green" if ok else " — suite red")
+        detail = f' <span class="muted">({_e(t.get("detail"))})</span>' if t.get("detail") else ""
+        body = f"<p>{_e(counts) or 'no counts'}{verdict}{detail}</p>"
+        body += _id_list("fixed (failed on base, pass here)", _ids(t, "fixed"))
+        body += _id_list("broken (passed on base, fail here)", _ids(t, "broken"), "tamper")
+    if c.acceptance is not None:
+        body += f"<p>acceptance tests: {_e(_pass_fail(c.acceptance))} (passed / failed)</p>"
+    return f"<h3>Tests</h3>{body}"
+
+
+def _flags_block(c: _Cand) -> str:
+    if not c.flags:
+        return '<h3>Flags</h3><p class="muted">no flags</p>'
+    items = "".join(
+        f'<li class="flag {f.severity}"><span class="sev">{f.severity}</span> '
+        f"<code>{_e(f.kind)}</code> <code>{_e(f.file)}</code> {_e(f.detail)}</li>"
+        for f in c.flags
+    )
+    return f'<h3>Flags</h3><ul class="flags">{items}</ul>'
+
+
+def _meta(c: _Cand) -> str:
+    parts = [f"agent <code>{_e(c.agent or c.name)}</code>"]
+    if c.model:
+        parts.append(f"model <code>{_e(c.model)}</code>")
+    if c.branch:
+        parts.append(f"branch <code>{_e(c.branch)}</code>")
+    if c.exit_code is not None:
+        parts.append(f"exit code {c.exit_code}")
+    parts += [f"time {_e(_time(c))}", f"cost {_e(_money(c))}"]
+    if c.tokens is not None:
+        tk = c.tokens
+        parts.append(
+            f"tokens {_count(tk, 'input')} in / {_count(tk, 'output')} out / {_count(tk, 'cached')} cached"
+        )
+    if c.cluster is not None:
+        parts.append(f"cluster {c.cluster}")
+    return '<p class="meta muted">' + " · ".join(parts) + "</p>"
+
+
+def _candidate_section(c: _Cand, diff: str | None) -> str:
+    rank = f"#{c.rank}" if c.rank is not None else "#—"
+    out = [
+        f'<section class="cand" id="{c.anchor}"><h2>{rank} {_e(c.name)} '
+        f'<span class="badge {_e(c.status)}">{_e(c.status)}</span></h2>',
+        _meta(c),
+    ]
+    reasons = "".join(f"<li>{_e(r)}</li>" for r in c.reasons) or "<li>no reasons recorded</li>"
+    out.append(f"<h3>Why this place</h3><ul>{reasons}</ul>")
+    if c.error:
+        out.append(f'<p class="tamper">error: {_e(c.error)}</p>')
+    out += [_flags_block(c), _tests_block(c)]
+    if c.final_message:
+        out.append(
+            '<h3>Final message <span class="muted">(the agent\'s own words, not evidence)</span></h3>'
+            f'<pre class="msg">{_e(c.final_message)}</pre>'
+        )
+    out.append("<h3>Diff</h3>")
+    out.append('<p class="muted">no diff recorded</p>' if diff is None else _render_diff(diff))
+    out.append("</section>")
+    return "".join(out)
+
+
+def render_html(race: Mapping[str, Any], diffs: Mapping[str, str]) -> str:
+    """The whole report page; `diffs` maps candidate name -> unified diff text."""
+    cands = _ranked(race)
+    title = _map(race.get("spec")).get("title") or "racer report"
+    body = [
+        _header(race, cands),
+        _ranking(cands, race.get("winner")),
+        _evidence(cands),
+        *(_candidate_section(c, diffs.get(c.name)) for c in cands),
+    ]
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>racer: {_e(title)} ({_e(race.get('id'))})</title>"
+        f"<style>{_CSS}\n{_stylesheet()}</style></head><body>"
+        + "\n".join(body)
+        + f"<script>{_SCRIPT}</script></body></html>\n"
+    )

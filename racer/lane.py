@@ -1,0 +1,456 @@
+"""One lane = one contestant: worktree, setup, the agent (with rate-limit retries), its work
+committed, then its tests scored pristine, as left, and against the hidden acceptance tests.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import anyio
+
+from racer import cluster, judge, prices, store, worktree
+from racer import report as rpt
+from racer.agents import AgentOutput, Contestant, LaunchContext
+from racer.config import AgentConfig
+from racer.errors import RacerError
+from racer.flags import DEFAULT_TEST_PATTERNS, FileChange, detect_flags, is_test_file
+from racer.proc import ProcOutcome, ProcRequest, child_env, run_capture, run_process
+from racer.testrun import TestResult, run_tests
+
+if TYPE_CHECKING:
+    from racer.race import RacePlan, RaceState, Reporter
+
+PARSE_TAIL_BYTES = 4 * 1024 * 1024  # structured results sit at the end of an agent's output
+NO_AGENT_CFG = AgentConfig(name="")  # for agents without a config table
+
+
+def read_tail(path: Path) -> str:
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            if size > PARSE_TAIL_BYTES:
+                fh.seek(size - PARSE_TAIL_BYTES)
+            return fh.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def diffstat(diff: str) -> rpt.DiffStat:
+    from unidiff.errors import UnidiffParseError
+    from unidiff.patch import PatchSet
+
+    if not diff.strip():
+        return rpt.DiffStat()
+    try:
+        patch = PatchSet(diff)
+    except UnidiffParseError:
+        return rpt.DiffStat(files=diff.count("\ndiff --git ") + diff.startswith("diff --git "))
+    paths = tuple(p.path for p in patch)
+    return rpt.DiffStat(files=len(patch), added=patch.added, removed=patch.removed, paths=paths)
+
+
+def summarize(res: TestResult, log: Path, *, pristine: bool = False) -> rpt.TestSummary:
+    return rpt.TestSummary(
+        command=res.command,
+        passed=res.passed,
+        failed=res.failed,
+        errors=res.errors,
+        skipped=res.skipped,
+        exit_code=res.exit_code,
+        duration_s=round(res.duration_s, 3),
+        timed_out=res.timed_out,
+        ok=res.ok,
+        junit=res.junit,
+        error=res.error,
+        log=str(log),
+        outcomes=outcomes_of(res),
+        pristine=pristine,
+    )
+
+
+SUITE_ID = "(test command)"  # the one "test" of a runner without per-test results
+
+
+def outcomes_of(res: TestResult) -> dict[str, str]:
+    if res.junit:
+        return {case.id: case.outcome for case in res.cases}
+    return {SUITE_ID: "passed" if res.ok else "failed"}
+
+
+async def prepare_worktree(
+    plan: RacePlan,
+    state: RaceState,
+    path: Path,
+    ref: str,
+    *,
+    detach: bool,
+    copies: list[str],
+    env: dict[str, str],
+    setup_log: Path,
+    on_line: object = None,
+) -> str | None:
+    """Create a worktree, copy files in, run setup. Returns an error text, or None when ready."""
+    async with state.worktree_lock:
+        await anyio.to_thread.run_sync(
+            lambda: worktree.register_worktree(plan.repo.root, path, ref, detach=detach)
+        )
+    await anyio.to_thread.run_sync(worktree.populate_worktree, path)
+    await anyio.to_thread.run_sync(worktree.copy_into, plan.repo.root, path, copies)
+    if not plan.config.setup:
+        return None
+    out = await run_process(
+        ProcRequest(("/bin/sh", "-c", plan.config.setup), path, env, setup_log, plan.config.timeout)
+    )
+    if out.ok:
+        return None
+    why = "timed out" if out.timed_out else (out.error or f"exit {out.exit_code}")
+    return f"setup command failed ({why}); see {setup_log}"
+
+
+class LaneShared:
+    """What lanes share: per-agent concurrency caps and the agents' versions (asked once)."""
+
+    def __init__(self, plan: RacePlan) -> None:
+        self.plan = plan
+        self.caps: dict[str, anyio.CapacityLimiter] = {}
+        for name, cfg in plan.config.agent_configs.items():
+            if cfg.max_parallel:
+                self.caps[name] = anyio.CapacityLimiter(cfg.max_parallel)
+        self.versions: dict[str, str | None] = {}
+        self.version_ready: dict[str, anyio.Event] = {}
+        # Base text of the test files, for spotting expected values copied into product code.
+        self.base_tests: dict[str, str] = {}
+
+    async def fetch_version(self, agent_name: str) -> None:
+        event = self.version_ready.setdefault(agent_name, anyio.Event())
+        argv = self.plan.registry[agent_name].version_argv()
+        version = None
+        if argv:
+            code, text = await anyio.to_thread.run_sync(lambda: run_capture(argv, timeout=20))
+            lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+            version = lines[0][:80] if code == 0 and lines else None
+        self.versions[agent_name] = version
+        event.set()
+
+    async def version(self, agent_name: str) -> str | None:
+        event = self.version_ready.get(agent_name)
+        if event is not None:
+            with anyio.move_on_after(25):
+                await event.wait()
+        return self.versions.get(agent_name)
+
+
+async def _run_attempts(
+    plan: RacePlan,
+    state: RaceState,
+    c: Contestant,
+    agent_cfg: AgentConfig,
+    wt: Path,
+    lane_env: dict[str, str],
+    agent_log: Path,
+    reporter: Reporter,
+    extras: LaneShared,
+) -> tuple[ProcOutcome, AgentOutput, str | None]:
+    """Run the agent; on a rate limit, back off and retry, then move on to fallback models."""
+    name = c.name
+    agent = plan.registry[c.agent]
+    first = c.model or agent_cfg.model
+    models = [first, *(m for m in agent_cfg.fallback if m != first)]
+    retries = agent_cfg.retries if agent_cfg.retries is not None else plan.config.retries
+    deadline = anyio.current_time() + plan.config.timeout
+    cap = extras.caps.get(c.agent)
+    attempts: list[rpt.Attempt] = []
+
+    def on_line(line: str) -> None:
+        text = agent.progress(line)
+        if text:
+            reporter.line(name, text)
+
+    def on_start(pid: int) -> None:
+        state.update(name, pgid=pid)
+
+    result: tuple[ProcOutcome, AgentOutput, str | None] | None = None
+    for model in models:
+        for retry in range(retries + 1):
+            remaining = deadline - anyio.current_time()
+            if result is not None and remaining <= 1:
+                return result
+            n = len(attempts) + 1
+            log = agent_log if n == 1 else agent_log.with_name(f"{agent_log.stem}.{n}.log")
+            ctx = LaunchContext(
+                prompt=plan.prompt,
+                prompt_file=state.race_dir / "prompt.md",
+                model=model,
+                worktree=wt,
+                extra_args=tuple(agent_cfg.args),
+                extra_env=dict(agent_cfg.env),
+                env=lane_env,
+            )
+            inv = agent.invocation(ctx)
+            request = ProcRequest(inv.argv, wt, {**lane_env, **inv.env}, log, max(remaining, 0.1))
+            if cap is None:
+                out = await run_process(request, on_line, on_start=on_start)
+            else:
+                if cap.available_tokens < 1:
+                    state.update(name, status="waiting")
+                    reporter.phase(name, "waiting")
+                async with cap:
+                    state.update(name, status="agent")
+                    reporter.phase(name, "agent")
+                    out = await run_process(request, on_line, on_start=on_start)
+            parsed = agent.parse_output(read_tail(log), out.exit_code)
+            attempts.append(
+                rpt.Attempt(
+                    n=n,
+                    model=model,
+                    exit_code=out.exit_code,
+                    duration_s=round(out.duration_s, 3),
+                    timed_out=out.timed_out,
+                    error=out.error or parsed.error,
+                    rate_limited=parsed.rate_limited and not out.timed_out,
+                    api_status=parsed.api_status,
+                    log=str(log),
+                )
+            )
+            state.update(
+                name,
+                attempts=tuple(attempts),
+                logs={
+                    **state.report.candidate(name).logs,
+                    f"agent.{n}" if n > 1 else "agent": str(log),
+                },
+            )
+            result = (out, parsed, model)
+            if not parsed.rate_limited or out.timed_out:
+                return result
+            if retry < retries:
+                delay = min(
+                    plan.config.backoff * 2**retry, max(deadline - anyio.current_time() - 1, 0)
+                )
+                reporter.line(
+                    name, f"rate-limited ({parsed.api_status or 'busy'}); retry in {delay:.0f} s"
+                )
+                await anyio.sleep(delay)
+        if model != models[-1]:
+            reporter.line(
+                name, f"still rate-limited on {model or 'the default model'}; trying the next model"
+            )
+    assert result is not None  # the loops run at least once
+    return result
+
+
+class LaneWork:
+    """What a lane leaves for the judging after all lanes: its changes, for flags and clusters."""
+
+    def __init__(self) -> None:
+        self.changes: dict[str, list[FileChange]] = {}
+
+
+async def run_lane(
+    plan: RacePlan,
+    state: RaceState,
+    c: Contestant,
+    copies: list[str],
+    limiter: anyio.CapacityLimiter,
+    reporter: Reporter,
+    extras: LaneShared,
+    work: LaneWork,
+) -> None:
+    name = c.name
+    cand = state.report.candidate(name)
+    wt = Path(cand.worktree)
+    logs_dir = state.race_dir / "logs"
+    lane = worktree.slug(name)
+    agent_cfg = plan.config.agent_configs.get(c.agent, NO_AGENT_CFG)
+
+    def phase(p: str, **changes: object) -> None:
+        state.update(name, status=p, **changes)
+        reporter.phase(name, p)
+
+    def logs(**more: str) -> dict[str, str]:
+        return {**state.report.candidate(name).logs, **more}
+
+    try:
+        phase("worktree")
+        lane_env = child_env(os.environ, {"RACER_RACE_ID": plan.race_id, "RACER_LANE": name})
+        setup_log = logs_dir / f"{lane}.setup.log"
+        if plan.config.setup:
+            state.update(name, logs=logs(setup=str(setup_log)))
+        failed = await prepare_worktree(
+            plan,
+            state,
+            wt,
+            cand.branch,
+            detach=False,
+            copies=copies,
+            env=lane_env,
+            setup_log=setup_log,
+        )
+        if failed:
+            phase("setup_failed", error=failed)
+            return
+
+        agent_log = logs_dir / f"{lane}.agent.log"
+        phase("agent", logs=logs(agent=str(agent_log)))
+        try:
+            out, parsed, model = await _run_attempts(
+                plan, state, c, agent_cfg, wt, lane_env, agent_log, reporter, extras
+            )
+        finally:
+            # Whatever happens (even Ctrl-C), the agent's work is committed on its branch.
+            with anyio.CancelScope(shield=True):
+                tip = await anyio.to_thread.run_sync(
+                    worktree.commit_all,
+                    wt,
+                    f"racer: work of {name} ({c.agent}) in race {plan.race_id}",
+                )
+        base = plan.base_commit
+        diff = await anyio.to_thread.run_sync(worktree.diff_text, plan.repo.root, base, tip)
+        diff_path = state.race_dir / "diffs" / f"{lane}.diff"
+        store.write_atomic(diff_path, diff)
+        changes = await anyio.to_thread.run_sync(judge.changed_files, plan.repo.root, base, tip)
+        work.changes[name] = changes
+        test_patterns = plan.config.test_paths or DEFAULT_TEST_PATTERNS
+        pristine = judge.pristine_plan(changes, test_patterns)
+        tokens = rpt.TokenCount(**vars(parsed.tokens)) if parsed.tokens else None
+        cost, estimated = parsed.cost_usd, False
+        if cost is None and parsed.tokens is not None:
+            cost = prices.estimate(
+                parsed.tokens, parsed.model or model or prices.DEFAULT_MODELS.get(c.agent)
+            )
+            estimated = cost is not None
+        common = {
+            "exit_code": out.exit_code,
+            "duration_s": round(
+                sum(a.duration_s for a in state.report.candidate(name).attempts), 3
+            ),
+            "timed_out": out.timed_out,
+            "final_message": parsed.final_message,
+            "diffstat": diffstat(diff),
+            "diff": str(diff_path),
+            "commit": tip,
+            "tokens": tokens,
+            "cost_usd": cost,
+            "cost_estimated": estimated,
+            "turns": parsed.turns,
+            "model": parsed.model or model,
+            "agent_version": await extras.version(c.agent),
+            "warnings": parsed.warnings,
+            "flags": _flag_records(detect_flags(changes, test_patterns=test_patterns)),
+            "fingerprint": cluster.fingerprint({ch.path: ch.after for ch in changes})
+            if changes
+            else None,
+            "new_tests": pristine.own_tests,
+        }
+        if out.timed_out:
+            phase("timed_out", error=f"agent timed out after {plan.config.timeout:g} s", **common)
+            return
+        if out.error or out.exit_code != 0 or parsed.error:
+            why = out.error or parsed.error or f"agent exited {out.exit_code}"
+            if parsed.rate_limited:
+                why = f"rate-limited after {len(state.report.candidate(name).attempts)} attempt(s): {why}"
+            phase("agent_failed", error=f"agent failed: {why}", **common)
+            return
+        if not changes:
+            phase("no_changes", error="agent changed nothing", **common)
+            return
+        if plan.test_command is None:
+            phase("ok", **common)
+            return
+
+        phase("queued", **common)
+        async with limiter:
+            phase("testing")
+            results = await score_lane(plan, state, lane, wt, tip, pristine, lane_env)
+        phase("ok", **results)
+        tests = results["tests"]
+        assert isinstance(tests, rpt.TestSummary)
+        reporter.line(name, f"tests {'pass' if tests.ok else 'fail'}: {tests.detail()}")
+    except RacerError as exc:
+        phase("error", error=exc.message)
+
+
+def _fingerprint(
+    changes: list[FileChange], test_patterns: tuple[str, ...] | list[str]
+) -> str | None:
+    product = {ch.path: ch.after for ch in changes if not is_test_file(ch.path, test_patterns)}
+    return cluster.fingerprint(product) if product else None
+
+
+def _flag_records(flags: object) -> tuple[rpt.FlagRecord, ...]:
+    return tuple(
+        rpt.FlagRecord(kind=f.kind, file=f.file, detail=f.detail, severity=f.severity)
+        for f in flags  # type: ignore[attr-defined]  # a tuple of racer.flags.Flag
+    )
+
+
+async def score_lane(
+    plan: RacePlan,
+    state: RaceState,
+    lane: str,
+    wt: Path,
+    tip: str,
+    pristine: judge.PristinePlan,
+    env: dict[str, str],
+) -> dict[str, object]:
+    """Test runs for one candidate (the caller holds a test slot). The worktree ends at `tip`."""
+    assert plan.test_command is not None
+    logs_dir, junit_dir = state.race_dir / "logs", state.race_dir / "junit"
+    name = next(c.name for c in state.report.candidates if worktree.slug(c.name) == lane)
+
+    async def tests(command: str, kind: str) -> tuple[TestResult, Path]:
+        log = logs_dir / f"{lane}.{kind}.log"
+        res = await run_tests(
+            command,
+            wt,
+            log_path=log,
+            junit_path=junit_dir / f"{lane}.{kind}.xml",
+            env=env,
+            timeout=plan.config.test_timeout,
+            test_report=plan.config.test_report,
+        )
+        return res, log
+
+    out: dict[str, object] = {}
+    logs = dict(state.report.candidate(name).logs)
+    try:
+        if pristine.needed:
+            # The suite as the agent left it: its own new tests and any edits to tests.
+            own, own_log = await tests(plan.test_command, "own-tests")
+            out["own_tests"] = summarize(own, own_log)
+            logs["own-tests"] = str(own_log)
+            await anyio.to_thread.run_sync(judge.apply_pristine, wt, plan.base_commit, pristine)
+        res, log = await tests(plan.test_command, "tests")
+        out["tests"] = summarize(res, log, pristine=pristine.needed)
+        logs["tests"] = str(log)
+        await anyio.to_thread.run_sync(judge.reset_worktree, wt, tip)
+        if plan.acceptance:
+            placed = [(a.source, a.dest) for a in plan.acceptance]
+            dests = await anyio.to_thread.run_sync(judge.place_files, wt, placed)
+            acc, acc_log = await tests(
+                judge.pytest_command_for(plan.test_command, dests), "acceptance"
+            )
+            logs["acceptance"] = str(acc_log)
+            out["acceptance"] = acceptance_of(acc, acc_log, dests)
+    finally:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(judge.reset_worktree, wt, tip)
+    out["logs"] = logs
+    return out
+
+
+def acceptance_of(res: TestResult, log: Path, dests: list[str]) -> rpt.Acceptance:
+    outcomes = judge.outcomes_in(outcomes_of(res), dests) if res.junit else outcomes_of(res)
+    error = res.error if res.error and not outcomes else None
+    if not outcomes and error is None:
+        error = "the acceptance tests did not run (no results for them)"
+    return rpt.Acceptance(
+        passed=sum(1 for o in outcomes.values() if o == "passed"),
+        failed=sum(1 for o in outcomes.values() if o == "failed"),
+        errors=sum(1 for o in outcomes.values() if o == "error") + (1 if error else 0),
+        outcomes=outcomes,
+        log=str(log),
+        error=error,
+    )

@@ -194,6 +194,9 @@ def show(
         str | None, typer.Argument(help="Race id or prefix (default: the latest).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print race.json.")] = False,
+    as_html: Annotated[
+        bool, typer.Option("--html", help="Write report.html (self-contained) and print its path.")
+    ] = False,
 ) -> int:
     """Show the ranked report of a race from its record."""
     from racer import report as rpt
@@ -203,6 +206,10 @@ def show(
     report = rpt.load(store.find_race(common, race))
     if as_json:
         print(json.dumps(rpt.to_dict(report), indent=2))
+        return 0
+    if as_html:
+        _, page = rpt.write_views(report)
+        print(page)
         return 0
     out = ui.console()
     ui.show_report(out, report)

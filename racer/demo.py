@@ -15,6 +15,7 @@ SPEC = """\
 ---
 title: Make slugify drop punctuation and collapse whitespace
 agents: [fake@wrong, fake@churny, fake@minimal, fake@idle]
+acceptance: ../../hidden/test_slug_hidden.py
 ---
 # Make slugify drop punctuation and collapse whitespace
 
@@ -46,6 +47,20 @@ def test_punctuation_is_dropped():
 
 def test_runs_of_spaces_collapse():
     assert slugify("  many   spaces  ") == "many-spaces"
+"""
+
+# Hidden acceptance tests: they live outside the project, so no agent can see them; racer copies
+# them into each worktree only after its agent has stopped.
+HIDDEN = """\
+from textkit import slugify
+
+
+def test_digits_are_kept():
+    assert slugify("R2D2 and C3PO") == "r2d2-and-c3po"
+
+
+def test_hyphens_do_not_pile_up():
+    assert slugify("well -- done") == "well-done"
 """
 
 MINIMAL = '''\
@@ -146,6 +161,8 @@ def create_demo(where: Path) -> Path:
     (project / "textkit").mkdir(parents=True)
     (project / "tests").mkdir()
     (project / "specs").mkdir()
+    (where / "hidden").mkdir()
+    (where / "hidden" / "test_slug_hidden.py").write_text(HIDDEN, encoding="utf-8")
     scenarios = where / "fake-scenarios.json"
     scenarios.write_text(json.dumps(SCENARIOS, indent=2), encoding="utf-8")
     (project / "textkit" / "__init__.py").write_text(ORIGINAL, encoding="utf-8")

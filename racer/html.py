@@ -57,6 +57,7 @@ table.diff { width: 100%; table-layout: fixed; }
 table.diff td { padding: 0 6px; vertical-align: top; white-space: pre-wrap; word-break: break-all; }
 table.diff td.ln { width: 4.5em; color: var(--muted); text-align: right; user-select: none; }
 table.diff td.sign { width: 1.5em; user-select: none; }
+table.diff col.ln { width: 4.5em; } table.diff col.sign { width: 1.5em; }
 table.diff tr.hunk td { background: #ddf4ff; color: var(--muted); }
 table.diff .add, table.diff tr.add td { background: #e6ffec; }
 table.diff .del, table.diff tr.del td { background: #ffebe9; }
@@ -315,7 +316,10 @@ def _unified(hunks: Sequence[tuple[str, list[_Line]]]) -> str:
                 f'<tr class="{ln.kind}"><td class="ln">{_num(ln.old)}</td><td class="ln">{_num(ln.new)}</td>'
                 f'<td class="sign">{_SIGN[ln.kind]}</td><td class="code">{ln.html}</td></tr>'
             )
-    return '<table class="diff unified hl">' + "".join(rows) + "</table>"
+    # table-layout: fixed takes column widths from the first row, which may be a hunk header
+    # spanning columns: fix them here so the code column gets the room.
+    cols = '<colgroup><col class="ln"><col class="ln"><col class="sign"><col></colgroup>'
+    return '<table class="diff unified hl">' + cols + "".join(rows) + "</table>"
 
 
 def _split_rows(lines: Sequence[_Line]) -> Iterator[str]:
@@ -355,7 +359,8 @@ def _split(hunks: Sequence[tuple[str, list[_Line]]]) -> str:
     for header, lines in hunks:
         rows.append(f'<tr class="hunk"><td class="ln"></td><td colspan="3">{_e(header)}</td></tr>')
         rows += _split_rows(lines)
-    return '<table class="diff split hl">' + "".join(rows) + "</table>"
+    cols = '<colgroup><col class="ln"><col><col class="ln"><col></colgroup>'
+    return '<table class="diff split hl">' + cols + "".join(rows) + "</table>"
 
 
 def _file_title(pfile: Any) -> str:

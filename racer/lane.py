@@ -12,7 +12,7 @@ import anyio
 
 from racer import cluster, judge, prices, store, worktree
 from racer import report as rpt
-from racer.agents import AgentOutput, Contestant, LaunchContext
+from racer.agents import STATE_FILES, AgentOutput, Contestant, LaunchContext
 from racer.config import AgentConfig
 from racer.errors import RacerError
 from racer.flags import DEFAULT_TEST_PATTERNS, FileChange, detect_flags, is_test_file
@@ -305,6 +305,7 @@ async def run_lane(
                     worktree.commit_all,
                     wt,
                     f"racer: work of {name} ({c.agent}) in race {plan.race_id}",
+                    STATE_FILES,
                 )
         base = plan.base_commit
         diff = await anyio.to_thread.run_sync(worktree.diff_text, plan.repo.root, base, tip)

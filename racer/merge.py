@@ -11,6 +11,7 @@ from pathlib import Path
 
 from racer import report as rpt
 from racer import store
+from racer.agents import STATE_FILES
 from racer.errors import GitError, RefusedError
 from racer.worktree import branch_tip, delete_branch, dirty_files, git, remove_worktree
 
@@ -135,7 +136,7 @@ def lane_work_at_risk(cand: rpt.Candidate, root: Path, base: str) -> str | None:
     """Why removing this lane would lose work racer has not recorded, or None."""
     wt = Path(cand.worktree)
     if wt.exists():
-        dirty = dirty_files(wt)
+        dirty = dirty_files(wt, STATE_FILES)
         if dirty:
             return f"uncommitted changes in {wt} ({', '.join(dirty[:3])})"
     tip = branch_tip(root, cand.branch)

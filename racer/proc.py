@@ -134,7 +134,9 @@ async def run_process(
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 cwd=request.cwd,
-                env=dict(request.env),
+                # PWD as a shell would set it: some CLIs (opencode) take it as their project
+                # directory, and an inherited one points at racer's own cwd.
+                env={**request.env, "PWD": str(request.cwd)},
                 start_new_session=True,
             )
         except OSError as exc:

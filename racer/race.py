@@ -180,7 +180,7 @@ async def run_race(plan: RacePlan, reporter: Reporter | None = None) -> rpt.Race
         state.report, work.changes, plan.config.test_paths or DEFAULT_TEST_PATTERNS
     )
     state.save()
-    store.write_atomic(race_dir / "report.md", rpt.render_markdown(state.report))
+    rpt.write_views(state.report)
     reporter.finished(state.report)
     return state.report
 
@@ -350,7 +350,7 @@ def finish(
     base = report.baseline
     order = [c.name for c in sorted(report.candidates, key=lambda c: c.order)]
     prints = {c.name: c.fingerprint for c in report.candidates if c.status == "ok"}
-    groups = cluster.clusters(prints, order) if prints else {}
+    groups = cluster.clusters(prints, [n for n in order if n in prints]) if prints else {}
     sizes = {cid: sum(1 for v in groups.values() if v == cid) for cid in set(groups.values())}
     judged = [c for c in report.candidates if c.status == "ok"]
     cands: list[rpt.Candidate] = []

@@ -362,3 +362,18 @@ def render_markdown(report: RaceReport) -> str:
             f"Merged **{report.merged.candidate}** as `{report.merged.commit[:12]}` on `{report.merged.branch}`."
         )
     return "\n".join(lines) + "\n"
+
+
+def write_views(report: RaceReport) -> tuple[Path, Path]:
+    """report.md and report.html in the race directory, both rendered from the record."""
+    from racer import html, store
+
+    race_dir = Path(report.race_dir)
+    md, page = race_dir / "report.md", race_dir / "report.html"
+    store.write_atomic(md, render_markdown(report))
+    diffs = {}
+    for c in report.candidates:
+        if c.diff and Path(c.diff).is_file():
+            diffs[c.name] = Path(c.diff).read_text(encoding="utf-8", errors="replace")
+    store.write_atomic(page, html.render_html(to_dict(report), diffs))
+    return md, page

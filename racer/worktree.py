@@ -51,6 +51,7 @@ def git(
         env=full_env,
         capture_output=True,
         text=True,
+        errors="replace",  # file contents and names need not be UTF-8
         input=input,
         stdin=None if input is not None else subprocess.DEVNULL,
     )
@@ -172,9 +173,16 @@ def copy_into(root: Path, worktree: Path, rels: Iterable[str]) -> None:
         shutil.copy2(src, dst)
 
 
-def commit_all(worktree: Path, message: str) -> str:
-    """Commit everything the agent changed (edits, new files, deletions); returns HEAD."""
-    git(["add", "-A"], worktree, env=RACER_IDENTITY)
+def _excludes(patterns: Sequence[str]) -> list[str]:
+    """Pathspecs leaving out files *and directories* matching each glob, at any depth."""
+    forms = ("{}", "{}/**", "**/{}", "**/{}/**")
+    return [f":(exclude,glob){form.format(p)}" for p in patterns for form in forms]
+
+
+def commit_all(worktree: Path, message: str, exclude: Sequence[str] = ()) -> str:
+    """Commit everything the agent changed (edits, new files, deletions), except the agent
+    tools' own state files (`exclude` globs); returns HEAD."""
+    git(["add", "-A", "--", ".", *_excludes(exclude)], worktree, env=RACER_IDENTITY)
     staged = git(["diff", "--cached", "--quiet"], worktree, check=False)
     if staged.returncode != 0:
         git(
@@ -189,8 +197,12 @@ def diff_text(root: Path, base: str, tip: str) -> str:
     return git(["diff", "--binary", "--no-color", "--no-ext-diff", base, tip], root).stdout
 
 
-def dirty_files(worktree: Path) -> list[str]:
-    proc = git(["status", "--porcelain", "--untracked-files=all"], worktree, check=False)
+def dirty_files(worktree: Path, exclude: Sequence[str] = ()) -> list[str]:
+    proc = git(
+        ["status", "--porcelain", "--untracked-files=all", "--", ".", *_excludes(exclude)],
+        worktree,
+        check=False,
+    )
     if proc.returncode != 0:
         return []
     return [line[3:] for line in proc.stdout.splitlines() if line.strip()]

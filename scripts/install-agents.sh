@@ -2,16 +2,42 @@
 # Install the pinned agent CLIs into .agents/ (git-ignored), never globally:
 #   .agents/node_modules/.bin/{claude,codex,gemini,qwen,opencode}   (npm)
 #   .agents/aider-venv/bin/aider                                     (pip, its own venv)
-# Put them on PATH with:  export PATH="$PWD/.agents/bin:$PATH"
+#   .agents/bin/<name>                                               (symlinks to the above)
+# plus Debian's bubblewrap (codex's workspace-write sandbox) when run as root with apt-get.
+# Re-running is cheap: it reinstalls only what is missing or not at the pinned version
+# (RACER_REINSTALL_AGENTS=1 forces it). Put them on PATH with:  export PATH="$PWD/.agents/bin:$PATH"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD/.agents"
 mkdir -p "$root/bin"
 
 CLAUDE=2.1.329 CODEX=0.169.0 GEMINI=0.61.0 QWEN=0.15.10 OPENCODE=1.18.33 AIDER=0.86.2
+declare -A PIN=([claude]=$CLAUDE [codex]=$CODEX [gemini]=$GEMINI [qwen]=$QWEN [opencode]=$OPENCODE [aider]=$AIDER)
+NPM_CLIS=(claude codex gemini qwen opencode)
 
-if [ ! -x "$root/node_modules/.bin/opencode" ] || [ "${RACER_REINSTALL_AGENTS:-}" = 1 ]; then
+# The version line of one installed CLI, run with a throwaway HOME so nothing lands in ours
+# (not under /tmp: codex warns about helper binaries there).
+version_of() {
+  local scratch out
+  scratch="$(mktemp -d "$root/.version-home.XXXXXX")"
+  out="$(HOME="$scratch" CODEX_HOME="$scratch" timeout 60 "$1" --version 2>/dev/null < /dev/null \
+    | grep -m 1 -E '[0-9]+\.[0-9]+\.[0-9]+')" || true
+  rm -rf "$scratch"
+  printf '%s' "$out"
+}
+
+pinned() {  # pinned NAME EXE: the executable exists and reports the pinned version
+  [ -x "$2" ] && [[ "$(version_of "$2")" == *"${PIN[$1]}"* ]]
+}
+
+npm_ok=1
+for exe in "${NPM_CLIS[@]}"; do
+  pinned "$exe" "$root/node_modules/.bin/$exe" || npm_ok=0
+done
+if [ "$npm_ok" = 0 ] || [ "${RACER_REINSTALL_AGENTS:-}" = 1 ]; then
   [ -f "$root/package.json" ] || echo '{"name": "racer-agents", "private": true}' > "$root/package.json"
+  # Pinned on purpose: on node 20 an unpinned claude-code resolves to an old 2.1.197 and
+  # qwen-code newer than 0.15.10 needs node 22.
   npm install --prefix "$root" --no-audit --no-fund --loglevel=error \
     "@anthropic-ai/claude-code@$CLAUDE" "@openai/codex@$CODEX" "@google/gemini-cli@$GEMINI" \
     "@qwen-code/qwen-code@$QWEN" "opencode-ai@$OPENCODE"
@@ -22,14 +48,35 @@ if [ ! -x "$root/node_modules/.bin/opencode" ] || [ "${RACER_REINSTALL_AGENTS:-}
     (cd "$root/node_modules/opencode-ai" && node postinstall.mjs) || true
   fi
 fi
-if [ ! -x "$root/aider-venv/bin/aider" ]; then
+
+if ! pinned aider "$root/aider-venv/bin/aider" || [ "${RACER_REINSTALL_AGENTS:-}" = 1 ]; then
+  rm -rf "$root/aider-venv"
   python3 -m venv "$root/aider-venv"
   "$root/aider-venv/bin/pip" install --quiet --disable-pip-version-check "aider-chat==$AIDER"
 fi
-for exe in claude codex gemini qwen opencode; do
-  ln -sf "../node_modules/.bin/$exe" "$root/bin/$exe"
+
+for exe in "${NPM_CLIS[@]}"; do
+  ln -sfn "../node_modules/.bin/$exe" "$root/bin/$exe"
 done
-ln -sf ../aider-venv/bin/aider "$root/bin/aider"
+ln -sfn ../aider-venv/bin/aider "$root/bin/aider"
+
+# codex runs its workspace-write sandbox under bubblewrap (not bundled in the npm package);
+# without it racer falls back to --dangerously-bypass-approvals-and-sandbox. Best effort.
+if ! command -v bwrap > /dev/null && [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq bubblewrap > /dev/null 2>&1 \
+    || { apt-get update -qq > /dev/null 2>&1 && apt-get install -y -qq bubblewrap > /dev/null 2>&1; } \
+    || echo "warning: could not install bubblewrap; codex will run without its sandbox" >&2
+fi
+
+status=0
 for exe in claude codex gemini qwen opencode aider; do
-  printf '%-9s %s\n' "$exe" "$("$root/bin/$exe" --version 2>&1 | head -n 1)"
+  line="$(version_of "$root/bin/$exe")"
+  printf '%-9s %s\n' "$exe" "$line"
+  if [[ "$line" != *"${PIN[$exe]}"* ]]; then
+    echo "error: $exe is not at the pinned version ${PIN[$exe]}" >&2
+    status=1
+  fi
 done
+printf '%-9s %s\n' bwrap "$(command -v bwrap || echo 'not installed')"
+exit "$status"

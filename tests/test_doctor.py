@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from conftest import Project
 
 AGENT_BIN = Path(__file__).resolve().parents[1] / ".agents" / "bin"

@@ -335,3 +335,17 @@ def test_run_capture_timeout_and_missing_executable() -> None:
     code, text = run_capture(["racer-no-such-program"])
     assert code is None
     assert "racer-no-such-program" in text
+
+
+async def test_pwd_is_the_working_directory(tmp_path: Path) -> None:
+    # opencode takes $PWD as its project dir: an inherited one sent its writes to racer's cwd.
+    log = tmp_path / "log"
+    req = ProcRequest(
+        argv=(sys.executable, "-c", "import os; print(os.environ['PWD'])"),
+        cwd=tmp_path,
+        env=child_env(os.environ, {"PWD": "/somewhere/else"}),
+        log_path=log,
+    )
+    outcome = await run_process(req)
+    assert outcome.ok
+    assert log.read_text().strip() == str(tmp_path)

@@ -24,6 +24,7 @@ from racer.errors import AgentError
 
 __all__ = [
     "BUILTIN_AGENTS",
+    "STATE_FILES",
     "Agent",
     "AgentOutput",
     "Contestant",
@@ -46,6 +47,11 @@ BUILTIN_AGENTS: dict[str, type[Agent]] = {
     "aider": AiderAgent,
     "fake": FakeAgent,
 }
+
+# State files agent tools leave in a worktree: excluded from lane commits and dirty checks.
+STATE_FILES: tuple[str, ...] = tuple(
+    dict.fromkeys(p for cls in BUILTIN_AGENTS.values() for p in cls.state_files)
+)
 
 _TOKEN = re.compile(r"^(?P<agent>[A-Za-z0-9_.-]+)(?:@(?P<model>[^*\s,]+))?(?:\*(?P<count>\d+))?$")
 

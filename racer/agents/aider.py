@@ -57,6 +57,7 @@ class AiderAgent(Agent):
         "OPENROUTER_API_KEY",
     )
     credential_files: tuple[str, ...] = ()  # relative to $HOME
+    state_files: tuple[str, ...] = (".aider*",)  # chat/input history, tags cache
 
     def invocation(self, ctx: LaunchContext) -> Invocation:
         argv = [self.executable]

@@ -71,6 +71,8 @@ class Agent:
     headless_flags: tuple[str, ...] = ()
     credential_env: tuple[str, ...] = ()
     credential_files: tuple[str, ...] = ()
+    # The tool's own state files it leaves in the worktree (globs): never part of the candidate.
+    state_files: tuple[str, ...] = ()
 
     def invocation(self, ctx: LaunchContext) -> Invocation:
         raise NotImplementedError

@@ -339,10 +339,11 @@ async def run_lane(
             "model": parsed.model or model,
             "agent_version": await extras.version(c.agent),
             "warnings": parsed.warnings,
-            "flags": _flag_records(detect_flags(changes, test_patterns=test_patterns)),
-            "fingerprint": cluster.fingerprint({ch.path: ch.after for ch in changes})
-            if changes
-            else None,
+            "flags": _flag_records(
+                detect_flags(changes, test_patterns=test_patterns, base_tests=extras.base_tests)
+            ),
+            # Agreement is about the product change: everyone's new tests differ anyway.
+            "fingerprint": _fingerprint(changes, test_patterns),
             "new_tests": pristine.own_tests,
         }
         if out.timed_out:
@@ -426,7 +427,8 @@ async def score_lane(
         res, log = await tests(plan.test_command, "tests")
         out["tests"] = summarize(res, log, pristine=pristine.needed)
         logs["tests"] = str(log)
-        await anyio.to_thread.run_sync(judge.reset_worktree, wt, tip)
+        # The hidden tests run on the same pristine tree: a conftest the candidate added must
+        # not get to deselect or rewrite them either.
         if plan.acceptance:
             placed = [(a.source, a.dest) for a in plan.acceptance]
             dests = await anyio.to_thread.run_sync(judge.place_files, wt, placed)

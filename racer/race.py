@@ -177,7 +177,10 @@ async def run_race(plan: RacePlan, reporter: Reporter | None = None) -> rpt.Race
         raise
     await anyio.to_thread.run_sync(worktree.remove_worktree, plan.repo.root, base_wt)
     state.report = finish(
-        state.report, work.changes, plan.config.test_paths or DEFAULT_TEST_PATTERNS
+        state.report,
+        work.changes,
+        plan.config.test_paths or DEFAULT_TEST_PATTERNS,
+        extras.base_tests,
     )
     state.save()
     rpt.write_views(state.report)
@@ -403,6 +406,12 @@ def _evidence(c: rpt.Candidate, sizes: Mapping[int, int]) -> ranking.Evidence:
     tests = c.tests
     acc = c.acceptance
     tamper = sum(1 for f in c.flags if f.severity == "tamper")
+    fixed = len(tests.fixed) if tests else 0
+    note = None
+    if fixed and any(f.kind == "special_cases_tests" for f in c.flags):
+        # Product code that special-cases the tests makes them pass without fixing anything.
+        note = f"no credit for {fixed} fixed test(s): the product code special-cases the tests"
+        fixed = 0
     return ranking.Evidence(
         name=c.name,
         order=c.order,
@@ -411,7 +420,7 @@ def _evidence(c: rpt.Candidate, sizes: Mapping[int, int]) -> ranking.Evidence:
         tests_ok=None if tests is None else tests.ok,
         tests_valid=tests is None or (not tests.timed_out and tests.error is None),
         tests_detail=tests.detail() if tests else "not run",
-        fixed=len(tests.fixed) if tests else 0,
+        fixed=fixed,
         broken=len(tests.broken) if tests else 0,
         acceptance_passed=acc.passed if acc else 0,
         acceptance_total=acc.total if acc else 0,
@@ -424,4 +433,5 @@ def _evidence(c: rpt.Candidate, sizes: Mapping[int, int]) -> ranking.Evidence:
         diff_lines=c.diffstat.lines,
         cost=c.cost_usd,
         duration=c.duration_s,
+        note=note,
     )

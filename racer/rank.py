@@ -33,6 +33,7 @@ class Evidence:
     diff_lines: int = 0
     cost: float | None = None
     duration: float | None = None
+    note: str | None = None  # e.g. why fixed tests earned no credit
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,8 @@ def key(e: Evidence) -> tuple[float, ...]:
         -float(e.cluster_size),
         float(e.diff_lines),
         e.cost if e.cost is not None else math.inf,
-        round(e.duration, 1) if e.duration is not None else math.inf,
+        # Whole seconds: run-to-run jitter must not reorder candidates that took the same time.
+        float(round(e.duration)) if e.duration is not None else math.inf,
         float(e.order),
     )
 
@@ -130,6 +132,8 @@ def _evidence_lines(e: Evidence) -> list[str]:
         lines.append(f"against the base: {e.fixed} fixed, {e.broken} broken")
     if e.cross_total:
         lines.append(f"other candidates' new tests: {e.cross_passed}/{e.cross_total} passed")
+    if e.note:
+        lines.append(e.note)
     if e.tamper or e.scope:
         lines.append(f"flags: {e.tamper} tamper, {e.scope} scope")
     if e.cluster_size > 1:
@@ -152,7 +156,7 @@ def _difference(i: int, e: Evidence, above: Evidence) -> str:
         7: f"agrees with {above.cluster_size - 1} vs {e.cluster_size - 1} other candidate(s)",
         8: f"{above.diff_lines} vs {e.diff_lines} changed lines",
         9: f"${above.cost or 0:.4f} vs ${e.cost or 0:.4f}",
-        10: f"{above.duration or 0:.1f} s vs {e.duration or 0:.1f} s",
+        10: f"{above.duration or 0:.0f} s vs {e.duration or 0:.0f} s",
         11: "tie on all evidence, listed later in --agents",
     }[i]
 

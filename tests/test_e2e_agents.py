@@ -5,13 +5,14 @@ line, output parsing and error handling, end to end through racer's record.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from agent_env import AGENTS, agent_setup
+from agent_env import AGENT_BIN, AGENTS, agent_setup
 from conftest import git, make_repo
 from fakemodel import FakeModelServer, Scenario
 from test_real_clis import require
@@ -79,6 +80,8 @@ def _race(root: Path) -> dict[str, Any]:
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    # racer finds agents on PATH, as a user's shell would after scripts/install-agents.sh
+    monkeypatch.setenv("PATH", f"{AGENT_BIN}{os.pathsep}{os.environ['PATH']}")
     root = make_repo(tmp_path / "repo", PROJECT)
     monkeypatch.setenv("RACER_WORKTREE_ROOT", str(tmp_path / "worktrees"))
     monkeypatch.chdir(root)

@@ -1,0 +1,74 @@
+"""report.html as a person sees it: loaded in headless Chromium (Debian's chromium package)."""
+
+from __future__ import annotations
+
+import html as html_lib
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import CORRECT, WRONG, Project
+
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+def chromium() -> str:
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium missing: .ci/run installs Debian's chromium package")
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    return exe
+
+
+def test_html_report_shows_ranking_evidence_and_diffs(
+    project: Project, racer, monkeypatch, tmp_path: Path
+) -> None:
+    exe = chromium()
+    deleted = "def test_zero():\n    assert True\n"
+    project.fake(
+        monkeypatch,
+        {
+            "good": {"write": {"calc.py": CORRECT}, "say": "Doubled it <b>safely</b>."},
+            "wrong": {"write": {"calc.py": WRONG}},
+            "cheat": {"write": {"tests/test_calc.py": deleted}},
+        },
+    )
+    assert (
+        racer("run", "specs/double.md", "--agents", "fake@cheat,fake@wrong,fake@good").exit_code
+        == 0
+    )
+    res = racer("show", "--html")
+    assert res.exit_code == 0
+    page = Path(res.stdout.strip())
+    assert page.name == "report.html" and page.is_file()
+    html = page.read_text()
+    assert "http://" not in html and "https://" not in html.replace('"https://opencode.ai', "")
+    dom = subprocess.run(
+        [exe, *FLAGS, f"--user-data-dir={tmp_path / 'chrome'}", "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    # What a person sees: the ranking in order, the evidence, the flags, the diff lines.
+    body = dom.split("<body", 1)[1]
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", body, flags=re.S)
+    text = " ".join(html_lib.unescape(re.sub(r"<[^>]+>", "", body)).split())
+    assert text.index("fake@good") < text.index("fake@wrong") < text.index("fake@cheat")
+    assert "Doubled it <b>safely</b>." in text  # the agent's words shown as text, not markup
+    assert "test_deleted" in dom and "tamper" in dom
+    assert "return 2 * x" in text and "return x * x" in text
+    assert "decided by" in text.lower()
+    shot = tmp_path / "report.png"
+    subprocess.run(
+        [exe, *FLAGS, f"--user-data-dir={tmp_path / 'chrome2'}", "--window-size=1280,1600",
+         f"--screenshot={shot}", page.as_uri()],
+        capture_output=True, timeout=120,
+    )  # fmt: skip
+    assert shot.is_file() and shot.stat().st_size > 20_000  # a rendered page, not a blank one

@@ -15,9 +15,24 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 AGENT_BIN = REPO / ".agents" / "bin"
+
+
 # codex refuses to put its helper binaries under the temp dir, and then every sandboxed command
 # fails while codex still exits 0: its home must live outside /tmp.
-CODEX_HOMES = REPO / ".agents" / "codex-homes"
+def _not_under_tmp(*candidates: Path) -> Path:
+    tmp_dirs = {Path(tempfile.gettempdir()).resolve(), Path("/tmp").resolve()}
+    for path in candidates:
+        if not any(path.resolve().is_relative_to(t) for t in tmp_dirs):
+            return path
+    raise RuntimeError("no directory outside /tmp for CODEX_HOME")
+
+
+# A clone under /tmp (as a CI checkout may be) must still give codex a home outside it.
+CODEX_HOMES = _not_under_tmp(
+    REPO / ".agents" / "codex-homes",
+    Path.home() / ".cache" / "racer-codex-homes",
+    Path("/var/tmp/racer-codex-homes"),
+)
 
 AGENTS = ("claude", "codex", "gemini", "qwen", "opencode", "aider")
 # A model each CLI knows (so codex offers apply_patch, claude prices it) and the fake accepts.

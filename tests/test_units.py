@@ -233,3 +233,13 @@ def test_command_agent_placeholders() -> None:
 
 def test_registry_lists_builtins() -> None:
     assert set(BUILTIN_AGENTS) <= set(REGISTRY)
+
+
+def test_codex_home_under_tmp_is_an_error_not_a_silent_success() -> None:
+    out = (
+        "WARNING: proceeding, even though we could not create PATH aliases: Refusing to create helper "
+        'binaries under temporary dir "/tmp" (codex_home: AbsolutePathBuf("/tmp/x"))\n'
+        '{"type":"turn.completed","usage":{"input_tokens":1,"output_tokens":1}}\n'
+    )
+    parsed = CodexAgent().parse_output(out, 0)
+    assert parsed.error is not None and "CODEX_HOME" in parsed.error

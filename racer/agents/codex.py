@@ -80,6 +80,9 @@ class CodexAgent(Agent):
                 error = str((obj.get("error") or {}).get("message") or "turn failed")
             elif kind == "error" and error is None:
                 error = str(obj.get("message") or "error")
+        if error is None and "Refusing to create helper binaries under temporary dir" in output:
+            # codex then runs every sandboxed command into a failure and still exits 0.
+            error = "CODEX_HOME is under the temp dir, so codex's sandbox cannot run — set CODEX_HOME outside /tmp"
         if error is None and exit_code not in (0, None):
             error = f"codex exited {exit_code}"
         status = status_in(error)

@@ -243,3 +243,28 @@ def test_codex_home_under_tmp_is_an_error_not_a_silent_success() -> None:
     )
     parsed = CodexAgent().parse_output(out, 0)
     assert parsed.error is not None and "CODEX_HOME" in parsed.error
+
+
+def test_aider_output_tokens_cost_and_errors() -> None:
+    from racer.agents.aider import AiderAgent
+
+    out = "Applied edit to hello.py\nTokens: 1.2k sent, 60 received. Cost: $0.0045 message, $0.0045 session.\n"
+    parsed = AiderAgent().parse_output(out, 0)
+    assert parsed.tokens is not None and (parsed.tokens.input, parsed.tokens.output) == (1200, 60)
+    assert parsed.cost_usd == 0.0045 and parsed.error is None
+    failed = AiderAgent().parse_output("litellm.RateLimitError: 429 Too Many Requests\n", 0)
+    assert failed.error is not None and failed.rate_limited  # aider exits 0 on API errors
+
+
+def test_qwen_api_error_exits_zero_but_is_an_error() -> None:
+    from racer.agents.qwen import QwenAgent
+
+    result = {
+        "type": "result",
+        "is_error": False,
+        "result": "[API Error: 401 bad key]",
+        "usage": {"input_tokens": 5, "output_tokens": 0},
+        "stats": {"models": {"q": {"api": {"totalErrors": 1}}}},
+    }
+    parsed = QwenAgent().parse_output(json.dumps(result), 0)
+    assert parsed.error == "[API Error: 401 bad key]" and parsed.api_status == 401

@@ -92,9 +92,8 @@ class AiderAgent(Agent):
             )
             if match[10]:
                 cost = float(match[10])  # the session total so far
-        errors = _ERROR.findall(output)
         err_lines = [m.group(0).strip() for m in _ERROR.finditer(output)]
-        error = err_lines[-1][:500] if errors else None
+        error = err_lines[-1][:500] if err_lines else None
         if error is None and exit_code not in (0, None):
             error = f"aider exited {exit_code}"
         lines = [ln for ln in output.splitlines() if ln.strip() and not ln.startswith("Tokens:")]

@@ -106,18 +106,25 @@ class ClaudeAgent(Agent):
         )
 
     def progress(self, line: str) -> str | None:
-        try:
-            obj = json.loads(line)
-        except ValueError:
-            return line.strip() or None
-        if obj.get("type") == "assistant":
-            for block in (obj.get("message") or {}).get("content") or []:
-                if block.get("type") == "tool_use":
-                    inp = block.get("input") or {}
-                    detail = inp.get("file_path") or inp.get("command") or ""
-                    return f"{block.get('name')} {detail}".strip()
-                if block.get("type") == "text" and block.get("text"):
-                    return str(block["text"]).splitlines()[0][:120]
-        if obj.get("type") == "result":
-            return "error" if obj.get("is_error") else "done"
+        return claude_style_progress(line)
+
+
+def claude_style_progress(line: str) -> str | None:
+    """A board line from a Claude-style stream event (claude and qwen both emit these)."""
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        return line.strip() or None
+    if not isinstance(obj, dict):
         return None
+    if obj.get("type") == "assistant":
+        for block in (obj.get("message") or {}).get("content") or []:
+            if block.get("type") == "tool_use":
+                inp = block.get("input") or {}
+                detail = inp.get("file_path") or inp.get("command") or ""
+                return f"{block.get('name')} {detail}".strip()
+            if block.get("type") == "text" and block.get("text"):
+                return str(block["text"]).splitlines()[0][:120]
+    if obj.get("type") == "result":
+        return "error" if obj.get("is_error") else "done"
+    return None

@@ -19,6 +19,7 @@ from racer.agents.base import (
     json_lines,
     status_in,
 )
+from racer.agents.claude import claude_style_progress
 
 
 class QwenAgent(Agent):
@@ -78,21 +79,7 @@ class QwenAgent(Agent):
         )
 
     def progress(self, line: str) -> str | None:
-        try:
-            obj = json.loads(line)
-        except ValueError:
-            return line.strip() or None
-        if not isinstance(obj, dict):
-            return None
-        if obj.get("type") == "assistant":
-            for block in (obj.get("message") or {}).get("content") or []:
-                if block.get("type") == "tool_use":
-                    inp = block.get("input") or {}
-                    detail = inp.get("file_path") or inp.get("command") or ""
-                    return f"{block.get('name')} {detail}".strip()
-        if obj.get("type") == "result":
-            return "error" if obj.get("is_error") else "done"
-        return None
+        return claude_style_progress(line)  # qwen's stream-json events are Claude-shaped
 
 
 def _events(output: str) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ committed, then its tests scored pristine, as left, and against the hidden accep
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,15 @@ from racer.agents import STATE_FILES, AgentOutput, Contestant, LaunchContext
 from racer.config import AgentConfig
 from racer.errors import RacerError
 from racer.flags import DEFAULT_TEST_PATTERNS, FileChange, detect_flags, is_test_file
-from racer.proc import ProcOutcome, ProcRequest, child_env, run_capture, run_process
+from racer.proc import (
+    ProcOutcome,
+    ProcRequest,
+    child_env,
+    redact,
+    run_capture,
+    run_process,
+    secret_values,
+)
 from racer.testrun import TestResult, run_tests
 
 if TYPE_CHECKING:
@@ -101,7 +110,14 @@ async def prepare_worktree(
     if not plan.config.setup:
         return None
     out = await run_process(
-        ProcRequest(("/bin/sh", "-c", plan.config.setup), path, env, setup_log, plan.config.timeout)
+        ProcRequest(
+            ("/bin/sh", "-c", plan.config.setup),
+            path,
+            env,
+            setup_log,
+            plan.config.timeout,
+            secrets=secret_values(env),
+        )
     )
     if out.ok:
         return None
@@ -189,7 +205,11 @@ async def _run_attempts(
                 env=lane_env,
             )
             inv = agent.invocation(ctx)
-            request = ProcRequest(inv.argv, wt, {**lane_env, **inv.env}, log, max(remaining, 0.1))
+            env = {**lane_env, **inv.env}
+            # API keys never reach a log: the agent's output is redacted as it is written.
+            request = ProcRequest(
+                inv.argv, wt, env, log, max(remaining, 0.1), secrets=secret_values(env)
+            )
             if cap is None:
                 out = await run_process(request, on_line, on_start=on_start)
             else:
@@ -201,6 +221,12 @@ async def _run_attempts(
                     reporter.phase(name, "agent")
                     out = await run_process(request, on_line, on_start=on_start)
             parsed = agent.parse_output(read_tail(log), out.exit_code)
+            if request.secrets:
+                parsed = replace(
+                    parsed,
+                    final_message=redact(parsed.final_message or "", request.secrets) or None,
+                    error=redact(parsed.error, request.secrets) if parsed.error else None,
+                )
             attempts.append(
                 rpt.Attempt(
                     n=n,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -223,7 +224,7 @@ async def _supervise(
     """Wait for process while pumping its output; returns whether it timed out."""
     if process.stdout is None:  # pragma: no cover - run_process always asks for a pipe
         raise RuntimeError("process has no stdout pipe")
-    pump = _Pump(process.stdout, log, on_line)
+    pump = _Pump(process.stdout, log, on_line, request.secrets)
     timed_out = False
     try:
         if on_start is not None:
@@ -333,11 +334,14 @@ class _Pump:
         stream: ByteReceiveStream,
         log: BinaryIO,
         on_line: Callable[[str], None] | None,
+        secrets: tuple[str, ...] = (),
     ) -> None:
         self._stream = stream
         self._log = log
         self._on_line = on_line
         self._partial = bytearray()
+        self._secrets = tuple(s for s in secrets if len(s) >= 4)
+        self._redactor = _Redactor(self._secrets) if self._secrets else None
         self.done = anyio.Event()
         self.failure: Exception | None = None
 
@@ -348,9 +352,12 @@ class _Pump:
                     chunk = await self._stream.receive(_CHUNK_BYTES)
                 except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
                     break
-                self._log.write(chunk)
+                self._log.write(self._redactor.feed(chunk) if self._redactor else chunk)
                 self._log.flush()
                 self._feed(chunk)
+            if self._redactor:
+                self._log.write(self._redactor.flush())
+                self._log.flush()
             if self._partial:
                 self._emit()
         except Exception as exc:
@@ -377,5 +384,40 @@ class _Pump:
     def _emit(self) -> None:
         line = self._partial.decode("utf-8", errors="replace").rstrip("\r\n")
         self._partial.clear()
+        if self._secrets:
+            line = redact(line, self._secrets)
         if self._on_line is not None:
             self._on_line(line[:MAX_LINE_CHARS])
+
+
+class _Redactor:
+    """Replaces secrets in a byte stream, even when one is split across two chunks: it holds
+    back the last (longest secret - 1) bytes until the next chunk arrives."""
+
+    def __init__(self, secrets: tuple[str, ...]) -> None:
+        self._secrets = sorted({s.encode() for s in secrets}, key=len, reverse=True)
+        self._keep = max(len(s) for s in self._secrets) - 1
+        self._held = b""
+
+    def _replace(self, data: bytes) -> bytes:
+        for secret in self._secrets:
+            data = data.replace(secret, _REDACTED.encode())
+        return data
+
+    def feed(self, chunk: bytes) -> bytes:
+        data = self._replace(self._held + chunk)
+        cut = max(len(data) - self._keep, 0)
+        self._held = data[cut:]
+        return data[:cut]
+
+    def flush(self) -> bytes:
+        data, self._held = self._replace(self._held), b""
+        return data
+
+
+SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH", re.IGNORECASE)
+
+
+def secret_values(env: Mapping[str, str]) -> tuple[str, ...]:
+    """Values of variables whose names say they hold secrets (API keys, tokens), 8+ chars."""
+    return tuple(sorted({v for k, v in env.items() if SECRET_NAME.search(k) and len(v) >= 8}))

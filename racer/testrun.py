@@ -125,6 +125,7 @@ async def run_tests(
         env=proc.child_env(env, {"PYTEST_ADDOPTS": addopts}),
         log_path=log_path,
         timeout=timeout,
+        secrets=proc.secret_values(env),  # a test run may print the environment
     )
     outcome = await proc.run_process(request, on_line)
     if test_report and not junit_path.exists() and (worktree / test_report).is_file():

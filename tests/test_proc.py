@@ -349,3 +349,26 @@ async def test_pwd_is_the_working_directory(tmp_path: Path) -> None:
     outcome = await run_process(req)
     assert outcome.ok
     assert log.read_text().strip() == str(tmp_path)
+
+
+async def test_secrets_are_redacted_in_the_log_and_lines_even_across_chunks(tmp_path: Path) -> None:
+    secret = "sk-PLANTED-" + "x" * 40
+    # Print the secret split over two writes with a pause, so it arrives in two chunks.
+    code = (
+        "import sys, time; s = sys.argv[1]; "
+        "sys.stdout.write('key=' + s[:20]); sys.stdout.flush(); time.sleep(0.3); "
+        "sys.stdout.write(s[20:] + ' end\\n'); sys.stdout.flush()"
+    )
+    lines: list[str] = []
+    req = ProcRequest(
+        argv=(sys.executable, "-c", code, secret),
+        cwd=tmp_path,
+        env=child_env(os.environ),
+        log_path=tmp_path / "log",
+        secrets=(secret,),
+    )
+    assert (await run_process(req, lines.append)).ok
+    text = (tmp_path / "log").read_text()
+    assert secret not in text and secret[:20] not in text
+    assert text == "key=*** end\n"
+    assert lines == ["key=*** end"]

@@ -326,3 +326,37 @@ def test_demo_runs_offline_as_a_subprocess(tmp_path: Path) -> None:
     )
     assert merged.returncode == 0, merged.stderr
     assert "re.findall" in (project / "textkit" / "__init__.py").read_text()
+
+
+def test_planted_api_keys_never_reach_logs_record_or_reports(
+    project: Project, racer, monkeypatch
+) -> None:
+    secret = "sk-ant-PLANTED-" + "q" * 32
+    monkeypatch.setenv("ANTHROPIC_API_KEY", secret)
+    (project.root / "racer.toml").write_text(
+        '[agents.fake]\nenv = { MY_SERVICE_TOKEN = "tok-PLANTED-123456789" }\n'
+    )
+    project.fake(
+        monkeypatch,
+        {
+            "leaky": {
+                "print": [f"using key {secret}", "token tok-PLANTED-123456789"],
+                "write": {"calc.py": CORRECT},
+                "say": f"done with {secret}",
+            }
+        },
+    )
+    # the test command prints the environment too
+    res = racer(
+        "run", "specs/double.md", "--agents", "fake@leaky", "--test", "env; python -m pytest -q"
+    )
+    assert res.exit_code == 0, res.stderr
+    race_dir = Path(_race_json(project)["race_dir"])
+    for path in race_dir.rglob("*"):
+        if path.is_file():
+            text = path.read_text(errors="replace")
+            assert secret not in text, path
+            assert "tok-PLANTED-123456789" not in text, path
+    assert secret not in res.stdout + res.stderr
+    log = Path(_race_json(project)["candidates"][0]["logs"]["agent"]).read_text()
+    assert "using key ***" in log

@@ -122,6 +122,15 @@ def run(
     test_timeout: Annotated[
         float | None, typer.Option("--test-timeout", help="Per test run timeout, seconds.")
     ] = None,
+    idle_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--idle-timeout", help="Stop an agent that prints nothing for this long, seconds."
+        ),
+    ] = None,
+    race_timeout: Annotated[
+        float | None, typer.Option("--race-timeout", help="Wall limit for the whole race, seconds.")
+    ] = None,
     jobs: Annotated[
         int | None, typer.Option("--jobs", "-j", help="Concurrent test runs (default: CPU count).")
     ] = None,
@@ -155,6 +164,8 @@ def run(
         "setup": setup,
         "timeout": timeout,
         "test_timeout": test_timeout,
+        "idle_timeout": idle_timeout,
+        "race_timeout": race_timeout,
         "jobs": jobs,
         "worktree_root": worktree_root.resolve() if worktree_root is not None else None,
         "copy": tuple(copy) if copy else None,

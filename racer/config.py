@@ -43,6 +43,8 @@ KEYS = (
     "test_paths",
     "test_report",
     "baseline_runs",
+    "idle_timeout",
+    "race_timeout",
 )
 AGENT_KEYS = ("command", "args", "env", "model", "fallback", "max_parallel", "retries")
 CONFIG_FILE = "racer.toml"
@@ -95,6 +97,8 @@ class Config:
     ] = ()  # globs of test files (default: racer.flags.DEFAULT_TEST_PATTERNS)
     test_report: str | None = None  # JUnit XML a non-pytest test command writes (worktree-relative)
     baseline_runs: int = 2  # runs of the test command on the base commit (2 finds flaky tests)
+    idle_timeout: float | None = None  # kill an agent that prints nothing for this long
+    race_timeout: float | None = None  # wall limit for the whole race (lanes still running stop)
     agent_configs: Mapping[str, AgentConfig] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)
 
@@ -314,6 +318,8 @@ _EXPECTED = {
     "test_paths": "a list of globs relative to the repo root",
     "test_report": "a path relative to the worktree",
     "baseline_runs": "an integer ≥ 0",
+    "idle_timeout": "a positive number of seconds",
+    "race_timeout": "a positive number of seconds",
 }
 
 
@@ -400,6 +406,8 @@ _CHECKS: dict[str, Callable[[object], object]] = {
     "test_paths": _check_copy,
     "test_report": _check_command,
     "baseline_runs": _check_count,
+    "idle_timeout": _check_seconds,
+    "race_timeout": _check_seconds,
 }
 
 # Environment values are strings: these turn them into the Python value the check expects.
@@ -410,6 +418,8 @@ _FROM_STRING: dict[str, Callable[[str], object]] = {
     "retries": int,
     "backoff": float,
     "baseline_runs": int,
+    "idle_timeout": float,
+    "race_timeout": float,
 }
 
 

@@ -33,6 +33,10 @@ if TYPE_CHECKING:
 
 PARSE_TAIL_BYTES = 4 * 1024 * 1024  # structured results sit at the end of an agent's output
 NO_AGENT_CFG = AgentConfig(name="")  # for agents without a config table
+# Lane statuses while it is still working (the rest are final).
+RUNNING_PHASES = frozenset(
+    {"pending", "worktree", "setup", "waiting", "agent", "queued", "testing"}
+)
 
 
 def read_tail(path: Path) -> str:
@@ -208,7 +212,13 @@ async def _run_attempts(
             env = {**lane_env, **inv.env}
             # API keys never reach a log: the agent's output is redacted as it is written.
             request = ProcRequest(
-                inv.argv, wt, env, log, max(remaining, 0.1), secrets=secret_values(env)
+                inv.argv,
+                wt,
+                env,
+                log,
+                max(remaining, 0.1),
+                secrets=secret_values(env),
+                idle_timeout=plan.config.idle_timeout,
             )
             if cap is None:
                 out = await run_process(request, on_line, on_start=on_start)
@@ -373,7 +383,12 @@ async def run_lane(
             "new_tests": pristine.own_tests,
         }
         if out.timed_out:
-            phase("timed_out", error=f"agent timed out after {plan.config.timeout:g} s", **common)
+            why = (
+                f"agent printed nothing for {plan.config.idle_timeout:g} s (idle timeout)"
+                if out.idle and plan.config.idle_timeout
+                else f"agent timed out after {plan.config.timeout:g} s"
+            )
+            phase("timed_out", error=why, **common)
             return
         if out.error or out.exit_code != 0 or parsed.error:
             why = out.error or parsed.error or f"agent exited {out.exit_code}"

@@ -5,6 +5,7 @@ Everything that can be wrong with the input is found here, before anything is cr
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -48,6 +49,7 @@ def prepare(
             f"worktree_root {wt_root} (from {where}) is inside the repository's working tree — "
             "choose a directory outside it"
         )
+    check_disk(repo.root, base_commit, wt_root, len(contestants) + 1)
     hidden = acceptance or spec.acceptance
     accept = judge.resolve_acceptance(repo.root, hidden, cwd if acceptance else spec.path.parent)
     if accept and test_command is None:
@@ -68,3 +70,19 @@ def prepare(
         race_id=store.new_race_id(),
         acceptance=tuple(accept),
     )
+
+
+def check_disk(root: Path, commit: str, where: Path, checkouts: int) -> None:
+    """Refuse to start when the worktrees would not fit: tracked size x checkouts, plus slack."""
+    sizes = worktree.git(["ls-tree", "-r", "-l", "-z", commit], root).stdout.split("\0")
+    tracked = sum(int(f.split()[3]) for f in sizes if f and f.split()[3].isdigit())
+    need = int(tracked * checkouts * 1.2) + 50 * 1024 * 1024
+    probe = where
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    free = shutil.disk_usage(probe).free
+    if free < need:
+        raise ConfigError(
+            f"not enough disk for {checkouts} checkouts under {where}: need about {need // 2**20} MB, "
+            f"{free // 2**20} MB free — free some space or set worktree_root to another disk"
+        )

@@ -84,6 +84,7 @@ class ProcRequest:
     log_path: Path
     timeout: float | None = None
     secrets: tuple[str, ...] = ()
+    idle_timeout: float | None = None  # no output for this long: killed like a timeout
 
     def __post_init__(self) -> None:
         if not self.argv:
@@ -107,6 +108,7 @@ class ProcOutcome:
     log_path: Path
     pid: int | None  # also the process-group id: each process runs in its own session
     error: str | None = None
+    idle: bool = False  # timed out because it printed nothing for idle_timeout seconds
 
     @property
     def ok(self) -> bool:
@@ -151,13 +153,14 @@ async def run_process(
                 pid=None,
                 error=error,
             )
-        timed_out = await _supervise(process, request, log, on_line, grace, on_start)
+        timed_out, idle = await _supervise(process, request, log, on_line, grace, on_start)
     return ProcOutcome(
         exit_code=process.returncode,
         duration_s=time.monotonic() - started,
         timed_out=timed_out,
         log_path=request.log_path,
         pid=process.pid,
+        idle=idle,
     )
 
 
@@ -220,12 +223,12 @@ async def _supervise(
     on_line: Callable[[str], None] | None,
     grace: float,
     on_start: Callable[[int], None] | None,
-) -> bool:
-    """Wait for process while pumping its output; returns whether it timed out."""
+) -> tuple[bool, bool]:
+    """Wait for process while pumping its output; returns (timed out, of which: idle)."""
     if process.stdout is None:  # pragma: no cover - run_process always asks for a pipe
         raise RuntimeError("process has no stdout pipe")
     pump = _Pump(process.stdout, log, on_line, request.secrets)
-    timed_out = False
+    timed_out = idle = False
     try:
         if on_start is not None:
             on_start(process.pid)
@@ -233,7 +236,14 @@ async def _supervise(
             tg.start_soon(pump.run, tg.cancel_scope)
             limit = math.inf if request.timeout is None else request.timeout
             with anyio.move_on_after(limit) as deadline:
-                await process.wait()
+                if request.idle_timeout:
+                    async with anyio.create_task_group() as watch:
+                        watch.start_soon(_watch_idle, pump, request.idle_timeout, deadline)
+                        await process.wait()
+                        watch.cancel_scope.cancel()
+                else:
+                    await process.wait()
+            idle = pump.idle
             if deadline.cancelled_caught:
                 timed_out = True
                 await _terminate(process, grace)
@@ -246,8 +256,12 @@ async def _supervise(
         if pump.failure is not None:
             raise pump.failure
         if timed_out:
-            note = f"racer: timed out after {request.timeout} s; process group killed\n"
-            log.write(note.encode())
+            why = (
+                f"no output for {request.idle_timeout} s"
+                if idle
+                else f"timed out after {request.timeout} s"
+            )
+            log.write(f"racer: {why}; process group killed\n".encode())
     except BaseException:
         # Cancelled from outside (Ctrl-C) or a callback raised: leave nothing running.
         with anyio.CancelScope(shield=True):
@@ -255,7 +269,16 @@ async def _supervise(
             await process.aclose()
         raise
     await process.aclose()
-    return timed_out
+    return timed_out, idle
+
+
+async def _watch_idle(pump: _Pump, limit: float, deadline: anyio.CancelScope) -> None:
+    while True:
+        await anyio.sleep(min(1.0, limit / 4))
+        if time.monotonic() - pump.last_output > limit:
+            pump.idle = True
+            deadline.cancel()
+            return
 
 
 async def _terminate(process: Process, grace: float) -> None:
@@ -341,6 +364,8 @@ class _Pump:
         self._on_line = on_line
         self._partial = bytearray()
         self._secrets = tuple(s for s in secrets if len(s) >= 4)
+        self.last_output = time.monotonic()
+        self.idle = False
         self._redactor = _Redactor(self._secrets) if self._secrets else None
         self.done = anyio.Event()
         self.failure: Exception | None = None
@@ -352,12 +377,10 @@ class _Pump:
                     chunk = await self._stream.receive(_CHUNK_BYTES)
                 except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
                     break
+                self.last_output = time.monotonic()
                 self._log.write(self._redactor.feed(chunk) if self._redactor else chunk)
                 self._log.flush()
                 self._feed(chunk)
-            if self._redactor:
-                self._log.write(self._redactor.flush())
-                self._log.flush()
             if self._partial:
                 self._emit()
         except Exception as exc:
@@ -366,6 +389,10 @@ class _Pump:
             self.failure = exc
             scope.cancel()
         finally:
+            if self._redactor:
+                # Also when cancelled: the held-back tail is output too.
+                self._log.write(self._redactor.flush())
+                self._log.flush()
             self.done.set()
 
     def _feed(self, chunk: bytes) -> None:

@@ -6,6 +6,7 @@ never exceptions that would cancel the sibling lanes.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -157,15 +158,23 @@ async def run_race(plan: RacePlan, reporter: Reporter | None = None) -> rpt.Race
         )
         work = lane.LaneWork()
         baseline = Baseline()
-        async with anyio.create_task_group() as tg:
-            for agent_name in dict.fromkeys(c.agent for c in plan.contestants):
-                tg.start_soon(extras.fetch_version, agent_name)
-            if plan.test_command is not None:
-                tg.start_soon(baseline.run, plan, state, base_wt, copies, limiter, reporter)
-            for c in plan.contestants:
-                tg.start_soon(
-                    lane.run_lane, plan, state, c, copies, limiter, reporter, extras, work
-                )
+        with anyio.move_on_after(plan.config.race_timeout or math.inf) as race_deadline:
+            async with anyio.create_task_group() as tg:
+                for agent_name in dict.fromkeys(c.agent for c in plan.contestants):
+                    tg.start_soon(extras.fetch_version, agent_name)
+                if plan.test_command is not None:
+                    tg.start_soon(baseline.run, plan, state, base_wt, copies, limiter, reporter)
+                for c in plan.contestants:
+                    tg.start_soon(
+                        lane.run_lane, plan, state, c, copies, limiter, reporter, extras, work
+                    )
+        if race_deadline.cancelled_caught:
+            # Lanes still running were stopped (process groups killed, their work committed).
+            why = f"race timed out after {plan.config.race_timeout:g} s"
+            for cand in state.report.candidates:
+                if cand.status in lane.RUNNING_PHASES:
+                    state.update(cand.name, status="timed_out", error=why)
+                    reporter.phase(cand.name, "timed_out")
         state.report = replace(state.report, baseline=baseline.result)
         if baseline.ready:
             await cross_check(plan, state, base_wt, limiter, reporter)

@@ -78,6 +78,8 @@ backoff = 0.5
 test_paths = ["spec/**"]
 test_report = "build/junit.xml"
 baseline_runs = 1
+idle_timeout = 60
+race_timeout = 3600
 """,
     )
     config = load_config(tmp_path, env=NO_ENV)
@@ -269,6 +271,8 @@ def test_every_flag(tmp_path: Path) -> None:
         "test_paths": ["t/**"],
         "test_report": "out.xml",
         "baseline_runs": 0,
+        "idle_timeout": 30,
+        "race_timeout": 600,
     }
     config = load_config(tmp_path, env={"RACER_JOBS": "8"}, flags=flags)
     assert config.agents == ("claude", "codex")
@@ -298,7 +302,7 @@ def test_unknown_top_level_key(tmp_path: Path) -> None:
     message = config_error(tmp_path)
     assert message.startswith(f"{path}: unknown key 'timout' (did you mean 'timeout'?)")
     assert (
-        "known keys: agent, agents, backoff, baseline_runs, copy, jobs, retries, setup, test, test_paths, test_report, test_timeout, timeout"
+        "known keys: agent, agents, backoff, baseline_runs, copy, idle_timeout, jobs, race_timeout, retries, setup, test, test_paths, test_report, test_timeout, timeout"
         in message
     )
 

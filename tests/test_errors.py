@@ -106,3 +106,18 @@ def test_internal_error_exits_3_with_traceback_log(project: Project, racer, monk
 def test_usage_error_is_exit_2(project: Project, racer) -> None:
     res = racer("run", "--no-such-flag")
     assert res.exit_code == 2
+
+
+def test_not_enough_disk_is_refused_before_anything_is_created(
+    project: Project, racer, monkeypatch
+) -> None:
+    import importlib
+    from collections import namedtuple
+
+    plan_mod = importlib.import_module("racer.plan")
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(plan_mod.shutil, "disk_usage", lambda p: usage(10**9, 10**9, 1024))
+    res = racer("run", "specs/double.md", "--agents", "fake*2")
+    _assert_clean_failure(res, project.root)
+    assert "not enough disk for 3 checkouts" in res.stderr
+    assert not project.worktrees.exists()

@@ -360,3 +360,39 @@ def test_planted_api_keys_never_reach_logs_record_or_reports(
     assert secret not in res.stdout + res.stderr
     log = Path(_race_json(project)["candidates"][0]["logs"]["agent"]).read_text()
     assert "using key ***" in log
+
+
+def test_idle_agent_is_stopped_and_its_work_kept(project: Project, racer, monkeypatch) -> None:
+    project.fake(
+        monkeypatch,
+        {
+            "quiet": {"write": {"calc.py": CORRECT}, "hang": True},
+            "good": {"write": {"calc.py": CORRECT}, "sleep": 0.5},
+        },
+    )
+    res = racer("run", "specs/double.md", "--agents", "fake@quiet,fake@good", "--idle-timeout", "2")
+    assert res.exit_code == 0, res.stderr
+    by = {c["name"]: c for c in _race_json(project)["candidates"]}
+    assert by["fake@quiet"]["status"] == "timed_out"
+    assert "idle timeout" in by["fake@quiet"]["error"]
+    assert git(project.root, "show", f"{by['fake@quiet']['branch']}:calc.py") + "\n" == CORRECT
+    assert "no output for 2.0 s" in Path(by["fake@quiet"]["logs"]["agent"]).read_text()
+
+
+def test_race_timeout_stops_lanes_still_running(project: Project, racer, monkeypatch) -> None:
+    project.fake(
+        monkeypatch,
+        {
+            "slow": {"write": {"calc.py": CORRECT}, "hang": True},
+            "good": {"write": {"calc.py": CORRECT}},
+        },
+    )
+    res = racer("run", "specs/double.md", "--agents", "fake@slow,fake@good", "--race-timeout", "8")
+    assert res.exit_code == 0, res.stderr
+    data = _race_json(project)
+    by = {c["name"]: c for c in data["candidates"]}
+    assert data["status"] == "finished" and data["winner"] == "fake@good"
+    assert by["fake@slow"]["status"] == "timed_out" and "race timed out" in by["fake@slow"]["error"]
+    log = Path(by["fake@slow"]["logs"]["agent"]).read_text()
+    assert is_gone(int(re.search(r"child pid (\d+)", log).group(1)))  # type: ignore[union-attr]
+    assert git(project.root, "show", f"{by['fake@slow']['branch']}:calc.py") + "\n" == CORRECT

@@ -419,7 +419,7 @@ class _Pump:
 
 class _Redactor:
     """Replaces secrets in a byte stream, even when one is split across two chunks: it holds
-    back the last (longest secret - 1) bytes until the next chunk arrives."""
+    back only a tail that could be the start of a secret, so the log stays live."""
 
     def __init__(self, secrets: tuple[str, ...]) -> None:
         self._secrets = sorted({s.encode() for s in secrets}, key=len, reverse=True)
@@ -433,9 +433,14 @@ class _Redactor:
 
     def feed(self, chunk: bytes) -> bytes:
         data = self._replace(self._held + chunk)
-        cut = max(len(data) - self._keep, 0)
-        self._held = data[cut:]
-        return data[:cut]
+        hold = 0
+        for k in range(min(self._keep, len(data)), 0, -1):
+            tail = data[-k:]
+            if any(s.startswith(tail) for s in self._secrets):
+                hold = k
+                break
+        self._held = data[len(data) - hold :]
+        return data[: len(data) - hold]
 
     def flush(self) -> bytes:
         data, self._held = self._replace(self._held), b""

@@ -372,3 +372,23 @@ async def test_secrets_are_redacted_in_the_log_and_lines_even_across_chunks(tmp_
     assert secret not in text and secret[:20] not in text
     assert text == "key=*** end\n"
     assert lines == ["key=*** end"]
+
+
+async def test_redaction_keeps_the_log_live(tmp_path: Path) -> None:
+    # Output that cannot start a secret is written at once (nothing held back for later).
+    code = "import sys, time; print('working', flush=True); time.sleep(30)"
+    req = ProcRequest(
+        argv=(sys.executable, "-c", code),
+        cwd=tmp_path,
+        env=child_env(os.environ),
+        log_path=tmp_path / "log",
+        secrets=("sk-" + "z" * 40,),
+    )
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(run_process, req)
+        for _ in range(100):
+            await anyio.sleep(0.1)
+            if (tmp_path / "log").exists() and "working" in (tmp_path / "log").read_text():
+                break
+        assert (tmp_path / "log").read_text() == "working\n"
+        tg.cancel_scope.cancel()

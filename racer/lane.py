@@ -5,6 +5,7 @@ committed, then its tests scored pristine, as left, and against the hidden accep
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -129,6 +130,20 @@ async def prepare_worktree(
     return f"setup command failed ({why}); see {setup_log}"
 
 
+def free_ports(names: list[str]) -> dict[str, int]:
+    """One TCP port per lane, free on 127.0.0.1 right now and unique across the race."""
+    socks = []
+    try:
+        for _ in names:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind(("127.0.0.1", 0))  # held open until all are chosen: no duplicates
+            socks.append(sock)
+        return {name: sock.getsockname()[1] for name, sock in zip(names, socks, strict=True)}
+    finally:
+        for sock in socks:
+            sock.close()
+
+
 class LaneShared:
     """What lanes share: per-agent concurrency caps and the agents' versions (asked once)."""
 
@@ -142,6 +157,7 @@ class LaneShared:
         self.version_ready: dict[str, anyio.Event] = {}
         # Base text of the test files, for spotting expected values copied into product code.
         self.base_tests: dict[str, str] = {}
+        self.ports = free_ports([c.name for c in plan.contestants])
 
     async def fetch_version(self, agent_name: str) -> None:
         event = self.version_ready.setdefault(agent_name, anyio.Event())
@@ -310,7 +326,12 @@ async def run_lane(
 
     try:
         phase("worktree")
-        lane_env = child_env(os.environ, {"RACER_RACE_ID": plan.race_id, "RACER_LANE": name})
+        port = str(extras.ports[name])
+        # A port of its own, so dev servers and integration tests of parallel lanes don't collide.
+        lane_env = child_env(
+            os.environ,
+            {"RACER_RACE_ID": plan.race_id, "RACER_LANE": name, "RACER_PORT": port, "PORT": port},
+        )
         setup_log = logs_dir / f"{lane}.setup.log"
         if plan.config.setup:
             state.update(name, logs=logs(setup=str(setup_log)))

@@ -396,3 +396,16 @@ def test_race_timeout_stops_lanes_still_running(project: Project, racer, monkeyp
     log = Path(by["fake@slow"]["logs"]["agent"]).read_text()
     assert is_gone(int(re.search(r"child pid (\d+)", log).group(1)))  # type: ignore[union-attr]
     assert git(project.root, "show", f"{by['fake@slow']['branch']}:calc.py") + "\n" == CORRECT
+
+
+def test_each_lane_gets_its_own_free_port(
+    project: Project, racer, monkeypatch, tmp_path: Path
+) -> None:
+    script = tmp_path / "agent.sh"
+    script.write_text('echo "$RACER_LANE $RACER_PORT $PORT" >> ' + str(tmp_path / "ports") + "\n")
+    (project.root / "racer.toml").write_text(f'[agents.portbot]\ncommand = ["sh", "{script}"]\n')
+    racer("run", "specs/double.md", "--agents", "portbot*4")
+    rows = [line.split() for line in (tmp_path / "ports").read_text().splitlines()]
+    assert len(rows) == 4
+    assert all(r[1] == r[2] and int(r[1]) > 0 for r in rows)
+    assert len({r[1] for r in rows}) == 4

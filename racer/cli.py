@@ -96,12 +96,6 @@ def _root(
     """racer: one spec, several agents, ranked on evidence."""
 
 
-def _out():  # type: ignore[no-untyped-def]  # lazy import keeps `racer --help` fast
-    from racer import ui
-
-    return ui.console()
-
-
 @app.command()
 @_guarded
 def run(

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from racer.agents import Agent
+from racer.agents import Agent, agent_version
 from racer.agents.command import CommandAgent
 from racer.config import AgentConfig
 from racer.proc import run_capture
@@ -48,23 +48,21 @@ def check_agent(agent: Agent, cfg: AgentConfig | None, env: Mapping[str, str]) -
             )
         ]
     checks = [Check(name, "installed", True, path)]
-    argv = agent.version_argv()
-    if argv:
-        code, text = run_capture(argv, timeout=30, env=lane_env)
-        first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    if agent.version_argv():
+        version, said = agent_version(agent, lane_env, timeout=30)
         checks.append(
             Check(
                 name,
                 "version",
-                code == 0,
-                first[:80] or f"exit {code}",
+                version is not None,
+                said,
                 None
-                if code == 0
-                else f"`{' '.join(argv)}` failed: reinstall ({agent.install_hint})",
+                if version is not None
+                else f"`{' '.join(agent.version_argv())}` failed: reinstall ({agent.install_hint})",
             )
         )
     if agent.headless_flags:
-        code, text = run_capture((exe, *agent.help_args), timeout=30, env=lane_env)
+        _, text = run_capture((exe, *agent.help_args), timeout=30, env=lane_env)
         missing = [flag for flag in agent.headless_flags if flag not in text]
         if missing:
             checks.append(

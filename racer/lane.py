@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,16 +15,15 @@ import anyio
 
 from racer import cluster, judge, prices, store, worktree
 from racer import report as rpt
-from racer.agents import STATE_FILES, AgentOutput, Contestant, LaunchContext
+from racer.agents import STATE_FILES, AgentOutput, Contestant, LaunchContext, agent_version
 from racer.config import AgentConfig
 from racer.errors import RacerError
-from racer.flags import DEFAULT_TEST_PATTERNS, FileChange, detect_flags, is_test_file
+from racer.flags import DEFAULT_TEST_PATTERNS, FileChange, Flag, detect_flags, is_test_file
 from racer.proc import (
     ProcOutcome,
     ProcRequest,
     child_env,
     redact,
-    run_capture,
     run_process,
     secret_values,
 )
@@ -161,12 +161,8 @@ class LaneShared:
 
     async def fetch_version(self, agent_name: str) -> None:
         event = self.version_ready.setdefault(agent_name, anyio.Event())
-        argv = self.plan.registry[agent_name].version_argv()
-        version = None
-        if argv:
-            code, text = await anyio.to_thread.run_sync(lambda: run_capture(argv, timeout=20))
-            lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-            version = lines[0][:80] if code == 0 and lines else None
+        agent = self.plan.registry[agent_name]
+        version, _ = await anyio.to_thread.run_sync(agent_version, agent)
         self.versions[agent_name] = version
         event.set()
 
@@ -396,7 +392,7 @@ async def run_lane(
             "model": parsed.model or model,
             "agent_version": await extras.version(c.agent),
             "warnings": parsed.warnings,
-            "flags": _flag_records(
+            "flags": flag_records(
                 detect_flags(changes, test_patterns=test_patterns, base_tests=extras.base_tests)
             ),
             # Agreement is about the product change: everyone's new tests differ anyway.
@@ -427,7 +423,7 @@ async def run_lane(
         phase("queued", **common)
         async with limiter:
             phase("testing")
-            results = await score_lane(plan, state, lane, wt, tip, pristine, lane_env)
+            results = await score_lane(plan, state, name, wt, tip, pristine, lane_env)
         phase("ok", **results)
         tests = results["tests"]
         assert isinstance(tests, rpt.TestSummary)
@@ -443,17 +439,17 @@ def _fingerprint(
     return cluster.fingerprint(product) if product else None
 
 
-def _flag_records(flags: object) -> tuple[rpt.FlagRecord, ...]:
+def flag_records(flags: Iterable[Flag]) -> tuple[rpt.FlagRecord, ...]:
     return tuple(
         rpt.FlagRecord(kind=f.kind, file=f.file, detail=f.detail, severity=f.severity)
-        for f in flags  # type: ignore[attr-defined]  # a tuple of racer.flags.Flag
+        for f in flags
     )
 
 
 async def score_lane(
     plan: RacePlan,
     state: RaceState,
-    lane: str,
+    name: str,
     wt: Path,
     tip: str,
     pristine: judge.PristinePlan,
@@ -462,7 +458,7 @@ async def score_lane(
     """Test runs for one candidate (the caller holds a test slot). The worktree ends at `tip`."""
     assert plan.test_command is not None
     logs_dir, junit_dir = state.race_dir / "logs", state.race_dir / "junit"
-    name = next(c.name for c in state.report.candidates if worktree.slug(c.name) == lane)
+    lane = worktree.slug(name)
 
     async def tests(command: str, kind: str) -> tuple[TestResult, Path]:
         log = logs_dir / f"{lane}.{kind}.log"

@@ -379,7 +379,7 @@ def finish(
                 if o.name != c.name
                 for p in (ch.path for ch in changes.get(o.name, ()))
             }
-            flags = lane._flag_records(
+            flags = lane.flag_records(
                 detect_flags(
                     changes[c.name],
                     touched_by_others=others,

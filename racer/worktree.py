@@ -130,11 +130,6 @@ def populate_worktree(path: Path) -> None:
     git(["reset", "--hard", "--quiet"], path)
 
 
-def add_worktree(root: Path, path: Path, branch: str) -> None:
-    register_worktree(root, path, branch)
-    populate_worktree(path)
-
-
 def ignored_files(root: Path) -> list[str]:
     proc = git(["ls-files", "--others", "--ignored", "--exclude-standard", "-z"], root)
     return [p for p in proc.stdout.split("\0") if p]

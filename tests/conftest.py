@@ -8,6 +8,7 @@ import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -87,6 +88,13 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     monkeypatch.setenv("RACER_WORKTREE_ROOT", str(worktrees))
     monkeypatch.chdir(root)
     return Project(root, worktrees)
+
+
+def race_json(root: Path) -> dict[str, Any]:
+    """The latest race's record in the repository at root."""
+    races = sorted((root / ".git" / "racer" / "races").iterdir())
+    data: dict[str, Any] = json.loads((races[-1] / "race.json").read_text())
+    return data
 
 
 @dataclass

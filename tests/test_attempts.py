@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from conftest import CORRECT, Project, git
+from conftest import CORRECT, Project, git, race_json
 
 
 def _race_json(project: Project) -> dict:  # type: ignore[type-arg]
-    races = sorted((project.root / ".git" / "racer" / "races").iterdir())
-    return json.loads((races[-1] / "race.json").read_text())
+    return race_json(project.root)
 
 
 def _config(project: Project, text: str) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from agent_env import AGENT_BIN, AGENTS, agent_setup
-from conftest import git, make_repo
+from conftest import git, make_repo, race_json
 from fakemodel import FakeModelServer, Scenario
 from test_real_clis import require
 
@@ -73,9 +73,7 @@ def configure(
     return cleanup
 
 
-def _race(root: Path) -> dict[str, Any]:
-    races = sorted((root / ".git" / "racer" / "races").iterdir())
-    return json.loads((races[-1] / "race.json").read_text())
+_race = race_json
 
 
 @pytest.fixture

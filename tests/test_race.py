@@ -8,12 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import CHURNY, CORRECT, WRONG, Project, git, is_gone
+from conftest import CHURNY, CORRECT, WRONG, Project, git, is_gone, race_json
 
 
 def _race_json(project: Project) -> dict:  # type: ignore[type-arg]
-    races = sorted((project.root / ".git" / "racer" / "races").iterdir())
-    return json.loads((races[-1] / "race.json").read_text())
+    return race_json(project.root)
 
 
 def test_three_contestants_rank_correct_first(project: Project, racer, monkeypatch) -> None:

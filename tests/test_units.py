@@ -231,8 +231,21 @@ def test_command_agent_placeholders() -> None:
     assert inv.argv == ("run", "/p.md", "--m=m1", "/wt", '{"json": 1}', "do it", "--x")
 
 
-def test_registry_lists_builtins() -> None:
-    assert set(BUILTIN_AGENTS) <= set(REGISTRY)
+def test_registry_adds_user_agents_and_rejects_commandless_unknowns() -> None:
+    from racer.config import AgentConfig
+
+    reg = build_registry(
+        {
+            "mybot": AgentConfig("mybot", command=("mybot", "{prompt}")),
+            "claude": AgentConfig(
+                "claude", args=("--x",)
+            ),  # extends the built-in: still the adapter
+        }
+    )
+    assert isinstance(reg["mybot"], CommandAgent) and isinstance(reg["claude"], ClaudeAgent)
+    assert set(reg) == set(BUILTIN_AGENTS) | {"mybot"}
+    with pytest.raises(AgentError, match="has no command"):
+        build_registry({"ghost": AgentConfig("ghost")})
 
 
 def test_codex_home_under_tmp_is_an_error_not_a_silent_success() -> None:

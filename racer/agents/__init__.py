@@ -32,6 +32,7 @@ __all__ = [
     "LaunchContext",
     "Tokens",
     "agent_inventory",
+    "agent_version",
     "build_registry",
     "check_installed",
     "get_agent",
@@ -131,21 +132,28 @@ def check_installed(contestants: list[Contestant], registry: Mapping[str, Agent]
             )
 
 
-def agent_inventory(registry: Mapping[str, Agent]) -> list[dict[str, str | bool | None]]:
-    """Each known agent: executable, installed?, version (asked with a short timeout)."""
+def agent_version(
+    agent: Agent, env: Mapping[str, str] | None = None, timeout: float = 20
+) -> tuple[str | None, str]:
+    """(the version line, or None when asking failed; what the CLI printed or why it failed)."""
     from racer.proc import run_capture
 
+    argv = agent.version_argv()
+    if not argv:
+        return None, "no version flag"
+    code, text = run_capture(argv, timeout=timeout, env=env)
+    first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")[:80]
+    return (first or None) if code == 0 else None, first or f"exit {code}"
+
+
+def agent_inventory(registry: Mapping[str, Agent]) -> list[dict[str, str | bool | None]]:
+    """Each known agent: executable, installed?, version (asked with a short timeout)."""
     rows: list[dict[str, str | bool | None]] = []
     for name in sorted(registry):
         agent = registry[name]
         exe = agent.resolved_executable()
         path = shutil.which(exe) if exe else None
-        version = None
-        argv = agent.version_argv()
-        if path and argv:
-            code, text = run_capture(argv, timeout=15)
-            lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-            version = lines[0][:80] if code == 0 and lines else None
+        version = agent_version(agent, timeout=15)[0] if path else None
         rows.append(
             {
                 "name": name,

@@ -185,6 +185,22 @@ def run(
     return 0 if result.winner else EXIT_NO_WINNER
 
 
+def _status(report: object, race_dir: Path) -> str:
+    """What a race is now: a "running" record whose racer is gone was interrupted."""
+    from racer import store
+    from racer.merge import MERGE_INTENT
+    from racer.report import RaceReport
+
+    assert isinstance(report, RaceReport)
+    if store.is_live(race_dir):
+        return "running"
+    if (race_dir / MERGE_INTENT).exists():
+        return "interrupted (merge)"
+    if report.status == "running":
+        return "interrupted"
+    return "merged" if report.merged else report.status
+
+
 def _repo_common() -> tuple[Path, Path]:
     from racer.worktree import open_repo
 
@@ -208,7 +224,12 @@ def show(
     from racer import store, ui
 
     _, common = _repo_common()
-    report = rpt.load(store.find_race(common, race))
+    race_dir = store.find_race(common, race)
+    report = rpt.load(race_dir)
+    if report.status == "running" and _status(report, race_dir).startswith("interrupted"):
+        from dataclasses import replace
+
+        report = replace(report, status="interrupted")
     if as_json:
         print(json.dumps(rpt.to_dict(report), indent=2))
         return 0
@@ -254,7 +275,7 @@ def ls_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = F
     from racer import store, ui
 
     _, common = _repo_common()
-    rows = []
+    rows: list[dict[str, object]] = []
     for race_id in store.race_ids(common):
         try:
             r = rpt.load(store.races_dir(common) / race_id)
@@ -263,10 +284,20 @@ def ls_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = F
                 {"id": race_id, "status": "damaged", "title": "", "winner": None, "candidates": ""}
             )
             continue
+        race_dir = store.races_dir(common) / race_id
+        status = _status(r, race_dir)
+        left = 0
+        if status.startswith("interrupted"):
+            from racer.race import find_leftovers
+
+            left = len(find_leftovers(r))
+            if left:
+                status += f", {left} process(es) left running"
         rows.append(
             {
                 "id": r.id,
-                "status": "merged" if r.merged else r.status,
+                "status": status,
+                "left_running": left,
                 "title": r.spec.get("title") or "",
                 "winner": r.winner,
                 "candidates": ", ".join(c.name for c in r.candidates),
@@ -298,8 +329,15 @@ def merge(
     from racer.merge import merge_candidate
 
     _, common = _repo_common()
-    report = rpt.load(store.find_race(common, race))
-    report, result = merge_candidate(report, name, keep=keep)
+    race_dir = store.find_race(common, race)
+    with store.RaceLock(race_dir):
+        report = rpt.load(race_dir)
+        if report.status != "finished":
+            raise RefusedError(
+                f"race {report.id} did not finish ({_status(report, race_dir)}) — "
+                f"`racer resume {report.id}` finishes it, then merge"
+            )
+        report, result = merge_candidate(report, name, keep=keep)
     print(
         f"merged {name} onto {result.branch} as {result.commit[:12]} ({len(result.files)} file(s))"
     )
@@ -328,21 +366,75 @@ def clean(
     from racer import report as rpt
     from racer import store
     from racer.merge import remove_lanes, unmerged_work
+    from racer.race import stop_leftovers
 
     _, common = _repo_common()
-    report = rpt.load(store.find_race(common, race))
-    if report.cleaned:
-        print(f"race {report.id} is already cleaned up")
-        return 0
-    problems = unmerged_work(report)
-    if problems and not force:
-        raise RefusedError(
-            f"race {report.id} holds work that was never merged ({'; '.join(problems)}) — "
-            "merge a candidate, or pass --force to delete it"
-        )
-    _, removed, _ = remove_lanes(report, force=True)
+    race_dir = store.find_race(common, race)
+    with store.RaceLock(race_dir):
+        report = rpt.load(race_dir)
+        if report.cleaned:
+            print(f"race {report.id} is already cleaned up")
+            return 0
+        stopped = stop_leftovers(report)  # a killed racer's agents must not write on
+        if stopped:
+            print(f"stopped {stopped} process(es) the interrupted race left running")
+        problems = unmerged_work(report)
+        if problems and not force:
+            hint = "`racer resume` finishes it, " if report.status == "running" else ""
+            raise RefusedError(
+                f"race {report.id} holds work that was never merged ({'; '.join(problems)}) — "
+                f"{hint}merge a candidate, or pass --force to delete it"
+            )
+        _, removed, _ = remove_lanes(report, force=True)
+        (race_dir / "merge.json").unlink(missing_ok=True)
     print(f"removed worktrees and branches of race {report.id}: {', '.join(removed) or 'none'}")
     return 0
+
+
+@app.command()
+@_guarded
+def resume(
+    race: Annotated[
+        str | None, typer.Argument(help="Race id or prefix (default: the latest).")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print race.json instead of the table.")
+    ] = False,
+) -> int:
+    """Finish an interrupted race: stop what it left running, keep finished lanes, rerun the rest."""
+    import anyio
+
+    from racer import planfile, store, ui
+    from racer import race as racing
+    from racer import report as rpt
+    from racer.merge import finish_interrupted_merge
+
+    _, common = _repo_common()
+    race_dir = store.find_race(common, race)
+    report = rpt.load(race_dir)
+    if store.is_live(race_dir):
+        raise RefusedError(
+            f"race {report.id} is still running in another racer — wait for it, or Ctrl-C it first"
+        )
+    with store.RaceLock(race_dir):
+        done = finish_interrupted_merge(rpt.load(race_dir))
+    if done is not None:
+        print(done[1])
+        return 0
+    if report.status != "running" and report.status != "interrupted":
+        raise RefusedError(
+            f"race {report.id} is {_status(report, race_dir)} — nothing to resume "
+            f"(`racer show {report.id}`)"
+        )
+    plan = planfile.load_plan(race_dir)
+    out = ui.console(sys.stderr if as_json else None)
+    result = anyio.run(racing.run_race, plan, ui.Board(out), report)
+    if as_json:
+        print(json.dumps(rpt.to_dict(result), indent=2))
+    else:
+        ui.show_report(out, result)
+        out.print(f"report: {Path(result.race_dir) / 'report.md'}")
+    return 0 if result.winner else EXIT_NO_WINNER
 
 
 @app.command()

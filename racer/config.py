@@ -464,3 +464,58 @@ def _show(value: object) -> str:
 
 def _one_line(message: str) -> str:
     return " ".join(message.split())
+
+
+# ---- a resolved Config as JSON (kept with each race, so `racer resume` runs the same race) ------
+
+_TUPLE_KEYS = ("agents", "copy", "test_paths")
+
+
+def config_to_dict(cfg: Config) -> dict[str, Any]:
+    data: dict[str, Any] = {key: getattr(cfg, key) for key in KEYS}
+    for key in _TUPLE_KEYS:
+        data[key] = list(data[key])
+    data["worktree_root"] = str(cfg.worktree_root) if cfg.worktree_root else None
+    data["agent_configs"] = {
+        name: {
+            "command": list(a.command) if a.command else None,
+            "args": list(a.args),
+            "env": dict(a.env),
+            "model": a.model,
+            "fallback": list(a.fallback),
+            "max_parallel": a.max_parallel,
+            "retries": a.retries,
+            "source": a.source,
+        }
+        for name, a in cfg.agent_configs.items()
+    }
+    data["sources"] = dict(cfg.sources)
+    return data
+
+
+def config_from_dict(data: Mapping[str, Any]) -> Config:
+    values = {key: data[key] for key in KEYS if key in data}
+    for key in _TUPLE_KEYS:
+        if key in values:
+            values[key] = tuple(values[key])
+    if values.get("worktree_root"):
+        values["worktree_root"] = Path(values["worktree_root"])
+    agents = {
+        name: AgentConfig(
+            name=name,
+            command=tuple(a["command"]) if a.get("command") else None,
+            args=tuple(a.get("args", ())),
+            env=dict(a.get("env", {})),
+            model=a.get("model"),
+            fallback=tuple(a.get("fallback", ())),
+            max_parallel=a.get("max_parallel"),
+            retries=a.get("retries"),
+            source=a.get("source", ""),
+        )
+        for name, a in data.get("agent_configs", {}).items()
+    }
+    return Config(
+        **values,
+        agent_configs=MappingProxyType(agents),
+        sources=MappingProxyType(dict(data.get("sources", {}))),
+    )

@@ -97,19 +97,16 @@ async def prepare_worktree(
     plan: RacePlan,
     state: RaceState,
     path: Path,
-    ref: str,
+    branch: str,
     *,
-    detach: bool,
     copies: list[str],
     env: dict[str, str],
     setup_log: Path,
-    on_line: object = None,
 ) -> str | None:
-    """Create a worktree, copy files in, run setup. Returns an error text, or None when ready."""
-    async with state.worktree_lock:
-        await anyio.to_thread.run_sync(
-            lambda: worktree.register_worktree(plan.repo.root, path, ref, detach=detach)
-        )
+    """Create a lane checkout, copy files in, run setup. Returns an error text, or None."""
+    await anyio.to_thread.run_sync(
+        worktree.create_lane_repo, plan.repo.common_dir, path, branch, plan.base_commit
+    )
     await anyio.to_thread.run_sync(worktree.populate_worktree, path)
     await anyio.to_thread.run_sync(worktree.copy_into, plan.repo.root, path, copies)
     if not plan.config.setup:
@@ -193,7 +190,9 @@ async def _run_attempts(
     retries = agent_cfg.retries if agent_cfg.retries is not None else plan.config.retries
     deadline = anyio.current_time() + plan.config.timeout
     cap = extras.caps.get(c.agent)
-    attempts: list[rpt.Attempt] = []
+    # A resumed lane goes on numbering after the attempts of the interrupted run.
+    attempts: list[rpt.Attempt] = list(state.report.candidate(name).attempts)
+    first_n = len(attempts)
 
     def on_line(line: str) -> None:
         text = agent.progress(line)
@@ -207,7 +206,7 @@ async def _run_attempts(
     for model in models:
         for retry in range(retries + 1):
             remaining = deadline - anyio.current_time()
-            if result is not None and remaining <= 1:
+            if len(attempts) > first_n and result is not None and remaining <= 1:
                 return result
             n = len(attempts) + 1
             log = agent_log if n == 1 else agent_log.with_name(f"{agent_log.stem}.{n}.log")
@@ -305,7 +304,11 @@ async def run_lane(
     reporter: Reporter,
     extras: LaneShared,
     work: LaneWork,
+    start: str = "worktree",
 ) -> None:
+    """One lane from `start`: "worktree" (all of it), "agent" (a resumed lane whose agent was
+    interrupted: its partial work is committed, then the agent runs again on top of it) or
+    "tests" (a resumed lane whose agent had finished: only the scoring is redone)."""
     name = c.name
     cand = state.report.candidate(name)
     wt = Path(cand.worktree)
@@ -321,29 +324,40 @@ async def run_lane(
         return {**state.report.candidate(name).logs, **more}
 
     try:
-        phase("worktree")
         port = str(extras.ports[name])
         # A port of its own, so dev servers and integration tests of parallel lanes don't collide.
         lane_env = child_env(
             os.environ,
             {"RACER_RACE_ID": plan.race_id, "RACER_LANE": name, "RACER_PORT": port, "PORT": port},
         )
-        setup_log = logs_dir / f"{lane}.setup.log"
-        if plan.config.setup:
-            state.update(name, logs=logs(setup=str(setup_log)))
-        failed = await prepare_worktree(
-            plan,
-            state,
-            wt,
-            cand.branch,
-            detach=False,
-            copies=copies,
-            env=lane_env,
-            setup_log=setup_log,
-        )
-        if failed:
-            phase("setup_failed", error=failed)
+        if start == "tests":
+            await _rescore(plan, state, name, wt, limiter, reporter, work, lane_env)
             return
+        if start == "worktree":
+            phase("worktree")
+            setup_log = logs_dir / f"{lane}.setup.log"
+            if plan.config.setup:
+                state.update(name, logs=logs(setup=str(setup_log)))
+            failed = await prepare_worktree(
+                plan,
+                state,
+                wt,
+                cand.branch,
+                copies=copies,
+                env=lane_env,
+                setup_log=setup_log,
+            )
+            if failed:
+                phase("setup_failed", error=failed)
+                return
+        else:  # an interrupted agent's partial work is kept before it starts again
+            await anyio.to_thread.run_sync(
+                worktree.commit_all,
+                wt,
+                f"racer: partial work of {name} before race {plan.race_id} was interrupted",
+                STATE_FILES,
+                cand.branch,
+            )
 
         agent_log = logs_dir / f"{lane}.agent.log"
         phase("agent", logs=logs(agent=str(agent_log)))
@@ -359,12 +373,14 @@ async def run_lane(
                     wt,
                     f"racer: work of {name} ({c.agent}) in race {plan.race_id}",
                     STATE_FILES,
+                    cand.branch,
                 )
+                state.update(name, commit=tip)  # recorded at once: a resumed race keeps it
         base = plan.base_commit
-        diff = await anyio.to_thread.run_sync(worktree.diff_text, plan.repo.root, base, tip)
+        diff = await anyio.to_thread.run_sync(worktree.diff_text, wt, base, tip)
         diff_path = state.race_dir / "diffs" / f"{lane}.diff"
         store.write_atomic(diff_path, diff)
-        changes = await anyio.to_thread.run_sync(judge.changed_files, plan.repo.root, base, tip)
+        changes = await anyio.to_thread.run_sync(judge.changed_files, wt, base, tip)
         work.changes[name] = changes
         test_patterns = plan.config.test_paths or DEFAULT_TEST_PATTERNS
         pristine = judge.pristine_plan(changes, test_patterns)
@@ -421,15 +437,55 @@ async def run_lane(
             return
 
         phase("queued", **common)
-        async with limiter:
-            phase("testing")
-            results = await score_lane(plan, state, name, wt, tip, pristine, lane_env)
-        phase("ok", **results)
-        tests = results["tests"]
-        assert isinstance(tests, rpt.TestSummary)
-        reporter.line(name, f"tests {'pass' if tests.ok else 'fail'}: {tests.detail()}")
+        await _score(plan, state, name, wt, tip, pristine, limiter, reporter, lane_env)
     except RacerError as exc:
         phase("error", error=exc.message)
+
+
+async def _score(
+    plan: RacePlan,
+    state: RaceState,
+    name: str,
+    wt: Path,
+    tip: str,
+    pristine: judge.PristinePlan,
+    limiter: anyio.CapacityLimiter,
+    reporter: Reporter,
+    env: dict[str, str],
+) -> None:
+    async with limiter:
+        state.update(name, status="testing")
+        reporter.phase(name, "testing")
+        results = await score_lane(plan, state, name, wt, tip, pristine, env)
+    state.update(name, status="ok", **results)
+    reporter.phase(name, "ok")
+    tests = results["tests"]
+    assert isinstance(tests, rpt.TestSummary)
+    reporter.line(name, f"tests {'pass' if tests.ok else 'fail'}: {tests.detail()}")
+
+
+async def _rescore(
+    plan: RacePlan,
+    state: RaceState,
+    name: str,
+    wt: Path,
+    limiter: anyio.CapacityLimiter,
+    reporter: Reporter,
+    work: LaneWork,
+    env: dict[str, str],
+) -> None:
+    """A resumed lane whose agent had finished: its tree back at its commit, then the tests."""
+    tip = state.report.candidate(name).commit
+    assert tip is not None
+    # Only racer's own scoring edits (restored test files, placed hidden tests) can be there.
+    await anyio.to_thread.run_sync(judge.reset_worktree, wt, tip)
+    changes = await anyio.to_thread.run_sync(judge.changed_files, wt, plan.base_commit, tip)
+    work.changes[name] = changes
+    pristine = judge.pristine_plan(changes, plan.config.test_paths or DEFAULT_TEST_PATTERNS)
+    if plan.test_command is None:
+        state.update(name, status="ok")
+        return
+    await _score(plan, state, name, wt, tip, pristine, limiter, reporter, env)
 
 
 def _fingerprint(

@@ -13,7 +13,16 @@ from racer import report as rpt
 from racer import store
 from racer.agents import STATE_FILES
 from racer.errors import GitError, RefusedError
-from racer.worktree import branch_tip, delete_branch, dirty_files, git, remove_worktree
+from racer.worktree import (
+    LANE_SAFE,
+    branch_tip,
+    delete_branch,
+    dirty_files,
+    git,
+    is_lane_repo,
+    lane_tip,
+    remove_worktree,
+)
 
 
 @dataclass(frozen=True)
@@ -110,10 +119,17 @@ def merge_candidate(
     new = git(
         ["commit-tree", tree, "-p", target_tip, "-F", "-"], root, input=commit_message(report, cand)
     ).stdout.strip()
+    # The intent comes first: a racer killed from here on is finished by `racer resume`.
+    intent = Path(report.race_dir) / MERGE_INTENT
+    store.write_json(
+        intent,
+        {"candidate": name, "commit": new, "branch": branch, "from": target_tip, "keep": keep},
+    )
     if where is not None:
         # A fast-forward keeps unrelated local changes and refuses (changing nothing) if it would clobber one.
         ff = git(["merge", "--ff-only", "--quiet", new], where, check=False)
         if ff.returncode != 0:
+            intent.unlink(missing_ok=True)
             raise RefusedError(
                 f"git refused to update {where}: {(ff.stderr or ff.stdout).strip().splitlines()[-1]} — nothing was changed"
             )
@@ -129,19 +145,67 @@ def merge_candidate(
     kept: tuple[str, ...] = ()
     if not keep:
         report, removed, kept = remove_lanes(report, force=False)
+    intent.unlink(missing_ok=True)
     return report, MergeResult(new, branch, changed, removed, kept)
+
+
+MERGE_INTENT = "merge.json"
+
+
+def finish_interrupted_merge(report: rpt.RaceReport) -> tuple[rpt.RaceReport, str] | None:
+    """Complete a merge whose racer was killed midway; None when there was none.
+
+    Either the branch moved (the merge landed: record it, tidy up) or it did not (nothing
+    changed: forget the attempt). Returns the record and what happened, in words.
+    """
+    import json
+
+    intent_path = Path(report.race_dir) / MERGE_INTENT
+    try:
+        intent = json.loads(intent_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    root = Path(report.repo)
+    tip = branch_tip(root, intent["branch"])
+    landed = tip is not None and (
+        tip == intent["commit"]
+        or git(["merge-base", "--is-ancestor", intent["commit"], tip], root, check=False).returncode
+        == 0
+    )
+    if not landed:
+        intent_path.unlink()
+        return report, f"the merge of {intent['candidate']} had not landed; nothing was changed"
+    if report.merged is None:
+        merged = rpt.Merge(
+            candidate=intent["candidate"], commit=intent["commit"], branch=intent["branch"]
+        )
+        report = replace(report, merged=merged)
+        store.write_json(Path(report.race_dir) / "race.json", rpt.to_dict(report))
+    kept: tuple[str, ...] = ()
+    if not intent.get("keep"):
+        report, _, kept = remove_lanes(report, force=False)
+    intent_path.unlink()
+    what = f"the merge of {intent['candidate']} onto {intent['branch']} is complete"
+    if kept:
+        what += f" (kept, they hold unrecorded work: {', '.join(kept)})"
+    return report, what
 
 
 def lane_work_at_risk(cand: rpt.Candidate, root: Path, base: str) -> str | None:
     """Why removing this lane would lose work racer has not recorded, or None."""
     wt = Path(cand.worktree)
     if wt.exists():
+        if (wt / ".git").exists() and git([*LANE_SAFE, "status"], wt, check=False).returncode:
+            return f"git cannot read {wt} (its repository is damaged); look before removing it"
         dirty = dirty_files(wt, STATE_FILES)
         if dirty:
             return f"uncommitted changes in {wt} ({', '.join(dirty[:3])})"
-    tip = branch_tip(root, cand.branch)
-    if tip and tip not in (base, cand.commit):
-        return f"branch {cand.branch} has commits racer did not record"
+    main_tip = branch_tip(root, cand.branch)
+    for tip in (main_tip, lane_tip(wt, cand.branch)):
+        if tip and tip not in (base, cand.commit):
+            return f"branch {cand.branch} has commits racer did not record"
+    if cand.commit and cand.commit != base and main_tip != cand.commit and is_lane_repo(wt):
+        return f"its work is only in {wt} (not yet in this repository) — `racer resume` collects it"
     return None
 
 
@@ -158,9 +222,18 @@ def remove_lanes(
         remove_worktree(root, Path(cand.worktree))
         delete_branch(root, cand.branch)
         removed.append(cand.name)
+    if report.candidates and not kept:
+        lanes_dir = Path(report.candidates[0].worktree).parent
+        remove_worktree(root, lanes_dir / "_baseline")  # left by a killed racer; racer's own
+        if lanes_dir.is_dir() and not any(lanes_dir.iterdir()):
+            lanes_dir.rmdir()
     report = replace(report, cleaned=not kept)
     store.write_json(Path(report.race_dir) / "race.json", rpt.to_dict(report))
     return report, tuple(removed), tuple(kept)
+
+
+def _lane_work(cand: rpt.Candidate, root: Path) -> str | None:
+    return branch_tip(root, cand.branch) or lane_tip(Path(cand.worktree), cand.branch)
 
 
 def unmerged_work(report: rpt.RaceReport) -> list[str]:
@@ -172,6 +245,6 @@ def unmerged_work(report: rpt.RaceReport) -> list[str]:
         risk = lane_work_at_risk(cand, root, base)
         if risk:
             problems.append(f"{cand.name}: {risk}")
-        elif report.merged is None and branch_tip(root, cand.branch) not in (None, base):
+        elif report.merged is None and _lane_work(cand, root) not in (None, base):
             problems.append(f"{cand.name}: work on {cand.branch} never merged")
     return problems

@@ -6,6 +6,7 @@ never exceptions that would cancel the sibling lanes.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -80,7 +81,6 @@ class RaceState:
     def __init__(self, report: rpt.RaceReport, race_dir: Path) -> None:
         self.report = report
         self.race_dir = race_dir
-        self.worktree_lock = anyio.Lock()  # see worktree.register_worktree
 
     def save(self) -> None:
         store.write_json(self.race_dir / "race.json", rpt.to_dict(self.report))
@@ -128,21 +128,51 @@ def initial_report(plan: RacePlan, race_dir: Path) -> rpt.RaceReport:
     )
 
 
-async def run_race(plan: RacePlan, reporter: Reporter | None = None) -> rpt.RaceReport:
-    """Run every lane and the baseline, judge, write race.json and report.md; returns the record."""
+async def run_race(
+    plan: RacePlan, reporter: Reporter | None = None, previous: rpt.RaceReport | None = None
+) -> rpt.RaceReport:
+    """Run every lane and the baseline, judge, write race.json and report.md; returns the record.
+
+    With `previous` (an interrupted record of the same race), finish what is left instead:
+    stop processes the interrupted racer left behind, keep finished lanes, rerun the tests of
+    lanes whose agent had finished, and rerun (on top of their partial work) the others.
+    """
     reporter = reporter or NullReporter()
     race_dir = store.races_dir(plan.repo.common_dir) / plan.race_id
-    race_dir.mkdir(parents=True)
-    store.write_atomic(race_dir / "prompt.md", plan.prompt)
-    state = RaceState(initial_report(plan, race_dir), race_dir)
+    if previous is None:
+        race_dir.mkdir(parents=True)
+    with store.RaceLock(race_dir):
+        return await _run_race(plan, reporter, race_dir, previous)
+
+
+async def _run_race(
+    plan: RacePlan, reporter: Reporter, race_dir: Path, previous: rpt.RaceReport | None
+) -> rpt.RaceReport:
+    from racer.planfile import save_plan
+
+    base_wt = plan.worktree_root / plan.race_id / BASELINE
+    if previous is None:
+        store.write_atomic(race_dir / "prompt.md", plan.prompt)
+        save_plan(plan, race_dir)
+        state = RaceState(initial_report(plan, race_dir), race_dir)
+        starts: dict[str, str] = {c.name: "worktree" for c in plan.contestants}
+    else:
+        await anyio.to_thread.run_sync(stop_leftovers, previous)
+        starts = resume_points(previous)
+        state = RaceState(
+            replace(previous, status="running", finished=None, resumed=previous.resumed + 1),
+            race_dir,
+        )
+        await anyio.to_thread.run_sync(worktree.remove_worktree, plan.repo.root, base_wt)
+        for name, start in starts.items():
+            cand = state.report.candidate(name)
+            if start == "worktree":  # no agent ran there yet: nothing to keep
+                await anyio.to_thread.run_sync(
+                    worktree.remove_worktree, plan.repo.root, Path(cand.worktree)
+                )
     state.save()
     reporter.started(state.report)
-    base_wt = plan.worktree_root / plan.race_id / BASELINE
     try:
-        branches = [c.branch for c in state.report.candidates]
-        await anyio.to_thread.run_sync(
-            worktree.create_branches, plan.repo.root, branches, plan.base_commit
-        )
         copies = await anyio.to_thread.run_sync(
             worktree.files_to_copy, plan.repo.root, plan.config.copy
         )
@@ -157,7 +187,7 @@ async def run_race(plan: RacePlan, reporter: Reporter | None = None) -> rpt.Race
             plan.config.test_paths or DEFAULT_TEST_PATTERNS,
         )
         work = lane.LaneWork()
-        baseline = Baseline()
+        baseline = Baseline(state.report.baseline)
         with anyio.move_on_after(plan.config.race_timeout or math.inf) as race_deadline:
             async with anyio.create_task_group() as tg:
                 for agent_name in dict.fromkeys(c.agent for c in plan.contestants):
@@ -165,9 +195,21 @@ async def run_race(plan: RacePlan, reporter: Reporter | None = None) -> rpt.Race
                 if plan.test_command is not None:
                     tg.start_soon(baseline.run, plan, state, base_wt, copies, limiter, reporter)
                 for c in plan.contestants:
-                    tg.start_soon(
-                        lane.run_lane, plan, state, c, copies, limiter, reporter, extras, work
-                    )
+                    if c.name in starts:
+                        tg.start_soon(
+                            functools.partial(
+                                lane.run_lane,
+                                plan,
+                                state,
+                                c,
+                                copies,
+                                limiter,
+                                reporter,
+                                extras,
+                                work,
+                                start=starts[c.name],
+                            )
+                        )
         if race_deadline.cancelled_caught:
             # Lanes still running were stopped (process groups killed, their work committed).
             why = f"race timed out after {plan.config.race_timeout:g} s"
@@ -176,12 +218,16 @@ async def run_race(plan: RacePlan, reporter: Reporter | None = None) -> rpt.Race
                     state.update(cand.name, status="timed_out", error=why)
                     reporter.phase(cand.name, "timed_out")
         state.report = replace(state.report, baseline=baseline.result)
+        # Every agent has stopped: only now do lane branches reach the main repository.
+        await anyio.to_thread.run_sync(collect_lanes, state)
+        await anyio.to_thread.run_sync(kept_changes, state, work)
         if baseline.ready:
             await cross_check(plan, state, base_wt, limiter, reporter)
     except BaseException:
         state.report = replace(state.report, status="interrupted", finished=_now())
         with anyio.CancelScope(shield=True):
             state.save()
+            await anyio.to_thread.run_sync(collect_lanes, state)
             await anyio.to_thread.run_sync(worktree.remove_worktree, plan.repo.root, base_wt)
         raise
     await anyio.to_thread.run_sync(worktree.remove_worktree, plan.repo.root, base_wt)
@@ -197,14 +243,81 @@ async def run_race(plan: RacePlan, reporter: Reporter | None = None) -> rpt.Race
     return state.report
 
 
+def resume_points(report: rpt.RaceReport) -> dict[str, str]:
+    """Where each unfinished lane of an interrupted race starts again (finished lanes are kept):
+    "worktree" (no agent ran yet), "agent" (rerun it on top of its partial work) or "tests"."""
+    points: dict[str, str] = {}
+    for cand in report.candidates:
+        if cand.status not in lane.RUNNING_PHASES:
+            continue
+        wt = Path(cand.worktree)
+        if cand.status in ("pending", "worktree", "setup") or not worktree.is_lane_repo(wt):
+            points[cand.name] = "worktree"
+        elif cand.status in ("queued", "testing") and cand.commit:
+            points[cand.name] = "tests"
+        else:
+            points[cand.name] = "agent"
+    return points
+
+
+def find_leftovers(report: rpt.RaceReport) -> list[int]:
+    """Processes of this race still alive (after a SIGKILL of racer, say)."""
+    from racer import orphans
+
+    since = datetime.fromisoformat(report.created).timestamp()
+    pgids = [c.pgid for c in report.candidates if c.pgid]
+    return orphans.find(report.id, pgids, since)
+
+
+def stop_leftovers(report: rpt.RaceReport) -> int:
+    """Stop the processes a killed racer left running for this race; returns how many."""
+    from racer import orphans
+
+    return orphans.stop(find_leftovers(report))
+
+
+def kept_changes(state: RaceState, work: lane.LaneWork) -> None:
+    """File changes of lanes a resumed race kept, for the flags and clusters of the judging."""
+    root = Path(state.report.repo)
+    base = str(state.report.base.get("commit"))
+    for cand in state.report.candidates:
+        if cand.name in work.changes or cand.status != "ok" or not cand.commit:
+            continue
+        where = Path(cand.worktree) if worktree.is_lane_repo(Path(cand.worktree)) else root
+        work.changes[cand.name] = judge.changed_files(where, base, cand.commit)
+
+
 BASELINE = "_baseline"
+
+
+def collect_lanes(state: RaceState) -> None:
+    """Fetch each lane's recorded work into the main repository as its `racer/...` branch.
+
+    A lane that cannot be collected (its checkout is gone) keeps its record and gets a warning;
+    the others are unaffected.
+    """
+    root = Path(state.report.repo)
+    for cand in state.report.candidates:
+        wt = Path(cand.worktree)
+        if cand.commit is None or not worktree.is_lane_repo(wt):
+            continue
+        if worktree.branch_tip(root, cand.branch) == cand.commit:
+            continue
+        try:
+            worktree.collect_lane(root, wt, cand.branch, cand.commit)
+        except RacerError as exc:
+            state.report = replace(
+                state.report,
+                warnings=(*state.report.warnings, f"{cand.name}: work not collected: {exc}"),
+            )
+    state.save()
 
 
 class Baseline:
     """The test command on the base commit, in its own worktree, while the agents work."""
 
-    def __init__(self) -> None:
-        self.result: rpt.Baseline | None = None
+    def __init__(self, previous: rpt.Baseline | None = None) -> None:
+        self.result: rpt.Baseline | None = previous
         self.ready = False
 
     async def run(
@@ -224,8 +337,7 @@ class Baseline:
                 plan,
                 state,
                 wt,
-                plan.base_commit,
-                detach=True,
+                f"racer/{plan.race_id}/{BASELINE}",
                 copies=copies,
                 env=env,
                 setup_log=logs / "baseline.setup.log",
@@ -234,6 +346,9 @@ class Baseline:
             failed = exc.message
         if failed:
             self.result = rpt.Baseline(error=failed)
+            return
+        if self.result is not None and self.result.runs and self.result.error is None:
+            self.ready = True  # a resumed race keeps its baseline; the checkout serves cross-checks
             return
         runs: list[rpt.TestSummary] = []
         for i in range(1, plan.config.baseline_runs + 1):

@@ -202,6 +202,7 @@ class RaceReport:
     confidence: str | None = None  # high | medium | low
     cluster_summary: str | None = None
     warnings: tuple[str, ...] = ()
+    resumed: int = 0  # times `racer resume` picked this race up again
     schema: int = SCHEMA_VERSION
 
     def candidate(self, name: str) -> Candidate:

@@ -63,3 +63,67 @@ def find_race(common_dir: Path, race: str | None) -> Path:
         what = "no race" if not matches else "more than one race"
         raise RaceNotFound(f"{what} matches {race!r} — see `racer ls` for race ids")
     return races_dir(common_dir) / matches[0]
+
+
+LOCK_FILE = "lock"
+
+
+class RaceLock:
+    """Held by the racer process working on a race (run, resume, merge, clean).
+
+    An flock dies with its process, so a race whose status says "running" but whose lock is free
+    was interrupted — even by SIGKILL, which leaves no chance to write anything.
+    """
+
+    def __init__(self, race_dir: Path) -> None:
+        self.path = race_dir / LOCK_FILE
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        import fcntl
+
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            from racer.errors import RefusedError
+
+            raise RefusedError(
+                f"race {self.path.parent.name} is in use by another racer (pid {holder}) — "
+                "wait for it to finish, or stop that process"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing drops the flock
+            self._fd = None
+
+    def __enter__(self) -> RaceLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def is_live(race_dir: Path) -> bool:
+    """True while some racer process holds the race's lock."""
+    import fcntl
+
+    path = race_dir / LOCK_FILE
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False

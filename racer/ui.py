@@ -190,13 +190,19 @@ def show_report(out: Console, report: rpt.RaceReport, *, reasons: bool = True) -
         out.print("[yellow]no candidate passed[/yellow] — read the reasons above and the logs")
 
 
-def races_table(rows: list[dict[str, str | None]]) -> Table:
+def races_table(rows: list[dict[str, object]]) -> Table:
     table = Table()
     for col in ("id", "status", "title", "winner", "candidates"):
         table.add_column(col)
     for row in rows:
+        status = str(row["status"])
+        style = "yellow" if status.startswith("interrupted") else None
         table.add_row(
-            row["id"], row["status"], row["title"], row["winner"] or "—", row["candidates"]
+            str(row["id"]),
+            Text(status, style=style or ""),
+            str(row["title"]),
+            str(row["winner"] or "—"),
+            str(row["candidates"]),
         )
     return table
 

@@ -1,4 +1,9 @@
-"""Git worktrees and branches for race lanes, plus the small git plumbing racer needs.
+"""Lane checkouts and branches, plus the small git plumbing racer needs.
+
+Each lane is a repository of its own (`create_lane_repo`): it borrows the main repository's
+objects read-only through `objects/info/alternates` and holds exactly one branch. A contestant's
+`git log --all`, `git worktree list`, refs and reflogs show only its own lane; lane branches reach
+the main repository (`collect_lane`) only after every agent has stopped.
 
 Every git call goes through `git()`, which scrubs GIT_DIR & co. from the environment.
 """
@@ -111,23 +116,80 @@ def is_inside(path: Path, parent: Path) -> bool:
     return True
 
 
-def create_branches(root: Path, branches: Iterable[str], commit: str) -> None:
-    """All lane branches in one ref transaction (concurrent `worktree add -b` races on ref locks)."""
-    lines = "".join(f"create refs/heads/{b} {commit}\n" for b in branches)
-    git(["update-ref", "--stdin"], root, input=lines)
+# racer's own git commands in a lane repository ignore what an agent may have put in its config:
+# no hooks, no fsmonitor command, no signing (an agent must not run code after it has stopped).
+LANE_SAFE = (
+    "-c",
+    "core.hooksPath=/dev/null",
+    "-c",
+    "core.fsmonitor=false",
+    "-c",
+    "commit.gpgSign=false",
+)
 
 
-def register_worktree(root: Path, path: Path, ref: str, *, detach: bool = False) -> None:
-    """Create the worktree's admin entry without files. Not safe to run concurrently: parallel
-    `git worktree add` calls read each other's half-written .git/worktrees entries."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    extra = ["--detach"] if detach else []
-    git(["worktree", "add", "--quiet", "--no-checkout", *extra, str(path), ref], root)
+def create_lane_repo(common_dir: Path, path: Path, branch: str, commit: str) -> None:
+    """A repository of its own at `path` with one branch at `commit`, files not yet checked out.
+
+    Objects come from the main repository through alternates (read-only, nothing copied); the
+    user's `info/exclude` comes along so ignored files stay ignored. Lanes are independent, so
+    they are created in parallel.
+    """
+    if path.exists() and any(path.iterdir()):
+        raise GitError(f"{path} already exists and is not empty — remove it or pick another race")
+    path.mkdir(parents=True, exist_ok=True)
+    git(["init", "--quiet", f"--initial-branch={branch}", str(path)], path)
+    objects = path / ".git" / "objects"
+    (objects / "info").mkdir(parents=True, exist_ok=True)
+    (objects / "info" / "alternates").write_text(f"{common_dir / 'objects'}\n", encoding="utf-8")
+    exclude = common_dir / "info" / "exclude"
+    if exclude.is_file():
+        (path / ".git" / "info").mkdir(exist_ok=True)
+        shutil.copyfile(exclude, path / ".git" / "info" / "exclude")
+    git(["update-ref", f"refs/heads/{branch}", commit], path)
 
 
 def populate_worktree(path: Path) -> None:
-    """Check the files out; touches only this worktree's index, so lanes do it in parallel."""
-    git(["reset", "--hard", "--quiet"], path)
+    """Check the files out; touches only this lane's index, so lanes do it in parallel."""
+    git([*LANE_SAFE, "reset", "--hard", "--quiet"], path)
+
+
+def is_lane_repo(path: Path) -> bool:
+    """A lane made by `create_lane_repo` (a .git directory), not a `git worktree` (a .git file)."""
+    return (path / ".git").is_dir()
+
+
+def lane_tip(path: Path, branch: str) -> str | None:
+    """The lane branch's commit inside the lane repository, or None (no lane, no branch)."""
+    if not is_lane_repo(path):
+        return None
+    proc = git(["rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"], path, check=False)
+    return proc.stdout.strip() or None
+
+
+def collect_lane(root: Path, path: Path, branch: str, commit: str) -> None:
+    """Bring a lane's branch at `commit` into the main repository (objects and ref).
+
+    Called once no agent is running any more, so no contestant ever sees another's branch.
+    """
+    # A ref of our own in the lane pins exactly the recorded commit, whatever the agent did to
+    # its branches; only the objects that the main repository lacks are copied.
+    pin = "refs/racer/collect"
+    git([*LANE_SAFE, "update-ref", pin, commit], path)
+    git(
+        [
+            "-c",
+            "protocol.file.allow=always",
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--no-write-fetch-head",
+            "--no-recurse-submodules",
+            str(path),
+            f"+{pin}:refs/heads/{branch}",
+        ],
+        root,
+    )
 
 
 def ignored_files(root: Path) -> list[str]:
@@ -174,18 +236,29 @@ def _excludes(patterns: Sequence[str]) -> list[str]:
     return [f":(exclude,glob){form.format(p)}" for p in patterns for form in forms]
 
 
-def commit_all(worktree: Path, message: str, exclude: Sequence[str] = ()) -> str:
+def commit_all(
+    worktree: Path, message: str, exclude: Sequence[str] = (), branch: str | None = None
+) -> str:
     """Commit everything the agent changed (edits, new files, deletions), except the agent
-    tools' own state files (`exclude` globs); returns HEAD."""
-    git(["add", "-A", "--", ".", *_excludes(exclude)], worktree, env=RACER_IDENTITY)
-    staged = git(["diff", "--cached", "--quiet"], worktree, check=False)
+    tools' own state files (`exclude` globs); returns HEAD (commits the agent made itself are
+    kept: they are part of its work)."""
+    if not (worktree / ".git").exists():
+        raise GitError(
+            f"the lane's checkout {worktree} is gone (the agent deleted it or its .git) — "
+            "nothing of this lane could be kept"
+        )
+    git([*LANE_SAFE, "add", "-A", "--", ".", *_excludes(exclude)], worktree, env=RACER_IDENTITY)
+    staged = git([*LANE_SAFE, "diff", "--cached", "--quiet"], worktree, check=False)
     if staged.returncode != 0:
         git(
-            ["commit", "--quiet", "--no-verify", "--no-gpg-sign", "-m", message],
+            [*LANE_SAFE, "commit", "--quiet", "--no-verify", "--no-gpg-sign", "-m", message],
             worktree,
             env=RACER_IDENTITY,
         )
-    return git(["rev-parse", "HEAD"], worktree).stdout.strip()
+    tip = git(["rev-parse", "HEAD"], worktree).stdout.strip()
+    if branch is not None:  # the lane branch holds the work even if the agent switched branches
+        git([*LANE_SAFE, "update-ref", f"refs/heads/{branch}", tip], worktree)
+    return tip
 
 
 def diff_text(root: Path, base: str, tip: str) -> str:
@@ -194,7 +267,15 @@ def diff_text(root: Path, base: str, tip: str) -> str:
 
 def dirty_files(worktree: Path, exclude: Sequence[str] = ()) -> list[str]:
     proc = git(
-        ["status", "--porcelain", "--untracked-files=all", "--", ".", *_excludes(exclude)],
+        [
+            *LANE_SAFE,
+            "status",
+            "--porcelain",
+            "--untracked-files=all",
+            "--",
+            ".",
+            *_excludes(exclude),
+        ],
         worktree,
         check=False,
     )
@@ -209,11 +290,15 @@ def branch_tip(root: Path, branch: str) -> str | None:
 
 
 def remove_worktree(root: Path, path: Path) -> None:
-    if path.exists():
+    """Remove a lane's checkout: a lane repository, or a `git worktree` of races made before
+    lanes had repositories of their own."""
+    if path.exists() and not is_lane_repo(path):
         git(["worktree", "remove", "--force", str(path)], root, check=False)
-        if path.exists():
-            shutil.rmtree(path, ignore_errors=True)
-    git(["worktree", "prune"], root, check=False)
+        git(["worktree", "prune"], root, check=False)
+    if path.is_symlink():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def delete_branch(root: Path, branch: str) -> None:

@@ -1,0 +1,113 @@
+"""A race's plan kept next to its record (plan.json), so `racer resume` runs the same race.
+
+The config is stored resolved: editing racer.toml after a race started does not change it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from racer import judge, store, worktree
+from racer.agents import Contestant, build_registry
+from racer.config import AgentConfig, Config, config_from_dict, config_to_dict, load_config
+from racer.errors import RaceNotFound
+from racer.proc import SECRET_NAME
+from racer.race import RacePlan
+from racer.spec import Spec
+
+PLAN_FILE = "plan.json"
+VERSION = 1
+
+
+def save_plan(plan: RacePlan, race_dir: Path) -> None:
+    data: dict[str, Any] = {
+        "version": VERSION,
+        "race_id": plan.race_id,
+        "repo": str(plan.repo.root),
+        "spec": {"path": str(plan.spec.path), "title": plan.spec.title},
+        "base_commit": plan.base_commit,
+        "base_branch": plan.base_branch,
+        "test_command": plan.test_command,
+        "worktree_root": str(plan.worktree_root),
+        "contestants": [
+            {"name": c.name, "agent": c.agent, "model": c.model, "order": c.order}
+            for c in plan.contestants
+        ],
+        "acceptance": [
+            {"source": str(a.source), "dest": a.dest, "tracked": a.tracked} for a in plan.acceptance
+        ],
+        "config": config_to_dict(plan.config),
+    }
+    # Secrets in [agents.NAME] env stay in the config file: resume reads them from there again.
+    for agent in data["config"]["agent_configs"].values():
+        agent["env"] = {k: (None if SECRET_NAME.search(k) else v) for k, v in agent["env"].items()}
+    store.write_json(race_dir / PLAN_FILE, data)
+
+
+def load_plan(race_dir: Path) -> RacePlan:
+    """The plan of an existing race; RaceNotFound when racer has nothing to resume it from."""
+    try:
+        data = json.loads((race_dir / PLAN_FILE).read_text(encoding="utf-8"))
+        prompt = (race_dir / "prompt.md").read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        raise RaceNotFound(
+            f"race {race_dir.name} has no readable plan.json/prompt.md (made by an older racer "
+            "or damaged) — it cannot be resumed; `racer clean` removes it"
+        ) from None
+    if data.get("version") != VERSION:
+        raise RaceNotFound(
+            f"race {race_dir.name} was planned by another racer version — it cannot be resumed"
+        )
+    config = _with_secrets(config_from_dict(data["config"]), Path(data["repo"]), race_dir.name)
+    acceptance = tuple(
+        judge.AcceptanceFile(source=Path(a["source"]), dest=a["dest"], tracked=a["tracked"])
+        for a in data["acceptance"]
+    )
+    for a in acceptance:
+        if not a.source.exists():
+            raise RaceNotFound(
+                f"acceptance test {a.source} of race {race_dir.name} is gone — put it back to resume"
+            )
+    return RacePlan(
+        repo=worktree.open_repo(Path(data["repo"])),
+        spec=Spec(path=Path(data["spec"]["path"]), title=data["spec"]["title"], body=""),
+        prompt=prompt,
+        config=config,
+        contestants=tuple(Contestant(**c) for c in data["contestants"]),
+        registry=build_registry(config.agent_configs),
+        base_commit=data["base_commit"],
+        base_branch=data["base_branch"],
+        test_command=data["test_command"],
+        worktree_root=Path(data["worktree_root"]),
+        race_id=data["race_id"],
+        acceptance=acceptance,
+    )
+
+
+def _with_secrets(config: Config, repo: Path, race_id: str) -> Config:
+    """Put back the secret agent env values plan.json left out, from the config as it is now."""
+    missing = [
+        (name, key)
+        for name, a in config.agent_configs.items()
+        for key, v in a.env.items()
+        if v is None
+    ]
+    if not missing:
+        return config
+    current = load_config(repo, env=os.environ).agent_configs
+    agents = dict(config.agent_configs)
+    for name, key in missing:
+        value = current.get(name, AgentConfig(name=name)).env.get(key)
+        if value is None:
+            raise RaceNotFound(
+                f"race {race_id} needs {key} in [agents.{name}] env, which the config no longer "
+                "has — put it back to resume"
+            )
+        agent = agents[name]
+        agents[name] = replace(agent, env={**agent.env, key: value})
+    return replace(config, agent_configs=MappingProxyType(agents))

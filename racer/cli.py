@@ -125,6 +125,22 @@ def run(
     race_timeout: Annotated[
         float | None, typer.Option("--race-timeout", help="Wall limit for the whole race, seconds.")
     ] = None,
+    max_cost: Annotated[
+        float | None,
+        typer.Option(
+            "--max-cost",
+            help="USD per lane: the CLI's own budget flag where it has one, else stopped once "
+            "its reported cost passes this.",
+        ),
+    ] = None,
+    sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--sandbox",
+            help="Run each agent and its tests under bubblewrap: it may write only its "
+            "worktree, its /tmp and its own config dirs.",
+        ),
+    ] = False,
     jobs: Annotated[
         int | None, typer.Option("--jobs", "-j", help="Concurrent test runs (default: CPU count).")
     ] = None,
@@ -160,6 +176,8 @@ def run(
         "test_timeout": test_timeout,
         "idle_timeout": idle_timeout,
         "race_timeout": race_timeout,
+        "max_cost": max_cost,
+        "sandbox": True if sandbox else None,
         "jobs": jobs,
         "worktree_root": worktree_root.resolve() if worktree_root is not None else None,
         "copy": tuple(copy) if copy else None,

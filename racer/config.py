@@ -45,6 +45,8 @@ KEYS = (
     "baseline_runs",
     "idle_timeout",
     "race_timeout",
+    "max_cost",
+    "sandbox",
 )
 AGENT_KEYS = ("command", "args", "env", "model", "fallback", "max_parallel", "retries")
 CONFIG_FILE = "racer.toml"
@@ -99,6 +101,8 @@ class Config:
     baseline_runs: int = 2  # runs of the test command on the base commit (2 finds flaky tests)
     idle_timeout: float | None = None  # kill an agent that prints nothing for this long
     race_timeout: float | None = None  # wall limit for the whole race (lanes still running stop)
+    max_cost: float | None = None  # USD per lane: the CLI's budget flag, else stopped when passed
+    sandbox: bool = False  # run each agent under bubblewrap (see racer.sandbox)
     agent_configs: Mapping[str, AgentConfig] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)
 
@@ -320,6 +324,8 @@ _EXPECTED = {
     "baseline_runs": "an integer ≥ 0",
     "idle_timeout": "a positive number of seconds",
     "race_timeout": "a positive number of seconds",
+    "max_cost": "a positive number of US dollars",
+    "sandbox": "true or false",
 }
 
 
@@ -384,6 +390,21 @@ def _check_delay(value: object) -> float:
     return float(value)
 
 
+def _check_bool(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(value)
+    return value
+
+
+def _bool_from_string(raw: str) -> object:
+    low = raw.strip().lower()
+    if low in ("1", "true", "yes", "on"):
+        return True
+    if low in ("0", "false", "no", "off"):
+        return False
+    return raw  # not a bool: the check reports it
+
+
 def _check_path(value: object) -> Path:
     if isinstance(value, Path):
         return value
@@ -408,6 +429,8 @@ _CHECKS: dict[str, Callable[[object], object]] = {
     "baseline_runs": _check_count,
     "idle_timeout": _check_seconds,
     "race_timeout": _check_seconds,
+    "max_cost": _check_seconds,
+    "sandbox": _check_bool,
 }
 
 # Environment values are strings: these turn them into the Python value the check expects.
@@ -420,6 +443,8 @@ _FROM_STRING: dict[str, Callable[[str], object]] = {
     "baseline_runs": int,
     "idle_timeout": float,
     "race_timeout": float,
+    "max_cost": float,
+    "sandbox": _bool_from_string,
 }
 
 

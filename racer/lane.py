@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import anyio
 
-from racer import cluster, judge, prices, store, worktree
+from racer import cluster, judge, orphans, prices, store, worktree
 from racer import report as rpt
 from racer.agents import STATE_FILES, AgentOutput, Contestant, LaunchContext, agent_version
 from racer.config import AgentConfig
@@ -27,6 +27,7 @@ from racer.proc import (
     run_process,
     secret_values,
 )
+from racer.sandbox import Sandbox, home_paths
 from racer.testrun import TestResult, run_tests
 
 if TYPE_CHECKING:
@@ -181,8 +182,13 @@ async def _run_attempts(
     agent_log: Path,
     reporter: Reporter,
     extras: LaneShared,
+    box: Sandbox | None = None,
 ) -> tuple[ProcOutcome, AgentOutput, str | None]:
-    """Run the agent; on a rate limit, back off and retry, then move on to fallback models."""
+    """Run the agent; on a rate limit, back off and retry, then move on to fallback models.
+
+    With max_cost, the CLI gets its own budget flag where it has one, and racer stops it once
+    the spending it reports passes the limit (whichever comes first).
+    """
     name = c.name
     agent = plan.registry[c.agent]
     first = c.model or agent_cfg.model
@@ -194,10 +200,22 @@ async def _run_attempts(
     attempts: list[rpt.Attempt] = list(state.report.candidate(name).attempts)
     first_n = len(attempts)
 
+    budget = Budget(plan.config.max_cost, agent.spend_is_total) if plan.config.max_cost else None
+    stop = [anyio.CancelScope()]  # the current run's: a budget overrun cancels it
+    current_model: list[str | None] = [first]
+
     def on_line(line: str) -> None:
         text = agent.progress(line)
         if text:
             reporter.line(name, text)
+        if budget is not None and not budget.over:
+            usd, tokens = agent.spend(line)
+            if usd is None and tokens is not None:
+                model = current_model[0] or prices.DEFAULT_MODELS.get(c.agent)
+                usd = prices.estimate(tokens, model)
+            if usd is not None and budget.add(usd):
+                reporter.line(name, f"spent ${budget.spent:.4f}: over --max-cost; stopping")
+                stop[0].cancel()
 
     def on_start(pid: int) -> None:
         state.update(name, pgid=pid)
@@ -210,12 +228,20 @@ async def _run_attempts(
                 return result
             n = len(attempts) + 1
             log = agent_log if n == 1 else agent_log.with_name(f"{agent_log.stem}.{n}.log")
+            current_model[0] = model
+            stop[0] = anyio.CancelScope()
+            cap_args: tuple[str, ...] = ()
+            if budget is not None:
+                budget.new_run()
+                if budget.left <= 0:
+                    break
+                cap_args = agent.budget_args(budget.left)
             ctx = LaunchContext(
                 prompt=plan.prompt,
                 prompt_file=state.race_dir / "prompt.md",
                 model=model,
                 worktree=wt,
-                extra_args=tuple(agent_cfg.args),
+                extra_args=(*agent_cfg.args, *cap_args),
                 extra_env=dict(agent_cfg.env),
                 env=lane_env,
             )
@@ -223,7 +249,7 @@ async def _run_attempts(
             env = {**lane_env, **inv.env}
             # API keys never reach a log: the agent's output is redacted as it is written.
             request = ProcRequest(
-                inv.argv,
+                box.wrap(inv.argv) if box else inv.argv,
                 wt,
                 env,
                 log,
@@ -232,7 +258,7 @@ async def _run_attempts(
                 idle_timeout=plan.config.idle_timeout,
             )
             if cap is None:
-                out = await run_process(request, on_line, on_start=on_start)
+                out = await _run_capped(request, on_line, on_start, stop[0], budget)
             else:
                 if cap.available_tokens < 1:
                     state.update(name, status="waiting")
@@ -240,7 +266,7 @@ async def _run_attempts(
                 async with cap:
                     state.update(name, status="agent")
                     reporter.phase(name, "agent")
-                    out = await run_process(request, on_line, on_start=on_start)
+                    out = await _run_capped(request, on_line, on_start, stop[0], budget)
             parsed = agent.parse_output(read_tail(log), out.exit_code)
             if request.secrets:
                 parsed = replace(
@@ -270,7 +296,7 @@ async def _run_attempts(
                 },
             )
             result = (out, parsed, model)
-            if not parsed.rate_limited or out.timed_out:
+            if not parsed.rate_limited or out.timed_out or (budget and budget.over):
                 return result
             if retry < retries:
                 delay = min(
@@ -284,8 +310,68 @@ async def _run_attempts(
             reporter.line(
                 name, f"still rate-limited on {model or 'the default model'}; trying the next model"
             )
-    assert result is not None  # the loops run at least once
+    if result is None:  # a resumed lane whose budget was already spent
+        out = ProcOutcome(
+            None, 0.0, False, agent_log, None, error="--max-cost already spent before the resume"
+        )
+        return out, AgentOutput(), first
     return result
+
+
+class Budget:
+    """A lane's spending against --max-cost, across its attempts."""
+
+    def __init__(self, limit: float, totals: bool) -> None:
+        self.limit = limit
+        self.totals = totals  # the agent reports running totals per run, not increments
+        self.before = 0.0  # spent by earlier runs
+        self.run = 0.0  # spent by this run
+        self.over = False
+
+    @property
+    def spent(self) -> float:
+        return self.before + self.run
+
+    @property
+    def left(self) -> float:
+        return self.limit - self.spent
+
+    def new_run(self) -> None:
+        self.before, self.run = self.spent, 0.0
+
+    def add(self, usd: float) -> bool:
+        """Count a report; True once the limit is passed."""
+        self.run = max(self.run, usd) if self.totals else self.run + usd
+        self.over = self.spent > self.limit
+        return self.over
+
+
+async def _run_capped(
+    request: ProcRequest,
+    on_line: Callable[[str], None],
+    on_start: Callable[[int], None],
+    stop: anyio.CancelScope,
+    budget: Budget | None,
+) -> ProcOutcome:
+    """run_process, except that `stop` (cancelled from on_line) ends it like a timeout would:
+    the whole process group is killed and the outcome says why."""
+    started = anyio.current_time()
+    with stop:
+        return await run_process(request, on_line, on_start=on_start)
+    assert budget is not None
+    with open(request.log_path, "ab") as log:
+        log.write(f"racer: stopped: spent ${budget.spent:.4f} > --max-cost\n".encode())
+    return ProcOutcome(
+        exit_code=None,
+        duration_s=anyio.current_time() - started,
+        timed_out=False,
+        log_path=request.log_path,
+        pid=None,
+        error=(
+            f"stopped by racer: it reported ${budget.spent:.4f} spent, "
+            f"over --max-cost ${budget.limit:g}"
+        ),
+    )
 
 
 class LaneWork:
@@ -361,13 +447,19 @@ async def run_lane(
 
         agent_log = logs_dir / f"{lane}.agent.log"
         phase("agent", logs=logs(agent=str(agent_log)))
+        box = sandbox_for(plan, state, c.agent, wt, lane_env)
+        escaped = 0
         try:
             out, parsed, model = await _run_attempts(
-                plan, state, c, agent_cfg, wt, lane_env, agent_log, reporter, extras
+                plan, state, c, agent_cfg, wt, lane_env, agent_log, reporter, extras, box
             )
         finally:
             # Whatever happens (even Ctrl-C), the agent's work is committed on its branch.
             with anyio.CancelScope(shield=True):
+                # Processes that left the agent's process group (setsid, daemons) go too.
+                escaped = await anyio.to_thread.run_sync(
+                    lambda: orphans.stop(orphans.find(plan.race_id, lane=name))
+                )
                 tip = await anyio.to_thread.run_sync(
                     worktree.commit_all,
                     wt,
@@ -407,7 +499,12 @@ async def run_lane(
             "turns": parsed.turns,
             "model": parsed.model or model,
             "agent_version": await extras.version(c.agent),
-            "warnings": parsed.warnings,
+            "warnings": parsed.warnings
+            + (
+                (f"stopped {escaped} process(es) the agent left running outside its group",)
+                if escaped
+                else ()
+            ),
             "flags": flag_records(
                 detect_flags(changes, test_patterns=test_patterns, base_tests=extras.base_tests)
             ),
@@ -456,7 +553,8 @@ async def _score(
     async with limiter:
         state.update(name, status="testing")
         reporter.phase(name, "testing")
-        results = await score_lane(plan, state, name, wt, tip, pristine, env)
+        box = sandbox_for(plan, state, "", wt, env)  # the candidate's code runs in its tests
+        results = await score_lane(plan, state, name, wt, tip, pristine, env, box)
     state.update(name, status="ok", **results)
     reporter.phase(name, "ok")
     tests = results["tests"]
@@ -488,6 +586,22 @@ async def _rescore(
     await _score(plan, state, name, wt, tip, pristine, limiter, reporter, env)
 
 
+def sandbox_for(
+    plan: RacePlan, state: RaceState, agent_name: str, wt: Path, env: dict[str, str]
+) -> Sandbox | None:
+    """The lane's bubblewrap sandbox under --sandbox: its checkout and the agent CLI's own dirs
+    writable; the other lanes and racer's records hidden."""
+    if not plan.config.sandbox:
+        return None
+    agent = plan.registry.get(agent_name)
+    return Sandbox(
+        worktree=wt,
+        hide=(plan.worktree_root, plan.repo.common_dir / "racer"),
+        writable=home_paths(env, agent.home_dirs, agent.dir_env) if agent else (),
+        readable=(state.race_dir / "prompt.md",),
+    )
+
+
 def _fingerprint(
     changes: list[FileChange], test_patterns: tuple[str, ...] | list[str]
 ) -> str | None:
@@ -510,6 +624,7 @@ async def score_lane(
     tip: str,
     pristine: judge.PristinePlan,
     env: dict[str, str],
+    box: Sandbox | None = None,
 ) -> dict[str, object]:
     """Test runs for one candidate (the caller holds a test slot). The worktree ends at `tip`."""
     assert plan.test_command is not None
@@ -522,10 +637,12 @@ async def score_lane(
             command,
             wt,
             log_path=log,
-            junit_path=junit_dir / f"{lane}.{kind}.xml",
+            # In the sandbox, racer's record is out of reach: the report goes to the lane's tmp.
+            junit_path=(box.tmpdir if box else junit_dir) / f"{lane}.{kind}.xml",
             env=env,
             timeout=plan.config.test_timeout,
             test_report=plan.config.test_report,
+            wrap=box.wrap if box else None,
         )
         return res, log
 

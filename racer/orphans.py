@@ -67,12 +67,16 @@ def _ancestors() -> set[int]:
     return pids
 
 
-def find(race_id: str, pgids: Iterable[int] = (), since: float = 0.0) -> list[int]:
+def find(
+    race_id: str, pgids: Iterable[int] = (), since: float = 0.0, *, lane: str | None = None
+) -> list[int]:
     """Live processes of a race: its marker in their environment, or a member of one of its
-    recorded process groups started after `since` (epoch seconds; guards against reused ids)."""
+    recorded process groups started after `since` (epoch seconds; guards against reused ids).
+    With `lane`, only that lane's (RACER_LANE=<lane> too)."""
     if not PROC.is_dir():
         return []
     marker = f"RACER_RACE_ID={race_id}".encode()
+    lane_marker = f"RACER_LANE={lane}".encode() if lane is not None else None
     groups = {g for g in pgids if g and g > 1}
     mine = _ancestors()
     found = []
@@ -86,7 +90,10 @@ def find(race_id: str, pgids: Iterable[int] = (), since: float = 0.0) -> list[in
         if st is None:
             continue
         pgrp, started = st
-        if _environ_has(pid, marker) or (pgrp in groups and started >= since - 1):
+        if lane_marker is not None:
+            if _environ_has(pid, marker) and _environ_has(pid, lane_marker):
+                found.append(pid)
+        elif _environ_has(pid, marker) or (pgrp in groups and started >= since - 1):
             found.append(pid)
     return sorted(found)
 

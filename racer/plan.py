@@ -41,6 +41,10 @@ def prepare(
         base_commit = worktree.resolve_commit(repo.root, base_ref)
         is_branch = worktree.branch_tip(repo.root, base_ref) is not None
         base_branch = base_ref if is_branch else repo.branch
+    if config.sandbox:
+        from racer.sandbox import check
+
+        check()  # bubblewrap missing or unable to run: one clear line, nothing created
     test_command = config.test or detect_test_command(repo.root)
     wt_root = config.worktree_root or worktree.default_worktree_root(repo)
     if worktree.is_inside(wt_root, repo.root):

@@ -107,6 +107,7 @@ async def run_tests(
     timeout: float | None,
     on_line: Callable[[str], None] | None = None,
     test_report: str | None = None,
+    wrap: Callable[[tuple[str, ...]], tuple[str, ...]] | None = None,
 ) -> TestResult:
     """Run command with /bin/sh in worktree and collect its results; failures are values.
 
@@ -119,8 +120,9 @@ async def run_tests(
     addopts = f"--junitxml={shlex.quote(str(junit_path))} -p no:cacheprovider"
     if existing := env.get("PYTEST_ADDOPTS", "").strip():
         addopts = f"{existing} {addopts}"
+    argv: tuple[str, ...] = ("/bin/sh", "-c", command)
     request = proc.ProcRequest(
-        argv=("/bin/sh", "-c", command),
+        argv=wrap(argv) if wrap else argv,
         cwd=worktree,
         env=proc.child_env(env, {"PYTEST_ADDOPTS": addopts}),
         log_path=log_path,

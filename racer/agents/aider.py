@@ -78,6 +78,11 @@ class AiderAgent(Agent):
         ]  # fmt: skip
         return Invocation(tuple(argv), dict(ctx.extra_env))
 
+    spend_is_total = True  # "Cost: $X message, $Y session.": Y is the running total
+
+    def spend(self, line: str) -> tuple[float | None, Tokens | None]:
+        return self.parse_output(line, 0).cost_usd, None
+
     def parse_output(self, output: str, exit_code: int | None) -> AgentOutput:
         tokens = None
         cost = None

@@ -73,6 +73,13 @@ class Agent:
     credential_files: tuple[str, ...] = ()
     # The tool's own state files it leaves in the worktree (globs): never part of the candidate.
     state_files: tuple[str, ...] = ()
+    # Where the CLI keeps its config, sessions and caches (HOME-relative, and "VAR" or "VAR/sub"
+    # for dirs named by env variables): the only places outside its worktree it may write
+    # under --sandbox.
+    home_dirs: tuple[str, ...] = ()
+    dir_env: tuple[str, ...] = ()
+    # Whether `spend` reports a running total (aider's "session" cost) rather than increments.
+    spend_is_total: bool = False
 
     def invocation(self, ctx: LaunchContext) -> Invocation:
         raise NotImplementedError
@@ -81,6 +88,18 @@ class Agent:
         """Default: the last non-empty line is the final message."""
         lines = [line for line in output.splitlines() if line.strip()]
         return AgentOutput(final_message=lines[-1][:2000] if lines else None)
+
+    def budget_args(self, max_cost: float) -> tuple[str, ...]:
+        """The CLI's own spending cap, for --max-cost; () when it has none (racer then stops the
+        agent itself once the cost it reports passes the limit)."""
+        return ()
+
+    def spend(self, line: str) -> tuple[float | None, Tokens | None]:
+        """USD and tokens one output line reports (usage events), read while the agent runs."""
+        if not line.lstrip().startswith("{"):
+            return None, None
+        out = self.parse_output(line, 0)
+        return out.cost_usd, out.tokens
 
     def progress(self, line: str) -> str | None:
         """A short human line for the live board, or None to skip this output line."""

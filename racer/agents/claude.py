@@ -44,6 +44,11 @@ class ClaudeAgent(Agent):
         "CLAUDE_CODE_USE_VERTEX",
     )
     credential_files: tuple[str, ...] = (".claude/.credentials.json",)  # relative to $HOME
+    home_dirs: tuple[str, ...] = (".claude", ".claude.json")
+    dir_env: tuple[str, ...] = ("CLAUDE_CONFIG_DIR",)
+
+    def budget_args(self, max_cost: float) -> tuple[str, ...]:
+        return ("--max-budget-usd", f"{max_cost:.4f}")
 
     def invocation(self, ctx: LaunchContext) -> Invocation:
         argv = [

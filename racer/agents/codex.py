@@ -38,6 +38,8 @@ class CodexAgent(Agent):
     )
     credential_env: tuple[str, ...] = ("OPENAI_API_KEY", "CODEX_API_KEY")
     credential_files: tuple[str, ...] = (".codex/auth.json",)  # relative to $HOME
+    home_dirs: tuple[str, ...] = (".codex",)
+    dir_env: tuple[str, ...] = ("CODEX_HOME",)
 
     def invocation(self, ctx: LaunchContext) -> Invocation:
         argv = [self.executable, "exec", "--json", "--skip-git-repo-check", "--ephemeral"]

@@ -6,6 +6,7 @@ contestant's @model ("default" without one). The program itself is racer.agents.
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Any
 
@@ -23,6 +24,8 @@ from racer.agents.base import (
 SCENARIO_KEYS = frozenset(
     {
         "print",
+        "run",
+        "spend",
         "sleep",
         "write",
         "append",
@@ -59,6 +62,19 @@ class FakeAgent(Agent):
         if ctx.model:
             argv += ["--scenario", ctx.model]
         return Invocation(tuple(argv) + ctx.extra_args, dict(ctx.extra_env))
+
+    def spend(self, line: str) -> tuple[float | None, Tokens | None]:
+        """{"type": "cost", "usd": X} lines: what the fake spent since its last report."""
+        if '"cost"' not in line:
+            return None, None
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            return None, None
+        if isinstance(obj, dict) and obj.get("type") == "cost":
+            usd = obj.get("usd")
+            return (float(usd) if isinstance(usd, int | float) else None), None
+        return None, None
 
     def parse_output(self, output: str, exit_code: int | None) -> AgentOutput:
         result: dict[str, Any] | None = None

@@ -57,6 +57,12 @@ def play(scenario: dict[str, Any], cwd: Path) -> int:
         return int(scenario.get("exit", 1)) or 1
     for line in scenario.get("print", []):
         print(line, flush=True)
+    for command in scenario.get("run", []):  # shell commands, output to the agent's log
+        sys.stdout.flush()
+        subprocess.run(["/bin/sh", "-c", command], cwd=cwd, check=False)
+    for usd, pause in scenario.get("spend", []):  # usage events while it works
+        print(json.dumps({"type": "cost", "usd": usd}), flush=True)
+        time.sleep(float(pause))
     if scenario.get("sleep"):
         time.sleep(float(scenario["sleep"]))
     for rel, content in scenario.get("write", {}).items():

@@ -40,6 +40,8 @@ class GeminiAgent(Agent):
         "GOOGLE_GENAI_USE_GCA",
     )
     credential_files: tuple[str, ...] = (".gemini/oauth_creds.json",)  # relative to $HOME
+    home_dirs: tuple[str, ...] = (".gemini",)
+    dir_env: tuple[str, ...] = ()
 
     def invocation(self, ctx: LaunchContext) -> Invocation:
         argv = [

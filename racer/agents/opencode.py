@@ -51,6 +51,18 @@ class OpencodeAgent(Agent):
         "OPENCODE_CONFIG_CONTENT",
     )
     credential_files: tuple[str, ...] = (".local/share/opencode/auth.json",)  # relative to $HOME
+    home_dirs: tuple[str, ...] = (
+        ".config/opencode",
+        ".local/share/opencode",
+        ".local/state/opencode",
+        ".cache/opencode",
+    )
+    dir_env: tuple[str, ...] = (
+        "XDG_CONFIG_HOME/opencode",
+        "XDG_DATA_HOME/opencode",
+        "XDG_STATE_HOME/opencode",
+        "XDG_CACHE_HOME/opencode",
+    )
 
     def invocation(self, ctx: LaunchContext) -> Invocation:
         # --auto approves what the config does not deny: without it a headless run stops at the

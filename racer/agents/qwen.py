@@ -37,6 +37,8 @@ class QwenAgent(Agent):
     )
     credential_env: tuple[str, ...] = ("OPENAI_API_KEY", "DASHSCOPE_API_KEY")
     credential_files: tuple[str, ...] = (".qwen/oauth_creds.json",)  # relative to $HOME
+    home_dirs: tuple[str, ...] = (".qwen",)
+    dir_env: tuple[str, ...] = ()
 
     def invocation(self, ctx: LaunchContext) -> Invocation:
         argv = [self.executable, "-p", ctx.prompt, "--yolo", "--output-format", "stream-json"]

@@ -103,6 +103,7 @@ async def prepare_worktree(
     copies: list[str],
     env: dict[str, str],
     setup_log: Path,
+    on_setup: Callable[[], None] | None = None,
 ) -> str | None:
     """Create a lane checkout, copy files in, run setup. Returns an error text, or None."""
     await anyio.to_thread.run_sync(
@@ -112,6 +113,8 @@ async def prepare_worktree(
     await anyio.to_thread.run_sync(worktree.copy_into, plan.repo.root, path, copies)
     if not plan.config.setup:
         return None
+    if on_setup is not None:
+        on_setup()
     out = await run_process(
         ProcRequest(
             ("/bin/sh", "-c", plan.config.setup),
@@ -432,6 +435,7 @@ async def run_lane(
                 copies=copies,
                 env=lane_env,
                 setup_log=setup_log,
+                on_setup=lambda: phase("setup"),
             )
             if failed:
                 phase("setup_failed", error=failed)

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from racer import faults, store
 from racer import report as rpt
-from racer import store
 from racer.agents import STATE_FILES
 from racer.errors import GitError, RefusedError
 from racer.worktree import (
@@ -125,6 +125,7 @@ def merge_candidate(
         intent,
         {"candidate": name, "commit": new, "branch": branch, "from": target_tip, "keep": keep},
     )
+    faults.checkpoint("merge-intent", Path(report.race_dir))
     if where is not None:
         # A fast-forward keeps unrelated local changes and refuses (changing nothing) if it would clobber one.
         ff = git(["merge", "--ff-only", "--quiet", new], where, check=False)
@@ -139,6 +140,7 @@ def merge_candidate(
             root,
         )
 
+    faults.checkpoint("merge-moved", Path(report.race_dir))
     report = replace(report, merged=rpt.Merge(candidate=name, commit=new, branch=branch))
     store.write_json(Path(report.race_dir) / "race.json", rpt.to_dict(report))
     removed: tuple[str, ...] = ()

@@ -17,7 +17,7 @@ from typing import Protocol
 
 import anyio
 
-from racer import cluster, judge, lane, store, worktree
+from racer import cluster, faults, judge, lane, store, worktree
 from racer import rank as ranking
 from racer import report as rpt
 from racer.agents import Agent, Contestant
@@ -172,6 +172,7 @@ async def _run_race(
                 )
     state.save()
     reporter.started(state.report)
+    checkout_before = await anyio.to_thread.run_sync(worktree.checkout_snapshot, plan.repo.root)
     try:
         copies = await anyio.to_thread.run_sync(
             worktree.files_to_copy, plan.repo.root, plan.config.copy
@@ -218,6 +219,7 @@ async def _run_race(
                     state.update(cand.name, status="timed_out", error=why)
                     reporter.phase(cand.name, "timed_out")
         state.report = replace(state.report, baseline=baseline.result)
+        await anyio.to_thread.run_sync(check_main_checkout, state, checkout_before)
         # Every agent has stopped: only now do lane branches reach the main repository.
         await anyio.to_thread.run_sync(collect_lanes, state)
         await anyio.to_thread.run_sync(kept_changes, state, work)
@@ -231,6 +233,7 @@ async def _run_race(
             await anyio.to_thread.run_sync(worktree.remove_worktree, plan.repo.root, base_wt)
         raise
     await anyio.to_thread.run_sync(worktree.remove_worktree, plan.repo.root, base_wt)
+    faults.checkpoint("judging", race_dir)
     state.report = finish(
         state.report,
         work.changes,
@@ -241,6 +244,25 @@ async def _run_race(
     rpt.write_views(state.report)
     reporter.finished(state.report)
     return state.report
+
+
+def check_main_checkout(state: RaceState, before: dict[str, str]) -> None:
+    """Warn when files of the user's checkout changed while the agents ran."""
+    after = worktree.checkout_snapshot(Path(state.report.repo))
+    changed = worktree.snapshot_changes(before, after)
+    if changed:
+        shown = ", ".join(changed[:5]) + (
+            f" and {len(changed) - 5} more" if len(changed) > 5 else ""
+        )
+        state.report = replace(
+            state.report,
+            warnings=(
+                *state.report.warnings,
+                f"your checkout changed while the agents ran ({shown}): if that was not you, an "
+                "agent wrote outside its worktree — check those files; --sandbox prevents it",
+            ),
+        )
+        state.save()
 
 
 def resume_points(report: rpt.RaceReport) -> dict[str, str]:

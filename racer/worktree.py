@@ -312,3 +312,33 @@ def default_worktree_root(repo: RepoInfo) -> Path:
     base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     digest = hashlib.sha1(str(repo.root).encode()).hexdigest()[:8]
     return base / "racer" / "worktrees" / f"{repo.root.name}-{digest}"
+
+
+def checkout_snapshot(root: Path) -> dict[str, str]:
+    """The main checkout's uncommitted state: each changed or untracked path and a hash of its
+    content ("-" when deleted). Ignored files are not looked at."""
+    import hashlib
+
+    out = git(["status", "--porcelain", "-z", "--untracked-files=all"], root, check=False).stdout
+    snap: dict[str, str] = {}
+    fields = out.split("\0")
+    i = 0
+    while i < len(fields):
+        entry = fields[i]
+        i += 1
+        if len(entry) < 4:
+            continue
+        if entry[0] in "RC":
+            i += 1  # the source path of a rename follows
+        rel = entry[3:]
+        try:
+            snap[rel] = hashlib.sha1((root / rel).read_bytes()).hexdigest()
+        except IsADirectoryError:
+            snap[rel] = "dir"
+        except OSError:
+            snap[rel] = "-"
+    return snap
+
+
+def snapshot_changes(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    return sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))

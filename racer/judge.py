@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from racer.flags import FileChange, is_test_file, is_test_infra
-from racer.worktree import git
+from racer.worktree import LANE_SAFE, git
 
 MAX_TEXT_BYTES = 1_000_000  # larger files are compared by name only
 
@@ -24,10 +24,10 @@ class AcceptanceFile:
 
 
 def _blob(root: Path, rev: str, path: str) -> str | None:
-    proc = git(["cat-file", "-s", f"{rev}:{path}"], root, check=False)
+    proc = git([*LANE_SAFE, "cat-file", "-s", f"{rev}:{path}"], root, check=False)
     if proc.returncode != 0 or int(proc.stdout.strip() or 0) > MAX_TEXT_BYTES:
         return None
-    data = git(["show", f"{rev}:{path}"], root, check=False)
+    data = git([*LANE_SAFE, "show", f"{rev}:{path}"], root, check=False)
     if data.returncode != 0 or "\0" in data.stdout:
         return None
     return data.stdout
@@ -35,7 +35,9 @@ def _blob(root: Path, rev: str, path: str) -> str | None:
 
 def changed_files(root: Path, base: str, tip: str) -> list[FileChange]:
     """Every file the candidate changed, with its text before and after (None if absent/binary)."""
-    out = git(["diff", "--name-status", "-z", "-M", "--no-ext-diff", base, tip], root).stdout
+    out = git(
+        [*LANE_SAFE, "diff", "--name-status", "-z", "-M", "--no-ext-diff", base, tip], root
+    ).stdout
     fields = [f for f in out.split("\0") if f]
     changes: list[FileChange] = []
     i = 0
@@ -58,7 +60,7 @@ def changed_files(root: Path, base: str, tip: str) -> list[FileChange]:
 
 def test_files_at(root: Path, rev: str, test_patterns: Sequence[str]) -> dict[str, str]:
     """Text of every test file in `rev` (up to 500 files, each up to MAX_TEXT_BYTES)."""
-    names = git(["ls-tree", "-r", "--name-only", "-z", rev], root).stdout.split("\0")
+    names = git([*LANE_SAFE, "ls-tree", "-r", "--name-only", "-z", rev], root).stdout.split("\0")
     out: dict[str, str] = {}
     for name in names:
         if name and is_test_file(name, test_patterns) and len(out) < 500:
@@ -113,7 +115,7 @@ def pristine_plan(changes: Sequence[FileChange], test_patterns: Sequence[str]) -
 
 def apply_pristine(worktree: Path, base: str, plan: PristinePlan) -> None:
     if plan.restore:
-        git(["checkout", base, "--", *plan.restore], worktree)
+        git([*LANE_SAFE, "checkout", base, "--", *plan.restore], worktree)
     for rel in plan.remove:
         (worktree / rel).unlink(missing_ok=True)
 
@@ -121,8 +123,8 @@ def apply_pristine(worktree: Path, base: str, plan: PristinePlan) -> None:
 def reset_worktree(worktree: Path, commit: str) -> None:
     """Back to exactly the lane's commit (tracked files; untracked leftovers of test runs go too,
     ignored files such as copied .env or node_modules stay)."""
-    git(["reset", "--hard", "--quiet", commit], worktree)
-    git(["clean", "-fdq"], worktree)
+    git([*LANE_SAFE, "reset", "--hard", "--quiet", commit], worktree)
+    git([*LANE_SAFE, "clean", "-fdq"], worktree)
 
 
 def place_files(worktree: Path, files: Sequence[tuple[Path, str]]) -> list[str]:
@@ -159,7 +161,10 @@ def resolve_acceptance(root: Path, paths: Sequence[str], cwd: Path) -> list[Acce
             except ValueError:
                 dest = f"{tests_dir}{src.name}"
         tracked = (
-            git(["ls-files", "--error-unmatch", "--", dest], root, check=False).returncode == 0
+            git(
+                [*LANE_SAFE, "ls-files", "--error-unmatch", "--", dest], root, check=False
+            ).returncode
+            == 0
         )
         out.append(AcceptanceFile(src, dest, tracked))
     return out

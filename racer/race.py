@@ -418,15 +418,17 @@ async def cross_check(
     async def run_files(wt: Path, author: rpt.Candidate, tag: str) -> dict[str, str]:
         files = [(Path(author.worktree) / f, f) for f in author.new_tests]
         lane_slug = worktree.slug(author.name)
+        box = lane.sandbox_for(plan, state, "", wt, env)  # a candidate's tests are its code
         try:
             dests = await anyio.to_thread.run_sync(judge.place_files, wt, files)
             res = await run_tests(
                 judge.pytest_command_for(plan.test_command or "", dests),
                 wt,
                 log_path=logs / f"cross.{lane_slug}.on.{tag}.log",
-                junit_path=junit_dir / f"cross.{lane_slug}.on.{tag}.xml",
+                junit_path=(box.tmpdir if box else junit_dir) / f"cross.{lane_slug}.on.{tag}.xml",
                 env=env,
                 timeout=plan.config.test_timeout,
+                wrap=box.wrap if box else None,
             )
         finally:
             with anyio.CancelScope(shield=True):

@@ -262,7 +262,9 @@ def commit_all(
 
 
 def diff_text(root: Path, base: str, tip: str) -> str:
-    return git(["diff", "--binary", "--no-color", "--no-ext-diff", base, tip], root).stdout
+    return git(
+        [*LANE_SAFE, "diff", "--binary", "--no-color", "--no-ext-diff", base, tip], root
+    ).stdout
 
 
 def dirty_files(worktree: Path, exclude: Sequence[str] = ()) -> list[str]:

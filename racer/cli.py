@@ -154,6 +154,14 @@ def run(
         list[str] | None,
         typer.Option("--copy", help="Ignored file/glob to copy into each worktree (repeatable)."),
     ] = None,
+    share: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--share",
+            help="Ignored dependency dir (node_modules, .venv) to provide to each worktree "
+            "as a reflink, hardlinks or a copy (repeatable).",
+        ),
+    ] = None,
     acceptance: Annotated[
         list[str] | None,
         typer.Option("--acceptance", help="Hidden acceptance test file, SRC[:DEST] (repeatable)."),
@@ -181,6 +189,7 @@ def run(
         "jobs": jobs,
         "worktree_root": worktree_root.resolve() if worktree_root is not None else None,
         "copy": tuple(copy) if copy else None,
+        "share": tuple(share) if share else None,
     }
     the_plan = planning.prepare(
         Path.cwd(),

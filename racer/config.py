@@ -47,6 +47,7 @@ KEYS = (
     "race_timeout",
     "max_cost",
     "sandbox",
+    "share",
 )
 AGENT_KEYS = ("command", "args", "env", "model", "fallback", "max_parallel", "retries")
 CONFIG_FILE = "racer.toml"
@@ -103,6 +104,7 @@ class Config:
     race_timeout: float | None = None  # wall limit for the whole race (lanes still running stop)
     max_cost: float | None = None  # USD per lane: the CLI's budget flag, else stopped when passed
     sandbox: bool = False  # run each agent under bubblewrap (see racer.sandbox)
+    share: tuple[str, ...] = ()  # ignored dependency dirs provided to each lane (racer.provision)
     agent_configs: Mapping[str, AgentConfig] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)
 
@@ -326,6 +328,7 @@ _EXPECTED = {
     "race_timeout": "a positive number of seconds",
     "max_cost": "a positive number of US dollars",
     "sandbox": "true or false",
+    "share": "a list of ignored directories relative to the repo root, like node_modules",
 }
 
 
@@ -431,6 +434,7 @@ _CHECKS: dict[str, Callable[[object], object]] = {
     "race_timeout": _check_seconds,
     "max_cost": _check_seconds,
     "sandbox": _check_bool,
+    "share": _check_copy,
 }
 
 # Environment values are strings: these turn them into the Python value the check expects.
@@ -493,7 +497,7 @@ def _one_line(message: str) -> str:
 
 # ---- a resolved Config as JSON (kept with each race, so `racer resume` runs the same race) ------
 
-_TUPLE_KEYS = ("agents", "copy", "test_paths")
+_TUPLE_KEYS = ("agents", "copy", "test_paths", "share")
 
 
 def config_to_dict(cfg: Config) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from racer import cluster, judge, orphans, prices, store, worktree
+from racer import cluster, guard, judge, orphans, prices, provision, store, worktree
 from racer import report as rpt
 from racer.agents import STATE_FILES, AgentOutput, Contestant, LaunchContext, agent_version
 from racer.config import AgentConfig
@@ -111,6 +111,8 @@ async def prepare_worktree(
     )
     await anyio.to_thread.run_sync(worktree.populate_worktree, path)
     await anyio.to_thread.run_sync(worktree.copy_into, plan.repo.root, path, copies)
+    for rel in plan.config.share:  # dependency dirs: a reflink, hardlinks or a copy, no install
+        await anyio.to_thread.run_sync(provision.provide, plan.repo.root, path, rel)
     if not plan.config.setup:
         return None
     if on_setup is not None:
@@ -660,7 +662,10 @@ async def score_lane(
             logs["own-tests"] = str(own_log)
             await anyio.to_thread.run_sync(judge.apply_pristine, wt, plan.base_commit, pristine)
         res, log = await tests(plan.test_command, "tests")
-        out["tests"] = summarize(res, log, pristine=pristine.needed)
+        summary = summarize(res, log, pristine=pristine.needed)
+        # A green run that tested the main checkout's code instead says nothing: the gate fails.
+        wrong = await anyio.to_thread.run_sync(guard.check_imports, wt, plan.test_command, env)
+        out["tests"] = replace(summary, ok=False, error=wrong) if wrong else summary
         logs["tests"] = str(log)
         # The hidden tests run on the same pristine tree: a conftest the candidate added must
         # not get to deselect or rewrite them either.

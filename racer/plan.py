@@ -45,6 +45,13 @@ def prepare(
         from racer.sandbox import check
 
         check()  # bubblewrap missing or unable to run: one clear line, nothing created
+    for rel in config.share:
+        tracked = worktree.git(["ls-tree", "--name-only", base_commit, "--", rel], repo.root)
+        if tracked.stdout.strip():
+            raise ConfigError(
+                f"share entry {rel!r} is tracked by git — share is for ignored dependency dirs "
+                "(node_modules, .venv, target); tracked files reach every worktree anyway"
+            )
     test_command = config.test or detect_test_command(repo.root)
     wt_root = config.worktree_root or worktree.default_worktree_root(repo)
     if worktree.is_inside(wt_root, repo.root):

@@ -154,7 +154,15 @@ async def _run_race(
     if previous is None:
         store.write_atomic(race_dir / "prompt.md", plan.prompt)
         save_plan(plan, race_dir)
-        state = RaceState(initial_report(plan, race_dir), race_dir)
+        report = initial_report(plan, race_dir)
+        if plan.config.share:
+            from racer.provision import lockfile_warnings
+
+            stale = await anyio.to_thread.run_sync(
+                lockfile_warnings, plan.repo.root, plan.base_commit, plan.config.share
+            )
+            report = replace(report, warnings=(*report.warnings, *stale))
+        state = RaceState(report, race_dir)
         starts: dict[str, str] = {c.name: "worktree" for c in plan.contestants}
     else:
         await anyio.to_thread.run_sync(stop_leftovers, previous)

@@ -80,6 +80,9 @@ test_report = "build/junit.xml"
 baseline_runs = 1
 idle_timeout = 60
 race_timeout = 3600
+max_cost = 2.5
+sandbox = true
+share = ["node_modules"]
 """,
     )
     config = load_config(tmp_path, env=NO_ENV)
@@ -93,6 +96,7 @@ race_timeout = 3600
     assert config.jobs == 4
     assert config.worktree_root == (tmp_path / ".." / "wt").resolve()
     assert (config.retries, config.backoff) == (0, 0.5)
+    assert (config.max_cost, config.sandbox, config.share) == (2.5, True, ("node_modules",))
     assert dict(config.sources) == dict.fromkeys(KEYS, str(path))
 
 
@@ -273,6 +277,9 @@ def test_every_flag(tmp_path: Path) -> None:
         "baseline_runs": 0,
         "idle_timeout": 30,
         "race_timeout": 600,
+        "max_cost": 1,
+        "sandbox": True,
+        "share": [".venv"],
     }
     config = load_config(tmp_path, env={"RACER_JOBS": "8"}, flags=flags)
     assert config.agents == ("claude", "codex")
@@ -302,7 +309,7 @@ def test_unknown_top_level_key(tmp_path: Path) -> None:
     message = config_error(tmp_path)
     assert message.startswith(f"{path}: unknown key 'timout' (did you mean 'timeout'?)")
     assert (
-        "known keys: agent, agents, backoff, baseline_runs, copy, idle_timeout, jobs, race_timeout, retries, setup, test, test_paths, test_report, test_timeout, timeout"
+        "known keys: agent, agents, backoff, baseline_runs, copy, idle_timeout, jobs, max_cost, race_timeout, retries, sandbox, setup, share, test, test_paths, test_report, test_timeout, timeout"
         in message
     )
 

@@ -35,6 +35,7 @@ class ClaudeAgent(Agent):
         "--permission-mode",
         "--no-session-persistence",
         "--model",
+        "--max-budget-usd",  # for --max-cost
     )
     credential_env: tuple[str, ...] = (
         "ANTHROPIC_API_KEY",

@@ -262,16 +262,33 @@ async def _run_attempts(
                 secrets=secret_values(env),
                 idle_timeout=plan.config.idle_timeout,
             )
-            if cap is None:
-                out = await _run_capped(request, on_line, on_start, stop[0], budget)
-            else:
-                if cap.available_tokens < 1:
-                    state.update(name, status="waiting")
-                    reporter.phase(name, "waiting")
-                async with cap:
-                    state.update(name, status="agent")
-                    reporter.phase(name, "agent")
+            began = anyio.current_time()
+            try:
+                if cap is None:
                     out = await _run_capped(request, on_line, on_start, stop[0], budget)
+                else:
+                    if cap.available_tokens < 1:
+                        state.update(name, status="waiting")
+                        reporter.phase(name, "waiting")
+                    async with cap:
+                        state.update(name, status="agent")
+                        reporter.phase(name, "agent")
+                        out = await _run_capped(request, on_line, on_start, stop[0], budget)
+            except BaseException:
+                # Ctrl-C or a race timeout: the cut-short run is part of the lane's history too.
+                attempts.append(
+                    rpt.Attempt(
+                        n=n,
+                        model=model,
+                        exit_code=None,
+                        duration_s=round(anyio.current_time() - began, 3),
+                        error="interrupted",
+                        log=str(log),
+                        command=shown_command(request),
+                    )
+                )
+                state.update(name, attempts=tuple(attempts))
+                raise
             parsed = agent.parse_output(read_tail(log), out.exit_code)
             if request.secrets:
                 parsed = replace(
@@ -290,6 +307,7 @@ async def _run_attempts(
                     rate_limited=parsed.rate_limited and not out.timed_out,
                     api_status=parsed.api_status,
                     log=str(log),
+                    command=shown_command(request),
                 )
             )
             state.update(
@@ -321,6 +339,14 @@ async def _run_attempts(
         )
         return out, AgentOutput(), first
     return result
+
+
+def shown_command(request: ProcRequest, limit: int = 160) -> str:
+    """The command line for the record: secrets redacted, a long argument (the prompt) cut."""
+    # Redact before cutting: half a secret would no longer be recognised.
+    args = (redact(a, request.secrets) for a in request.argv)
+    cut = tuple(a if len(a) <= limit else f"{a[:limit]}…[{len(a)} chars]" for a in args)
+    return replace(request, argv=cut, secrets=()).display()
 
 
 class Budget:
@@ -453,7 +479,8 @@ async def run_lane(
 
         agent_log = logs_dir / f"{lane}.agent.log"
         phase("agent", logs=logs(agent=str(agent_log)))
-        box = sandbox_for(plan, state, c.agent, wt, lane_env)
+        # The agent's own dirs are where its env (with its [agents.NAME] env table) points.
+        box = sandbox_for(plan, state, c.agent, wt, {**lane_env, **agent_cfg.env})
         escaped = 0
         try:
             out, parsed, model = await _run_attempts(

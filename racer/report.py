@@ -129,6 +129,7 @@ class Attempt:
     rate_limited: bool = False
     api_status: int | None = None
     log: str = ""
+    command: str = ""  # the command line as run (secrets redacted, long arguments shortened)
 
 
 @dataclass(frozen=True)

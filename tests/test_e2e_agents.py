@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from agent_env import AGENT_BIN, AGENTS, agent_setup
-from conftest import git, make_repo, race_json
+from conftest import git, make_repo, race_json, require_bwrap
 from fakemodel import FakeModelServer, Scenario
 from test_real_clis import require
 
@@ -180,3 +180,36 @@ def test_api_errors_fail_or_retry_lanes_while_the_race_goes_on(
     assert by["gemini"]["attempts"][0]["api_status"] == 500
     md = (Path(data["race_dir"]) / "report.md").read_text()
     assert "401" in md and "rate-limited" in md
+
+
+SANDBOXED = ("claude", "gemini", "qwen", "opencode", "aider")
+
+
+def test_real_clis_work_under_the_sandbox_and_claude_gets_its_budget_flag(
+    project: Path, server: FakeModelServer, racer, tmp_path: Path
+) -> None:
+    """--sandbox with the real CLIs: they reach the model on 127.0.0.1, keep their state in
+    their own dirs, and write their work; --max-cost reaches claude as --max-budget-usd."""
+    require_bwrap()
+    for name in SANDBOXED:
+        require(name)
+        server.add(
+            name,
+            Scenario(steps=[{"write": {"path": "hello.py", "content": HELLO}}], final_text=FINAL),
+        )
+    cleanup = configure(project, tmp_path / "homes", server, {n: n for n in SANDBOXED})
+    try:
+        contestants = ",".join(f"{n}@{MODELS[n]}" for n in SANDBOXED)
+        res = racer("run", "spec.md", "--agents", contestants, "--sandbox", "--max-cost", "5")
+    finally:
+        for path in cleanup:
+            shutil.rmtree(path, ignore_errors=True)
+    data = _race(project)
+    by = {c["agent"]: c for c in data["candidates"]}
+    problems = {n: (c["status"], c["error"]) for n, c in by.items() if c["status"] != "passed"}
+    assert not problems, (problems, res.stdout[-3000:])
+    for name, cand in by.items():
+        assert git(project, "show", f"{cand['branch']}:hello.py") + "\n" == HELLO, name
+    # claude ran with its own budget flag; the others are watched by racer
+    assert "--max-budget-usd 5.0000" in by["claude"]["attempts"][0]["command"]
+    assert all("bwrap" in c["attempts"][0]["command"] for c in by.values())

@@ -276,6 +276,16 @@ def test_ctrl_c_stops_lanes_keeps_work_and_exits_130(project: Project, monkeypat
         [sys.executable, "-m", "racer", "clean"], cwd=project.root, capture_output=True, text=True
     )
     assert cleaned.returncode == 1 and "--force" in cleaned.stderr
+    # ... and the race can be resumed: the agent runs again on top of its committed work
+    project.fake(monkeypatch, {"hang": {"append": {"calc.py": "# resumed\n"}}})
+    resumed = subprocess.run(
+        [sys.executable, "-m", "racer", "resume"], cwd=project.root, capture_output=True, text=True
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    data = _race_json(project)
+    assert data["status"] == "finished" and data["winner"] == "fake@hang"
+    assert len(data["candidates"][0]["attempts"]) == 2
+    assert git(project.root, "show", f"{cand['branch']}:calc.py") + "\n" == CORRECT + "# resumed\n"
 
 
 def test_base_ref_and_agents_from_the_spec(project: Project, racer, monkeypatch) -> None:

@@ -6,13 +6,12 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import subprocess
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CORRECT, Project, git, race_json
+from conftest import CORRECT, Project, bwrap_works, git, race_json
 
 
 def _cand(data: dict[str, Any], name: str) -> dict[str, Any]:
@@ -66,19 +65,8 @@ def test_a_contestant_cannot_see_another_through_git(project: Project, racer, mo
     assert git(project.root, "show", f"{fast['branch']}:fast.txt") == SECRET
 
 
-def _bwrap_works() -> bool:
-    exe = shutil.which("bwrap")
-    if exe is None:
-        return False
-    probe = subprocess.run(
-        [exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid", "true"],
-        capture_output=True,
-    )
-    return probe.returncode == 0
-
-
 needs_bwrap = pytest.mark.skipif(
-    not _bwrap_works() and os.environ.get("CI") != "true",
+    not bwrap_works() and os.environ.get("CI") != "true",
     reason="bubblewrap cannot run here (CI=true makes this a failure)",
 )
 

@@ -165,10 +165,17 @@ async def _run_race(
         state = RaceState(report, race_dir)
         starts: dict[str, str] = {c.name: "worktree" for c in plan.contestants}
     else:
-        await anyio.to_thread.run_sync(stop_leftovers, previous)
+        stopped = await anyio.to_thread.run_sync(stop_leftovers, previous)
         starts = resume_points(previous)
+        notes = (f"resume stopped {stopped} process(es) the interrupted racer left running",)
         state = RaceState(
-            replace(previous, status="running", finished=None, resumed=previous.resumed + 1),
+            replace(
+                previous,
+                status="running",
+                finished=None,
+                resumed=previous.resumed + 1,
+                warnings=(*previous.warnings, *(notes if stopped else ())),
+            ),
             race_dir,
         )
         await anyio.to_thread.run_sync(worktree.remove_worktree, plan.repo.root, base_wt)

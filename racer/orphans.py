@@ -68,10 +68,16 @@ def _ancestors() -> set[int]:
 
 
 def find(
-    race_id: str, pgids: Iterable[int] = (), since: float = 0.0, *, lane: str | None = None
+    race_id: str,
+    pgids: Iterable[int] = (),
+    since: float = 0.0,
+    until: float = float("inf"),
+    *,
+    lane: str | None = None,
 ) -> list[int]:
     """Live processes of a race: its marker in their environment, or a member of one of its
-    recorded process groups started after `since` (epoch seconds; guards against reused ids).
+    recorded process groups started between `since` and `until` (epoch seconds: the race's
+    lifetime, so a process that reused a group id later is left alone).
     With `lane`, only that lane's (RACER_LANE=<lane> too)."""
     if not PROC.is_dir():
         return []
@@ -93,7 +99,7 @@ def find(
         if lane_marker is not None:
             if _environ_has(pid, marker) and _environ_has(pid, lane_marker):
                 found.append(pid)
-        elif _environ_has(pid, marker) or (pgrp in groups and started >= since - 1):
+        elif _environ_has(pid, marker) or (pgrp in groups and since - 1 <= started <= until):
             found.append(pid)
     return sorted(found)
 

@@ -302,8 +302,12 @@ def find_leftovers(report: rpt.RaceReport) -> list[int]:
     from racer import orphans
 
     since = datetime.fromisoformat(report.created).timestamp()
+    try:  # the record is rewritten at every change: its last write is about when racer died
+        until = (Path(report.race_dir) / "race.json").stat().st_mtime + 5
+    except OSError:
+        until = since
     pgids = [c.pgid for c in report.candidates if c.pgid]
-    return orphans.find(report.id, pgids, since)
+    return orphans.find(report.id, pgids, since, until)
 
 
 def stop_leftovers(report: rpt.RaceReport) -> int:

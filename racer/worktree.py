@@ -317,10 +317,8 @@ def default_worktree_root(repo: RepoInfo) -> Path:
 
 
 def checkout_snapshot(root: Path) -> dict[str, str]:
-    """The main checkout's uncommitted state: each changed or untracked path and a hash of its
-    content ("-" when deleted). Ignored files are not looked at."""
-    import hashlib
-
+    """The main checkout's uncommitted state: each changed or untracked path with its size and
+    modification time ("-" when deleted). Ignored files are not looked at; nothing is read."""
     out = git(["status", "--porcelain", "-z", "--untracked-files=all"], root, check=False).stdout
     snap: dict[str, str] = {}
     fields = out.split("\0")
@@ -334,11 +332,11 @@ def checkout_snapshot(root: Path) -> dict[str, str]:
             i += 1  # the source path of a rename follows
         rel = entry[3:]
         try:
-            snap[rel] = hashlib.sha1((root / rel).read_bytes()).hexdigest()
-        except IsADirectoryError:
-            snap[rel] = "dir"
+            st = (root / rel).lstat()
         except OSError:
             snap[rel] = "-"
+        else:
+            snap[rel] = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
     return snap
 
 

@@ -207,3 +207,20 @@ def test_sandbox_command_line(tmp_path: Path) -> None:
     assert f"--bind {tmp_path} " not in joined  # it holds the hidden dir: never writable
     assert "--unshare-net" not in argv  # the agent keeps its API
     assert joined.index("--tmpfs") < joined.index(f"--bind {wt}")
+
+
+def test_recorded_process_groups_count_only_within_the_race_lifetime() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RACER_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)"], env=env, start_new_session=True
+    )
+    try:
+        now = time.time()
+        # no marker in its environment (an agent that scrubbed it): found by its recorded group
+        assert orphans.find("r-none", [proc.pid], since=now - 30, until=now + 30) == [proc.pid]
+        # started after the race's racer was gone: a reused group id, not ours
+        assert orphans.find("r-none", [proc.pid], since=now - 60, until=now - 30) == []
+        assert orphans.find("r-none", [], since=now - 30, until=now + 30) == []
+    finally:
+        proc.kill()
+        proc.wait()

@@ -5,6 +5,7 @@ Candidate output is untrusted, so every string is escaped; diffs are highlighted
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -235,8 +236,16 @@ def _css_class(ttype: Any) -> str:
 
 
 def _lexer(path: str) -> Any:
+    name = path.rsplit("/", 1)[-1]
+    dot = name.rfind(".")
+    # Finding a lexer scans every lexer's patterns: once per extension is enough.
+    return _lexer_for(f"x{name[dot:]}" if dot > 0 else name)
+
+
+@functools.lru_cache(maxsize=256)
+def _lexer_for(name: str) -> Any:
     try:
-        return lexers.get_lexer_for_filename(path, stripnl=False, ensurenl=True)
+        return lexers.get_lexer_for_filename(name, stripnl=False, ensurenl=True)
     except util.ClassNotFound:
         return lexers.TextLexer(stripnl=False, ensurenl=True)
 

@@ -161,6 +161,17 @@ class LaneShared:
         # Base text of the test files, for spotting expected values copied into product code.
         self.base_tests: dict[str, str] = {}
         self.ports = free_ports([c.name for c in plan.contestants])
+        # The baseline's checkout waits for the lanes' checkouts: they gate the agents' start,
+        # while the baseline has the whole agent run as slack.
+        self._to_check_out = {c.name for c in plan.contestants}
+        self.lanes_checked_out = anyio.Event()
+        if not self._to_check_out:
+            self.lanes_checked_out.set()
+
+    def checked_out(self, name: str) -> None:
+        self._to_check_out.discard(name)
+        if not self._to_check_out:
+            self.lanes_checked_out.set()
 
     async def fetch_version(self, agent_name: str) -> None:
         event = self.version_ready.setdefault(agent_name, anyio.Event())
@@ -447,6 +458,8 @@ async def run_lane(
             os.environ,
             {"RACER_RACE_ID": plan.race_id, "RACER_LANE": name, "RACER_PORT": port, "PORT": port},
         )
+        if start != "worktree":
+            extras.checked_out(name)
         if start == "tests":
             await _rescore(plan, state, name, wt, limiter, reporter, work, lane_env)
             return
@@ -455,16 +468,24 @@ async def run_lane(
             setup_log = logs_dir / f"{lane}.setup.log"
             if plan.config.setup:
                 state.update(name, logs=logs(setup=str(setup_log)))
-            failed = await prepare_worktree(
-                plan,
-                state,
-                wt,
-                cand.branch,
-                copies=copies,
-                env=lane_env,
-                setup_log=setup_log,
-                on_setup=lambda: phase("setup"),
-            )
+
+            def on_setup() -> None:
+                extras.checked_out(name)
+                phase("setup")
+
+            try:
+                failed = await prepare_worktree(
+                    plan,
+                    state,
+                    wt,
+                    cand.branch,
+                    copies=copies,
+                    env=lane_env,
+                    setup_log=setup_log,
+                    on_setup=on_setup,
+                )
+            finally:
+                extras.checked_out(name)
             if failed:
                 phase("setup_failed", error=failed)
                 return

@@ -196,6 +196,9 @@ async def _run_race(
         copies = [c for c in copies if c not in hidden]  # hidden tests reach no worktree early
         limiter = anyio.CapacityLimiter(plan.config.jobs)
         extras = lane.LaneShared(plan)
+        for c in plan.contestants:
+            if c.name not in starts:  # kept from the interrupted run: nothing to check out
+                extras.checked_out(c.name)
         extras.base_tests = await anyio.to_thread.run_sync(
             judge.test_files_at,
             plan.repo.root,
@@ -209,7 +212,15 @@ async def _run_race(
                 for agent_name in dict.fromkeys(c.agent for c in plan.contestants):
                     tg.start_soon(extras.fetch_version, agent_name)
                 if plan.test_command is not None:
-                    tg.start_soon(baseline.run, plan, state, base_wt, copies, limiter, reporter)
+                    tg.start_soon(
+                        baseline.run,
+                        plan,
+                        state,
+                        base_wt,
+                        copies,
+                        limiter,
+                        extras.lanes_checked_out,
+                    )
                 for c in plan.contestants:
                     if c.name in starts:
                         tg.start_soon(
@@ -368,10 +379,11 @@ class Baseline:
         wt: Path,
         copies: list[str],
         limiter: anyio.CapacityLimiter,
-        reporter: Reporter,
+        lanes_ready: anyio.Event,
     ) -> None:
         assert plan.test_command is not None
         logs = state.race_dir / "logs"
+        await lanes_ready.wait()
         env = child_env(os.environ, {"RACER_RACE_ID": plan.race_id, "RACER_LANE": BASELINE})
         try:
             failed = await lane.prepare_worktree(

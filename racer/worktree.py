@@ -291,16 +291,44 @@ def branch_tip(root: Path, branch: str) -> str | None:
     return proc.stdout.strip() or None
 
 
+TRASH = ".racer-trash"
+
+
 def remove_worktree(root: Path, path: Path) -> None:
     """Remove a lane's checkout: a lane repository, or a `git worktree` of races made before
-    lanes had repositories of their own."""
+    lanes had repositories of their own.
+
+    The checkout is renamed into a trash dir next to it (instant: it is gone for racer and for
+    you) and deleted by a detached `rm -rf`, so tens of thousands of files do not hold anyone up.
+    """
     if path.exists() and not is_lane_repo(path):
         git(["worktree", "remove", "--force", str(path)], root, check=False)
         git(["worktree", "prune"], root, check=False)
     if path.is_symlink():
         path.unlink()
     elif path.exists():
+        discard(path)
+
+
+def discard(path: Path) -> None:
+    import secrets
+
+    trash = path.parent.parent / TRASH / f"{path.name}-{secrets.token_hex(4)}"
+    try:
+        trash.parent.mkdir(parents=True, exist_ok=True)
+        path.rename(trash)
+    except OSError:  # another file system, say: delete in place
         shutil.rmtree(path, ignore_errors=True)
+        return
+    # sh starts rm in the background and exits at once: rm outlives racer, owned by init.
+    subprocess.run(
+        ["/bin/sh", "-c", 'rm -rf -- "$1" &', "sh", str(trash)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        check=False,
+    )
 
 
 def delete_branch(root: Path, branch: str) -> None:

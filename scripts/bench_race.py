@@ -1,0 +1,640 @@
+#!/usr/bin/env python3
+"""Race benchmark: racer's wall time against the ideal, its peak RSS and its own command costs on a
+synthetic 50k-file repo, and the same race under coderace (its default and --parallel modes).
+
+    python scripts/bench_race.py [--sizes 1,4,8,16] [--files 50000] [--agent-seconds 4]
+        [--test-seconds 1] [--no-coderace] [--coderace-lanes 5] [--keep] [--cache DIR]
+        [--profile DIR]
+
+Every contestant, racer's and coderace's, is one fake agent executable: it ignores its arguments,
+sleeps --agent-seconds, fixes calc.add in its working directory and prints one line. The test
+suite sleeps --test-seconds. The ideal race time is the slowest lane (one agent run + one test run)
+plus one `git worktree add` of the repo, all measured on this machine right before each race.
+
+Racer runs with `--jobs N` (so its test runs are not capped at the CPU count) and the default
+`baseline_runs` (2: the base commit's suite runs twice in its own worktree while the agents work).
+Its peak RSS is the racer process's own (getrusage(RUSAGE_SELF) read by a tiny in-process wrapper
+at exit), not its children's (git, pytest): RUSAGE_CHILDREN would report the largest descendant.
+The phases printed under each race come from the fake agent's and the test's own timestamps.
+pytest runs with PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 so that a test run costs its sleep, not ~1 s of
+CPU scanning every installed distribution for plugins.
+
+After each race: `racer show` (best of 3), `racer merge WINNER --keep` (landing only), the base
+branch reset to the base commit for the next race, then `racer clean --force` (removing the
+lanes' checkouts and branches: what a plain `racer merge` adds). XDG_DATA_HOME and TMPDIR point
+into the temp dir, so racer's and coderace's checkouts land there and go with it.
+coderace is installed from PyPI into its own venv under --cache (kept between runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+CODERACE_VERSION = "2.0.0"
+# coderace's adapters (coderace/adapters/__init__.py ADAPTERS), each launching the executable of
+# the same name; Task.validate (coderace/types.py) refuses any other name, and a repeated name
+# reuses one branch, so coderace races at most these five lanes.
+CODERACE_AGENTS = ("claude", "codex", "aider", "gemini", "opencode")
+AGENT = "bench"  # racer's command agent, raced as bench*N
+
+BUGGY = '"""A tiny calculator."""\n\n\ndef add(a, b):\n    return a - b\n'
+FIXED = '"""A tiny calculator."""\n\n\ndef add(a, b):\n    return a + b\n'
+SPEC = """---
+title: Fix calc.add
+---
+`calc.add(a, b)` must return the sum of its arguments; `python -m pytest` shows it does not.
+Fix it without touching the tests.
+"""
+
+FAKE_AGENT = '''#!{python}
+"""Fake coding agent for scripts/bench_race.py: ignores its arguments, sleeps, fixes calc.add."""
+import json, os, sys, time
+
+start = time.time()
+path = os.path.join("calc", "__init__.py")
+with open(path) as fh:
+    already_fixed = fh.read() == {fixed!r}
+time.sleep({seconds!r})
+with open(path, "w") as fh:
+    fh.write({fixed!r})
+with open({log!r}, "a") as fh:
+    record = {{"name": os.path.basename(sys.argv[0]), "cwd": os.getcwd(), "start": start,
+              "end": time.time(), "already_fixed": already_fixed}}
+    fh.write(json.dumps(record) + "\\n")
+print("Fixed calc.add: it now returns the sum of its arguments.")
+'''
+
+TEST_FILE = """import json
+import os
+import time
+
+from calc import add
+
+
+def test_add():
+    start = time.time()
+    time.sleep({seconds!r})
+    with open({log!r}, "a") as fh:
+        fh.write(json.dumps({{"cwd": os.getcwd(), "start": start, "end": time.time()}}) + "\\n")
+    assert add(2, 3) == 5
+
+
+def test_data_present():
+    assert os.path.isfile(os.path.join("data", "d000", "f00000.txt"))
+"""
+
+# Runs racer in-process, so the max RSS it reports at exit is the racer process's own.
+RSS_WRAPPER = """
+import cProfile, resource, sys
+rss_path, prof_path = sys.argv[1], sys.argv[2]
+sys.argv = ["racer", *sys.argv[3:]]
+code = 0
+prof = cProfile.Profile() if prof_path else None
+try:
+    if prof is not None:
+        prof.enable()
+    from racer.cli import main
+    main()
+except SystemExit as exc:
+    code = exc.code
+finally:
+    if prof is not None:
+        prof.disable()
+        prof.dump_stats(prof_path)
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with open(rss_path, "w") as fh:
+        fh.write(f"{own.ru_maxrss} {kids.ru_maxrss} {own.ru_utime + own.ru_stime}"
+                 f" {kids.ru_utime + kids.ru_stime}")
+sys.exit(code)
+"""
+
+GIT_ID = {
+    "GIT_AUTHOR_NAME": "bench",
+    "GIT_AUTHOR_EMAIL": "bench@localhost",
+    "GIT_COMMITTER_NAME": "bench",
+    "GIT_COMMITTER_EMAIL": "bench@localhost",
+}
+
+
+@dataclass(frozen=True)
+class Ideal:
+    worktree_add: float
+    agent: float
+    test: float
+
+    @property
+    def total(self) -> float:
+        return self.worktree_add + self.agent + self.test
+
+
+@dataclass(frozen=True)
+class Phases:
+    """When things happened in a race, in seconds after its launch (from the fakes' own logs)."""
+
+    first_agent_start: float
+    last_agent_start: float
+    last_agent_end: float
+    last_test_end: float  # the lanes' test runs (not the baseline's)
+    report_md: float | None  # report.md written (after judging and the baseline's removal)
+
+
+@dataclass(frozen=True)
+class RacerRun:
+    lanes: int
+    wall: float
+    exit_code: int
+    rss_mb: float
+    children_rss_mb: float
+    cpu_s: float  # the racer process's own user + system time
+    children_cpu_s: float  # its descendants' (git, agents, pytest)
+    race_id: str
+    ran: int
+    scored: int
+    passed: int
+    winner: str | None
+    phases: Phases | None
+    baseline_runs: int
+
+
+@dataclass(frozen=True)
+class CoderaceRun:
+    mode: str
+    lanes: int
+    wall: float
+    exit_code: int
+    ran: int
+    scored: int
+    passed: int
+    leaked: int  # lanes whose agent started on a tree a previous lane had already fixed
+    failed_to_run: int
+
+
+def fmt_target(ok: bool) -> str:
+    return "MET" if ok else "MISSED"
+
+
+def run(
+    argv: Sequence[str],
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    check: bool = True,
+) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        list(argv),
+        cwd=cwd,
+        env=dict(env) if env is not None else None,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    if check and proc.returncode != 0:
+        raise SystemExit(
+            f"command failed ({proc.returncode}): {shlex.join(argv)}\n{proc.stderr[-3000:]}"
+        )
+    return proc
+
+
+def timed(fn: Callable[[], object]) -> float:
+    t0 = time.monotonic()
+    fn()
+    return time.monotonic() - t0
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.root = Path(tempfile.mkdtemp(prefix="racer-bench-race-")).resolve()
+        self.repo = self.root / "repo"
+        self.bin = self.root / "bin"
+        self.logs = self.root / "logs"
+        self.agent_log = self.logs / "agents.jsonl"
+        self.test_log = self.logs / "tests.jsonl"
+        self.xdg = self.root / "xdg"
+        self.spec = self.root / "spec.md"
+        self.fake = self.bin / "fake-agent"
+        self.test_cmd = f"{shlex.quote(sys.executable)} -m pytest -q -p no:cacheprovider"
+        self.env = {
+            **os.environ,
+            **GIT_ID,
+            "PATH": f"{self.bin}{os.pathsep}{os.environ.get('PATH', '')}",
+            "XDG_DATA_HOME": str(self.xdg),  # racer's worktrees land here, not in $HOME
+            "TMPDIR": str(self.root / "tmp"),  # coderace's worktrees (mkdtemp) land here
+            "NO_COLOR": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            # The suite's cost should be its sleep: pytest's plugin autoload scans every installed
+            # distribution's entry points, ~1.1 s of CPU per run here, which 16 parallel runs on
+            # 2 cores would turn into ~10 s that no tool can avoid.
+            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+        }
+        for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "RACER_JOBS", "RACER_TEST"):
+            self.env.pop(var, None)
+        self.racer = self._racer_argv()
+
+    @staticmethod
+    def _racer_argv() -> list[str]:
+        script = Path(sys.executable).parent / "racer"
+        if script.is_file() and os.access(script, os.X_OK):
+            return [str(script)]
+        return [sys.executable, "-m", "racer"]
+
+    # -- setup -------------------------------------------------------------------------------
+
+    def build(self) -> None:
+        for d in (self.bin, self.logs, self.xdg, self.root / "tmp", self.repo / "calc"):
+            d.mkdir(parents=True, exist_ok=True)
+        self.fake.write_text(
+            FAKE_AGENT.format(
+                python=sys.executable,
+                fixed=FIXED,
+                seconds=float(self.args.agent_seconds),
+                log=str(self.agent_log),
+            )
+        )
+        self.fake.chmod(0o755)
+        for name in CODERACE_AGENTS:
+            (self.bin / name).symlink_to(self.fake)
+        self.spec.write_text(SPEC)
+
+        repo = self.repo
+        for i in range(self.args.files):
+            d = repo / "data" / f"d{i // 100:03d}"
+            if i % 100 == 0:
+                d.mkdir(parents=True, exist_ok=True)
+            (d / f"f{i:05d}.txt").write_text(f"data file {i}\n")
+        (repo / "calc" / "__init__.py").write_text(BUGGY)
+        (repo / "tests").mkdir()
+        (repo / "tests" / "test_calc.py").write_text(
+            TEST_FILE.format(seconds=float(self.args.test_seconds), log=str(self.test_log))
+        )
+        (repo / "pytest.ini").write_text("[pytest]\ntestpaths = tests\n")
+        (repo / ".gitignore").write_text("__pycache__/\n.pytest_cache/\n.coderace/\n")
+        (repo / "racer.toml").write_text(
+            f"[agent.{AGENT}]\ncommand = [{json.dumps(str(self.fake))}]\n"
+        )
+        run(["git", "init", "-q", "-b", "main"], repo, self.env)
+        run(["git", "add", "-A"], repo, self.env)
+        run(["git", "commit", "-q", "-m", "synthetic repo"], repo, self.env)
+        self.base = run(["git", "rev-parse", "HEAD"], repo, self.env).stdout.strip()
+
+    def clear_logs(self) -> None:
+        for log in (self.agent_log, self.test_log):
+            log.unlink(missing_ok=True)
+
+    # -- the ideal ---------------------------------------------------------------------------
+
+    def measure_ideal(self) -> Ideal:
+        wt = self.root / "ideal-wt"
+        add = timed(
+            lambda: run(["git", "worktree", "add", "-q", "--detach", str(wt), "HEAD"], self.repo)
+        )
+        agent = timed(lambda: run([str(self.fake), "-p", "fix it"], wt, self.env))
+        test = timed(lambda: run(shlex.split(self.test_cmd), wt, self.env))
+        run(["git", "worktree", "remove", "--force", str(wt)], self.repo)
+        self.clear_logs()
+        return Ideal(add, agent, test)
+
+    # -- racer -------------------------------------------------------------------------------
+
+    def race(self, n: int) -> RacerRun:
+        self.clear_logs()
+        rss_file = self.root / f"rss-{n}.txt"
+        prof = ""
+        if self.args.profile:
+            self.args.profile.mkdir(parents=True, exist_ok=True)
+            prof = str(self.args.profile.resolve() / f"racer-run-{n}.prof")
+        argv = [
+            sys.executable,
+            "-P",  # the synthetic repo (cwd) must not shadow any module
+            "-c",
+            RSS_WRAPPER,
+            str(rss_file),
+            prof,
+            "run",
+            str(self.spec),
+            "--agents",
+            f"{AGENT}*{n}",
+            "--jobs",
+            str(n),
+            "--test",
+            self.test_cmd,
+            "--json",
+        ]
+        t_launch = time.time()
+        t0 = time.monotonic()
+        proc = run(argv, self.repo, self.env, check=False)
+        wall = time.monotonic() - t0
+        if proc.returncode not in (0, 4):
+            raise SystemExit(f"racer run failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+        (self.root / f"racer-run-{n}.stderr.log").write_text(proc.stderr)
+        record = json.loads(proc.stdout)
+        own, kids, cpu, kids_cpu = (float(x) for x in rss_file.read_text().split())
+        cands = record["candidates"]
+        agents = [a for a in read_jsonl(self.agent_log) if str(self.xdg) in a["cwd"]]
+        tests = [
+            t
+            for t in read_jsonl(self.test_log)
+            if str(self.xdg) in t["cwd"] and not t["cwd"].endswith("_baseline")
+        ]
+        report_md = None
+        md = Path(record.get("race_dir") or "") / "report.md"
+        if md.is_file():
+            report_md = md.stat().st_mtime
+        phases = None
+        if agents:
+            phases = Phases(
+                first_agent_start=min(a["start"] for a in agents) - t_launch,
+                last_agent_start=max(a["start"] for a in agents) - t_launch,
+                last_agent_end=max(a["end"] for a in agents) - t_launch,
+                last_test_end=max((t["end"] for t in tests), default=t_launch) - t_launch,
+                report_md=report_md - t_launch if report_md else None,
+            )
+        baseline = record.get("baseline") or {}
+        return RacerRun(
+            lanes=n,
+            wall=wall,
+            exit_code=proc.returncode,
+            rss_mb=own / 1024,
+            children_rss_mb=kids / 1024,
+            cpu_s=cpu,
+            children_cpu_s=kids_cpu,
+            race_id=record["id"],
+            ran=len(agents),
+            scored=sum(1 for c in cands if c.get("tests")),
+            passed=sum(1 for c in cands if (c.get("tests") or {}).get("ok")),
+            winner=record.get("winner"),
+            phases=phases,
+            baseline_runs=len(baseline.get("runs") or ()),
+        )
+
+    def racer_cmd(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return run([*self.racer, *args], self.repo, self.env)
+
+    def best_of(self, times: int, *args: str) -> float:
+        return min(timed(lambda: self.racer_cmd(*args)) for _ in range(times))
+
+    def merge_and_clean(self, r: RacerRun) -> tuple[float | None, float]:
+        """`racer merge --keep` of the winner (landing only), then the base branch back to the
+        base commit, then `racer clean --force` (removing the worktrees and branches)."""
+        merge = None
+        if r.winner:
+            merge = timed(lambda: self.racer_cmd("merge", r.winner or "", "--keep"))
+            run(["git", "reset", "-q", "--hard", self.base], self.repo, self.env)
+        clean = timed(lambda: self.racer_cmd("clean", r.race_id, "--force"))
+        return merge, clean
+
+    # -- coderace ----------------------------------------------------------------------------
+
+    def ensure_coderace(self) -> Path:
+        venv = (Path(self.args.cache) / f"coderace-{CODERACE_VERSION}").resolve()
+        exe = venv / "bin" / "coderace"
+        if exe.is_file():
+            got = run([str(exe), "version"], self.root, check=False).stdout
+            if CODERACE_VERSION in got:
+                return exe
+        shutil.rmtree(venv, ignore_errors=True)
+        venv.parent.mkdir(parents=True, exist_ok=True)
+        run([sys.executable, "-m", "venv", str(venv)], self.root)
+        run(
+            [
+                str(venv / "bin" / "python"),
+                *("-m", "pip", "install", "-q", "--disable-pip-version-check"),
+                f"coderace=={CODERACE_VERSION}",
+            ],
+            self.root,
+        )
+        return exe
+
+    def coderace(self, exe: Path, lanes: int, parallel: bool) -> CoderaceRun:
+        mode = "--parallel" if parallel else "default"
+        work = self.root / f"coderace-{'parallel' if parallel else 'default'}"
+        work.mkdir()
+        repo = work / "repo"  # a fresh clone per run: nothing leaks between runs
+        run(["git", "clone", "-q", str(self.repo), str(repo)], self.root, self.env)
+        agents = list(CODERACE_AGENTS[:lanes])
+        task = {
+            "name": "fix-add",
+            "description": SPEC.split("---", 2)[2].strip(),
+            "repo": str(repo),
+            "test_command": self.test_cmd,
+            "timeout": 300,
+            "agents": agents,
+        }
+        task_file = work / "task.yaml"
+        task_file.write_text(json.dumps(task, indent=2))  # JSON is YAML
+        env = {**self.env, "HOME": str(work / "home"), "COLUMNS": "200"}
+        self.clear_logs()
+        argv = [str(exe), "run", str(task_file), "--no-save"] + (["--parallel"] if parallel else [])
+        t0 = time.monotonic()
+        proc = run(argv, work, env, check=False)
+        wall = time.monotonic() - t0
+        (work / "coderace.log").write_text(proc.stdout + proc.stderr)
+        results_file = work / ".coderace" / "fix-add-results.json"
+        results = json.loads(results_file.read_text())["results"] if results_file.exists() else []
+        ran = read_jsonl(self.agent_log)
+        return CoderaceRun(
+            mode=mode,
+            lanes=len(agents),
+            wall=wall,
+            exit_code=proc.returncode,
+            ran=len(ran),
+            scored=len(results),
+            passed=sum(1 for r in results if r["breakdown"]["tests_pass"]),
+            leaked=sum(1 for a in ran if a["already_fixed"]),
+            failed_to_run=proc.stdout.count("failed to run"),
+        )
+
+    def cleanup(self) -> None:
+        if self.args.keep:
+            print(f"\nkept: {self.root}")
+            return
+        # racer's worktrees live under self.xdg and coderace's under self.root/tmp: all inside.
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def print_races(runs: Sequence[tuple[RacerRun, Ideal]], largest: int) -> None:
+    print(
+        f"{'N':>3} {'racer s':>8} {'ideal s':>8} {'ratio':>6} {'target':>12} {'RSS MB':>7} "
+        f"{'CPU s':>6} {'kids CPU s':>10} {'ran/scored/passed':>18}"
+    )
+    for r, ideal in runs:
+        ratio = r.wall / ideal.total
+        limit = {8: 1.05, 16: 1.10}.get(r.lanes)
+        target = f"<={limit:.2f} {fmt_target(ratio <= limit)}" if limit else "-"
+        print(
+            f"{r.lanes:>3} {r.wall:>8.2f} {ideal.total:>8.2f} {ratio:>6.2f} {target:>12} "
+            f"{r.rss_mb:>7.1f} {r.cpu_s:>6.2f} {r.children_cpu_s:>10.2f} "
+            f"{f'{r.ran}/{r.scored}/{r.passed} of {r.lanes}':>18}"
+        )
+        p = r.phases
+        if p is None:
+            print("      no agent ran")
+            continue
+        print(
+            f"      s after launch: agents started {p.first_agent_start:.1f}..{p.last_agent_start:.1f}"
+            f", done {p.last_agent_end:.1f}; last lane test done {p.last_test_end:.1f}; "
+            + (f"report.md {p.report_md:.1f}; " if p.report_md is not None else "")
+            + f"exit {r.wall:.1f}  (ideal: agent starts at {ideal.worktree_add:.1f})"
+        )
+    for r, _ in runs:
+        if r.lanes == largest:
+            ok = r.rss_mb <= 150
+            print(
+                f"peak RSS of the racer process at N={r.lanes}: {r.rss_mb:.1f} MB (<= 150) "
+                f"{fmt_target(ok)}; largest descendant (git/pytest): {r.children_rss_mb:.1f} MB"
+            )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--sizes", default="1,4,8,16", help="lane counts to race (default 1,4,8,16)"
+    )
+    parser.add_argument("--files", type=int, default=50_000, help="data files in the repo")
+    parser.add_argument("--agent-seconds", type=float, default=4.0, help="fake agent's run time")
+    parser.add_argument("--test-seconds", type=float, default=1.0, help="the test suite's sleep")
+    parser.add_argument("--no-coderace", action="store_true", help="skip the coderace comparison")
+    parser.add_argument("--coderace-lanes", type=int, default=5, help="lanes for the comparison")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir (repo, logs)")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "racer-bench-cache",
+        help="where coderace's venv is kept between runs",
+    )
+    parser.add_argument(
+        "--profile", type=Path, help="write cProfile stats of each `racer run` here"
+    )
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    cr_lanes = min(args.coderace_lanes, len(CODERACE_AGENTS))
+
+    bench = Bench(args)
+    try:
+        t0 = time.monotonic()
+        bench.build()
+        print(
+            f"synthetic repo: {args.files:,} data files + calc/ + tests/ "
+            f"(built in {time.monotonic() - t0:.1f} s); agent {args.agent_seconds:g} s, "
+            f"test {args.test_seconds:g} s; {os.cpu_count()} CPUs"
+        )
+        print(f"racer: {shlex.join(bench.racer)}; run with --jobs N, baseline_runs default (2)")
+        print(f"tests: {bench.test_cmd} with PYTEST_DISABLE_PLUGIN_AUTOLOAD=1")
+        print()
+
+        help_s = bench.best_of(5, "--help")
+        runs: list[tuple[RacerRun, Ideal]] = []
+        costs: dict[int, tuple[float, float | None, float]] = {}
+        for n in sizes:
+            ideal = bench.measure_ideal()
+            r = bench.race(n)
+            show = bench.best_of(3, "show", r.race_id)
+            merge, clean = bench.merge_and_clean(r)
+            runs.append((r, ideal))
+            costs[n] = (show, merge, clean)
+            print(
+                f"  raced N={n}: {r.wall:.1f} s (ideal {ideal.total:.1f} = worktree add "
+                f"{ideal.worktree_add:.2f} + agent {ideal.agent:.2f} + test {ideal.test:.2f}); "
+                f"baseline runs {r.baseline_runs}",
+                flush=True,
+            )
+
+        cmp_racer: tuple[RacerRun, Ideal] | None = None
+        cr_runs: list[CoderaceRun] = []
+        if not args.no_coderace:
+            exe = bench.ensure_coderace()
+            cmp_racer = next(((r, i) for r, i in runs if r.lanes == cr_lanes), None)
+            if cmp_racer is None:
+                ideal = bench.measure_ideal()
+                r = bench.race(cr_lanes)
+                bench.merge_and_clean(r)
+                cmp_racer = (r, ideal)
+            for parallel in (False, True):
+                cr = bench.coderace(exe, cr_lanes, parallel)
+                cr_runs.append(cr)
+                print(f"  coderace {cr.mode}: {cr.wall:.1f} s", flush=True)
+
+        print()
+        print("== racer vs the ideal (slowest lane + one `git worktree add`) ==")
+        print_races(runs, max(sizes))
+        print()
+        print("== racer's own cost ==")
+        largest = max(sizes)
+        show, merge, clean = costs[largest]
+        print(
+            f"racer --help (best of 5):           {help_s:6.2f} s  (<= 0.3) {fmt_target(help_s <= 0.3)}"
+        )
+        print(
+            f"racer show, N={largest} race (best of 3): {show:6.2f} s  (<= 0.5) {fmt_target(show <= 0.5)}"
+        )
+        if merge is None:
+            print(f"racer merge: no winner at N={largest}, not measured")
+        else:
+            print(
+                f"racer merge --keep (land only), N={largest}: {merge:6.2f} s  (<= 3) {fmt_target(merge <= 3)}"
+            )
+            full = merge + clean
+            print(
+                f"  + removing the {largest} lanes (racer clean --force): {clean:.2f} s -> "
+                f"plain `racer merge` ~ {full:.2f} s (<= 3) {fmt_target(full <= 3)}"
+            )
+        for n in sizes:
+            s, m, c = costs[n]
+            print(
+                f"  N={n:<3} show {s:5.2f} s, merge --keep {m if m is not None else float('nan'):5.2f} s, clean {c:5.2f} s"
+            )
+
+        if cmp_racer is not None:
+            r, ideal = cmp_racer
+            print()
+            print(
+                f"== racer vs coderace {CODERACE_VERSION}, {cr_lanes} lanes "
+                f"({', '.join(CODERACE_AGENTS[:cr_lanes])} -> the same fake agent) =="
+            )
+            print(
+                f"{'tool':<20} {'wall s':>7} {'speed-up':>9} {'target':>12} {'ran':>4} {'scored':>7} {'tests pass':>11}"
+            )
+            print(
+                f"{'racer':<20} {r.wall:>7.2f} {'':>9} {'':>12} {r.ran:>4} {r.scored:>7} {r.passed:>11}"
+                f"   (ideal {ideal.total:.2f} s)"
+            )
+            for cr in cr_runs:
+                speed = cr.wall / r.wall
+                want = 3.0 if cr.mode == "default" else 1.3
+                print(
+                    f"{'coderace ' + cr.mode:<20} {cr.wall:>7.2f} {speed:>8.2f}x "
+                    f"{f'>={want:g}x ' + fmt_target(speed >= want):>12} {cr.ran:>4} {cr.scored:>7} "
+                    f"{cr.passed:>11}"
+                    + (f"   {cr.failed_to_run} 'failed to run'" if cr.failed_to_run else "")
+                    + (f"   {cr.leaked} started on an earlier lane's edits" if cr.leaked else "")
+                )
+            every = r.ran == r.scored == r.lanes
+            print(
+                f"racer ran and scored every lane: {r.ran}/{r.scored} of {r.lanes} {fmt_target(every)}"
+            )
+    finally:
+        bench.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

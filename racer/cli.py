@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, ParamSpec
+from typing import TYPE_CHECKING, Annotated, ParamSpec
 
 import typer
 
@@ -27,6 +27,10 @@ from racer.errors import (
     RacerError,
     RefusedError,
 )
+
+if TYPE_CHECKING:
+    from racer.race import RacePlan
+    from racer.report import RaceReport
 
 P = ParamSpec("P")
 
@@ -171,10 +175,8 @@ def run(
     ] = False,
 ) -> int:
     """Race the agents on SPEC; print the ranked table. Exit 0 with a winner, 4 without."""
-    import anyio
 
     from racer import plan as planning
-    from racer import race, ui
 
     flags: dict[str, object] = {
         "agents": tuple(a for a in agents.split(",") if a.strip()) if agents is not None else None,
@@ -199,12 +201,20 @@ def run(
         base_ref=base,
         acceptance=tuple(acceptance or ()),
     )
-    out = ui.console(sys.stderr if as_json else None)
-    board = ui.Board(out)
-    result = anyio.run(race.run_race, the_plan, board)
-    if as_json:
-        from racer import report as rpt
+    return _race_and_show(the_plan, None, as_json)
 
+
+def _race_and_show(plan: RacePlan, previous: RaceReport | None, as_json: bool) -> int:
+    """Run (or resume) a race with the live board, then print its result: 0 with a winner."""
+    import anyio
+
+    from racer import report as rpt
+    from racer import ui
+    from racer.race import run_race
+
+    out = ui.console(sys.stderr if as_json else None)
+    result = anyio.run(run_race, plan, ui.Board(out), previous)
+    if as_json:
         print(json.dumps(rpt.to_dict(result), indent=2))
     else:
         ui.show_report(out, result)
@@ -212,13 +222,11 @@ def run(
     return 0 if result.winner else EXIT_NO_WINNER
 
 
-def _status(report: object, race_dir: Path) -> str:
+def _status(report: RaceReport, race_dir: Path) -> str:
     """What a race is now: a "running" record whose racer is gone was interrupted."""
     from racer import store
     from racer.merge import MERGE_INTENT
-    from racer.report import RaceReport
 
-    assert isinstance(report, RaceReport)
     if store.is_live(race_dir):
         return "running"
     if (race_dir / MERGE_INTENT).exists():
@@ -429,10 +437,8 @@ def resume(
     ] = False,
 ) -> int:
     """Finish an interrupted race: stop what it left running, keep finished lanes, rerun the rest."""
-    import anyio
 
-    from racer import planfile, store, ui
-    from racer import race as racing
+    from racer import planfile, store
     from racer import report as rpt
     from racer.merge import finish_interrupted_merge
 
@@ -453,15 +459,7 @@ def resume(
             f"race {report.id} is {_status(report, race_dir)} — nothing to resume "
             f"(`racer show {report.id}`)"
         )
-    plan = planfile.load_plan(race_dir)
-    out = ui.console(sys.stderr if as_json else None)
-    result = anyio.run(racing.run_race, plan, ui.Board(out), report)
-    if as_json:
-        print(json.dumps(rpt.to_dict(result), indent=2))
-    else:
-        ui.show_report(out, result)
-        out.print(f"report: {Path(result.race_dir) / 'report.md'}")
-    return 0 if result.winner else EXIT_NO_WINNER
+    return _race_and_show(planfile.load_plan(race_dir), report, as_json)
 
 
 @app.command()

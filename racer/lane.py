@@ -214,7 +214,6 @@ async def _run_attempts(
     cap = extras.caps.get(c.agent)
     # A resumed lane goes on numbering after the attempts of the interrupted run.
     attempts: list[rpt.Attempt] = list(state.report.candidate(name).attempts)
-    first_n = len(attempts)
 
     budget = Budget(plan.config.max_cost, agent.spend_is_total) if plan.config.max_cost else None
     stop = [anyio.CancelScope()]  # the current run's: a budget overrun cancels it
@@ -240,7 +239,7 @@ async def _run_attempts(
     for model in models:
         for retry in range(retries + 1):
             remaining = deadline - anyio.current_time()
-            if len(attempts) > first_n and result is not None and remaining <= 1:
+            if result is not None and remaining <= 1:
                 return result
             n = len(attempts) + 1
             log = agent_log if n == 1 else agent_log.with_name(f"{agent_log.stem}.{n}.log")

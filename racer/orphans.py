@@ -14,6 +14,8 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from racer.proc import proc_stat, signal_group
+
 PROC = Path("/proc")
 
 
@@ -27,14 +29,12 @@ def _environ_has(pid: int, marker: bytes) -> bool:
 
 def _stat(pid: int) -> tuple[int, float] | None:
     """(process group, start time as seconds since the epoch) of a live process."""
+    fields = proc_stat(str(pid))
+    if fields is None or fields[0] in ("Z", "X"):  # gone, or a zombie: dead all the same
+        return None
     try:
-        text = (PROC / str(pid) / "stat").read_text()
         boot = _boot_time()
     except OSError:
-        return None
-    # The command name may contain spaces and parentheses: fields start after the last ')'.
-    fields = text[text.rindex(")") + 2 :].split()
-    if fields[0] == "Z":  # a zombie is already dead
         return None
     pgrp, start_ticks = int(fields[2]), int(fields[19])
     return pgrp, boot + start_ticks / os.sysconf("SC_CLK_TCK")
@@ -59,11 +59,10 @@ def _ancestors() -> set[int]:
     pids, pid = set(), os.getpid()
     while pid > 1 and pid not in pids:
         pids.add(pid)
-        try:
-            text = (PROC / str(pid) / "stat").read_text()
-            pid = int(text[text.rindex(")") + 2 :].split()[1])
-        except (OSError, ValueError):
+        fields = proc_stat(str(pid))
+        if fields is None:
             break
+        pid = int(fields[1])
     return pids
 
 
@@ -116,7 +115,7 @@ def stop(pids: Iterable[int], grace: float = 2.0) -> int:
     for sig in (signal.SIGTERM, signal.SIGKILL):
         for g in groups:
             if g > 1 and g != own_group:
-                _signal_group(g, sig)
+                signal_group(g, sig)
         for p in alive:
             if p not in mine:
                 _signal(p, sig)
@@ -126,11 +125,6 @@ def stop(pids: Iterable[int], grace: float = 2.0) -> int:
         if all(_stat(p) is None for p in alive):
             break
     return len(alive)
-
-
-def _signal_group(pgid: int, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
 
 
 def _signal(pid: int, sig: int) -> None:

@@ -170,14 +170,14 @@ async def kill_group(pid: int, grace: float = 3.0) -> None:
     Shielded from cancellation, so a cancelled caller still leaves no process behind.
     """
     with anyio.CancelScope(shield=True):
-        if not _signal_group(pid, signal.SIGTERM):
+        if not signal_group(pid, signal.SIGTERM):
             return
         with anyio.move_on_after(grace):
             while _group_running(pid):
                 await anyio.sleep(_POLL_S)
         # Sent even when the group looks done: it costs nothing to zombies, and it covers a
         # /proc that misreports the group.
-        _signal_group(pid, signal.SIGKILL)
+        signal_group(pid, signal.SIGKILL)
 
 
 def run_capture(
@@ -209,10 +209,10 @@ def run_capture(
         output, _ = child.communicate(timeout=timeout)
         code = child.returncode
     except subprocess.TimeoutExpired:
-        _signal_group(child.pid, signal.SIGKILL)
+        signal_group(child.pid, signal.SIGKILL)
         output, _ = child.communicate()
         code = None
-    _signal_group(child.pid, signal.SIGKILL)  # anything it left running
+    signal_group(child.pid, signal.SIGKILL)  # anything it left running
     return code, output.decode("utf-8", errors="replace")
 
 
@@ -249,7 +249,7 @@ async def _supervise(
                 await _terminate(process, grace)
             else:
                 # Children the leader left behind would hold the pipe open forever.
-                _signal_group(process.pid, signal.SIGKILL)
+                signal_group(process.pid, signal.SIGKILL)
             with anyio.move_on_after(_DRAIN_S):
                 await pump.done.wait()
             tg.cancel_scope.cancel()
@@ -289,7 +289,7 @@ async def _terminate(process: Process, grace: float) -> None:
         await kill_group(process.pid, grace)
 
 
-def _signal_group(pid: int, sig: int) -> bool:
+def signal_group(pid: int, sig: int) -> bool:
     """Send sig to the group; False when the group no longer exists."""
     try:
         os.killpg(pid, sig)
@@ -307,14 +307,14 @@ def _group_running(pgid: int) -> bool:
     Killed orphans belong to init, which may reap them late (once a second) or never (a container
     whose PID 1 is not an init): counting them would make every kill wait out its grace period.
     """
-    if not _signal_group(pgid, 0):
+    if not signal_group(pgid, 0):
         return False
     if not _proc_fs_is_ours():
         return True
     with os.scandir("/proc") as entries:
         for entry in entries:
             if entry.name.isdigit():
-                fields = _proc_stat(entry.name)
+                fields = proc_stat(entry.name)
                 # After the command name: state, ppid, pgrp, ...
                 if fields is not None and fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
                     return True
@@ -324,11 +324,11 @@ def _group_running(pgid: int) -> bool:
 @functools.cache
 def _proc_fs_is_ours() -> bool:
     """Whether /proc exists and shows this process's pid namespace."""
-    fields = _proc_stat("self")
+    fields = proc_stat("self")
     return fields is not None and fields[2] == str(os.getpgrp())
 
 
-def _proc_stat(pid: str) -> list[str] | None:
+def proc_stat(pid: str) -> list[str] | None:
     """The fields of /proc/<pid>/stat after the command name, or None if it is gone."""
     try:
         stat = Path("/proc", pid, "stat").read_bytes()

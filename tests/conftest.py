@@ -130,17 +130,15 @@ def is_gone(pid: int) -> bool:
 
 
 def bwrap_works() -> bool:
-    """Whether bubblewrap can make a sandbox on this machine."""
-    import shutil
+    """Whether bubblewrap can make a sandbox on this machine (racer's own probe)."""
+    from racer import sandbox
+    from racer.errors import ConfigError
 
-    exe = shutil.which("bwrap")
-    if exe is None:
+    try:
+        sandbox.check()
+    except ConfigError:
         return False
-    probe = subprocess.run(
-        [exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid", "true"],
-        capture_output=True,
-    )
-    return probe.returncode == 0
+    return True
 
 
 def require_bwrap() -> None:

@@ -79,10 +79,6 @@ def test_agents_report_spending_line_by_line() -> None:
     assert FakeAgent().spend('{"type": "cost", "usd": 0.25}') == (0.25, None)
 
 
-def test_claude_help_lists_its_budget_flag() -> None:
-    assert "--max-budget-usd" in ClaudeAgent.headless_flags  # `racer doctor` checks it's there
-
-
 def test_the_race_lock_tells_running_from_interrupted(tmp_path: Path) -> None:
     assert not store.is_live(tmp_path)
     with store.RaceLock(tmp_path):

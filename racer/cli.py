@@ -298,7 +298,10 @@ def diff(
     cand = report.candidate(name)
     if not cand.diff or not Path(cand.diff).is_file():
         raise RaceNotFound(f"{name} has no recorded diff (its lane did not get that far)")
-    sys.stdout.write(Path(cand.diff).read_text(encoding="utf-8"))
+    text = Path(cand.diff).read_text(encoding="utf-8")
+    if not text:
+        _err(f"{name} changed nothing: its diff is empty")
+    sys.stdout.write(text)
     return 0
 
 

@@ -26,6 +26,7 @@ from racer.errors import (
     RaceNotFound,
     RacerError,
     RefusedError,
+    UserError,
 )
 
 if TYPE_CHECKING:
@@ -243,6 +244,16 @@ def _repo_common() -> tuple[Path, Path]:
     return repo.root, repo.common_dir
 
 
+def _pool_size(root: Path) -> int:
+    """The `pool` setting for removed lanes; 0 (delete them) when the config cannot be read."""
+    from racer.config import load_config
+
+    try:
+        return load_config(root, env=os.environ).pool
+    except RacerError:
+        return 0
+
+
 @app.command()
 @_guarded
 def show(
@@ -366,7 +377,7 @@ def merge(
     from racer import store
     from racer.merge import merge_candidate
 
-    _, common = _repo_common()
+    root, common = _repo_common()
     race_dir = store.find_race(common, race)
     with store.RaceLock(race_dir):
         report = rpt.load(race_dir)
@@ -375,7 +386,9 @@ def merge(
                 f"race {report.id} did not finish ({_status(report, race_dir)}) — "
                 f"`racer resume {report.id}` finishes it, then merge"
             )
-        report, result = merge_candidate(report, name, keep=keep)
+        report, result = merge_candidate(
+            report, name, keep=keep, pool=0 if keep else _pool_size(root)
+        )
     print(
         f"merged {name} onto {result.branch} as {result.commit[:12]} ({len(result.files)} file(s))"
     )
@@ -406,7 +419,7 @@ def clean(
     from racer.merge import remove_lanes, unmerged_work
     from racer.race import stop_leftovers
 
-    _, common = _repo_common()
+    root, common = _repo_common()
     race_dir = store.find_race(common, race)
     with store.RaceLock(race_dir):
         report = rpt.load(race_dir)
@@ -423,9 +436,50 @@ def clean(
                 f"race {report.id} holds work that was never merged ({'; '.join(problems)}) — "
                 f"{hint}merge a candidate, or pass --force to delete it"
             )
-        _, removed, _ = remove_lanes(report, force=True)
+        _, removed, _ = remove_lanes(report, force=True, pool=_pool_size(root))
         (race_dir / "merge.json").unlink(missing_ok=True)
     print(f"removed worktrees and branches of race {report.id}: {', '.join(removed) or 'none'}")
+    return 0
+
+
+@app.command()
+@_guarded
+def pool(
+    fill: Annotated[
+        int | None,
+        typer.Option(
+            "--fill",
+            min=1,
+            help="Make spare checkouts of HEAD until the pool holds this many.",
+        ),
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Delete every spare checkout.")] = False,
+) -> int:
+    """Spare lane checkouts kept for the next race (config key `pool`): show, fill or clear them."""
+    import time
+
+    from racer import pool as spares
+    from racer.config import load_config
+    from racer.worktree import default_worktree_root, open_repo
+
+    if fill is not None and clear:
+        raise UserError("--fill and --clear go one at a time — pass one of them")
+    repo = open_repo(Path.cwd())
+    config = load_config(repo.root, env=os.environ)
+    wt_root = config.worktree_root or default_worktree_root(repo)
+    where = spares.pool_dir(wt_root)
+    if clear:
+        print(f"removed {spares.clear(wt_root)} spare checkout(s) from {where}")
+        return 0
+    if fill is not None:
+        start = time.monotonic()
+        made = spares.fill(repo.common_dir, wt_root, repo.head, fill, config.jobs)
+        print(
+            f"made {made} spare checkout(s) of HEAD {repo.head[:12]} in "
+            f"{time.monotonic() - start:.1f} s"
+        )
+    held = len(spares.entries(wt_root))
+    print(f"{held} spare checkout(s) in {where} (racer keeps up to pool = {config.pool})")
     return 0
 
 
@@ -445,7 +499,7 @@ def resume(
     from racer import report as rpt
     from racer.merge import finish_interrupted_merge
 
-    _, common = _repo_common()
+    root, common = _repo_common()
     race_dir = store.find_race(common, race)
     report = rpt.load(race_dir)
     if store.is_live(race_dir):
@@ -453,7 +507,7 @@ def resume(
             f"race {report.id} is still running in another racer — wait for it, or Ctrl-C it first"
         )
     with store.RaceLock(race_dir):
-        done = finish_interrupted_merge(rpt.load(race_dir))
+        done = finish_interrupted_merge(rpt.load(race_dir), _pool_size(root))
     if done is not None:
         print(done[1])
         return 0

@@ -48,6 +48,7 @@ KEYS = (
     "max_cost",
     "sandbox",
     "share",
+    "pool",
 )
 AGENT_KEYS = ("command", "args", "env", "model", "fallback", "max_parallel", "retries")
 CONFIG_FILE = "racer.toml"
@@ -105,6 +106,7 @@ class Config:
     max_cost: float | None = None  # USD per lane: the CLI's budget flag, else stopped when passed
     sandbox: bool = False  # run each agent under bubblewrap (see racer.sandbox)
     share: tuple[str, ...] = ()  # ignored dependency dirs provided to each lane (racer.provision)
+    pool: int = 4  # spare lane checkouts kept for the next race (racer.pool)
     agent_configs: Mapping[str, AgentConfig] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)
 
@@ -329,6 +331,7 @@ _EXPECTED = {
     "max_cost": "a positive number of US dollars",
     "sandbox": "true or false",
     "share": "a list of ignored directories relative to the repo root, like node_modules",
+    "pool": "an integer ≥ 0 (spare checkouts to keep; 0 keeps none)",
 }
 
 
@@ -435,6 +438,7 @@ _CHECKS: dict[str, Callable[[object], object]] = {
     "max_cost": _check_seconds,
     "sandbox": _check_bool,
     "share": _check_copy,
+    "pool": _check_count,
 }
 
 # Environment values are strings: these turn them into the Python value the check expects.
@@ -449,6 +453,7 @@ _FROM_STRING: dict[str, Callable[[str], object]] = {
     "race_timeout": float,
     "max_cost": float,
     "sandbox": _bool_from_string,
+    "pool": int,
 }
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from racer import cluster, guard, judge, orphans, prices, provision, store, worktree
+from racer import cluster, guard, judge, orphans, pool, prices, provision, store, worktree
 from racer import report as rpt
 from racer.agents import STATE_FILES, AgentOutput, Contestant, LaunchContext, agent_version
 from racer.config import AgentConfig
@@ -105,11 +105,16 @@ async def prepare_worktree(
     setup_log: Path,
     on_setup: Callable[[], None] | None = None,
 ) -> str | None:
-    """Create a lane checkout, copy files in, run setup. Returns an error text, or None."""
+    """Create a lane checkout (a spare from the pool when there is one), copy files in, run
+    setup. Returns an error text, or None."""
     await anyio.to_thread.run_sync(
-        worktree.create_lane_repo, plan.repo.common_dir, path, branch, plan.base_commit
+        pool.check_out,
+        plan.repo.common_dir,
+        plan.worktree_root,
+        path,
+        branch,
+        plan.base_commit,
     )
-    await anyio.to_thread.run_sync(worktree.populate_worktree, path)
     await anyio.to_thread.run_sync(worktree.copy_into, plan.repo.root, path, copies)
     for rel in plan.config.share:  # dependency dirs: a reflink, hardlinks or a copy, no install
         await anyio.to_thread.run_sync(provision.provide, plan.repo.root, path, rel)

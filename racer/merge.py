@@ -6,6 +6,8 @@ the user's uncommitted changes leaves the repository exactly as it was.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -14,7 +16,6 @@ from racer import report as rpt
 from racer.agents import STATE_FILES
 from racer.errors import GitError, RefusedError
 from racer.worktree import (
-    LANE_SAFE,
     branch_tip,
     delete_branch,
     dirty_files,
@@ -60,7 +61,7 @@ def commit_message(report: rpt.RaceReport, cand: rpt.Candidate) -> str:
 
 
 def merge_candidate(
-    report: rpt.RaceReport, name: str, *, keep: bool = False
+    report: rpt.RaceReport, name: str, *, keep: bool = False, pool: int = 0
 ) -> tuple[rpt.RaceReport, MergeResult]:
     cand = report.candidate(name)
     root = Path(report.repo)
@@ -110,7 +111,7 @@ def merge_candidate(
 
     where = _checked_out_at(root, branch)
     if where is not None:
-        touched = sorted(set(dirty_files(where)) & set(changed))
+        touched = sorted(set(dirty_files(where) or ()) & set(changed))
         if touched:
             raise RefusedError(
                 f"your uncommitted changes touch files {name} changes: {', '.join(touched)} — "
@@ -146,7 +147,7 @@ def merge_candidate(
     removed: tuple[str, ...] = ()
     kept: tuple[str, ...] = ()
     if not keep:
-        report, removed, kept = remove_lanes(report, force=False)
+        report, removed, kept = remove_lanes(report, force=False, pool=pool)
     intent.unlink(missing_ok=True)
     return report, MergeResult(new, branch, changed, removed, kept)
 
@@ -154,7 +155,9 @@ def merge_candidate(
 MERGE_INTENT = "merge.json"
 
 
-def finish_interrupted_merge(report: rpt.RaceReport) -> tuple[rpt.RaceReport, str] | None:
+def finish_interrupted_merge(
+    report: rpt.RaceReport, pool: int = 0
+) -> tuple[rpt.RaceReport, str] | None:
     """Complete a merge whose racer was killed midway; None when there was none.
 
     Either the branch moved (the merge landed: record it, tidy up) or it did not (nothing
@@ -185,7 +188,7 @@ def finish_interrupted_merge(report: rpt.RaceReport) -> tuple[rpt.RaceReport, st
         store.write_json(Path(report.race_dir) / "race.json", rpt.to_dict(report))
     kept: tuple[str, ...] = ()
     if not intent.get("keep"):
-        report, _, kept = remove_lanes(report, force=False)
+        report, _, kept = remove_lanes(report, force=False, pool=pool)
     intent_path.unlink()
     what = f"the merge of {intent['candidate']} onto {intent['branch']} is complete"
     if kept:
@@ -197,9 +200,9 @@ def lane_work_at_risk(cand: rpt.Candidate, root: Path, base: str) -> str | None:
     """Why removing this lane would lose work racer has not recorded, or None."""
     wt = Path(cand.worktree)
     if wt.exists():
-        if (wt / ".git").exists() and git([*LANE_SAFE, "status"], wt, check=False).returncode:
-            return f"git cannot read {wt} (its repository is damaged); look before removing it"
         dirty = dirty_files(wt, STATE_FILES)
+        if dirty is None and (wt / ".git").exists():
+            return f"git cannot read {wt} (its repository is damaged); look before removing it"
         if dirty:
             return f"uncommitted changes in {wt} ({', '.join(dirty[:3])})"
     main_tip = branch_tip(root, cand.branch)
@@ -211,22 +214,35 @@ def lane_work_at_risk(cand: rpt.Candidate, root: Path, base: str) -> str | None:
     return None
 
 
+def risks(report: rpt.RaceReport) -> list[str | None]:
+    """lane_work_at_risk of every candidate, in order; lanes are checked in parallel (each
+    check is a `git status` of a whole checkout)."""
+    root = Path(report.repo)
+    base = str(report.base.get("commit"))
+    if len(report.candidates) < 2:
+        return [lane_work_at_risk(c, root, base) for c in report.candidates]
+    with ThreadPoolExecutor(max_workers=min(len(report.candidates), os.cpu_count() or 1)) as ex:
+        return list(ex.map(lambda c: lane_work_at_risk(c, root, base), report.candidates))
+
+
 def remove_lanes(
-    report: rpt.RaceReport, *, force: bool
+    report: rpt.RaceReport, *, force: bool, pool: int = 0
 ) -> tuple[rpt.RaceReport, tuple[str, ...], tuple[str, ...]]:
-    """Remove worktrees and branches; lanes with unrecorded work are kept unless force."""
+    """Remove worktrees and branches; lanes with unrecorded work are kept unless force.
+    Removed checkouts go to the pool of spares while it holds fewer than `pool`."""
     root = Path(report.repo)
     removed, kept = [], []
-    for cand in report.candidates:
-        if not force and lane_work_at_risk(cand, root, str(report.base.get("commit"))):
+    at_risk = [None] * len(report.candidates) if force else risks(report)
+    for cand, risk in zip(report.candidates, at_risk, strict=True):
+        if risk:
             kept.append(cand.name)
             continue
-        remove_worktree(root, Path(cand.worktree))
+        remove_worktree(root, Path(cand.worktree), pool)
         delete_branch(root, cand.branch)
         removed.append(cand.name)
     if report.candidates and not kept:
         lanes_dir = Path(report.candidates[0].worktree).parent
-        remove_worktree(root, lanes_dir / "_baseline")  # left by a killed racer; racer's own
+        remove_worktree(root, lanes_dir / "_baseline", pool)  # left by a killed racer; racer's own
         if lanes_dir.is_dir() and not any(lanes_dir.iterdir()):
             lanes_dir.rmdir()
     report = replace(report, cleaned=not kept)
@@ -243,8 +259,7 @@ def unmerged_work(report: rpt.RaceReport) -> list[str]:
     root = Path(report.repo)
     base = str(report.base.get("commit"))
     problems = []
-    for cand in report.candidates:
-        risk = lane_work_at_risk(cand, root, base)
+    for cand, risk in zip(report.candidates, risks(report), strict=True):
         if risk:
             problems.append(f"{cand.name}: {risk}")
         elif report.merged is None and _lane_work(cand, root) not in (None, base):

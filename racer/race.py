@@ -178,12 +178,14 @@ async def _run_race(
             ),
             race_dir,
         )
-        await anyio.to_thread.run_sync(worktree.remove_worktree, plan.repo.root, base_wt)
+        await anyio.to_thread.run_sync(
+            worktree.remove_worktree, plan.repo.root, base_wt, plan.config.pool
+        )
         for name, start in starts.items():
             cand = state.report.candidate(name)
             if start == "worktree":  # no agent ran there yet: nothing to keep
                 await anyio.to_thread.run_sync(
-                    worktree.remove_worktree, plan.repo.root, Path(cand.worktree)
+                    worktree.remove_worktree, plan.repo.root, Path(cand.worktree), plan.config.pool
                 )
     state.save()
     reporter.started(state.report)
@@ -256,9 +258,13 @@ async def _run_race(
         with anyio.CancelScope(shield=True):
             state.save()
             await anyio.to_thread.run_sync(collect_lanes, state)
-            await anyio.to_thread.run_sync(worktree.remove_worktree, plan.repo.root, base_wt)
+            await anyio.to_thread.run_sync(
+                worktree.remove_worktree, plan.repo.root, base_wt, plan.config.pool
+            )
         raise
-    await anyio.to_thread.run_sync(worktree.remove_worktree, plan.repo.root, base_wt)
+    await anyio.to_thread.run_sync(
+        worktree.remove_worktree, plan.repo.root, base_wt, plan.config.pool
+    )
     faults.checkpoint("judging", race_dir)
     state.report = finish(
         state.report,

@@ -138,6 +138,12 @@ def create_lane_repo(common_dir: Path, path: Path, branch: str, commit: str) -> 
     if path.exists() and any(path.iterdir()):
         raise GitError(f"{path} already exists and is not empty — remove it or pick another race")
     path.mkdir(parents=True, exist_ok=True)
+    init_lane_repo(common_dir, path, branch, commit)
+
+
+def init_lane_repo(common_dir: Path, path: Path, branch: str, commit: str) -> None:
+    """`git init` at `path` (files already there are left alone), borrowing the main
+    repository's objects, with `branch` at `commit`."""
     git(["init", "--quiet", f"--initial-branch={branch}", str(path)], path)
     objects = path / ".git" / "objects"
     (objects / "info").mkdir(parents=True, exist_ok=True)
@@ -267,7 +273,9 @@ def diff_text(root: Path, base: str, tip: str) -> str:
     ).stdout
 
 
-def dirty_files(worktree: Path, exclude: Sequence[str] = ()) -> list[str]:
+def dirty_files(worktree: Path, exclude: Sequence[str] = ()) -> list[str] | None:
+    """Changed and untracked files (tools' state files excluded); None when git cannot read the
+    checkout (a damaged repository)."""
     proc = git(
         [
             *LANE_SAFE,
@@ -282,7 +290,7 @@ def dirty_files(worktree: Path, exclude: Sequence[str] = ()) -> list[str]:
         check=False,
     )
     if proc.returncode != 0:
-        return []
+        return None
     return [line[3:] for line in proc.stdout.splitlines() if line.strip()]
 
 
@@ -294,19 +302,23 @@ def branch_tip(root: Path, branch: str) -> str | None:
 TRASH = ".racer-trash"
 
 
-def remove_worktree(root: Path, path: Path) -> None:
+def remove_worktree(root: Path, path: Path, pool: int = 0) -> None:
     """Remove a lane's checkout: a lane repository, or a `git worktree` of races made before
     lanes had repositories of their own.
 
-    The checkout is renamed into a trash dir next to it (instant: it is gone for racer and for
-    you) and deleted by a detached `rm -rf`, so tens of thousands of files do not hold anyone up.
+    With `pool` > 0, a lane repository goes to the pool of spare checkouts (`racer.pool`) while
+    it holds fewer than `pool`. Otherwise the checkout is renamed into a trash dir next to it
+    (instant: it is gone for racer and for you) and deleted by a detached `rm -rf`, so tens of
+    thousands of files do not hold anyone up. Lanes live at <worktree_root>/<race>/<lane>.
     """
+    from racer import pool as spares
+
     if path.exists() and not is_lane_repo(path):
         git(["worktree", "remove", "--force", str(path)], root, check=False)
         git(["worktree", "prune"], root, check=False)
     if path.is_symlink():
         path.unlink()
-    elif path.exists():
+    elif path.exists() and not spares.offer(path, path.parent.parent, pool):
         discard(path)
 
 

@@ -288,7 +288,9 @@ class Bench:
         )
         (repo / "pytest.ini").write_text("[pytest]\ntestpaths = tests\n")
         (repo / ".gitignore").write_text("__pycache__/\n.pytest_cache/\n.coderace/\n")
+        pool = max(int(s) for s in self.args.sizes.split(",") if s.strip()) + 1
         (repo / "racer.toml").write_text(
+            f"pool = {max(pool, self.args.coderace_lanes + 1)}\n"
             f"[agent.{AGENT}]\ncommand = [{json.dumps(str(self.fake))}]\n"
         )
         run(["git", "init", "-q", "-b", "main"], repo, self.env)
@@ -392,15 +394,42 @@ class Bench:
     def best_of(self, times: int, *args: str) -> float:
         return min(timed(lambda: self.racer_cmd(*args)) for _ in range(times))
 
-    def merge_and_clean(self, r: RacerRun) -> tuple[float | None, float]:
-        """`racer merge --keep` of the winner (landing only), then the base branch back to the
-        base commit, then `racer clean --force` (removing the worktrees and branches)."""
-        merge = None
-        if r.winner:
-            merge = timed(lambda: self.racer_cmd("merge", r.winner or "", "--keep"))
-            run(["git", "reset", "-q", "--hard", self.base], self.repo, self.env)
-        clean = timed(lambda: self.racer_cmd("clean", r.race_id, "--force"))
-        return merge, clean
+    def merge(self, r: RacerRun) -> float | None:
+        """`racer merge` of the winner (landing it and removing every lane: into the pool while
+        it has room), then the base branch back to the base commit; `racer clean --force`
+        when there is no winner."""
+        if not r.winner:
+            self.racer_cmd("clean", r.race_id, "--force")
+            return None
+        took = timed(lambda: self.racer_cmd("merge", r.winner or ""))
+        run(["git", "reset", "-q", "--hard", self.base], self.repo, self.env)
+        return took
+
+    def spares(self) -> int:
+        return len(
+            [p for p in self.xdg.glob("racer/worktrees/*/.racer-pool/*") if p.name[0] != "."]
+        )
+
+    def settle(self) -> None:
+        """Wait until the checkouts racer deleted in the background are gone: a race must not
+        pay for the previous one's `rm -rf`."""
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            trash = list(self.xdg.glob("racer/worktrees/*/.racer-trash/*"))
+            if not trash:
+                return
+            time.sleep(0.5)
+
+    def prepare(self, n: int, mode: str) -> float:
+        """Empty the pool (cold) or fill it with n + 1 spares (warm: n lanes + the baseline);
+        returns the seconds `racer pool --fill` took (0 when the pool already held them)."""
+        took = 0.0
+        if mode == "cold":
+            self.racer_cmd("pool", "--clear")
+        else:
+            took = timed(lambda: self.racer_cmd("pool", "--fill", str(n + 1)))
+        self.settle()
+        return took
 
     # -- coderace ----------------------------------------------------------------------------
 
@@ -471,17 +500,17 @@ class Bench:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def print_races(runs: Sequence[tuple[RacerRun, Ideal]], largest: int) -> None:
+def print_races(runs: Sequence[tuple[str, RacerRun, Ideal]], largest: int) -> None:
     print(
-        f"{'N':>3} {'racer s':>8} {'ideal s':>8} {'ratio':>6} {'target':>12} {'RSS MB':>7} "
-        f"{'CPU s':>6} {'kids CPU s':>10} {'ran/scored/passed':>18}"
+        f"{'N':>3} {'pool':>5} {'racer s':>8} {'ideal s':>8} {'ratio':>6} {'target':>12} "
+        f"{'RSS MB':>7} {'CPU s':>6} {'kids CPU s':>10} {'ran/scored/passed':>18}"
     )
-    for r, ideal in runs:
+    for mode, r, ideal in runs:
         ratio = r.wall / ideal.total
         limit = {8: 1.05, 16: 1.10}.get(r.lanes)
         target = f"<={limit:.2f} {fmt_target(ratio <= limit)}" if limit else "-"
         print(
-            f"{r.lanes:>3} {r.wall:>8.2f} {ideal.total:>8.2f} {ratio:>6.2f} {target:>12} "
+            f"{r.lanes:>3} {mode:>5} {r.wall:>8.2f} {ideal.total:>8.2f} {ratio:>6.2f} {target:>12} "
             f"{r.rss_mb:>7.1f} {r.cpu_s:>6.2f} {r.children_cpu_s:>10.2f} "
             f"{f'{r.ran}/{r.scored}/{r.passed} of {r.lanes}':>18}"
         )
@@ -495,11 +524,11 @@ def print_races(runs: Sequence[tuple[RacerRun, Ideal]], largest: int) -> None:
             + (f"report.md {p.report_md:.1f}; " if p.report_md is not None else "")
             + f"exit {r.wall:.1f}  (ideal: agent starts at {ideal.worktree_add:.1f})"
         )
-    for r, _ in runs:
+    for mode, r, _ in runs:
         if r.lanes == largest:
             ok = r.rss_mb <= 150
             print(
-                f"peak RSS of the racer process at N={r.lanes}: {r.rss_mb:.1f} MB (<= 150) "
+                f"peak RSS of the racer process at N={r.lanes} ({mode}): {r.rss_mb:.1f} MB (<= 150) "
                 f"{fmt_target(ok)}; largest descendant (git/pytest): {r.children_rss_mb:.1f} MB"
             )
 
@@ -524,7 +553,15 @@ def main() -> int:
     parser.add_argument(
         "--profile", type=Path, help="write cProfile stats of each `racer run` here"
     )
+    parser.add_argument(
+        "--pool",
+        choices=("cold", "warm", "both"),
+        default="both",
+        help="race with an empty pool of spare checkouts (every lane checked out afresh), a "
+        "full one (every lane a renewed spare), or both (default)",
+    )
     args = parser.parse_args()
+    modes = ("cold", "warm") if args.pool == "both" else (args.pool,)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     cr_lanes = min(args.coderace_lanes, len(CODERACE_AGENTS))
 
@@ -542,32 +579,38 @@ def main() -> int:
         print()
 
         help_s = bench.best_of(5, "--help")
-        runs: list[tuple[RacerRun, Ideal]] = []
-        costs: dict[int, tuple[float, float | None, float]] = {}
-        for n in sizes:
+        runs: list[tuple[str, RacerRun, Ideal]] = []
+        costs: dict[tuple[str, int], tuple[float, float | None]] = {}
+
+        def race(n: int, mode: str) -> tuple[str, RacerRun, Ideal]:
+            fill = bench.prepare(n, mode)
+            spares = bench.spares()
             ideal = bench.measure_ideal()
             r = bench.race(n)
             show = bench.best_of(3, "show", r.race_id)
-            merge, clean = bench.merge_and_clean(r)
-            runs.append((r, ideal))
-            costs[n] = (show, merge, clean)
+            merge = bench.merge(r)
+            costs[(mode, n)] = (show, merge)
             print(
-                f"  raced N={n}: {r.wall:.1f} s (ideal {ideal.total:.1f} = worktree add "
+                f"  raced N={n}, {mode} pool ({spares} spares"
+                + (f", filled in {fill:.1f} s" if fill > 0.5 else "")
+                + f"): {r.wall:.1f} s (ideal {ideal.total:.1f} = worktree add "
                 f"{ideal.worktree_add:.2f} + agent {ideal.agent:.2f} + test {ideal.test:.2f}); "
                 f"baseline runs {r.baseline_runs}",
                 flush=True,
             )
+            return mode, r, ideal
 
-        cmp_racer: tuple[RacerRun, Ideal] | None = None
+        for n in sizes:
+            for mode in modes:
+                runs.append(race(n, mode))
+
+        cmp_racer: list[tuple[str, RacerRun, Ideal]] = []
         cr_runs: list[CoderaceRun] = []
         if not args.no_coderace:
             exe = bench.ensure_coderace()
-            cmp_racer = next(((r, i) for r, i in runs if r.lanes == cr_lanes), None)
-            if cmp_racer is None:
-                ideal = bench.measure_ideal()
-                r = bench.race(cr_lanes)
-                bench.merge_and_clean(r)
-                cmp_racer = (r, ideal)
+            cmp_racer = [run for run in runs if run[1].lanes == cr_lanes]
+            if not cmp_racer:
+                cmp_racer = [race(cr_lanes, mode) for mode in modes]
             for parallel in (False, True):
                 cr = bench.coderace(exe, cr_lanes, parallel)
                 cr_runs.append(cr)
@@ -579,35 +622,30 @@ def main() -> int:
         print()
         print("== racer's own cost ==")
         largest = max(sizes)
-        show, merge, clean = costs[largest]
         print(
             f"racer --help (best of 5):           {help_s:6.2f} s  (<= 0.3) {fmt_target(help_s <= 0.3)}"
         )
-        print(
-            f"racer show, N={largest} race (best of 3): {show:6.2f} s  (<= 0.5) {fmt_target(show <= 0.5)}"
-        )
-        if merge is None:
-            print(f"racer merge: no winner at N={largest}, not measured")
-        else:
+        for mode in modes:
+            show, merge = costs[(mode, largest)]
             print(
-                f"racer merge --keep (land only), N={largest}: {merge:6.2f} s  (<= 3) {fmt_target(merge <= 3)}"
+                f"racer show, N={largest} race, {mode} (best of 3): {show:6.2f} s  (<= 0.5) "
+                f"{fmt_target(show <= 0.5)}"
             )
-            full = merge + clean
-            print(
-                f"  + removing the {largest} lanes (racer clean --force): {clean:.2f} s -> "
-                f"plain `racer merge` ~ {full:.2f} s (<= 3) {fmt_target(full <= 3)}"
-            )
-        for n in sizes:
-            s, m, c = costs[n]
-            print(
-                f"  N={n:<3} show {s:5.2f} s, merge --keep {m if m is not None else float('nan'):5.2f} s, clean {c:5.2f} s"
-            )
+            if merge is None:
+                print(f"racer merge: no winner at N={largest}, {mode}, not measured")
+            else:
+                print(
+                    f"racer merge (land + remove {largest} lanes), {mode}: {merge:6.2f} s  (<= 3) "
+                    f"{fmt_target(merge <= 3)}"
+                )
+        for (mode, n), (s, m) in costs.items():
+            shown = f"{m:5.2f} s" if m is not None else "no winner"
+            print(f"  N={n:<3} {mode:>4}: show {s:5.2f} s, merge {shown}")
 
-        if cmp_racer is not None:
-            r, ideal = cmp_racer
+        for mode, r, ideal in cmp_racer:
             print()
             print(
-                f"== racer vs coderace {CODERACE_VERSION}, {cr_lanes} lanes "
+                f"== racer ({mode} pool) vs coderace {CODERACE_VERSION}, {cr_lanes} lanes "
                 f"({', '.join(CODERACE_AGENTS[:cr_lanes])} -> the same fake agent) =="
             )
             print(

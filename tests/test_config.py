@@ -83,6 +83,7 @@ race_timeout = 3600
 max_cost = 2.5
 sandbox = true
 share = ["node_modules"]
+pool = 9
 """,
     )
     config = load_config(tmp_path, env=NO_ENV)
@@ -97,6 +98,7 @@ share = ["node_modules"]
     assert config.worktree_root == (tmp_path / ".." / "wt").resolve()
     assert (config.retries, config.backoff) == (0, 0.5)
     assert (config.max_cost, config.sandbox, config.share) == (2.5, True, ("node_modules",))
+    assert config.pool == 9
     assert dict(config.sources) == dict.fromkeys(KEYS, str(path))
 
 
@@ -285,7 +287,8 @@ def test_every_flag(tmp_path: Path) -> None:
     assert config.agents == ("claude", "codex")
     assert (config.timeout, config.test_timeout, config.jobs) == (5.0, 7.5, 1)
     assert config.worktree_root == (tmp_path / "wt").resolve()
-    assert dict(config.sources) == dict.fromkeys(KEYS, "flag")
+    # `pool` is about removing lanes (merge, clean), not about one race: no `racer run` flag
+    assert dict(config.sources) == {**dict.fromkeys(KEYS, "flag"), "pool": "default"}
 
 
 def test_unknown_flag_is_a_programming_error(tmp_path: Path) -> None:
@@ -309,7 +312,7 @@ def test_unknown_top_level_key(tmp_path: Path) -> None:
     message = config_error(tmp_path)
     assert message.startswith(f"{path}: unknown key 'timout' (did you mean 'timeout'?)")
     assert (
-        "known keys: agent, agents, backoff, baseline_runs, copy, idle_timeout, jobs, max_cost, race_timeout, retries, sandbox, setup, share, test, test_paths, test_report, test_timeout, timeout"
+        "known keys: agent, agents, backoff, baseline_runs, copy, idle_timeout, jobs, max_cost, pool, race_timeout, retries, sandbox, setup, share, test, test_paths, test_report, test_timeout, timeout"
         in message
     )
 
@@ -354,6 +357,8 @@ def test_unknown_agent_table_key(tmp_path: Path) -> None:
         ("[agent.bot]\nmodel = 5", "agent.bot.model", "5"),
         ("[agents]\nbot = 5", "agents.bot", "5"),
         ("agent = 5", "agent", "5"),
+        ("pool = -1", "pool", "-1"),
+        ('pool = "many"', "pool", "'many'"),
     ],
 )
 def test_wrong_types_in_file(tmp_path: Path, toml: str, key: str, got: str) -> None:
@@ -418,6 +423,7 @@ def test_config_file_not_utf8(tmp_path: Path) -> None:
         ("RACER_JOBS", "many", "an integer ≥ 1"),
         ("RACER_AGENTS", ",", "a non-empty list of contestants"),
         ("RACER_COPY", "/abs/.env", "a list of paths or globs relative to the repo root"),
+        ("RACER_POOL", "-2", "an integer ≥ 0"),
     ],
 )
 def test_bad_env_values(tmp_path: Path, var: str, value: str, expected: str) -> None:

@@ -1,0 +1,137 @@
+"""Spare lane checkouts kept between races, so that a lane starts on files already there.
+
+Checking out a 50k-file repository costs seconds, and N lanes cost N checkouts (N/2 of the wall
+time on 2 cores). Bringing a checkout that is already on disk to another commit rewrites only the
+files that differ. So when a lane is removed (`racer merge`, `racer clean`, the baseline at the
+end of a race) and the pool has room (config key `pool`), its directory is renamed into
+`<worktree_root>/.racer-pool/` instead of being deleted; the next race takes it (`claim`, an
+atomic rename) and `renew`s it:
+
+- a fresh `.git`: nothing of the previous agent's config, hooks, refs or objects survives, only
+  the index, whose file stamps let git skip every file that did not change;
+- `git reset --hard` to the new base and `git clean -ffdx`: the files are exactly the base
+  commit's, and nothing untracked or ignored is left (copied files and `share` dirs are provided
+  again afterwards).
+
+Whatever goes wrong while renewing (say the old agent left a directory it cannot read), the
+entry is discarded and the lane gets a fresh checkout. `racer pool` shows, fills and clears it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from racer import worktree
+from racer.errors import GitError
+
+POOL = ".racer-pool"
+_OLD_GIT = ".racer-old-git"
+
+
+def pool_dir(worktree_root: Path) -> Path:
+    return worktree_root / POOL
+
+
+def entries(worktree_root: Path) -> list[Path]:
+    """Spare checkouts ready to be claimed (entries being filled start with a dot)."""
+    try:
+        found = [p for p in pool_dir(worktree_root).iterdir() if not p.name.startswith(".")]
+    except OSError:
+        return []
+    return sorted(p for p in found if p.is_dir() and not p.is_symlink())
+
+
+def offer(path: Path, worktree_root: Path, size: int) -> bool:
+    """Move a removed lane's checkout into the pool if there is room; True when it moved."""
+    if size <= 0 or not worktree.is_lane_repo(path) or len(entries(worktree_root)) >= size:
+        return False
+    target = pool_dir(worktree_root) / secrets.token_hex(6)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        path.rename(target)
+    except OSError:
+        return False
+    return True
+
+
+def claim(worktree_root: Path, path: Path) -> bool:
+    """Move one spare checkout to `path` (which must not exist); False when none was left.
+
+    The rename is atomic, so two racers never get the same entry."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for entry in entries(worktree_root):
+        try:
+            entry.rename(path)
+        except FileNotFoundError:  # another racer took it first
+            continue
+        except OSError:
+            return False  # `path` exists, or another file system: check out afresh
+        return True
+    return False
+
+
+def renew(common_dir: Path, path: Path, branch: str, commit: str) -> None:
+    """Make a claimed checkout a new lane: a fresh repository on `branch` at `commit`, files
+    exactly the commit's. Raises GitError or OSError when it cannot."""
+    old = path / _OLD_GIT
+    (path / ".git").rename(old)
+    worktree.init_lane_repo(common_dir, path, branch, commit)
+    index = old / "index"
+    if index.is_file():
+        index.rename(path / ".git" / "index")
+    shutil.rmtree(old)
+    worktree.git([*worktree.LANE_SAFE, "reset", "--hard", "--quiet"], path)
+    worktree.git([*worktree.LANE_SAFE, "clean", "-ffdxq"], path)
+
+
+def check_out(common_dir: Path, worktree_root: Path, path: Path, branch: str, commit: str) -> bool:
+    """A lane checkout at `path`: a renewed spare if the pool has one, else a fresh checkout.
+    True when it came from the pool."""
+    if claim(worktree_root, path):
+        try:
+            renew(common_dir, path, branch, commit)
+        except (GitError, OSError):
+            worktree.discard(path)
+        else:
+            return True
+    worktree.create_lane_repo(common_dir, path, branch, commit)
+    worktree.populate_worktree(path)
+    return False
+
+
+def fill(common_dir: Path, worktree_root: Path, commit: str, count: int, jobs: int) -> int:
+    """Add spare checkouts of `commit` until the pool holds `count`; returns how many were made."""
+    missing = max(0, count - len(entries(worktree_root)))
+    if not missing:
+        return 0
+    where = pool_dir(worktree_root)
+    where.mkdir(parents=True, exist_ok=True)
+
+    def make_one(_: int) -> None:
+        token = secrets.token_hex(6)
+        tmp = where / f".filling-{token}"
+        try:
+            worktree.create_lane_repo(common_dir, tmp, "racer-pool", commit)
+            worktree.populate_worktree(tmp)
+            tmp.rename(where / token)
+        except BaseException:
+            worktree.discard(tmp)
+            raise
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
+        list(ex.map(make_one, range(missing)))
+    return missing
+
+
+def clear(worktree_root: Path) -> int:
+    """Discard every spare checkout (and any a killed `fill` left half made); returns the count."""
+    try:
+        found = [p for p in pool_dir(worktree_root).iterdir() if p.is_dir()]
+    except OSError:
+        return 0
+    for entry in found:
+        worktree.discard(entry)
+    return len(found)

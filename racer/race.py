@@ -352,22 +352,29 @@ def collect_lanes(state: RaceState) -> None:
     """Fetch each lane's recorded work into the main repository as its `racer/...` branch.
 
     A lane that cannot be collected (its checkout is gone) keeps its record and gets a warning;
-    the others are unaffected.
+    the others are unaffected. Lanes are fetched in parallel: each fetch updates its own ref.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     root = Path(state.report.repo)
-    for cand in state.report.candidates:
+
+    def collect(cand: rpt.Candidate) -> str | None:
         wt = Path(cand.worktree)
         if cand.commit is None or not worktree.is_lane_repo(wt):
-            continue
+            return None
         if worktree.branch_tip(root, cand.branch) == cand.commit:
-            continue
+            return None
         try:
             worktree.collect_lane(root, wt, cand.branch, cand.commit)
         except RacerError as exc:
-            state.report = replace(
-                state.report,
-                warnings=(*state.report.warnings, f"{cand.name}: work not collected: {exc}"),
-            )
+            return f"{cand.name}: work not collected: {exc}"
+        return None
+
+    cands = state.report.candidates
+    with ThreadPoolExecutor(max_workers=max(1, min(len(cands), os.cpu_count() or 1))) as ex:
+        problems = [p for p in ex.map(collect, cands) if p]
+    if problems:
+        state.report = replace(state.report, warnings=(*state.report.warnings, *problems))
     state.save()
 
 

@@ -144,7 +144,8 @@ def create_lane_repo(common_dir: Path, path: Path, branch: str, commit: str) -> 
 def init_lane_repo(common_dir: Path, path: Path, branch: str, commit: str) -> None:
     """`git init` at `path` (files already there are left alone), borrowing the main
     repository's objects, with `branch` at `commit`."""
-    git(["init", "--quiet", f"--initial-branch={branch}", str(path)], path)
+    # No template: no sample hooks to copy, nothing but what racer writes.
+    git(["init", "--quiet", "--template=", f"--initial-branch={branch}", str(path)], path)
     objects = path / ".git" / "objects"
     (objects / "info").mkdir(parents=True, exist_ok=True)
     (objects / "info" / "alternates").write_text(f"{common_dir / 'objects'}\n", encoding="utf-8")

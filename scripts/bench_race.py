@@ -4,7 +4,7 @@ synthetic 50k-file repo, and the same race under coderace (its default and --par
 
     python scripts/bench_race.py [--sizes 1,4,8,16] [--files 50000] [--agent-seconds 4]
         [--test-seconds 1] [--no-coderace] [--coderace-lanes 5] [--keep] [--cache DIR]
-        [--profile DIR]
+        [--profile DIR] [--pool cold|warm|both]
 
 Every contestant, racer's and coderace's, is one fake agent executable: it ignores its arguments,
 sleeps --agent-seconds, fixes calc.add in its working directory and prints one line. The test
@@ -19,10 +19,16 @@ The phases printed under each race come from the fake agent's and the test's own
 pytest runs with PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 so that a test run costs its sleep, not ~1 s of
 CPU scanning every installed distribution for plugins.
 
-After each race: `racer show` (best of 3), `racer merge WINNER --keep` (landing only), the base
-branch reset to the base commit for the next race, then `racer clean --force` (removing the
-lanes' checkouts and branches: what a plain `racer merge` adds). XDG_DATA_HOME and TMPDIR point
-into the temp dir, so racer's and coderace's checkouts land there and go with it.
+Each N is raced twice (--pool both): "cold", with the pool of spare checkouts emptied first
+(`racer pool --clear`: every lane is checked out afresh), and "warm", with N + 1 spares in the
+pool (`racer pool --fill`; the lanes and the baseline are renewed spares, see racer/pool.py). The
+repo's racer.toml sets `pool` to the largest N + 1. Before each race the bench waits until the
+checkouts racer deleted in the background are gone.
+
+After each race: `racer show` (best of 3), then a plain `racer merge WINNER` (landing it and
+removing every lane: into the pool while it has room), then the base branch reset to the base
+commit for the next race. XDG_DATA_HOME and TMPDIR point into the temp dir, so racer's and
+coderace's checkouts land there and go with it.
 coderace is installed from PyPI into its own venv under --cache (kept between runs).
 """
 

@@ -46,7 +46,9 @@ def entries(worktree_root: Path) -> list[Path]:
 
 def offer(path: Path, worktree_root: Path, size: int) -> bool:
     """Move a removed lane's checkout into the pool if there is room; True when it moved."""
-    if size <= 0 or not worktree.is_lane_repo(path) or len(entries(worktree_root)) >= size:
+    if size <= 0 or not worktree.is_lane_repo(path) or (path / ".git").is_symlink():
+        return False
+    if len(entries(worktree_root)) >= size:
         return False
     target = pool_dir(worktree_root) / secrets.token_hex(6)
     try:
@@ -77,10 +79,12 @@ def renew(common_dir: Path, path: Path, branch: str, commit: str) -> None:
     """Make a claimed checkout a new lane: a fresh repository on `branch` at `commit`, files
     exactly the commit's. Raises GitError or OSError when it cannot."""
     old = path / _OLD_GIT
+    if (path / ".git").is_symlink():  # racer follows no link out of a lane (say, to your .git)
+        raise OSError(f"{path / '.git'} is a symbolic link")
     (path / ".git").rename(old)
     worktree.init_lane_repo(common_dir, path, branch, commit)
     index = old / "index"
-    if index.is_file():
+    if index.is_file() and not index.is_symlink():
         index.rename(path / ".git" / "index")
     shutil.rmtree(old)
     worktree.git([*worktree.LANE_SAFE, "reset", "--hard", "--quiet"], path)

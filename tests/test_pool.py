@@ -103,6 +103,24 @@ def test_a_spare_that_cannot_be_renewed_is_replaced_by_a_fresh_checkout(
     assert not broken.exists()
 
 
+def test_a_spare_whose_git_links_elsewhere_is_never_followed(
+    project: Project, racer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main_index = project.root / ".git" / "index"
+    before = main_index.read_bytes()
+    linked = pool.pool_dir(project.worktrees) / "linked"
+    linked.mkdir(parents=True)
+    (linked / ".git").symlink_to(project.root / ".git")  # an agent's parting gift
+    project.fake(monkeypatch, {"good": {"write": {"calc.py": CORRECT}}})
+    res = racer("run", "specs/double.md", "--agents", "fake@good")
+    assert res.exit_code == 0, res.stderr
+    assert main_index.read_bytes() == before
+    assert (project.root / ".git").is_dir() and git(project.root, "status", "--porcelain") == ""
+    wt = Path(race_json(project.root)["candidates"][0]["worktree"])
+    assert (wt / ".git").is_dir() and not (wt / ".git").is_symlink()
+    assert not linked.exists()
+
+
 def test_claim_hands_each_spare_to_one_lane_only(project: Project) -> None:
     assert pool.fill(project.root / ".git", project.worktrees, _head(project), 1, 1) == 1
     got: list[bool] = []

@@ -110,6 +110,7 @@ def test_killed_during_setup(
     project: Project, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     gate = _gate(tmp_path)
+    started = tmp_path / "setup-started"
     project.fake(monkeypatch, {"good": {"write": {"calc.py": CORRECT}}})
     proc = _start(
         project,
@@ -118,9 +119,10 @@ def test_killed_during_setup(
         "--agents",
         "fake@good",
         "--setup",
-        f"[ -e {gate} ] || sleep 60",
+        f"touch {started}; [ -e {gate} ] || sleep 60",
     )
     _wait(_status_is(project, "setup"))
+    _wait(started.exists)  # the status is written just before the setup command starts
     _kill9(proc)
     race_id = _record(project)["id"]  # type: ignore[index]
     row = _ls(project)[0]

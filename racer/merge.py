@@ -219,9 +219,7 @@ def risks(report: rpt.RaceReport) -> list[str | None]:
     check is a `git status` of a whole checkout)."""
     root = Path(report.repo)
     base = str(report.base.get("commit"))
-    if len(report.candidates) < 2:
-        return [lane_work_at_risk(c, root, base) for c in report.candidates]
-    with ThreadPoolExecutor(max_workers=min(len(report.candidates), os.cpu_count() or 1)) as ex:
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as ex:
         return list(ex.map(lambda c: lane_work_at_risk(c, root, base), report.candidates))
 
 

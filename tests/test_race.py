@@ -72,6 +72,16 @@ def test_smaller_diff_wins_when_both_pass(project: Project, racer, monkeypatch) 
     assert any("smaller diff" in r for r in cands[1]["reasons"]), cands[1]["reasons"]
 
 
+def test_fake_scenarios_file_is_relative_to_where_racer_runs(
+    project: Project, racer, monkeypatch
+) -> None:
+    project.fake(monkeypatch, {"good": {"write": {"calc.py": CORRECT}}})
+    monkeypatch.setenv("RACER_FAKE", "../scenarios.json")  # from the repo root, not the lane
+    res = racer("run", "specs/double.md", "--agents", "fake@good")
+    assert res.exit_code == 0, res.stderr
+    assert _race_json(project)["candidates"][0]["tests"]["passed"] == 2
+
+
 def test_ties_go_to_the_order_given(project: Project, racer, monkeypatch) -> None:
     project.fake(monkeypatch, {"default": {"write": {"calc.py": CORRECT}}})
     res = racer("run", "specs/double.md", "--agents", "fake*3")

@@ -7,6 +7,7 @@ contestant's @model ("default" without one). The program itself is racer.agents.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
@@ -61,7 +62,12 @@ class FakeAgent(Agent):
         ]
         if ctx.model:
             argv += ["--scenario", ctx.model]
-        return Invocation(tuple(argv) + ctx.extra_args, dict(ctx.extra_env))
+        env = dict(ctx.extra_env)
+        raw = env.get("RACER_FAKE", os.environ.get("RACER_FAKE", "")).strip()
+        if raw and not raw.startswith("{") and not os.path.isabs(raw):
+            # A file named relative to where you ran racer, not to the lane the fake runs in.
+            env["RACER_FAKE"] = os.path.abspath(raw)
+        return Invocation(tuple(argv) + ctx.extra_args, env)
 
     def spend(self, line: str) -> tuple[float | None, Tokens | None]:
         """{"type": "cost", "usd": X} lines: what the fake spent since its last report."""

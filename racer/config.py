@@ -1,10 +1,13 @@
 """Settings for a race: one frozen Config layered from defaults, config file, env, spec and flags.
 
 Highest first: flags > spec front matter > RACER_* env > racer.toml or [tool.racer] > defaults.
+Each setting is declared once, as a `setting(...)` field of Config; SETTINGS reads them back, and
+the checks, RACER_* env, spec keys, plan JSON, sources and `racer run` options derive from it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 import os
@@ -13,8 +16,8 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any, cast
+from types import MappingProxyType, NoneType, UnionType
+from typing import Any, TypedDict, TypeVar, cast, get_args, get_origin, get_type_hints
 
 from racer.errors import ConfigError
 
@@ -23,44 +26,27 @@ __all__ = [
     "CONFIG_FILE",
     "ENV_VARS",
     "KEYS",
+    "RUN_SETTINGS",
+    "SETTINGS",
     "AgentConfig",
     "Config",
+    "Flags",
+    "Setting",
     "default_jobs",
+    "flags_from_cli",
     "load_config",
 ]
 
-KEYS = (
-    "agents",
-    "test",
-    "setup",
-    "copy",
-    "timeout",
-    "test_timeout",
-    "jobs",
-    "worktree_root",
-    "retries",
-    "backoff",
-    "test_paths",
-    "test_report",
-    "baseline_runs",
-    "idle_timeout",
-    "race_timeout",
-    "max_cost",
-    "sandbox",
-    "share",
-    "pool",
-)
 AGENT_KEYS = ("command", "args", "env", "model", "fallback", "max_parallel", "retries")
 CONFIG_FILE = "racer.toml"
-ENV_VARS = {key: f"RACER_{key.upper()}" for key in KEYS}
 DEFAULT_TIMEOUT = 1800.0
 
 # Agent definitions live in [agents.NAME] tables. TOML cannot hold both `agents = [...]` and
 # [agents.NAME] in one file, so [agent.NAME] is accepted too and works next to a contestant list.
 _AGENT_TABLES = ("agents", "agent")
-_FILE_KEYS = tuple(sorted({*KEYS, *_AGENT_TABLES}))
-_SPEC_KEYS = ("agents", "test", "setup", "timeout")
 _AGENT_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+
+_T = TypeVar("_T")
 
 
 def default_jobs() -> int:
@@ -82,33 +68,271 @@ class AgentConfig:
     source: str = ""
 
 
+# ---- checks: each returns the value as Config holds it or raises ValueError; callers add where
+
+
+def _check_list(value: object, *, allow_empty: bool = False) -> tuple[str, ...]:
+    """A list/tuple of non-empty strings, or one comma-separated string."""
+    if isinstance(value, str):
+        items = tuple(part.strip() for part in value.split(",") if part.strip())
+    elif isinstance(value, list | tuple) and all(isinstance(i, str) and i.strip() for i in value):
+        items = tuple(item.strip() for item in value)
+    else:
+        raise ValueError(value)
+    if not items and not allow_empty:
+        raise ValueError(value)
+    return items
+
+
+def _check_copy(value: object) -> tuple[str, ...]:
+    items = _check_list(value, allow_empty=True)
+    if any(Path(item).is_absolute() for item in items):
+        raise ValueError(value)
+    return items
+
+
+def _check_command(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(value)
+    return value.strip()
+
+
+def _check_delay(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(value)
+    if value < 0:
+        raise ValueError(value)
+    return float(value)
+
+
+def _check_seconds(value: object) -> float:
+    seconds = _check_delay(value)
+    if not seconds:
+        raise ValueError(value)
+    return seconds
+
+
+def _check_jobs(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(value)
+    return value
+
+
+def _check_count(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(value)
+    return value
+
+
+def _check_bool(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(value)
+    return value
+
+
+def _check_path(value: object) -> Path:
+    if isinstance(value, Path):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(value)
+    return Path(value.strip())
+
+
+def _bool_from_string(raw: str) -> object:
+    low = raw.strip().lower()
+    if low in ("1", "true", "yes", "on"):
+        return True
+    if low in ("0", "false", "no", "off"):
+        return False
+    return raw  # not a bool: the check reports it
+
+
+# ---- the settings: Config's fields, one Setting each -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A setting's `racer run` option as plain data (racer.cli makes the typer option of it)."""
+
+    name: str  # "--test-timeout"
+    help: str
+    short: str | None = None  # "-j"
+    repeatable: bool = False  # --copy A --copy B
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its Config field, and what each layer needs to know about it."""
+
+    check: Callable[[object], object]
+    expected: str  # the words of its error: "{where} must be {expected}, got {value}"
+    spec: bool = False  # spec front matter may set it
+    flag: Flag | None = None  # a `racer run` option
+    name: str = ""  # from here on read from the Config field; the key in every layer
+    type: Any = None  # like `float | None`
+    default: Any = None
+    default_factory: Callable[[], Any] | None = None  # makes the default for each Config
+
+    @property
+    def env_var(self) -> str:
+        return f"RACER_{self.name.upper()}"
+
+    @property
+    def is_tuple(self) -> bool:
+        return get_origin(_without_none(self.type)) is tuple
+
+    @property
+    def value_type(self) -> Any:
+        """The type without None; a tuple's item type (`tuple[str, ...]` → str)."""
+        plain = _without_none(self.type)
+        return get_args(plain)[0] if self.is_tuple else plain
+
+    def checked(self, value: object, where: str) -> object:
+        return _checked(self.check, self.expected, value, where)
+
+    def from_env(self, raw: str) -> object:
+        """A RACER_* string parsed by value_type (a bool from a word), then checked."""
+        try:
+            return self.check(_FROM_STRING.get(self.value_type, str)(raw))
+        except ValueError:
+            raise ConfigError(
+                f"{self.env_var} must be {self.expected}, got {_show(raw)} — fix or unset the variable"
+            ) from None
+
+    def from_cli(self, raw: object) -> object:
+        """A parsed `racer run` option value → its flag for load_config (None: not given).
+
+        A bool is an on-only switch (off: None, so the lower layers decide); a Path is made
+        absolute from the current directory; a tuple is repeatable or one comma-separated string.
+        """
+        if raw is None or (self.value_type is bool and not raw):
+            return None
+        if isinstance(raw, list):  # repeatable
+            return tuple(raw) or None
+        if self.is_tuple:  # comma-separated; the check strips the items
+            return tuple(item for item in str(raw).split(",") if item.strip())
+        return Path(str(raw)).resolve() if self.value_type is Path else raw
+
+    def from_json(self, value: object) -> object:
+        return Path(cast(str, value)) if value and self.value_type is Path else _unjson(value)
+
+
+def _without_none(tp: Any) -> Any:
+    return next(t for t in get_args(tp) if t is not NoneType) if isinstance(tp, UnionType) else tp
+
+
+def setting(
+    default: _T | Callable[[], _T],
+    check: Callable[[object], _T],
+    expected: str,
+    *,
+    spec: bool = False,
+    flag: Flag | None = None,
+) -> _T:
+    """A Config field that is a setting; mypy holds default and check to the field's type."""
+    entry = {"setting": Setting(check, expected, spec=spec, flag=flag)}
+    if callable(default):  # made for each Config, like default_factory
+        return field(default_factory=default, metadata=entry)
+    return field(default=default, metadata=entry)
+
+
 @dataclass(frozen=True)
 class Config:
     """Everything a race needs to know, plus where each value came from (`sources`)."""
 
-    agents: tuple[str, ...] = ()
-    test: str | None = None
-    setup: str | None = None
-    copy: tuple[str, ...] = ()
-    timeout: float = DEFAULT_TIMEOUT
-    test_timeout: float = DEFAULT_TIMEOUT
-    jobs: int = field(default_factory=default_jobs)
-    worktree_root: Path | None = None
-    retries: int = 2  # retries of a rate-limited agent run, per model
-    backoff: float = 10.0  # seconds before the first retry; doubles each time
-    test_paths: tuple[
-        str, ...
-    ] = ()  # globs of test files (default: racer.flags.DEFAULT_TEST_PATTERNS)
-    test_report: str | None = None  # JUnit XML a non-pytest test command writes (worktree-relative)
-    baseline_runs: int = 2  # runs of the test command on the base commit (2 finds flaky tests)
-    idle_timeout: float | None = None  # kill an agent that prints nothing for this long
-    race_timeout: float | None = None  # wall limit for the whole race (lanes still running stop)
-    max_cost: float | None = None  # USD per lane: the CLI's budget flag, else stopped when passed
-    sandbox: bool = False  # run each agent under bubblewrap (see racer.sandbox)
-    share: tuple[str, ...] = ()  # ignored dependency dirs provided to each lane (racer.provision)
-    pool: int = 4  # spare lane checkouts kept for the next race (racer.pool)
+    # fmt: off
+    agents: tuple[str, ...] = setting((), _check_list,
+        "a non-empty list of contestants or a comma-separated string like 'claude,fake*2'",
+        spec=True, flag=Flag("--agents", "Contestants: NAME\\[@MODEL]\\[*N], comma-separated.", "-a"))
+    test: str | None = setting(None, _check_command, "a non-empty shell command string",
+        spec=True, flag=Flag("--test", "Test command run in every worktree."))
+    setup: str | None = setting(None, _check_command, "a non-empty shell command string",
+        spec=True, flag=Flag("--setup", "Command run in each worktree before its agent."))
+    copy: tuple[str, ...] = setting((), _check_copy, "a list of paths or globs relative to the repo root",
+        flag=Flag("--copy", "Ignored file/glob to copy into each worktree (repeatable).", repeatable=True))
+    timeout: float = setting(DEFAULT_TIMEOUT, _check_seconds, "a positive number of seconds",
+        spec=True, flag=Flag("--timeout", "Per-lane agent timeout, seconds."))
+    test_timeout: float = setting(DEFAULT_TIMEOUT, _check_seconds, "a positive number of seconds",
+        flag=Flag("--test-timeout", "Per test run timeout, seconds."))
+    jobs: int = setting(default_jobs, _check_jobs, "an integer ≥ 1",
+        flag=Flag("--jobs", "Concurrent test runs (default: CPU count).", "-j"))
+    worktree_root: Path | None = setting(  # noqa: RUF009 (a field specifier, like field())
+        None, _check_path, "a non-empty path string",
+        flag=Flag("--worktree-root", "Where worktrees go (outside the repo)."))
+    # retries of a rate-limited agent run, per model; the first waits `backoff`, then doubling
+    retries: int = setting(2, _check_count, "an integer ≥ 0")
+    backoff: float = setting(10.0, _check_delay, "a number of seconds ≥ 0")
+    # globs of test files (default: racer.flags.DEFAULT_TEST_PATTERNS)
+    test_paths: tuple[str, ...] = setting((), _check_copy, "a list of globs relative to the repo root")
+    # JUnit XML a non-pytest test command writes (worktree-relative)
+    test_report: str | None = setting(None, _check_command, "a path relative to the worktree")
+    # runs of the test command on the base commit (2 finds flaky tests)
+    baseline_runs: int = setting(2, _check_count, "an integer ≥ 0")
+    idle_timeout: float | None = setting(None, _check_seconds, "a positive number of seconds",
+        flag=Flag("--idle-timeout", "Stop an agent that prints nothing for this long, seconds."))
+    race_timeout: float | None = setting(None, _check_seconds, "a positive number of seconds",
+        flag=Flag("--race-timeout", "Wall limit for the whole race, seconds."))  # running lanes stop
+    max_cost: float | None = setting(  # the CLI's budget flag, else stopped when passed
+        None, _check_seconds, "a positive number of US dollars",
+        flag=Flag("--max-cost", "USD per lane: the CLI's own budget flag where it has one, else "
+                  "stopped once its reported cost passes this."))
+    sandbox: bool = setting(  # see racer.sandbox
+        False, _check_bool, "true or false",
+        flag=Flag("--sandbox", "Run each agent and its tests under bubblewrap: it may write only "
+                  "its worktree, its /tmp and its own config dirs."))
+    share: tuple[str, ...] = setting(  # see racer.provision
+        (), _check_copy, "a list of ignored directories relative to the repo root, like node_modules",
+        flag=Flag("--share", "Ignored dependency dir (node_modules, .venv) to provide to each "
+                  "worktree as a reflink, hardlinks or a copy (repeatable).", repeatable=True))
+    # spare lane checkouts kept for the next race (racer.pool); no `racer run` flag
+    pool: int = setting(4, _check_count, "an integer ≥ 0 (spare checkouts to keep; 0 keeps none)")
+    # fmt: on
     agent_configs: Mapping[str, AgentConfig] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)
+
+
+_FROM_STRING: dict[Any, Callable[[str], object]] = {float: float, int: int, bool: _bool_from_string}
+
+
+def _read_settings(cls: Any) -> tuple[Setting, ...]:
+    """The Setting of each `setting(...)` field of a dataclass (Config), completed from the field."""
+    hints, table = get_type_hints(cls), []
+    for f in dataclasses.fields(cls):
+        if "setting" in f.metadata:
+            made = None if f.default_factory is dataclasses.MISSING else f.default_factory
+            entry = dataclasses.replace(f.metadata["setting"], name=f.name, type=hints[f.name])
+            default = None if made else f.default
+            table.append(dataclasses.replace(entry, default=default, default_factory=made))
+    return tuple(table)
+
+
+SETTINGS = _read_settings(Config)
+KEYS = tuple(s.name for s in SETTINGS)
+ENV_VARS = {s.name: s.env_var for s in SETTINGS}
+SPEC_KEYS = tuple(s.name for s in SETTINGS if s.spec)
+RUN_SETTINGS = tuple(s for s in SETTINGS if s.flag is not None)
+_BY_NAME = {s.name: s for s in SETTINGS}
+_FILE_KEYS = tuple(sorted({*KEYS, *_AGENT_TABLES}))
+
+# load_config's flags: mypy rejects a misspelt key wherever a Flags is built. One key per setting
+# (tests/test_config.py holds it to KEYS); None means not given; values are checked at run time.
+# fmt: off
+Flags = TypedDict("Flags", {  # noqa: UP013 (keys grouped on lines, not one per line)
+    "agents": object, "test": object, "setup": object, "copy": object, "timeout": object,
+    "test_timeout": object, "jobs": object, "worktree_root": object, "retries": object,
+    "backoff": object, "test_paths": object, "test_report": object, "baseline_runs": object,
+    "idle_timeout": object, "race_timeout": object, "max_cost": object, "sandbox": object,
+    "share": object, "pool": object,
+}, total=False)
+# fmt: on
+
+
+def flags_from_cli(values: Mapping[str, object]) -> Flags:
+    """`racer run`'s parsed option values by setting name → load_config's flags (None: not given)."""
+    known = [s.name for s in RUN_SETTINGS]
+    if unknown := [key for key in values if key not in known]:
+        raise ValueError(f"{unknown[0]!r} is not a `racer run` setting ({', '.join(known)})")
+    return cast(Flags, {s.name: s.from_cli(values.get(s.name)) for s in RUN_SETTINGS})
 
 
 def load_config(
@@ -116,7 +340,9 @@ def load_config(
     *,
     env: Mapping[str, str],
     spec_overrides: Mapping[str, object] | None = None,
-    flags: Mapping[str, object] | None = None,
+    # Flags where a caller builds them (mypy checks the keys), any Mapping where one passes them
+    # through (racer.plan.prepare); an unknown key is a ValueError either way.
+    flags: Flags | None = None,
     spec_path: Path | None = None,
 ) -> Config:
     """Layer defaults < config file < RACER_* env < spec front matter < flags.
@@ -135,31 +361,33 @@ def load_config(
         for key, value in file_values.items():
             values[key], sources[key] = value, label
 
-    for key, var in ENV_VARS.items():
-        raw = env.get(var, "").strip()
+    for s in SETTINGS:
+        raw = env.get(s.env_var, "").strip()
         if raw:
-            values[key], sources[key] = _from_env(key, var, raw), f"env {var}"
+            values[s.name], sources[s.name] = s.from_env(raw), f"env {s.env_var}"
 
     spec_label = f"spec {spec_path}" if spec_path is not None else "spec"
     for key, value in (spec_overrides or {}).items():
-        if key not in _SPEC_KEYS:
-            raise ValueError(f"spec override {key!r} is not one of {_SPEC_KEYS}")
+        if key not in SPEC_KEYS:
+            raise ValueError(f"spec override {key!r} is not one of {SPEC_KEYS}")
         if value is not None:
             where = f"{key} in front matter of {spec_path or 'the spec'}"
-            values[key], sources[key] = _check(key, value, where), spec_label
+            values[key], sources[key] = _BY_NAME[key].checked(value, where), spec_label
 
     for key, value in (flags or {}).items():
         if key not in KEYS:
             raise ValueError(f"flag {key!r} is not a config key ({', '.join(KEYS)})")
         if value is not None:
-            values[key], sources[key] = _check(key, value, _flag(key)), "flag"
+            s = _BY_NAME[key]
+            where = s.flag.name if s.flag else "--" + key.replace("_", "-")
+            values[key], sources[key] = s.checked(value, where), "flag"
 
-    if "worktree_root" in values:
-        values["worktree_root"] = _resolve(cast(Path, values["worktree_root"]), root)
-    # Every value was checked against its key above, so the kwargs match Config's fields.
-    kwargs = cast(dict[str, Any], values)
+    for s in SETTINGS:  # a relative path is relative to the repository root
+        if s.value_type is Path and values.get(s.name) is not None:
+            path = cast(Path, values[s.name]).expanduser()
+            values[s.name] = (path if path.is_absolute() else root / path).resolve()
     return Config(
-        **kwargs,
+        **cast(dict[str, Any], values),  # each value was checked against its key above
         agent_configs=MappingProxyType(agent_configs),
         sources=MappingProxyType(sources),
     )
@@ -228,7 +456,7 @@ def _parse_file(
                 " — write [agent.NAME] with command = [...]"
             )
         else:
-            values[key] = _check(key, value, f"{label}: {key}")
+            values[key] = _BY_NAME[key].checked(value, f"{label}: {key}")
     return values, agent_configs
 
 
@@ -278,16 +506,10 @@ def _parse_agents(
             raise _wrong(f"{where}.fallback", "a list of model names", fallback)
         max_parallel = table.get("max_parallel")
         if max_parallel is not None:
-            try:
-                _check_jobs(max_parallel)
-            except ValueError:
-                raise _wrong(f"{where}.max_parallel", "an integer ≥ 1", max_parallel) from None
+            _checked(_check_jobs, "an integer ≥ 1", max_parallel, f"{where}.max_parallel")
         agent_retries = table.get("retries")
         if agent_retries is not None:
-            try:
-                _check_count(agent_retries)
-            except ValueError:
-                raise _wrong(f"{where}.retries", "an integer ≥ 0", agent_retries) from None
+            _checked(_check_count, "an integer ≥ 0", agent_retries, f"{where}.retries")
         agents[name] = AgentConfig(
             name=name,
             command=command_items,
@@ -308,178 +530,11 @@ def _str_tuple(value: object) -> tuple[str, ...] | None:
     return None
 
 
-# ---- checking values -------------------------------------------------------------------------
-
-
-# What each key must be, for messages. The checks below raise ValueError; the caller adds where.
-_EXPECTED = {
-    "agents": "a non-empty list of contestants or a comma-separated string like 'claude,fake*2'",
-    "test": "a non-empty shell command string",
-    "setup": "a non-empty shell command string",
-    "copy": "a list of paths or globs relative to the repo root",
-    "timeout": "a positive number of seconds",
-    "test_timeout": "a positive number of seconds",
-    "jobs": "an integer ≥ 1",
-    "worktree_root": "a non-empty path string",
-    "retries": "an integer ≥ 0",
-    "backoff": "a number of seconds ≥ 0",
-    "test_paths": "a list of globs relative to the repo root",
-    "test_report": "a path relative to the worktree",
-    "baseline_runs": "an integer ≥ 0",
-    "idle_timeout": "a positive number of seconds",
-    "race_timeout": "a positive number of seconds",
-    "max_cost": "a positive number of US dollars",
-    "sandbox": "true or false",
-    "share": "a list of ignored directories relative to the repo root, like node_modules",
-    "pool": "an integer ≥ 0 (spare checkouts to keep; 0 keeps none)",
-}
-
-
-def _string_list(value: object, *, allow_empty: bool) -> tuple[str, ...]:
-    """A list/tuple of non-empty strings, or one comma-separated string."""
-    if isinstance(value, str):
-        items = tuple(part.strip() for part in value.split(",") if part.strip())
-    elif isinstance(value, list | tuple) and all(isinstance(i, str) and i.strip() for i in value):
-        items = tuple(item.strip() for item in value)
-    else:
-        raise ValueError(value)
-    if not items and not allow_empty:
-        raise ValueError(value)
-    return items
-
-
-def _check_agents(value: object) -> tuple[str, ...]:
-    return _string_list(value, allow_empty=False)
-
-
-def _check_copy(value: object) -> tuple[str, ...]:
-    items = _string_list(value, allow_empty=True)
-    if any(Path(item).is_absolute() for item in items):
-        raise ValueError(value)
-    return items
-
-
-def _check_command(value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(value)
-    return value.strip()
-
-
-def _check_seconds(value: object) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise ValueError(value)
-    return float(value)
-
-
-def _check_jobs(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(value)
-    return value
-
-
-def _check_count(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(value)
-    return value
-
-
-def _check_delay(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(value)
-    if value < 0:
-        raise ValueError(value)
-    return float(value)
-
-
-def _check_bool(value: object) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(value)
-    return value
-
-
-def _bool_from_string(raw: str) -> object:
-    low = raw.strip().lower()
-    if low in ("1", "true", "yes", "on"):
-        return True
-    if low in ("0", "false", "no", "off"):
-        return False
-    return raw  # not a bool: the check reports it
-
-
-def _check_path(value: object) -> Path:
-    if isinstance(value, Path):
-        return value
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(value)
-    return Path(value.strip())
-
-
-_CHECKS: dict[str, Callable[[object], object]] = {
-    "agents": _check_agents,
-    "test": _check_command,
-    "setup": _check_command,
-    "copy": _check_copy,
-    "timeout": _check_seconds,
-    "test_timeout": _check_seconds,
-    "jobs": _check_jobs,
-    "worktree_root": _check_path,
-    "retries": _check_count,
-    "backoff": _check_delay,
-    "test_paths": _check_copy,
-    "test_report": _check_command,
-    "baseline_runs": _check_count,
-    "idle_timeout": _check_seconds,
-    "race_timeout": _check_seconds,
-    "max_cost": _check_seconds,
-    "sandbox": _check_bool,
-    "share": _check_copy,
-    "pool": _check_count,
-}
-
-# Environment values are strings: these turn them into the Python value the check expects.
-_FROM_STRING: dict[str, Callable[[str], object]] = {
-    "timeout": float,
-    "test_timeout": float,
-    "jobs": int,
-    "retries": int,
-    "backoff": float,
-    "baseline_runs": int,
-    "idle_timeout": float,
-    "race_timeout": float,
-    "max_cost": float,
-    "sandbox": _bool_from_string,
-    "pool": int,
-}
-
-
-def _check(key: str, value: object, where: str) -> object:
+def _checked(check: Callable[[object], object], expected: str, value: object, where: str) -> object:
     try:
-        return _CHECKS[key](value)
+        return check(value)
     except ValueError:
-        raise _wrong(where, _EXPECTED[key], value) from None
-
-
-def _from_env(key: str, var: str, raw: str) -> object:
-    try:
-        return _CHECKS[key](_FROM_STRING.get(key, str)(raw))
-    except ValueError:
-        raise ConfigError(
-            f"{var} must be {_EXPECTED[key]}, got {_show(raw)} — fix or unset the variable"
-        ) from None
-
-
-def _resolve(path: Path, root: Path) -> Path:
-    path = path.expanduser()
-    return (path if path.is_absolute() else root / path).resolve()
-
-
-def _flag(key: str) -> str:
-    return "--" + key.replace("_", "-")
+        raise _wrong(where, expected, value) from None
 
 
 def _wrong(where: str, expected: str, value: object) -> ConfigError:
@@ -501,55 +556,42 @@ def _one_line(message: str) -> str:
 
 
 # ---- a resolved Config as JSON (kept with each race, so `racer resume` runs the same race) ------
-
-_TUPLE_KEYS = ("agents", "copy", "test_paths", "share")
+# Each setting by name (a tuple as a list, a Path as a string or null), agent_configs, sources.
 
 
 def config_to_dict(cfg: Config) -> dict[str, Any]:
-    data: dict[str, Any] = {key: getattr(cfg, key) for key in KEYS}
-    for key in _TUPLE_KEYS:
-        data[key] = list(data[key])
-    data["worktree_root"] = str(cfg.worktree_root) if cfg.worktree_root else None
-    data["agent_configs"] = {
-        name: {
-            "command": list(a.command) if a.command else None,
-            "args": list(a.args),
-            "env": dict(a.env),
-            "model": a.model,
-            "fallback": list(a.fallback),
-            "max_parallel": a.max_parallel,
-            "retries": a.retries,
-            "source": a.source,
-        }
-        for name, a in cfg.agent_configs.items()
+    data: dict[str, Any] = {s.name: _json(getattr(cfg, s.name)) for s in SETTINGS}
+    data["agent_configs"] = {  # each AgentConfig field but its name: tuples as lists
+        name: {f: _json(getattr(agent, f)) for f in _AGENT_FIELDS}
+        for name, agent in cfg.agent_configs.items()
     }
     data["sources"] = dict(cfg.sources)
     return data
 
 
+_AGENT_FIELDS = tuple(f.name for f in dataclasses.fields(AgentConfig) if f.name != "name")
+
+
+def _json(value: object) -> object:
+    """A tuple as a list, a Path as a string, a mapping as a dict."""
+    if isinstance(value, tuple | Path):
+        return list(value) if isinstance(value, tuple) else str(value)
+    return dict(value) if isinstance(value, Mapping) else value
+
+
+def _unjson(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
 def config_from_dict(data: Mapping[str, Any]) -> Config:
-    values = {key: data[key] for key in KEYS if key in data}
-    for key in _TUPLE_KEYS:
-        if key in values:
-            values[key] = tuple(values[key])
-    if values.get("worktree_root"):
-        values["worktree_root"] = Path(values["worktree_root"])
-    agents = {
-        name: AgentConfig(
-            name=name,
-            command=tuple(a["command"]) if a.get("command") else None,
-            args=tuple(a.get("args", ())),
-            env=dict(a.get("env", {})),
-            model=a.get("model"),
-            fallback=tuple(a.get("fallback", ())),
-            max_parallel=a.get("max_parallel"),
-            retries=a.get("retries"),
-            source=a.get("source", ""),
-        )
+    """The Config config_to_dict wrote; a setting missing from older JSON gets its default."""
+    values = {s.name: s.from_json(data[s.name]) for s in SETTINGS if s.name in data}
+    agents = {  # a list back as a tuple; a key missing from older JSON gets its default
+        name: AgentConfig(name, **{f: _unjson(v) for f, v in a.items() if f in _AGENT_FIELDS})
         for name, a in data.get("agent_configs", {}).items()
     }
     return Config(
-        **values,
+        **cast(dict[str, Any], values),
         agent_configs=MappingProxyType(agents),
         sources=MappingProxyType(dict(data.get("sources", {}))),
     )

@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from typer.main import get_command
+from typer.testing import CliRunner
 
-from racer.config import KEYS, AgentConfig, Config, load_config
+from racer import cli
+from racer import config as cfgmod
+from racer import spec as specmod
+from racer.config import (
+    ENV_VARS,
+    KEYS,
+    RUN_SETTINGS,
+    SETTINGS,
+    AgentConfig,
+    Config,
+    Flag,
+    Flags,
+    Setting,
+    config_from_dict,
+    config_to_dict,
+    flags_from_cli,
+    load_config,
+    setting,
+)
 from racer.errors import ConfigError, UserError
 from racer.spec import load_spec
 
@@ -253,7 +276,7 @@ def test_spec_beats_env(tmp_path: Path) -> None:
 
 def test_flags_beat_spec(tmp_path: Path) -> None:
     overrides = {"test": "from spec", "agents": ("claude",), "timeout": 30.0}
-    flags: dict[str, object] = {"test": "from flag", "agents": ["fake", "fake"], "timeout": None}
+    flags: Flags = {"test": "from flag", "agents": ["fake", "fake"], "timeout": None}
     config = load_config(tmp_path, env=NO_ENV, spec_overrides=overrides, flags=flags)
     assert config.test == "from flag"
     assert config.agents == ("fake", "fake")
@@ -263,7 +286,7 @@ def test_flags_beat_spec(tmp_path: Path) -> None:
 
 
 def test_every_flag(tmp_path: Path) -> None:
-    flags: dict[str, object] = {
+    flags: Flags = {
         "agents": "claude,codex",
         "test": "pytest",
         "setup": "true",
@@ -487,3 +510,216 @@ def test_retries_and_backoff_from_env(tmp_path: Path) -> None:
     assert (config.retries, config.backoff) == (0, 1.5)
     with pytest.raises(ConfigError, match="RACER_RETRIES"):
         load_config(tmp_path, env={"RACER_RETRIES": "many"})
+
+
+# ---- the settings table and what derives from it ----------------------------------------------
+
+
+# A RACER_* string every check accepts, by the setting's value type.
+_ENV_SAMPLE = {float: "7", int: "3", bool: "true", str: "a,b", Path: "wt"}
+
+
+def test_one_setting_per_config_field_in_field_order() -> None:
+    names = [f.name for f in dataclasses.fields(Config)]
+    assert tuple(names[: names.index("agent_configs")]) == KEYS
+    assert names[len(KEYS) :] == ["agent_configs", "sources"]
+    assert [s.name for s in SETTINGS] == list(KEYS)
+
+
+def test_flags_typeddict_has_one_key_per_setting() -> None:
+    # Flags is spelt out for mypy; this keeps it to the table.
+    assert Flags.__optional_keys__ == frozenset(KEYS)
+    assert Flags.__required_keys__ == frozenset()
+
+
+def test_spec_keys_are_the_spec_modules_override_keys() -> None:
+    assert cfgmod.SPEC_KEYS == specmod.OVERRIDE_KEYS == ("agents", "test", "setup", "timeout")
+
+
+def test_defaults_come_from_the_table() -> None:
+    config = Config()
+    for s in SETTINGS:
+        expected = s.default_factory() if s.default_factory else s.default
+        assert getattr(config, s.name) == expected, s.name
+    assert config.jobs == (os.cpu_count() or 1)
+    assert {s.name: f"RACER_{s.name.upper()}" for s in SETTINGS} == ENV_VARS
+
+
+@pytest.mark.parametrize("entry", SETTINGS, ids=lambda s: s.name)
+def test_every_setting_is_read_from_its_env_var_and_round_trips(
+    tmp_path: Path, entry: Setting
+) -> None:
+    # Any setting added to the table is parsed from RACER_<NAME> and lands in the plan's JSON.
+    config = load_config(tmp_path, env={entry.env_var: _ENV_SAMPLE[entry.value_type]})
+    assert config.sources[entry.name] == f"env {entry.env_var}"
+    assert getattr(config, entry.name) != getattr(Config(), entry.name)
+    data = json.loads(json.dumps(config_to_dict(config)))
+    assert entry.name in data
+    assert config_from_dict(data) == config
+
+
+def test_round_trip_with_every_key_and_agent_tables(tmp_path: Path) -> None:
+    racer_toml(
+        tmp_path,
+        'agents = ["mybot*2", "claude"]\ncopy = [".env"]\nshare = ["node_modules"]\n'
+        'worktree_root = "../wt"\nsandbox = true\nmax_cost = 1.5\nidle_timeout = 9\n\n'
+        '[agent.mybot]\ncommand = ["mybot", "{prompt}"]\nenv = { K = "v" }\nfallback = ["m2"]\n'
+        'max_parallel = 2\n\n[agent.claude]\nargs = ["--verbose"]\nmodel = "sonnet"\n',
+    )
+    config = load_config(tmp_path, env={"RACER_TEST": "pytest"}, flags={"jobs": 3})
+    data = json.loads(json.dumps(config_to_dict(config)))
+    assert config_from_dict(data) == config
+
+
+def test_json_shape_is_what_plan_json_of_existing_races_holds() -> None:
+    config = Config(
+        agents=("claude", "fake*2"),
+        copy=(".env",),
+        jobs=2,
+        worktree_root=Path("/wt"),
+        agent_configs={"bot": AgentConfig(name="bot", command=("bot",), source="racer.toml")},
+        sources={"agents": "flag"},
+    )
+    data = config_to_dict(config)
+    assert list(data) == [*KEYS, "agent_configs", "sources"]
+    assert data["agents"] == ["claude", "fake*2"]
+    assert data["copy"] == [".env"] and data["share"] == [] and data["test_paths"] == []
+    assert data["worktree_root"] == "/wt"
+    assert data["timeout"] == 1800.0 and data["test"] is None and data["sandbox"] is False
+    assert data["agent_configs"] == {
+        "bot": {
+            "command": ["bot"],
+            "args": [],
+            "env": {},
+            "model": None,
+            "fallback": [],
+            "max_parallel": None,
+            "retries": None,
+            "source": "racer.toml",
+        }
+    }
+    assert data["sources"] == {"agents": "flag"}
+    assert config_to_dict(Config(jobs=2))["worktree_root"] is None
+
+
+def test_older_plan_json_without_newer_keys_loads_with_defaults() -> None:
+    old: dict[str, object] = {
+        "agents": ["claude"],
+        "test": "pytest",
+        "setup": None,
+        "copy": [],
+        "timeout": 60.0,
+        "test_timeout": 60.0,
+        "jobs": 2,
+        "worktree_root": None,
+        "agent_configs": {"bot": {"command": ["bot"], "args": [], "env": {}, "model": None}},
+        "sources": {"test": "flag"},
+    }
+    config = config_from_dict(old)
+    assert (config.agents, config.test, config.jobs) == (("claude",), "pytest", 2)
+    assert (config.timeout, config.pool, config.retries, config.share) == (60.0, 4, 2, ())
+    assert config.agent_configs["bot"] == AgentConfig(name="bot", command=("bot",))
+
+
+def test_a_new_setting_derives_its_env_parser_cli_value_and_json() -> None:
+    @dataclass(frozen=True)
+    class Toy:
+        limit: float | None = setting(
+            None, cfgmod._check_seconds, "a positive number of seconds", flag=Flag("--limit", "L.")
+        )
+        dirs: tuple[str, ...] = setting(
+            (), cfgmod._check_copy, "a list of dirs", flag=Flag("--dir", "D.", repeatable=True)
+        )
+        names: tuple[str, ...] = setting(lambda: ("x",), cfgmod._check_list, "names", spec=True)
+
+    limit, dirs, names = cfgmod._read_settings(Toy)
+    assert (limit.name, limit.env_var, limit.value_type, limit.is_tuple) == (
+        "limit",
+        "RACER_LIMIT",
+        float,
+        False,
+    )
+    assert limit.from_env(" 2.5") == 2.5
+    with pytest.raises(ConfigError, match=r"^RACER_LIMIT must be a positive number of seconds"):
+        limit.from_env("0")
+    assert (limit.from_cli(None), limit.from_cli(3.0)) == (None, 3.0)
+    assert (dirs.from_cli([]), dirs.from_cli(["a", "b"])) == (None, ("a", "b"))
+    assert dirs.from_json(["a"]) == ("a",)
+    assert (names.spec, names.default, names.default_factory and names.default_factory()) == (
+        True,
+        None,
+        ("x",),
+    )
+    assert Toy() == Toy(limit=None, dirs=(), names=("x",))
+
+
+# ---- racer run's options: made from the table -------------------------------------------------
+
+
+def _run_options() -> dict[str, tuple[list[str], str | None]]:
+    command = get_command(cli.app).commands["run"]  # type: ignore[attr-defined]
+    return {p.name: (p.opts, p.help) for p in command.params if p.param_type_name == "option"}
+
+
+def test_every_run_setting_has_exactly_one_option_with_the_tables_name_and_help() -> None:
+    options = _run_options()
+    not_settings = {"base", "acceptance", "as_json", "help"}
+    assert set(options) - not_settings == {s.name for s in RUN_SETTINGS}
+    for s in RUN_SETTINGS:
+        assert s.flag is not None
+        spellings = [s.flag.name, s.flag.short] if s.flag.short else [s.flag.name]
+        assert options[s.name] == (spellings, s.flag.help)
+    assert {s.name for s in RUN_SETTINGS} == set(KEYS) - {
+        "retries",
+        "backoff",
+        "test_paths",
+        "test_report",
+        "baseline_runs",
+        "pool",
+    }
+    assert options["jobs"][0] == ["--jobs", "-j"] and options["agents"][0] == ["--agents", "-a"]
+
+
+def test_run_options_reach_prepare_as_flags_from_the_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, object] = {}
+
+    def prepare(cwd: Path, spec: Path, **kwargs: object) -> None:
+        seen.update(kwargs)
+        raise KeyboardInterrupt  # stop here: exit 130, nothing else runs
+
+    monkeypatch.setattr("racer.plan.prepare", prepare)
+    monkeypatch.chdir(tmp_path)
+    args = ["run", "task.md", "-a", "claude, fake*2,", "-j", "2", "--sandbox", "--copy", ".env"]
+    args += ["--copy", "d/*", "--worktree-root", "wt", "--timeout", "5", "--base", "main"]
+    result = CliRunner().invoke(cli.app, args)
+    assert result.exit_code == 130, result.output
+    assert seen["base_ref"] == "main" and seen["acceptance"] == ()
+    assert seen["flags"] == {
+        "agents": ("claude", " fake*2"),  # split on commas; the check strips the items
+        "test": None,
+        "setup": None,
+        "copy": (".env", "d/*"),
+        "timeout": 5.0,
+        "test_timeout": None,
+        "jobs": 2,
+        "worktree_root": (tmp_path / "wt").resolve(),
+        "idle_timeout": None,
+        "race_timeout": None,
+        "max_cost": None,
+        "sandbox": True,
+        "share": None,
+    }
+    CliRunner().invoke(cli.app, ["run", "task.md"])
+    flags = seen["flags"]
+    assert isinstance(flags, dict)
+    assert set(flags.values()) == {None}  # nothing given, --sandbox off too: lower layers decide
+
+
+def test_flags_from_cli_rejects_an_option_that_is_no_setting() -> None:
+    with pytest.raises(ValueError, match="'verbose' is not a `racer run` setting"):
+        flags_from_cli({"verbose": True})
+    with pytest.raises(ValueError, match="'pool' is not a `racer run` setting"):
+        flags_from_cli({"pool": 2})  # a setting, but not a racer run option
+    assert flags_from_cli({"agents": ""})["agents"] == ()  # given but empty: the check reports it

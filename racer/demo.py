@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from racer.worktree import git
+from racer.git import git
 
 SPEC = """\
 ---

@@ -13,10 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from racer.agents import Agent, agent_version
+from racer.agents import Agent, agent_version, build_registry, parse_contestants
 from racer.agents.command import CommandAgent
-from racer.config import AgentConfig
+from racer.config import AgentConfig, Config, load_config
+from racer.errors import GitError
 from racer.proc import run_capture
+from racer.repo import open_repo
 
 
 @dataclass(frozen=True)
@@ -173,3 +175,23 @@ def run_doctor(
             continue
         checks += check_agent(agent, configs.get(name), env)
     return checks
+
+
+def cwd_config(cwd: Path, env: Mapping[str, str]) -> Config:
+    """The config of the repository around `cwd`, or of `cwd` itself outside a repository."""
+    try:
+        return load_config(open_repo(cwd).root, env=env)
+    except GitError:
+        return load_config(cwd, env=env)
+
+
+def select_agents(config: Config, wanted: str | None) -> dict[str, Agent]:
+    """The agents `racer doctor` checks: those named (a contestant list), else the config's
+    contestants, else every known agent but the fake one."""
+    registry = build_registry(config.agent_configs)
+    names = wanted.split(",") if wanted else list(config.agents)
+    if names:
+        picked = [c.agent for c in parse_contestants(names, registry)]
+    else:
+        picked = [n for n in registry if n != "fake"]
+    return {n: registry[n] for n in dict.fromkeys(picked)}

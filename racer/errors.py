@@ -10,16 +10,14 @@ The tree (exit code in brackets):
     │   ├── AgentError        unknown agent, executable missing from PATH
     │   ├── RaceNotFound      no such race / candidate
     │   └── RefusedError      racer will not do it without --force (work would be lost)
-    └── Interrupted [130]     Ctrl-C
 
-"The race ran and no candidate passed" is not an error: `racer run` returns 4 for it.
+Ctrl-C is exit 130 and typer's own usage errors (unknown flag, missing argument) exit 2; "the
+race ran and no candidate passed" is not an error: `racer run` returns 4 for it.
 """
 
 from __future__ import annotations
 
-EXIT_OK = 0
 EXIT_USER = 1
-EXIT_USAGE = 2  # typer/click's own usage errors (unknown flag, missing argument)
 EXIT_INTERNAL = 3
 EXIT_NO_WINNER = 4
 EXIT_INTERRUPTED = 130
@@ -61,7 +59,3 @@ class RaceNotFound(UserError):
 
 class RefusedError(UserError):
     pass
-
-
-class Interrupted(RacerError):
-    exit_code = EXIT_INTERRUPTED

@@ -1,4 +1,4 @@
-"""The HTML view of a race: one self-contained report.html (inline CSS, no network) from race.json.
+"""The HTML view of a race: one self-contained report.html (inline CSS, no network) from the record.
 
 Candidate output is untrusted, so every string is escaped; diffs are highlighted with pygments.
 """
@@ -16,6 +16,9 @@ from typing import Any
 from pygments import formatters, lex, lexers, token  # type: ignore[import-untyped]
 from unidiff.errors import UnidiffParseError
 from unidiff.patch import PatchSet
+
+from racer import fmt
+from racer.report import Acceptance, Candidate, Flag, RaceReport, TestSummary, ranked
 
 MAX_DIFF_LINES = 5000  # per candidate; the full diff is one `racer diff` away
 
@@ -75,149 +78,44 @@ document.addEventListener("click", function (ev) {
 """
 
 
-# --- reading race.json defensively ---------------------------------------------------------------
+# --- small formatters ----------------------------------------------------------------------------
 
 
 def _e(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def _map(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+def _anchors(report: RaceReport) -> dict[str, str]:
+    """Candidate name -> its section's id: position in the record plus a URL-safe name."""
+    return {
+        c.name: f"c{i + 1}-" + re.sub(r"[^A-Za-z0-9_-]+", "-", c.name).strip("-")
+        for i, c in enumerate(report.candidates)
+    }
 
 
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _float(value: Any) -> float | None:
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    return float(value) if ok else None
-
-
-def _strs(value: Any) -> tuple[str, ...]:
-    return tuple(str(v) for v in value) if isinstance(value, list | tuple) else ()
-
-
-@dataclass(frozen=True)
-class _FlagView:
-    kind: str
-    file: str
-    detail: str
-    severity: str
-
-
-@dataclass(frozen=True)
-class _Cand:
-    name: str
-    anchor: str
-    agent: str
-    model: str
-    rank: int | None
-    status: str
-    reasons: tuple[str, ...]
-    exit_code: int | None
-    duration_s: float | None
-    error: str
-    final_message: str
-    tests: Mapping[str, Any] | None
-    acceptance: Mapping[str, Any] | None
-    flags: tuple[_FlagView, ...]
-    diffstat: Mapping[str, Any]
-    cluster: int | None
-    cost_usd: float | None
-    cost_estimated: bool
-    tokens: Mapping[str, Any] | None
-    branch: str
-
-
-def _candidate(index: int, raw: Mapping[str, Any]) -> _Cand:
-    name = str(raw.get("name") or f"candidate {index + 1}")
-    flags = tuple(
-        _FlagView(
-            str(f.get("kind") or ""),
-            str(f.get("file") or ""),
-            str(f.get("detail") or ""),
-            "tamper" if f.get("severity") == "tamper" else "scope",
-        )
-        for f in (_map(x) for x in raw.get("flags") or [] if isinstance(x, Mapping))
-    )
-    tests, acceptance, tokens = raw.get("tests"), raw.get("acceptance"), raw.get("tokens")
-    return _Cand(
-        name=name,
-        anchor=f"c{index + 1}-" + re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-"),
-        agent=str(raw.get("agent") or ""),
-        model=str(raw.get("model") or ""),
-        rank=_int(raw.get("rank")),
-        status=str(raw.get("status") or "unknown"),
-        reasons=_strs(raw.get("reasons")),
-        exit_code=_int(raw.get("exit_code")),
-        duration_s=_float(raw.get("duration_s")),
-        error=str(raw.get("error") or ""),
-        final_message=str(raw.get("final_message") or ""),
-        tests=tests if isinstance(tests, Mapping) else None,
-        acceptance=acceptance if isinstance(acceptance, Mapping) else None,
-        flags=flags,
-        diffstat=_map(raw.get("diffstat")),
-        cluster=_int(raw.get("cluster")),
-        cost_usd=_float(raw.get("cost_usd")),
-        cost_estimated=bool(raw.get("cost_estimated")),
-        tokens=tokens if isinstance(tokens, Mapping) else None,
-        branch=str(raw.get("branch") or ""),
-    )
-
-
-def _ranked(race: Mapping[str, Any]) -> list[_Cand]:
-    raw = [c for c in race.get("candidates") or [] if isinstance(c, Mapping)]
-    cands = [_candidate(i, c) for i, c in enumerate(raw)]
-    return sorted(cands, key=lambda c: c.rank if c.rank is not None else 10_000)
-
-
-# --- small formatters ----------------------------------------------------------------------------
-
-
-def _count(d: Mapping[str, Any] | None, key: str) -> str:
-    value = _int(d.get(key)) if d is not None else None
-    return "—" if value is None else str(value)
-
-
-def _pass_fail(d: Mapping[str, Any] | None) -> str:
+def _pass_fail(d: TestSummary | Acceptance | None) -> str:
     if d is None:
         return "—"
-    errors = _int(d.get("errors")) or 0
-    extra = f" +{errors} err" if errors else ""
-    return f"{_count(d, 'passed')} / {_count(d, 'failed')}{extra}"
+    extra = f" +{d.errors} err" if d.errors else ""
+    return f"{d.passed} / {d.failed}{extra}"
 
 
-def _ids(d: Mapping[str, Any] | None, key: str) -> tuple[str, ...]:
-    return _strs(d.get(key)) if d is not None else ()
+def _severity(f: Flag) -> str:
+    """The flag's CSS class: tamper, or scope for anything else."""
+    return "tamper" if f.severity == "tamper" else "scope"
 
 
-def _money(c: _Cand) -> str:
-    if c.cost_usd is None:
-        return "—"
-    return f"${c.cost_usd:.4f}" + (" (est.)" if c.cost_estimated else "")
-
-
-def _time(c: _Cand) -> str:
-    return "—" if c.duration_s is None else f"{c.duration_s:.1f} s"
-
-
-def _diffstat(c: _Cand) -> str:
-    added, removed = _int(c.diffstat.get("added")), _int(c.diffstat.get("removed"))
-    if added is None and removed is None:
-        return "—"
-    files = _int(c.diffstat.get("files"))
-    return f"+{added or 0} -{removed or 0}" + (f" in {files} file(s)" if files is not None else "")
-
-
-def _flag_counts(c: _Cand) -> str:
-    tamper = sum(f.severity == "tamper" for f in c.flags)
-    scope = len(c.flags) - tamper
+def _flag_counts(c: Candidate) -> str:
     if not c.flags:
         return "none"
+    tamper = sum(_severity(f) == "tamper" for f in c.flags)
+    scope = len(c.flags) - tamper
     parts = [f'<span class="tamper">{tamper} tamper</span>'] if tamper else []
     return ", ".join([*parts, f"{scope} scope"] if scope else parts)
+
+
+def _badge(status: str) -> str:
+    return f'<span class="badge {_e(status)}">{_e(status)}</span>'
 
 
 # --- diffs ---------------------------------------------------------------------------------------
@@ -447,26 +345,26 @@ def _render_diff(diff: str) -> str:
 # --- page sections -------------------------------------------------------------------------------
 
 
-def _header(race: Mapping[str, Any], cands: Sequence[_Cand]) -> str:
-    spec, base = _map(race.get("spec")), _map(race.get("base"))
-    title = spec.get("title") or "racer report"
-    commit = str(base.get("commit") or "")[:12]
-    confidence = race.get("confidence")
+def _header(report: RaceReport, cands: Sequence[Candidate]) -> str:
+    title = report.spec.get("title") or "racer report"
+    confidence = report.confidence
+    winner = f"<strong>{_e(report.winner)}</strong>" if report.winner else "none"
     facts = [
-        ("race", f"<code>{_e(race.get('id'))}</code>"),
-        ("status", f'<span class="badge">{_e(race.get("status") or "unknown")}</span>'),
-        ("spec", f"<code>{_e(spec.get('path'))}</code>"),
+        ("race", f"<code>{_e(report.id)}</code>"),
+        ("status", f'<span class="badge">{_e(report.status)}</span>'),
+        ("spec", f"<code>{_e(report.spec.get('path'))}</code>"),
         (
             "base",
-            f"<code>{_e(commit)}</code> on <code>{_e(base.get('branch') or '(detached)')}</code>",
+            f"<code>{_e(fmt.commit(report.base.get('commit')))}</code> on "
+            f"<code>{_e(report.base.get('branch') or '(detached)')}</code>",
         ),
-        ("created", _e(race.get("created"))),
-        ("winner", f"<strong>{_e(race.get('winner'))}</strong>" if race.get("winner") else "none"),
-        ("decided by", _e(race.get("decided_by") or "—")),
+        ("created", _e(report.created)),
+        ("winner", winner),
+        ("decided by", _e(report.decided_by or "—")),
         ("confidence", f'<span class="badge {_e(confidence)}">{_e(confidence or "—")}</span>'),
     ]
-    if race.get("cluster_summary"):
-        facts.append(("agreement", _e(race.get("cluster_summary"))))
+    if report.cluster_summary:
+        facts.append(("agreement", _e(report.cluster_summary)))
     dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
     advice = ""
     if confidence == "low":
@@ -479,13 +377,12 @@ def _header(race: Mapping[str, Any], cands: Sequence[_Cand]) -> str:
     return f'<header><h1>{_e(title)}</h1><dl class="facts">{dl}</dl>{advice}</header>'
 
 
-def _ranking(cands: Sequence[_Cand], winner: object) -> str:
+def _ranking(cands: Sequence[Candidate], anchors: Mapping[str, str], winner: str | None) -> str:
     items = []
     for c in cands:
         crown = " <strong>winner</strong>" if c.name == winner else ""
         items.append(
-            f'<li><a href="#{c.anchor}">{_e(c.name)}</a> <span class="badge {_e(c.status)}">'
-            f"{_e(c.status)}</span>{crown}</li>"
+            f'<li><a href="#{_e(anchors[c.name])}">{_e(c.name)}</a> {_badge(c.status)}{crown}</li>'
         )
     return f'<section><h2>Ranking</h2><ol class="ranking">{"".join(items)}</ol></section>'
 
@@ -506,28 +403,31 @@ _COLUMNS = (
 )
 
 
-def _evidence(cands: Sequence[_Cand]) -> str:
+def _evidence_row(c: Candidate, anchor: str) -> str:
+    t = c.tests
+    cells = [
+        f'<td class="num">{_e(fmt.rank(c.rank))}</td>',
+        f'<td><a href="#{_e(anchor)}">{_e(c.name)}</a></td>',
+        f"<td>{_badge(c.status)}</td>",
+        f'<td class="num">{_e(_pass_fail(t))}</td>',
+        f'<td class="num">{len(t.fixed) if t else "—"}</td>',
+        f'<td class="num">{len(t.broken) if t else "—"}</td>',
+        f'<td class="num">{_e(_pass_fail(c.acceptance))}</td>',
+        f"<td>{_flag_counts(c)}</td>",
+        f'<td class="num">{_e(fmt.diffstat(c.diffstat))}</td>',
+        f'<td class="num">{_e(fmt.NONE if c.cluster is None else c.cluster)}</td>',
+        f'<td class="num">{_e(fmt.money(c.cost_usd, c.cost_estimated))}</td>',
+        f'<td class="num">{_e(fmt.duration(c.duration_s))}</td>',
+    ]
+    return "<tr>" + "".join(cells) + "</tr>"
+
+
+def _evidence(cands: Sequence[Candidate], anchors: Mapping[str, str]) -> str:
     head = "".join(f"<th>{_e(col)}</th>" for col in _COLUMNS)
-    rows = []
-    for c in cands:
-        cells = [
-            f'<td class="num">{_e(c.rank if c.rank is not None else "—")}</td>',
-            f'<td><a href="#{c.anchor}">{_e(c.name)}</a></td>',
-            f'<td><span class="badge {_e(c.status)}">{_e(c.status)}</span></td>',
-            f'<td class="num">{_e(_pass_fail(c.tests))}</td>',
-            f'<td class="num">{len(_ids(c.tests, "fixed")) if c.tests else "—"}</td>',
-            f'<td class="num">{len(_ids(c.tests, "broken")) if c.tests else "—"}</td>',
-            f'<td class="num">{_e(_pass_fail(c.acceptance))}</td>',
-            f"<td>{_flag_counts(c)}</td>",
-            f'<td class="num">{_e(_diffstat(c))}</td>',
-            f'<td class="num">{_e(c.cluster if c.cluster is not None else "—")}</td>',
-            f'<td class="num">{_e(_money(c))}</td>',
-            f'<td class="num">{_e(_time(c))}</td>',
-        ]
-        rows.append("<tr>" + "".join(cells) + "</tr>")
+    rows = "".join(_evidence_row(c, anchors[c.name]) for c in cands)
     return (
         f'<section><h2>Evidence</h2><table class="evidence"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></section>"
+        f"<tbody>{rows}</tbody></table></section>"
     )
 
 
@@ -539,60 +439,64 @@ def _id_list(label: str, ids: Sequence[str], css: str = "") -> str:
     return f"<p{attr}>{label} ({len(ids)}):</p><ul>{items}</ul>"
 
 
-def _tests_block(c: _Cand) -> str:
-    if c.tests is None:
+def _tests_block(c: Candidate) -> str:
+    t = c.tests
+    if t is None:
         body = '<p class="muted">tests not run</p>'
     else:
-        t = c.tests
         counts = ", ".join(
-            f"{_count(t, k)} {k}" for k in ("passed", "failed", "errors", "skipped") if k in t
+            f"{n} {label}"
+            for n, label in (
+                (t.passed, "passed"),
+                (t.failed, "failed"),
+                (t.errors, "errors"),
+                (t.skipped, "skipped"),
+            )
         )
-        ok = t.get("ok")
-        verdict = "" if ok is None else (" — suite green" if ok else " — suite red")
-        detail = f' <span class="muted">({_e(t.get("detail"))})</span>' if t.get("detail") else ""
-        body = f"<p>{_e(counts) or 'no counts'}{verdict}{detail}</p>"
-        body += _id_list("fixed (failed on base, pass here)", _ids(t, "fixed"))
-        body += _id_list("broken (passed on base, fail here)", _ids(t, "broken"), "tamper")
+        verdict = " — suite green" if t.ok else " — suite red"
+        # The counts say it all for a JUnit run; otherwise say why there are none.
+        why = t.error or t.timed_out or not t.junit
+        detail = f' <span class="muted">({_e(fmt.tests(t))})</span>' if why else ""
+        body = f"<p>{_e(counts)}{verdict}{detail}</p>"
+        body += _id_list("fixed (failed on base, pass here)", t.fixed)
+        body += _id_list("broken (passed on base, fail here)", t.broken, "tamper")
     if c.acceptance is not None:
         body += f"<p>acceptance tests: {_e(_pass_fail(c.acceptance))} (passed / failed)</p>"
     return f"<h3>Tests</h3>{body}"
 
 
-def _flags_block(c: _Cand) -> str:
+def _flags_block(c: Candidate) -> str:
     if not c.flags:
         return '<h3>Flags</h3><p class="muted">no flags</p>'
     items = "".join(
-        f'<li class="flag {f.severity}"><span class="sev">{f.severity}</span> '
+        f'<li class="flag {_severity(f)}"><span class="sev">{_severity(f)}</span> '
         f"<code>{_e(f.kind)}</code> <code>{_e(f.file)}</code> {_e(f.detail)}</li>"
         for f in c.flags
     )
     return f'<h3>Flags</h3><ul class="flags">{items}</ul>'
 
 
-def _meta(c: _Cand) -> str:
+def _meta(c: Candidate) -> str:
     parts = [f"agent <code>{_e(c.agent or c.name)}</code>"]
     if c.model:
         parts.append(f"model <code>{_e(c.model)}</code>")
     if c.branch:
         parts.append(f"branch <code>{_e(c.branch)}</code>")
     if c.exit_code is not None:
-        parts.append(f"exit code {c.exit_code}")
-    parts += [f"time {_e(_time(c))}", f"cost {_e(_money(c))}"]
+        parts.append(f"exit code {_e(c.exit_code)}")
+    parts.append(f"time {_e(fmt.duration(c.duration_s))}")
+    parts.append(f"cost {_e(fmt.money(c.cost_usd, c.cost_estimated))}")
     if c.tokens is not None:
-        tk = c.tokens
-        parts.append(
-            f"tokens {_count(tk, 'input')} in / {_count(tk, 'output')} out / {_count(tk, 'cached')} cached"
-        )
+        parts.append(f"tokens {_e(fmt.tokens(c.tokens))}")
     if c.cluster is not None:
-        parts.append(f"cluster {c.cluster}")
+        parts.append(f"cluster {_e(c.cluster)}")
     return '<p class="meta muted">' + " · ".join(parts) + "</p>"
 
 
-def _candidate_section(c: _Cand, diff: str | None) -> str:
-    rank = f"#{c.rank}" if c.rank is not None else "#—"
+def _candidate_section(c: Candidate, anchor: str, diff: str | None) -> str:
     out = [
-        f'<section class="cand" id="{c.anchor}"><h2>{rank} {_e(c.name)} '
-        f'<span class="badge {_e(c.status)}">{_e(c.status)}</span></h2>',
+        f'<section class="cand" id="{_e(anchor)}"><h2>#{_e(fmt.rank(c.rank))} {_e(c.name)} '
+        f"{_badge(c.status)}</h2>",
         _meta(c),
     ]
     reasons = "".join(f"<li>{_e(r)}</li>" for r in c.reasons) or "<li>no reasons recorded</li>"
@@ -611,20 +515,20 @@ def _candidate_section(c: _Cand, diff: str | None) -> str:
     return "".join(out)
 
 
-def render_html(race: Mapping[str, Any], diffs: Mapping[str, str]) -> str:
+def render_html(report: RaceReport, diffs: Mapping[str, str]) -> str:
     """The whole report page; `diffs` maps candidate name -> unified diff text."""
-    cands = _ranked(race)
-    title = _map(race.get("spec")).get("title") or "racer report"
+    cands, anchors = ranked(report), _anchors(report)
+    title = report.spec.get("title") or "racer report"
     body = [
-        _header(race, cands),
-        _ranking(cands, race.get("winner")),
-        _evidence(cands),
-        *(_candidate_section(c, diffs.get(c.name)) for c in cands),
+        _header(report, cands),
+        _ranking(cands, anchors, report.winner),
+        _evidence(cands, anchors),
+        *(_candidate_section(c, anchors[c.name], diffs.get(c.name)) for c in cands),
     ]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>racer: {_e(title)} ({_e(race.get('id'))})</title>"
+        f"<title>racer: {_e(title)} ({_e(report.id)})</title>"
         f"<style>{_CSS}\n{_stylesheet()}</style></head><body>"
         + "\n".join(body)
         + f"<script>{_SCRIPT}</script></body></html>\n"

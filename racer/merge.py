@@ -6,6 +6,7 @@ the user's uncommitted changes leaves the repository exactly as it was.
 
 from __future__ import annotations
 
+import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -14,16 +15,12 @@ from pathlib import Path
 from racer import faults, store
 from racer import report as rpt
 from racer.agents import STATE_FILES
+from racer.checkout import dirty_files, is_lane_repo, lane_tip
 from racer.errors import GitError, RefusedError
-from racer.worktree import (
-    branch_tip,
-    delete_branch,
-    dirty_files,
-    git,
-    is_lane_repo,
-    lane_tip,
-    remove_worktree,
-)
+from racer.git import git
+from racer.pool import release
+from racer.repo import branch_tip, delete_branch
+from racer.store import BASELINE, RaceDir
 
 
 @dataclass(frozen=True)
@@ -60,33 +57,19 @@ def commit_message(report: rpt.RaceReport, cand: rpt.Candidate) -> str:
     return "\n".join(lines) + "\n"
 
 
-def merge_candidate(
-    report: rpt.RaceReport, name: str, *, keep: bool = False, pool: int = 0
-) -> tuple[rpt.RaceReport, MergeResult]:
-    cand = report.candidate(name)
-    root = Path(report.repo)
-    branch = report.base.get("branch")
-    if report.merged:
-        raise RefusedError(
-            f"race {report.id} was already merged ({report.merged.candidate}) — start a new race"
-        )
-    if not branch:
-        raise RefusedError(
-            "the race started on a detached HEAD, so there is no branch to merge into — "
-            f"cherry-pick {cand.branch} yourself"
-        )
-    if cand.commit is None or cand.diffstat.files == 0:
-        raise RefusedError(
-            f"candidate {name} has no changes to merge — pick another (`racer show`)"
-        )
-    lane_tip = branch_tip(root, cand.branch)
-    source = lane_tip or cand.commit
+def _squash_tree(
+    report: rpt.RaceReport, cand: rpt.Candidate, branch: str
+) -> tuple[str, str, tuple[str, ...]]:
+    """(target tip, merged tree, changed files) of squashing `cand` onto `branch`, computed
+    with `git merge-tree` before anything moves; refuses conflicts and empty merges."""
+    root, name = Path(report.repo), cand.name
+    source = branch_tip(root, cand.branch) or cand.commit
+    assert source is not None
     target_tip = branch_tip(root, branch)
     if not target_tip:
         raise GitError(
             f"branch {branch!r} no longer exists — recreate it or cherry-pick {cand.branch}"
         )
-
     # A three-way merge of the lane onto the branch; their merge base is the race's base commit
     # (or an ancestor of it), so the result is the squash of the candidate's changes.
     mt = git(
@@ -108,7 +91,35 @@ def merge_candidate(
     )
     if not changed:
         raise RefusedError(f"{name}'s changes are already on {branch} — nothing to merge")
+    return target_tip, tree, changed
 
+
+def _check_mergeable(report: rpt.RaceReport, cand: rpt.Candidate) -> str:
+    """The branch to merge into; refuses a merged race, a detached start, an empty candidate."""
+    if report.merged:
+        raise RefusedError(
+            f"race {report.id} was already merged ({report.merged.candidate}) — start a new race"
+        )
+    branch = report.base.get("branch")
+    if not branch:
+        raise RefusedError(
+            "the race started on a detached HEAD, so there is no branch to merge into — "
+            f"cherry-pick {cand.branch} yourself"
+        )
+    if cand.commit is None or cand.diffstat.files == 0:
+        raise RefusedError(
+            f"candidate {cand.name} has no changes to merge — pick another (`racer show`)"
+        )
+    return branch
+
+
+def merge_candidate(
+    report: rpt.RaceReport, name: str, *, keep: bool = False, pool: int = 0
+) -> tuple[rpt.RaceReport, MergeResult]:
+    cand = report.candidate(name)
+    root = Path(report.repo)
+    branch = _check_mergeable(report, cand)
+    target_tip, tree, changed = _squash_tree(report, cand, branch)
     where = _checked_out_at(root, branch)
     if where is not None:
         touched = sorted(set(dirty_files(where) or ()) & set(changed))
@@ -117,33 +128,31 @@ def merge_candidate(
                 f"your uncommitted changes touch files {name} changes: {', '.join(touched)} — "
                 "commit or stash them, then merge again; nothing was changed"
             )
-    new = git(
-        ["commit-tree", tree, "-p", target_tip, "-F", "-"], root, input=commit_message(report, cand)
-    ).stdout.strip()
+    message = commit_message(report, cand)
+    new = git(["commit-tree", tree, "-p", target_tip, "-F", "-"], root, input=message).stdout
+    new = new.strip()
     # The intent comes first: a racer killed from here on is finished by `racer resume`.
-    intent = Path(report.race_dir) / MERGE_INTENT
+    race_dir = RaceDir(Path(report.race_dir))
+    intent = race_dir.merge_intent
     store.write_json(
         intent,
         {"candidate": name, "commit": new, "branch": branch, "from": target_tip, "keep": keep},
     )
-    faults.checkpoint("merge-intent", Path(report.race_dir))
+    faults.checkpoint("merge-intent", race_dir.path)
     if where is not None:
-        # A fast-forward keeps unrelated local changes and refuses (changing nothing) if it would clobber one.
+        # A fast-forward keeps unrelated local changes and refuses (changing nothing) if it
+        # would clobber one.
         ff = git(["merge", "--ff-only", "--quiet", new], where, check=False)
         if ff.returncode != 0:
             intent.unlink(missing_ok=True)
-            raise RefusedError(
-                f"git refused to update {where}: {(ff.stderr or ff.stdout).strip().splitlines()[-1]} — nothing was changed"
-            )
+            why = (ff.stderr or ff.stdout).strip().splitlines()[-1]
+            raise RefusedError(f"git refused to update {where}: {why} — nothing was changed")
     else:
-        git(
-            ["update-ref", "-m", f"racer merge {name}", f"refs/heads/{branch}", new, target_tip],
-            root,
-        )
-
-    faults.checkpoint("merge-moved", Path(report.race_dir))
+        ref = f"refs/heads/{branch}"
+        git(["update-ref", "-m", f"racer merge {name}", ref, new, target_tip], root)
+    faults.checkpoint("merge-moved", race_dir.path)
     report = replace(report, merged=rpt.Merge(candidate=name, commit=new, branch=branch))
-    store.write_json(Path(report.race_dir) / "race.json", rpt.to_dict(report))
+    _save(report)
     removed: tuple[str, ...] = ()
     kept: tuple[str, ...] = ()
     if not keep:
@@ -152,7 +161,8 @@ def merge_candidate(
     return report, MergeResult(new, branch, changed, removed, kept)
 
 
-MERGE_INTENT = "merge.json"
+def _save(report: rpt.RaceReport) -> None:
+    store.write_json(RaceDir(Path(report.race_dir)).record, rpt.to_dict(report))
 
 
 def finish_interrupted_merge(
@@ -163,9 +173,7 @@ def finish_interrupted_merge(
     Either the branch moved (the merge landed: record it, tidy up) or it did not (nothing
     changed: forget the attempt). Returns the record and what happened, in words.
     """
-    import json
-
-    intent_path = Path(report.race_dir) / MERGE_INTENT
+    intent_path = RaceDir(Path(report.race_dir)).merge_intent
     try:
         intent = json.loads(intent_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -185,7 +193,7 @@ def finish_interrupted_merge(
             candidate=intent["candidate"], commit=intent["commit"], branch=intent["branch"]
         )
         report = replace(report, merged=merged)
-        store.write_json(Path(report.race_dir) / "race.json", rpt.to_dict(report))
+        _save(report)
     kept: tuple[str, ...] = ()
     if not intent.get("keep"):
         report, _, kept = remove_lanes(report, force=False, pool=pool)
@@ -235,16 +243,16 @@ def remove_lanes(
         if risk:
             kept.append(cand.name)
             continue
-        remove_worktree(root, Path(cand.worktree), pool)
+        release(root, Path(cand.worktree), pool)
         delete_branch(root, cand.branch)
         removed.append(cand.name)
     if report.candidates and not kept:
         lanes_dir = Path(report.candidates[0].worktree).parent
-        remove_worktree(root, lanes_dir / "_baseline", pool)  # left by a killed racer; racer's own
+        release(root, lanes_dir / BASELINE, pool)  # left by a killed racer; racer's own
         if lanes_dir.is_dir() and not any(lanes_dir.iterdir()):
             lanes_dir.rmdir()
     report = replace(report, cleaned=not kept)
-    store.write_json(Path(report.race_dir) / "race.json", rpt.to_dict(report))
+    _save(report)
     return report, tuple(removed), tuple(kept)
 
 

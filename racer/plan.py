@@ -1,4 +1,4 @@
-"""Turning a spec, the config layers and flags into a validated RacePlan.
+"""What a race will do: a spec, the config layers and flags turned into a validated RacePlan.
 
 Everything that can be wrong with the input is found here, before anything is created on disk.
 """
@@ -6,16 +6,54 @@ Everything that can be wrong with the input is found here, before anything is cr
 from __future__ import annotations
 
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from racer import judge, store, worktree
-from racer.agents import build_registry, check_installed, parse_contestants
-from racer.config import load_config
-from racer.errors import ConfigError
-from racer.race import RacePlan
-from racer.spec import build_prompt, load_spec
+from racer import repo as repos
+from racer import store
+from racer.agents import Agent, Contestant, build_registry, check_installed, parse_contestants
+from racer.config import Config, Flags, load_config
+from racer.errors import ConfigError, SpecError
+from racer.git import git
+from racer.repo import RepoInfo
+from racer.spec import Spec, build_prompt, load_spec
 from racer.testrun import detect_test_command
+
+
+@dataclass(frozen=True)
+class AcceptanceFile:
+    source: Path  # where the user keeps it (never inside a checkout while agents run)
+    dest: str  # where it goes in each checkout, relative to the root
+    tracked: bool  # True: it is in the base commit, so agents could read it
+
+
+@dataclass(frozen=True)
+class RacePlan:
+    """Everything validated before anything is created on disk."""
+
+    repo: RepoInfo
+    spec: Spec
+    prompt: str
+    config: Config
+    contestants: tuple[Contestant, ...]
+    registry: Mapping[str, Agent]
+    base_commit: str
+    base_branch: str | None
+    test_command: str | None
+    worktree_root: Path
+    race_id: str
+    acceptance: tuple[AcceptanceFile, ...] = ()
+
+    @property
+    def race_dir(self) -> store.RaceDir:
+        return store.RaceDir.of(self.repo.common_dir, self.race_id)
+
+    def checkout(self, lane: str) -> Path:
+        return store.lane_checkout(self.worktree_root, self.race_id, lane)
+
+    def branch(self, lane: str) -> str:
+        return store.lane_branch(self.race_id, lane)
 
 
 def prepare(
@@ -23,11 +61,11 @@ def prepare(
     spec_path: Path,
     *,
     env: Mapping[str, str],
-    flags: Mapping[str, object],
+    flags: Flags,
     base_ref: str | None = None,
     acceptance: tuple[str, ...] = (),
 ) -> RacePlan:
-    repo = worktree.open_repo(cwd)
+    repo = repos.open_repo(cwd)
     spec = load_spec(spec_path if spec_path.is_absolute() else cwd / spec_path)
     config = load_config(
         repo.root, env=env, spec_overrides=spec.overrides(), flags=flags, spec_path=spec.path
@@ -38,23 +76,23 @@ def prepare(
     if base_ref is None:
         base_commit, base_branch = repo.head, repo.branch
     else:
-        base_commit = worktree.resolve_commit(repo.root, base_ref)
-        is_branch = worktree.branch_tip(repo.root, base_ref) is not None
+        base_commit = repos.resolve_commit(repo.root, base_ref)
+        is_branch = repos.branch_tip(repo.root, base_ref) is not None
         base_branch = base_ref if is_branch else repo.branch
     if config.sandbox:
         from racer.sandbox import check
 
         check()  # bubblewrap missing or unable to run: one clear line, nothing created
     for rel in config.share:
-        tracked = worktree.git(["ls-tree", "--name-only", base_commit, "--", rel], repo.root)
+        tracked = git(["ls-tree", "--name-only", base_commit, "--", rel], repo.root)
         if tracked.stdout.strip():
             raise ConfigError(
                 f"share entry {rel!r} is tracked by git — share is for ignored dependency dirs "
                 "(node_modules, .venv, target); tracked files reach every worktree anyway"
             )
     test_command = config.test or detect_test_command(repo.root)
-    wt_root = config.worktree_root or worktree.default_worktree_root(repo)
-    if worktree.is_inside(wt_root, repo.root):
+    wt_root = config.worktree_root or repos.default_worktree_root(repo)
+    if repos.is_inside(wt_root, repo.root):
         where = config.sources.get("worktree_root", "config")
         raise ConfigError(
             f"worktree_root {wt_root} (from {where}) is inside the repository's working tree — "
@@ -62,7 +100,7 @@ def prepare(
         )
     check_disk(repo.root, base_commit, wt_root, len(contestants) + 1)
     hidden = acceptance or spec.acceptance
-    accept = judge.resolve_acceptance(repo.root, hidden, cwd if acceptance else spec.path.parent)
+    accept = resolve_acceptance(repo.root, hidden, cwd if acceptance else spec.path.parent)
     if accept and test_command is None:
         raise ConfigError(
             "acceptance tests need a test command — pass --test CMD or set test in racer.toml"
@@ -85,7 +123,7 @@ def prepare(
 
 def check_disk(root: Path, commit: str, where: Path, checkouts: int) -> None:
     """Refuse to start when the worktrees would not fit: tracked size x checkouts, plus slack."""
-    sizes = worktree.git(["ls-tree", "-r", "-l", "-z", commit], root).stdout.split("\0")
+    sizes = git(["ls-tree", "-r", "-l", "-z", commit], root).stdout.split("\0")
     tracked = sum(int(f.split()[3]) for f in sizes if f and f.split()[3].isdigit())
     need = int(tracked * checkouts * 1.2) + 50 * 1024 * 1024
     probe = where
@@ -97,3 +135,33 @@ def check_disk(root: Path, commit: str, where: Path, checkouts: int) -> None:
             f"not enough disk for {checkouts} checkouts under {where}: need about {need // 2**20} MB, "
             f"{free // 2**20} MB free — free some space or set worktree_root to another disk"
         )
+
+
+def resolve_acceptance(root: Path, paths: Sequence[str], cwd: Path) -> list[AcceptanceFile]:
+    """Where each hidden test comes from and where it goes in a worktree (SRC or SRC:DEST)."""
+    tests_dir = "tests/" if (root / "tests").is_dir() else ""
+    out: list[AcceptanceFile] = []
+    for item in paths:
+        src_s, _, dest = (
+            item.partition(":") if ":" in item and not Path(item).exists() else (item, "", "")
+        )
+        src = Path(src_s).expanduser()
+        src = src if src.is_absolute() else (cwd / src)
+        if not src.is_file():
+            raise SpecError(
+                f"acceptance test not found: {src} — pass the path of a test file you keep outside the agents' view"
+            )
+        src = src.resolve()
+        if not dest:
+            try:
+                dest = src.relative_to(root).as_posix()
+            except ValueError:
+                dest = f"{tests_dir}{src.name}"
+        tracked = (
+            git(
+                ["ls-files", "--error-unmatch", "--", dest], root, check=False, lane=True
+            ).returncode
+            == 0
+        )
+        out.append(AcceptanceFile(src, dest, tracked))
+    return out

@@ -12,19 +12,19 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from racer import judge, store, worktree
+from racer import store
 from racer.agents import Contestant, build_registry
 from racer.config import AgentConfig, Config, config_from_dict, config_to_dict, load_config
 from racer.errors import RaceNotFound
+from racer.plan import AcceptanceFile, RacePlan
 from racer.proc import SECRET_NAME
-from racer.race import RacePlan
+from racer.repo import open_repo
 from racer.spec import Spec
 
-PLAN_FILE = "plan.json"
 VERSION = 1
 
 
-def save_plan(plan: RacePlan, race_dir: Path) -> None:
+def save_plan(plan: RacePlan, race_dir: store.RaceDir) -> None:
     data: dict[str, Any] = {
         "version": VERSION,
         "race_id": plan.race_id,
@@ -46,35 +46,35 @@ def save_plan(plan: RacePlan, race_dir: Path) -> None:
     # Secrets in [agents.NAME] env stay in the config file: resume reads them from there again.
     for agent in data["config"]["agent_configs"].values():
         agent["env"] = {k: (None if SECRET_NAME.search(k) else v) for k, v in agent["env"].items()}
-    store.write_json(race_dir / PLAN_FILE, data)
+    store.write_json(race_dir.plan, data)
 
 
-def load_plan(race_dir: Path) -> RacePlan:
+def load_plan(race_dir: store.RaceDir) -> RacePlan:
     """The plan of an existing race; RaceNotFound when racer has nothing to resume it from."""
     try:
-        data = json.loads((race_dir / PLAN_FILE).read_text(encoding="utf-8"))
-        prompt = (race_dir / "prompt.md").read_text(encoding="utf-8")
+        data = json.loads(race_dir.plan.read_text(encoding="utf-8"))
+        prompt = race_dir.prompt.read_text(encoding="utf-8")
     except (OSError, ValueError):
         raise RaceNotFound(
-            f"race {race_dir.name} has no readable plan.json/prompt.md (made by an older racer "
+            f"race {race_dir.id} has no readable plan.json/prompt.md (made by an older racer "
             "or damaged) — it cannot be resumed; `racer clean` removes it"
         ) from None
     if data.get("version") != VERSION:
         raise RaceNotFound(
-            f"race {race_dir.name} was planned by another racer version — it cannot be resumed"
+            f"race {race_dir.id} was planned by another racer version — it cannot be resumed"
         )
-    config = _with_secrets(config_from_dict(data["config"]), Path(data["repo"]), race_dir.name)
+    config = _with_secrets(config_from_dict(data["config"]), Path(data["repo"]), race_dir.id)
     acceptance = tuple(
-        judge.AcceptanceFile(source=Path(a["source"]), dest=a["dest"], tracked=a["tracked"])
+        AcceptanceFile(source=Path(a["source"]), dest=a["dest"], tracked=a["tracked"])
         for a in data["acceptance"]
     )
     for a in acceptance:
         if not a.source.exists():
             raise RaceNotFound(
-                f"acceptance test {a.source} of race {race_dir.name} is gone — put it back to resume"
+                f"acceptance test {a.source} of race {race_dir.id} is gone — put it back to resume"
             )
     return RacePlan(
-        repo=worktree.open_repo(Path(data["repo"])),
+        repo=open_repo(Path(data["repo"])),
         spec=Spec(path=Path(data["spec"]["path"]), title=data["spec"]["title"], body=""),
         prompt=prompt,
         config=config,

@@ -24,8 +24,9 @@ import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from racer import worktree
+from racer import checkout
 from racer.errors import GitError
+from racer.git import git
 
 POOL = ".racer-pool"
 _OLD_GIT = ".racer-old-git"
@@ -46,7 +47,7 @@ def entries(worktree_root: Path) -> list[Path]:
 
 def offer(path: Path, worktree_root: Path, size: int) -> bool:
     """Move a removed lane's checkout into the pool if there is room; True when it moved."""
-    if size <= 0 or not worktree.is_lane_repo(path) or (path / ".git").is_symlink():
+    if size <= 0 or not checkout.is_lane_repo(path) or (path / ".git").is_symlink():
         return False
     if len(entries(worktree_root)) >= size:
         return False
@@ -82,13 +83,13 @@ def renew(common_dir: Path, path: Path, branch: str, commit: str) -> None:
     if (path / ".git").is_symlink():  # racer follows no link out of a lane (say, to your .git)
         raise OSError(f"{path / '.git'} is a symbolic link")
     (path / ".git").rename(old)
-    worktree.init_lane_repo(common_dir, path, branch, commit)
+    checkout.init_lane_repo(common_dir, path, branch, commit)
     index = old / "index"
     if index.is_file() and not index.is_symlink():
         index.rename(path / ".git" / "index")
     shutil.rmtree(old)
-    worktree.git([*worktree.LANE_SAFE, "reset", "--hard", "--quiet"], path)
-    worktree.git([*worktree.LANE_SAFE, "clean", "-ffdxq"], path)
+    git(["reset", "--hard", "--quiet"], path, lane=True)
+    git(["clean", "-ffdxq"], path, lane=True)
 
 
 def check_out(common_dir: Path, worktree_root: Path, path: Path, branch: str, commit: str) -> bool:
@@ -98,11 +99,11 @@ def check_out(common_dir: Path, worktree_root: Path, path: Path, branch: str, co
         try:
             renew(common_dir, path, branch, commit)
         except (GitError, OSError):
-            worktree.discard(path)
+            checkout.discard(path)
         else:
             return True
-    worktree.create_lane_repo(common_dir, path, branch, commit)
-    worktree.populate_worktree(path)
+    checkout.create_lane_repo(common_dir, path, branch, commit)
+    checkout.populate_worktree(path)
     return False
 
 
@@ -118,11 +119,11 @@ def fill(common_dir: Path, worktree_root: Path, commit: str, count: int, jobs: i
         token = secrets.token_hex(6)
         tmp = where / f".filling-{token}"
         try:
-            worktree.create_lane_repo(common_dir, tmp, "racer-pool", commit)
-            worktree.populate_worktree(tmp)
+            checkout.create_lane_repo(common_dir, tmp, "racer-pool", commit)
+            checkout.populate_worktree(tmp)
             tmp.rename(where / token)
         except BaseException:
-            worktree.discard(tmp)
+            checkout.discard(tmp)
             raise
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
@@ -137,5 +138,22 @@ def clear(worktree_root: Path) -> int:
     except OSError:
         return 0
     for entry in found:
-        worktree.discard(entry)
+        checkout.discard(entry)
     return len(found)
+
+
+def release(root: Path, path: Path, size: int = 0) -> None:
+    """Remove a lane's checkout: a lane repository, or a `git worktree` of races made before
+    lanes had repositories of their own.
+
+    With `size` > 0, a lane repository goes to the pool while it holds fewer than `size`;
+    otherwise it is discarded (gone at once, deleted in the background). Lanes live at
+    <worktree_root>/<race>/<lane>.
+    """
+    if path.exists() and not checkout.is_lane_repo(path):
+        git(["worktree", "remove", "--force", str(path)], root, check=False)
+        git(["worktree", "prune"], root, check=False)
+    if path.is_symlink():
+        path.unlink()
+    elif path.exists() and not offer(path, path.parent.parent, size):
+        checkout.discard(path)

@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from racer.agents.base import Tokens
+
+@dataclass(frozen=True)
+class Tokens:
+    """Tokens a run used, as the CLI reported them (the one token count of the record)."""
+
+    input: int = 0
+    output: int = 0
+    cached: int = 0
 
 
 @dataclass(frozen=True)

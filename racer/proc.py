@@ -216,6 +216,72 @@ def run_capture(
     return code, output.decode("utf-8", errors="replace")
 
 
+@dataclass(frozen=True)
+class Captured:
+    """What a short synchronous command printed (see run_captured)."""
+
+    returncode: int | None  # None: it could not start (stderr says why) or timed out
+    stdout: str
+    stderr: str
+    timed_out: bool = False
+
+
+def run_captured(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    input: str | None = None,
+    timeout: float = 600.0,
+) -> Captured:
+    """Run a command to completion with its stdout and stderr apart (git plumbing, probes).
+
+    Same contract as every racer child: env scrubbed, stdin closed unless `input` is given,
+    its own process group, killed as a group when it overruns `timeout`.
+    """
+    try:
+        child = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=cwd,
+            env=child_env(env),
+            start_new_session=True,
+        )
+    except OSError as exc:
+        return Captured(None, "", str(exc))
+    data = input.encode() if input is not None else None
+    timed_out = False
+    try:
+        out, err = child.communicate(data, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        signal_group(child.pid, signal.SIGKILL)
+        out, err = child.communicate()
+        timed_out = True
+    signal_group(child.pid, signal.SIGKILL)  # anything it left running
+    # File contents and names need not be UTF-8.
+    return Captured(
+        None if timed_out else child.returncode,
+        out.decode("utf-8", errors="replace"),
+        err.decode("utf-8", errors="replace"),
+        timed_out,
+    )
+
+
+def spawn_detached(argv: Sequence[str]) -> None:
+    """Start a command that outlives racer (a background delete), its output discarded."""
+    # sh starts it in the background and exits at once: the command is then owned by init.
+    subprocess.run(
+        ["/bin/sh", "-c", '"$@" &', "sh", *argv],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        check=False,
+    )
+
+
 async def _supervise(
     process: Process,
     request: ProcRequest,

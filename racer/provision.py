@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from racer.errors import ConfigError, RefusedError, UserError
+from racer.git import git
 from racer.proc import run_capture
-from racer.worktree import git
 
 __all__ = ["METHODS", "READ_MOSTLY", "Provided", "lockfile_warnings", "provide"]
 

@@ -10,12 +10,15 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from racer import fmt
+from racer.status import Status
+
 
 @dataclass(frozen=True)
 class Evidence:
     name: str
     order: int
-    status: str  # lane status before ranking: ok, agent_failed, timed_out, setup_failed, no_changes, error
+    status: Status  # the lane's result before ranking: OK or a gate failure
     failure: str | None = None  # why a gate failed, in words
     tests_ok: bool | None = None  # None: no test command
     tests_valid: bool = True  # the test command ran and collected tests
@@ -40,7 +43,7 @@ class Evidence:
 class Ranked:
     name: str
     rank: int
-    status: str  # passed | flagged | acceptance_failed | tests_failed | gate statuses
+    status: Status  # a verdict, or the lane's gate failure
     passed: bool
     reasons: tuple[str, ...]
 
@@ -70,7 +73,7 @@ COMPONENTS = (
 
 
 def gate_ok(e: Evidence) -> bool:
-    return e.status == "ok" and e.tests_valid
+    return e.status == Status.OK and e.tests_valid
 
 
 def _frac(passed: int, total: int) -> float:
@@ -98,20 +101,20 @@ def key(e: Evidence) -> tuple[float, ...]:
     )
 
 
-def status_of(e: Evidence) -> str:
+def status_of(e: Evidence) -> Status:
     if not gate_ok(e):
-        return e.status if e.status != "ok" else "tests_invalid"
+        return e.status if e.status != Status.OK else Status.TESTS_INVALID
     if e.acceptance_total and e.acceptance_passed < e.acceptance_total:
-        return "acceptance_failed"
+        return Status.ACCEPTANCE_FAILED
     if e.tests_ok is False:
-        return "tests_failed"
+        return Status.TESTS_FAILED
     if e.tamper:
-        return "flagged"
-    return "passed"
+        return Status.FLAGGED
+    return Status.PASSED
 
 
 def _gate_reason(e: Evidence) -> str:
-    if e.status != "ok":
+    if e.status != Status.OK:
         return e.failure or e.status
     return f"tests did not run properly: {e.tests_detail}"
 
@@ -155,7 +158,7 @@ def _difference(i: int, e: Evidence, above: Evidence) -> str:
         6: f"{above.scope} vs {e.scope} scope flags",
         7: f"agrees with {above.cluster_size - 1} vs {e.cluster_size - 1} other candidate(s)",
         8: f"{above.diff_lines} vs {e.diff_lines} changed lines",
-        9: f"${above.cost or 0:.4f} vs ${e.cost or 0:.4f}",
+        9: f"{fmt.money(above.cost or 0, False)} vs {fmt.money(e.cost or 0, False)}",
         10: f"{above.duration or 0:.0f} s vs {e.duration or 0:.0f} s",
         11: "tie on all evidence, listed later in --agents",
     }[i]
@@ -177,7 +180,7 @@ def rank(evidence: Sequence[Evidence]) -> Ranking:
             j = first_difference(above, e)
             reasons.append(f"below {above.name}: {COMPONENTS[j][0]} — {_difference(j, e, above)}")
         status = status_of(e)
-        out.append(Ranked(e.name, i + 1, status, status == "passed", tuple(reasons)))
+        out.append(Ranked(e.name, i + 1, status, status == Status.PASSED, tuple(reasons)))
     decided_by, confidence = _decision(ordered)
     return Ranking(tuple(out), decided_by, confidence)
 

@@ -1,6 +1,7 @@
-"""The race record: RaceReport dataclasses ⇄ versioned JSON (race.json), and the Markdown view.
+"""The race record: RaceReport dataclasses ⇄ versioned JSON (race.json), and the live RaceState.
 
-Every view (terminal, Markdown, JSON) renders from this record, so past races show without rerunning.
+Every view (terminal, Markdown, HTML, JSON) renders from this record, so past races show again
+without rerunning. The JSON layer is the only place that turns status strings into Status.
 """
 
 from __future__ import annotations
@@ -11,54 +12,28 @@ from pathlib import Path
 from typing import Any
 
 from racer.errors import RaceNotFound
+from racer.flags import Flag
+from racer.prices import Tokens
+from racer.status import RaceStatus, Status
+from racer.store import RaceDir, write_json
+from racer.testrun import TestSummary
+
+__all__ = [
+    "Acceptance",
+    "Attempt",
+    "Baseline",
+    "Candidate",
+    "Cross",
+    "DiffStat",
+    "Flag",
+    "Merge",
+    "RaceReport",
+    "RaceState",
+    "TestSummary",
+    "Tokens",
+]
 
 SCHEMA_VERSION = 1
-
-
-@dataclass(frozen=True)
-class TokenCount:
-    input: int = 0
-    output: int = 0
-    cached: int = 0
-
-
-@dataclass(frozen=True)
-class TestSummary:
-    command: str
-    passed: int = 0
-    failed: int = 0
-    errors: int = 0
-    skipped: int = 0
-    exit_code: int | None = None
-    duration_s: float = 0.0
-    timed_out: bool = False
-    ok: bool = False
-    junit: bool = False
-    error: str | None = None
-    log: str | None = None
-    outcomes: dict[str, str] = field(default_factory=dict)  # test id -> passed/failed/error/skipped
-    fixed: tuple[str, ...] = ()  # failed on the base commit, pass here
-    broken: tuple[str, ...] = ()  # passed on the base commit, fail here
-    pristine: bool = False  # scored with the base versions of the tests and test config
-
-    def detail(self) -> str:
-        if self.error:
-            return self.error
-        if self.timed_out:
-            return f"timed out after {self.duration_s:.0f} s"
-        if not self.junit:
-            return f"exit code {self.exit_code}"
-        parts = [
-            f"{n} {label}"
-            for n, label in (
-                (self.failed, "failed"),
-                (self.errors, "errors"),
-                (self.passed, "passed"),
-                (self.skipped, "skipped"),
-            )
-            if n
-        ]
-        return ", ".join(parts) or "no tests"
 
 
 @dataclass(frozen=True)
@@ -75,14 +50,6 @@ class Acceptance:
     @property
     def total(self) -> int:
         return self.passed + self.failed + self.errors
-
-
-@dataclass(frozen=True)
-class FlagRecord:
-    kind: str
-    file: str
-    detail: str
-    severity: str  # tamper | scope
 
 
 @dataclass(frozen=True)
@@ -138,7 +105,7 @@ class Candidate:
     agent: str
     model: str | None
     order: int
-    status: str = "pending"  # pending, running, testing, then the ranked status
+    status: Status = Status.PENDING
     rank: int | None = None
     passed: bool = False
     reasons: tuple[str, ...] = ()
@@ -154,7 +121,7 @@ class Candidate:
     commit: str | None = None
     logs: dict[str, str] = field(default_factory=dict)  # agent / setup / tests -> path
     diff: str | None = None  # path of the saved diff
-    tokens: TokenCount | None = None
+    tokens: Tokens | None = None
     cost_usd: float | None = None
     cost_estimated: bool = False  # True: from racer's price table, not reported by the CLI
     turns: int | None = None
@@ -168,7 +135,7 @@ class Candidate:
     new_tests: tuple[str, ...] = ()  # its new test files
     valid_new_tests: tuple[str, ...] = ()  # its new tests that fail on base and pass on it
     acceptance: Acceptance | None = None
-    flags: tuple[FlagRecord, ...] = ()
+    flags: tuple[Flag, ...] = ()
     cross: Cross | None = None
     cluster: int | None = None
     fingerprint: str | None = None
@@ -184,7 +151,7 @@ class Merge:
 @dataclass(frozen=True)
 class RaceReport:
     id: str
-    status: str  # running, finished, interrupted, failed
+    status: RaceStatus
     spec: dict[str, str]  # path, title
     base: dict[str, str | None]  # commit, branch
     created: str
@@ -241,12 +208,13 @@ def _candidate(d: dict[str, Any]) -> Candidate:
     d["new_tests"] = tuple(d.get("new_tests") or ())
     d["valid_new_tests"] = tuple(d.get("valid_new_tests") or ())
     d["acceptance"] = Acceptance(**d["acceptance"]) if d.get("acceptance") else None
-    d["flags"] = tuple(FlagRecord(**f) for f in d.get("flags") or ())
+    d["status"] = Status(d.get("status") or Status.PENDING)
+    d["flags"] = tuple(Flag(**f) for f in d.get("flags") or ())
     d["cross"] = Cross(**d["cross"]) if d.get("cross") else None
     ds = dict(d.get("diffstat") or {})
     ds["paths"] = tuple(ds.get("paths") or ())
     d["diffstat"] = DiffStat(**ds)
-    d["tokens"] = TokenCount(**d["tokens"]) if d.get("tokens") else None
+    d["tokens"] = Tokens(**d["tokens"]) if d.get("tokens") else None
     d["attempts"] = tuple(Attempt(**a) for a in d.get("attempts") or ())
     d["warnings"] = tuple(d.get("warnings") or ())
     return Candidate(**d)
@@ -259,6 +227,7 @@ def from_dict(data: dict[str, Any]) -> RaceReport:
             f"race.json has schema {schema!r}; this racer reads schema {SCHEMA_VERSION} — upgrade racer"
         )
     d = dict(data)
+    d["status"] = RaceStatus(d["status"])
     d["candidates"] = tuple(_candidate(c) for c in d.get("candidates") or ())
     d["merged"] = Merge(**d["merged"]) if d.get("merged") else None
     if d.get("baseline"):
@@ -271,8 +240,8 @@ def from_dict(data: dict[str, Any]) -> RaceReport:
     return RaceReport(**d)
 
 
-def load(race_dir: Path) -> RaceReport:
-    path = race_dir / "race.json"
+def load(race_dir: RaceDir) -> RaceReport:
+    path = race_dir.record
     try:
         return from_dict(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError) as exc:
@@ -287,95 +256,26 @@ def ranked(report: RaceReport) -> list[Candidate]:
     )
 
 
-def money(c: Candidate) -> str:
-    if c.cost_usd is None:
-        return "—"
-    return f"~${c.cost_usd:.4f} (est.)" if c.cost_estimated else f"${c.cost_usd:.4f}"
+class RaceState:
+    """The live record of a race being run; every change is written to race.json atomically."""
 
+    def __init__(self, report: RaceReport) -> None:
+        self.report = report
+        self.dir = RaceDir(Path(report.race_dir))
 
-def _tokens(c: Candidate) -> str:
-    if c.tokens is None:
-        return "—"
-    return f"{c.tokens.input}/{c.tokens.output}"
+    def save(self) -> None:
+        write_json(self.dir.record, to_dict(self.report))
 
+    def set(self, report: RaceReport) -> None:
+        self.report = report
+        self.save()
 
-def render_markdown(report: RaceReport) -> str:
-    lines = [
-        f"# racer report: {report.spec.get('title', '')}",
-        "",
-        f"- race: `{report.id}` ({report.status})",
-        f"- spec: `{report.spec.get('path')}`",
-        f"- base: `{(report.base.get('commit') or '')[:12]}` on `{report.base.get('branch') or '(detached)'}`",
-        f"- tests: `{report.test_command or 'none'}`",
-        f"- winner: **{report.winner}**"
-        if report.winner
-        else "- winner: none — no candidate passed",
-        "",
-        "| # | candidate | status | tests | diff | time | tokens in/out | cost |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for c in ranked(report):
-        tests = c.tests.detail() if c.tests else "—"
-        diff = f"{c.diffstat.files} files +{c.diffstat.added} -{c.diffstat.removed}"
-        time = "—" if c.duration_s is None else f"{c.duration_s:.1f} s"
-        lines.append(
-            f"| {c.rank or '—'} | {c.name} | {c.status} | {tests} | {diff} | {time} | {_tokens(c)} | {money(c)} |"
-        )
-    lines.append("")
-    for c in ranked(report):
-        lines += [f"## {c.rank or '—'}. {c.name}", ""]
-        lines += [f"- {r}" for r in c.reasons]
-        if c.error:
-            lines.append(f"- error: {c.error}")
-        if c.agent_version:
-            lines.append(f"- agent: {c.agent} {c.agent_version}, model {c.model or 'default'}")
-        if len(c.attempts) > 1 or any(a.rate_limited for a in c.attempts):
-            for a in c.attempts:
-                what = "rate-limited" if a.rate_limited else (a.error or f"exit {a.exit_code}")
-                lines.append(
-                    f"- attempt {a.n} ({a.model or 'default model'}): {what}, {a.duration_s:.1f} s"
-                )
-        for w in c.warnings:
-            lines.append(f"- warning: {w}")
-        for f in c.flags:
-            lines.append(f"- **{f.severity} flag** `{f.kind}` in `{f.file}`: {f.detail}")
-        if c.tests and (c.tests.fixed or c.tests.broken):
-            lines.append(
-                f"- fixed: {', '.join(c.tests.fixed) or 'none'}; broken: {', '.join(c.tests.broken) or 'none'}"
-            )
-        if c.acceptance:
-            lines.append(
-                f"- acceptance: {c.acceptance.passed} passed, {c.acceptance.failed} failed, {c.acceptance.errors} errors"
-            )
-        if c.cross:
-            lines.append(f"- other candidates' tests: {c.cross.passed}/{c.cross.total} passed")
-        lines.append(f"- branch: `{c.branch}`")
-        for kind, path in c.logs.items():
-            lines.append(f"- {kind} log: `{path}`")
-        if c.diff:
-            lines.append(f"- diff: `{c.diff}` (`racer diff {report.id} {c.name}`)")
-        if c.final_message:
-            lines += ["", "> " + c.final_message.strip().replace("\n", "\n> ")]
-        lines.append("")
-    if report.winner and not report.merged:
-        lines.append(f"Land the winner: `racer merge {report.winner} --race {report.id}`")
-    elif report.merged:
-        lines.append(
-            f"Merged **{report.merged.candidate}** as `{report.merged.commit[:12]}` on `{report.merged.branch}`."
-        )
-    return "\n".join(lines) + "\n"
+    def put(self, cand: Candidate) -> None:
+        self.set(self.report.with_candidate(cand))
 
+    def candidate(self, name: str) -> Candidate:
+        return self.report.candidate(name)
 
-def write_views(report: RaceReport) -> tuple[Path, Path]:
-    """report.md and report.html in the race directory, both rendered from the record."""
-    from racer import html, store
-
-    race_dir = Path(report.race_dir)
-    md, page = race_dir / "report.md", race_dir / "report.html"
-    store.write_atomic(md, render_markdown(report))
-    diffs = {}
-    for c in report.candidates:
-        if c.diff and Path(c.diff).is_file():
-            diffs[c.name] = Path(c.diff).read_text(encoding="utf-8", errors="replace")
-    store.write_atomic(page, html.render_html(to_dict(report), diffs))
-    return md, page
+    def warn(self, *warnings: str) -> None:
+        if warnings:
+            self.set(replace(self.report, warnings=(*self.report.warnings, *warnings)))

@@ -14,12 +14,12 @@ from __future__ import annotations
 import functools
 import os
 import shutil
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from racer.errors import ConfigError
+from racer.proc import run_captured
 
 BWRAP = "bwrap"
 
@@ -33,13 +33,8 @@ def check() -> str:
             "--sandbox needs bubblewrap (bwrap), which is not on PATH — "
             "install it (Debian/Ubuntu: apt-get install bubblewrap) or drop --sandbox"
         )
-    probe = subprocess.run(
-        [exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid", "true"],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=30,
-    )
+    argv = [exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid", "true"]
+    probe = run_captured(argv, cwd=Path("/"), env=os.environ, timeout=30)
     if probe.returncode != 0:
         why = (probe.stderr.strip().splitlines() or [f"exit {probe.returncode}"])[-1]
         raise ConfigError(

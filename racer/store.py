@@ -1,6 +1,5 @@
-"""Where races live on disk: <git common dir>/racer/races/<race-id>/race.json, and history.
-
-Writes are atomic (temp file + rename) so a killed racer never leaves half a record.
+"""Where races live on disk: <git common dir>/racer/races/<race-id>/ (`RaceDir` names every
+file in it) and lane checkouts under the worktree root. Writes are atomic (temp file + rename).
 """
 
 from __future__ import annotations
@@ -9,15 +8,83 @@ import json
 import os
 import secrets
 import tempfile
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from racer.errors import RaceNotFound
+from racer.errors import RaceNotFound, RefusedError
+
+BASELINE = "_baseline"  # the lane name of the base commit's checkout
+RECORD = "race.json"
+LOCK_FILE = "lock"
 
 
 def races_dir(common_dir: Path) -> Path:
     return common_dir / "racer" / "races"
+
+
+@dataclass(frozen=True)
+class RaceDir:
+    """Every path of one race's record directory, in one place."""
+
+    path: Path
+
+    @classmethod
+    def of(cls, common_dir: Path, race_id: str) -> RaceDir:
+        return cls(races_dir(common_dir) / race_id)
+
+    @property
+    def id(self) -> str:
+        return self.path.name
+
+    @property
+    def record(self) -> Path:
+        return self.path / RECORD
+
+    @property
+    def prompt(self) -> Path:
+        return self.path / "prompt.md"
+
+    @property
+    def plan(self) -> Path:
+        return self.path / "plan.json"
+
+    @property
+    def merge_intent(self) -> Path:
+        """Written before a merge changes anything; its presence means a merge was cut short."""
+        return self.path / "merge.json"
+
+    @property
+    def lock(self) -> Path:
+        return self.path / LOCK_FILE
+
+    @property
+    def report_md(self) -> Path:
+        return self.path / "report.md"
+
+    @property
+    def report_html(self) -> Path:
+        return self.path / "report.html"
+
+    def log(self, lane: str, kind: str) -> Path:
+        """logs/<lane>.<kind>.log: kind is agent, agent.2, setup, tests, own-tests, ..."""
+        return self.path / "logs" / f"{lane}.{kind}.log"
+
+    def junit(self, lane: str, kind: str) -> Path:
+        return self.path / "junit" / f"{lane}.{kind}.xml"
+
+    def diff(self, lane: str) -> Path:
+        return self.path / "diffs" / f"{lane}.diff"
+
+
+def lane_checkout(worktree_root: Path, race_id: str, lane: str) -> Path:
+    """Where a lane's checkout lives: <worktree_root>/<race-id>/<lane>."""
+    return worktree_root / race_id / lane
+
+
+def lane_branch(race_id: str, lane: str) -> str:
+    return f"racer/{race_id}/{lane}"
 
 
 def new_race_id(now: datetime | None = None) -> str:
@@ -47,25 +114,22 @@ def race_ids(common_dir: Path) -> list[str]:
     root = races_dir(common_dir)
     if not root.is_dir():
         return []
-    return sorted((p.name for p in root.iterdir() if (p / "race.json").is_file()), reverse=True)
+    return sorted((p.name for p in root.iterdir() if (p / RECORD).is_file()), reverse=True)
 
 
-def find_race(common_dir: Path, race: str | None) -> Path:
+def find_race(common_dir: Path, race: str | None) -> RaceDir:
     ids = race_ids(common_dir)
     if not ids:
         raise RaceNotFound(
             "no races in this repository yet — start one with `racer run SPEC --agents ...`"
         )
     if race is None or race == "latest":
-        return races_dir(common_dir) / ids[0]
+        return RaceDir.of(common_dir, ids[0])
     matches = [i for i in ids if i == race] or [i for i in ids if i.startswith(race)]
     if len(matches) != 1:
         what = "no race" if not matches else "more than one race"
         raise RaceNotFound(f"{what} matches {race!r} — see `racer ls` for race ids")
-    return races_dir(common_dir) / matches[0]
-
-
-LOCK_FILE = "lock"
+    return RaceDir.of(common_dir, matches[0])
 
 
 class RaceLock:
@@ -75,8 +139,8 @@ class RaceLock:
     was interrupted — even by SIGKILL, which leaves no chance to write anything.
     """
 
-    def __init__(self, race_dir: Path) -> None:
-        self.path = race_dir / LOCK_FILE
+    def __init__(self, race_dir: RaceDir) -> None:
+        self.path = race_dir.lock
         self._fd: int | None = None
 
     def acquire(self) -> None:
@@ -88,8 +152,6 @@ class RaceLock:
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
             os.close(fd)
-            from racer.errors import RefusedError
-
             raise RefusedError(
                 f"race {self.path.parent.name} is in use by another racer (pid {holder}) — "
                 "wait for it to finish, or stop that process"
@@ -111,13 +173,12 @@ class RaceLock:
         self.release()
 
 
-def is_live(race_dir: Path) -> bool:
+def is_live(race_dir: RaceDir) -> bool:
     """True while some racer process holds the race's lock."""
     import fcntl
 
-    path = race_dir / LOCK_FILE
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = os.open(race_dir.lock, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
         return False
     try:

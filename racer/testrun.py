@@ -11,7 +11,7 @@ import shlex
 import tomllib
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -36,34 +36,70 @@ class TestCase:
     outcome: Outcome
 
 
+SUITE_ID = "(test command)"  # the one "test" of a runner without per-test results
+
+
 @dataclass(frozen=True)
-class TestResult:
-    """What one run of the test command showed; counts come from JUnit when junit is True."""
+class TestSummary:
+    """What one run of the test command showed (the record keeps it as is); counts and
+    per-test outcomes come from JUnit when junit is True."""
 
     __test__ = False  # not a pytest test class, though its name says so
 
     command: str
-    exit_code: int | None
-    duration_s: float
-    timed_out: bool
-    log_path: Path
     passed: int = 0
     failed: int = 0
     errors: int = 0
     skipped: int = 0
-    cases: tuple[TestCase, ...] = ()
+    exit_code: int | None = None
+    duration_s: float = 0.0
+    timed_out: bool = False
+    ok: bool = False
     junit: bool = False
     error: str | None = None  # it could not run, collected nothing, or its report was unreadable
+    log: str | None = None
+    outcomes: dict[str, str] = field(default_factory=dict)  # test id -> passed/failed/error/skipped
+    fixed: tuple[str, ...] = ()  # failed on the base commit, pass here (set by the verdict)
+    broken: tuple[str, ...] = ()  # passed on the base commit, fail here (set by the verdict)
+    pristine: bool = False  # scored with the base versions of the tests and test config
 
     @property
     def ran(self) -> bool:
         return self.exit_code is not None and not self.timed_out
 
-    @property
-    def ok(self) -> bool:
-        if not self.ran or self.exit_code != 0 or self.error is not None:
-            return False
-        return not self.junit or (self.passed > 0 and self.failed == 0 and self.errors == 0)
+    def detail(self) -> str:
+        if self.error:
+            return self.error
+        if self.timed_out:
+            return f"timed out after {self.duration_s:.0f} s"
+        if not self.junit:
+            return f"exit code {self.exit_code}"
+        parts = [
+            f"{n} {label}"
+            for n, label in (
+                (self.failed, "failed"),
+                (self.errors, "errors"),
+                (self.passed, "passed"),
+                (self.skipped, "skipped"),
+            )
+            if n
+        ]
+        return ", ".join(parts) or "no tests"
+
+
+def suite_ok(
+    exit_code: int | None,
+    timed_out: bool,
+    error: str | None,
+    junit: bool,
+    counts: tuple[int, int, int] = (0, 0, 0),
+) -> bool:
+    """Whether a run passed: it ran, exited 0, and (with JUnit) passed something, failing
+    nothing; `counts` is (passed, failed, errors)."""
+    if exit_code is None or timed_out or exit_code != 0 or error is not None:
+        return False
+    passed, failed, errors = counts
+    return not junit or (passed > 0 and failed == 0 and errors == 0)
 
 
 def detect_test_command(root: Path) -> str | None:
@@ -108,7 +144,7 @@ async def run_tests(
     on_line: Callable[[str], None] | None = None,
     test_report: str | None = None,
     wrap: Callable[[tuple[str, ...]], tuple[str, ...]] | None = None,
-) -> TestResult:
+) -> TestSummary:
     """Run command with /bin/sh in worktree and collect its results; failures are values.
 
     `test_report`: where (relative to the worktree) a non-pytest runner writes JUnit XML.
@@ -146,20 +182,26 @@ async def run_tests(
             junit = True
             if outcome.exit_code == _PYTEST_NO_TESTS or not cases:
                 error = NO_TESTS
-    return TestResult(
+    ok = suite_ok(outcome.exit_code, outcome.timed_out, error, junit, (passed, failed, errors))
+    return TestSummary(
         command=command,
-        exit_code=outcome.exit_code,
-        duration_s=outcome.duration_s,
-        timed_out=outcome.timed_out,
-        log_path=log_path,
         passed=passed,
         failed=failed,
         errors=errors,
         skipped=skipped,
-        cases=cases,
+        exit_code=outcome.exit_code,
+        duration_s=round(outcome.duration_s, 3),
+        timed_out=outcome.timed_out,
+        ok=ok,
         junit=junit,
         error=error,
+        log=str(log_path),
+        outcomes={c.id: c.outcome for c in cases} if junit else {SUITE_ID: _word(ok)},
     )
+
+
+def _word(ok: bool) -> str:
+    return "passed" if ok else "failed"
 
 
 def _case(element: ET.Element) -> TestCase:

@@ -15,17 +15,19 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from racer import fmt
 from racer import report as rpt
+from racer.status import LANE_DONE, RaceStatus, Status
 
-STATUS_STYLE = {
-    "passed": "bold green",
-    "ok": "green",
-    "tests_failed": "yellow",
-    "no_changes": "dim",
-    "agent_failed": "red",
-    "timed_out": "red",
-    "setup_failed": "red",
-    "error": "red",
+STATUS_STYLE: dict[str, str] = {
+    Status.PASSED: "bold green",
+    Status.OK: "green",
+    Status.TESTS_FAILED: "yellow",
+    Status.NO_CHANGES: "dim",
+    Status.AGENT_FAILED: "red",
+    Status.TIMED_OUT: "red",
+    Status.SETUP_FAILED: "red",
+    Status.ERROR: "red",
 }
 
 
@@ -50,7 +52,7 @@ class Board:
         self.t0 = time.monotonic()
         for c in report.candidates:
             self.lanes[c.name] = {
-                "phase": "pending",
+                "phase": Status.PENDING,
                 "line": "",
                 "start": time.monotonic(),
                 "end": None,
@@ -65,7 +67,7 @@ class Board:
     def phase(self, lane: str, phase: str) -> None:
         info = self.lanes.setdefault(lane, {"line": "", "start": time.monotonic(), "end": None})
         info["phase"] = phase
-        if phase in {"ok", "agent_failed", "timed_out", "no_changes", "setup_failed", "error"}:
+        if phase in LANE_DONE:  # the lane is done: its clock stops
             info["end"] = time.monotonic()
         if self.live:
             self.live.update(self._table())
@@ -100,7 +102,7 @@ class Board:
             table.add_row(
                 name,
                 Text(phase, style=STATUS_STYLE.get(phase, "cyan")),
-                f"{elapsed:.0f}s",
+                fmt.duration(elapsed),
                 str(info["line"]),
             )
         return table
@@ -115,25 +117,20 @@ def ranked_table(report: rpt.RaceReport) -> Table:
         ("tests", {}),
         ("diff", {"justify": "right"}),
         ("time", {"justify": "right"}),
-        ("tokens in/out", {"justify": "right"}),
+        ("tokens", {"justify": "right"}),
         ("cost", {"justify": "right"}),
     ):
         table.add_column(col, **kw)  # type: ignore[arg-type]  # rich's kwargs are loosely typed
     for c in rpt.ranked(report):
-        tests = (
-            c.tests.detail()
-            if c.tests
-            else ("not run" if c.status != "passed" else "no test command")
-        )
         table.add_row(
-            str(c.rank or "—"),
+            fmt.rank(c.rank),
             c.name,
             Text(c.status, style=STATUS_STYLE.get(c.status, "")),
-            tests,
-            f"{c.diffstat.files}f +{c.diffstat.added} -{c.diffstat.removed}",
-            "—" if c.duration_s is None else f"{c.duration_s:.1f}s",
-            "—" if c.tokens is None else f"{c.tokens.input}/{c.tokens.output}",
-            rpt.money(c),
+            fmt.tests(c.tests, passed=c.status == Status.PASSED),
+            fmt.diffstat(c.diffstat),
+            fmt.duration(c.duration_s),
+            fmt.tokens(c.tokens),
+            fmt.money(c.cost_usd, c.cost_estimated),
         )
     return table
 
@@ -142,17 +139,13 @@ def show_report(out: Console, report: rpt.RaceReport, *, reasons: bool = True) -
     out.print(ranked_table(report))
     if reasons:
         for c in rpt.ranked(report):
-            out.print(f"[bold]{c.rank or '—'}. {c.name}[/bold]")
+            out.print(f"[bold]{fmt.rank(c.rank)}. {c.name}[/bold]")
             for r in c.reasons:
                 out.print(f"   • {r}", markup=False)
             if c.error and not any(c.error in r for r in c.reasons):
                 out.print(f"   • {c.error}", markup=False)
-            if len(c.attempts) > 1:
-                for a in c.attempts:
-                    what = "rate-limited" if a.rate_limited else (a.error or f"exit {a.exit_code}")
-                    out.print(
-                        f"   • attempt {a.n} on {a.model or 'default model'}: {what}", markup=False
-                    )
+            for line in fmt.attempts(c.attempts):
+                out.print(f"   • {line}", markup=False)
             for w in c.warnings:
                 out.print(f"   • warning: {w}", markup=False)
             for f in c.flags:
@@ -176,17 +169,17 @@ def show_report(out: Console, report: rpt.RaceReport, *, reasons: bool = True) -
             out.print(
                 "[yellow]low confidence: review the top two candidates before merging[/yellow]"
             )
-    if report.status != "finished":
+    if report.status != RaceStatus.FINISHED:
         out.print(f"[yellow]race status: {report.status}[/yellow]")
     if report.merged:
         out.print(
-            f"merged {report.merged.candidate} as {report.merged.commit[:12]} on {report.merged.branch}"
+            f"merged {report.merged.candidate} as {fmt.commit(report.merged.commit)} on {report.merged.branch}"
         )
     elif report.winner:
         out.print(
             f"winner: [bold green]{report.winner}[/bold green] — land it with: racer merge {report.winner}"
         )
-    elif report.status == "finished":
+    elif report.status == RaceStatus.FINISHED:
         out.print("[yellow]no candidate passed[/yellow] — read the reasons above and the logs")
 
 
@@ -196,7 +189,7 @@ def races_table(rows: list[dict[str, object]]) -> Table:
         table.add_column(col)
     for row in rows:
         status = str(row["status"])
-        style = "yellow" if status.startswith("interrupted") else None
+        style = "yellow" if status.startswith(RaceStatus.INTERRUPTED) else None
         table.add_row(
             str(row["id"]),
             Text(status, style=style or ""),

@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from racer import provision
-from racer.worktree import RACER_IDENTITY, git
+from racer.git import RACER_IDENTITY, git
 
 DEP = "node_modules"
 MB = 1024 * 1024

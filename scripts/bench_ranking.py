@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Ranker benchmark: race the fixture candidates in tests/ranking_fixtures.py and print top-1
-accuracy, top-2 recall and tamper-flag recall/precision.
+"""Ranker benchmark: race the fixture candidates in tests/helpers/ranking_fixtures.py and print
+top-1 accuracy, top-2 recall and tamper-flag recall/precision.
 
     python scripts/bench_ranking.py [--keep DIR]
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-import ranking_fixtures as fx  # the fixtures live with the tests
+from helpers import ranking_fixtures as fx  # the fixtures live with the tests
 
 
 def main() -> int:

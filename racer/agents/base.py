@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from racer.prices import Tokens as Tokens  # the adapters read token counts into it
+
 
 @dataclass(frozen=True)
 class Invocation:
@@ -19,13 +21,6 @@ class Invocation:
 
     argv: tuple[str, ...]
     env: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Tokens:
-    input: int = 0
-    output: int = 0
-    cached: int = 0
 
 
 @dataclass(frozen=True)

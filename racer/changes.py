@@ -1,0 +1,75 @@
+"""What a candidate changed: its files with their text before and after, the base's test files,
+and the diffstat of its diff. Blocking git calls; run via a thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from unidiff.errors import UnidiffParseError
+from unidiff.patch import PatchSet
+
+from racer.flags import FileChange, is_test_file
+from racer.git import git
+from racer.report import DiffStat
+
+MAX_TEXT_BYTES = 1_000_000  # larger files are compared by name only
+MAX_TEST_FILES = 500
+
+
+def _blob(root: Path, rev: str, path: str) -> str | None:
+    proc = git(["cat-file", "-s", f"{rev}:{path}"], root, check=False, lane=True)
+    if proc.returncode != 0 or int(proc.stdout.strip() or 0) > MAX_TEXT_BYTES:
+        return None
+    data = git(["show", f"{rev}:{path}"], root, check=False, lane=True)
+    if data.returncode != 0 or "\0" in data.stdout:
+        return None
+    return data.stdout
+
+
+def changed_files(root: Path, base: str, tip: str) -> list[FileChange]:
+    """Every file the candidate changed, with its text before and after (None if absent/binary)."""
+    args = ["diff", "--name-status", "-z", "-M", "--no-ext-diff", base, tip]
+    fields = [f for f in git(args, root, lane=True).stdout.split("\0") if f]
+    changes: list[FileChange] = []
+    i = 0
+    while i < len(fields):
+        status = fields[i]
+        if status.startswith(("R", "C")):
+            old, new = fields[i + 1], fields[i + 2]
+            i += 3
+        else:
+            old = new = fields[i + 1]
+            i += 2
+        kind = status[0]
+        before = None if kind == "A" else _blob(root, base, old)
+        after = None if kind == "D" else _blob(root, tip, new)
+        changes.append(
+            FileChange(path=new, old_path=None if kind == "A" else old, before=before, after=after)
+        )
+    return changes
+
+
+def test_files_at(root: Path, rev: str, test_patterns: Sequence[str]) -> dict[str, str]:
+    """Text of every test file in `rev` (up to 500 files, each up to MAX_TEXT_BYTES)."""
+    args = ["ls-tree", "-r", "--name-only", "-z", rev]
+    names = git(args, root, lane=True).stdout.split("\0")
+    out: dict[str, str] = {}
+    for name in names:
+        if name and is_test_file(name, test_patterns) and len(out) < MAX_TEST_FILES:
+            text = _blob(root, rev, name)
+            if text is not None:
+                out[name] = text
+    return out
+
+
+def diffstat(diff: str) -> DiffStat:
+    if not diff.strip():
+        return DiffStat()
+    try:
+        patch = PatchSet(diff)
+    except UnidiffParseError:
+        return DiffStat(files=diff.count("\ndiff --git ") + diff.startswith("diff --git "))
+    paths = tuple(p.path for p in patch)
+    return DiffStat(files=len(patch), added=patch.added, removed=patch.removed, paths=paths)

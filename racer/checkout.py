@@ -1,0 +1,203 @@
+"""Lane checkouts: each lane is a repository of its own, its files, its commit and its diff.
+
+A lane (`create_lane_repo`) borrows the main repository's objects read-only through
+`objects/info/alternates` and holds exactly one branch. A contestant's `git log --all`, refs and
+reflogs show only its own lane; lane branches reach the main repository (`collect_lane`) only
+after every agent has stopped. Every git call goes through racer.git.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import secrets
+import shutil
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from racer.errors import GitError
+from racer.git import RACER_IDENTITY, git
+from racer.proc import spawn_detached
+
+
+def slug(name: str) -> str:
+    """A lane name made safe for a ref component and a directory name."""
+    text = re.sub(r"[^A-Za-z0-9._@+-]+", "-", name).strip("-.")
+    text = text.replace("@{", "@-").replace("..", ".")
+    return text or "lane"
+
+
+def create_lane_repo(common_dir: Path, path: Path, branch: str, commit: str) -> None:
+    """A repository of its own at `path` with one branch at `commit`, files not yet checked out.
+
+    Objects come from the main repository through alternates (read-only, nothing copied); the
+    user's `info/exclude` comes along so ignored files stay ignored. Lanes are independent, so
+    they are created in parallel.
+    """
+    if path.exists() and any(path.iterdir()):
+        raise GitError(f"{path} already exists and is not empty — remove it or pick another race")
+    path.mkdir(parents=True, exist_ok=True)
+    init_lane_repo(common_dir, path, branch, commit)
+
+
+def init_lane_repo(common_dir: Path, path: Path, branch: str, commit: str) -> None:
+    """`git init` at `path` (files already there are left alone), borrowing the main
+    repository's objects, with `branch` at `commit`."""
+    # No template: no sample hooks to copy, nothing but what racer writes.
+    git(["init", "--quiet", "--template=", f"--initial-branch={branch}", str(path)], path)
+    objects = path / ".git" / "objects"
+    (objects / "info").mkdir(parents=True, exist_ok=True)
+    (objects / "info" / "alternates").write_text(f"{common_dir / 'objects'}\n", encoding="utf-8")
+    exclude = common_dir / "info" / "exclude"
+    if exclude.is_file():
+        (path / ".git" / "info").mkdir(exist_ok=True)
+        shutil.copyfile(exclude, path / ".git" / "info" / "exclude")
+    git(["update-ref", f"refs/heads/{branch}", commit], path)
+
+
+def populate_worktree(path: Path) -> None:
+    """Check the files out; touches only this lane's index, so lanes do it in parallel."""
+    git(["reset", "--hard", "--quiet"], path, lane=True)
+
+
+def is_lane_repo(path: Path) -> bool:
+    """A lane made by `create_lane_repo` (a .git directory), not a `git worktree` (a .git file)."""
+    return (path / ".git").is_dir()
+
+
+def lane_tip(path: Path, branch: str) -> str | None:
+    """The lane branch's commit inside the lane repository, or None (no lane, no branch)."""
+    if not is_lane_repo(path):
+        return None
+    proc = git(["rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"], path, check=False)
+    return proc.stdout.strip() or None
+
+
+def collect_lane(root: Path, path: Path, branch: str, commit: str) -> None:
+    """Bring a lane's branch at `commit` into the main repository (objects and ref).
+
+    Called once no agent is running any more, so no contestant ever sees another's branch.
+    """
+    # A ref of our own in the lane pins exactly the recorded commit, whatever the agent did to
+    # its branches; only the objects that the main repository lacks are copied.
+    pin = "refs/racer/collect"
+    git(["update-ref", pin, commit], path, lane=True)
+    git(
+        [
+            "-c",
+            "protocol.file.allow=always",
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--no-write-fetch-head",
+            "--no-recurse-submodules",
+            str(path),
+            f"+{pin}:refs/heads/{branch}",
+        ],
+        root,
+    )
+
+
+def ignored_files(root: Path) -> list[str]:
+    proc = git(["ls-files", "--others", "--ignored", "--exclude-standard", "-z"], root)
+    return [p for p in proc.stdout.split("\0") if p]
+
+
+def _matches(rel: str, pattern: str) -> bool:
+    pattern = pattern.strip()
+    if pattern.startswith("/"):
+        pattern = pattern[1:]
+    if pattern.endswith("/"):
+        return rel.startswith(pattern) or fnmatch.fnmatch(rel, pattern + "*")
+    if "/" not in pattern:
+        return any(fnmatch.fnmatch(part, pattern) for part in rel.split("/"))
+    return fnmatch.fnmatch(rel, pattern) or rel.startswith(pattern.rstrip("/") + "/")
+
+
+def files_to_copy(root: Path, patterns: Sequence[str]) -> list[str]:
+    """Ignored files matching `copy` patterns or `.worktreeinclude` (gitignore-style lines)."""
+    pats = [p for p in patterns if p.strip()]
+    include = root / ".worktreeinclude"
+    if include.is_file():
+        for line in include.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.lstrip().startswith("#"):
+                pats.append(line.strip())
+    if not pats:
+        return []
+    return sorted(rel for rel in ignored_files(root) if any(_matches(rel, p) for p in pats))
+
+
+def copy_into(root: Path, worktree: Path, rels: Iterable[str]) -> None:
+    for rel in rels:
+        src, dst = root / rel, worktree / rel
+        if src.is_symlink() or not src.exists():
+            continue
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dst)
+
+
+def _excludes(patterns: Sequence[str]) -> list[str]:
+    """Pathspecs leaving out files *and directories* matching each glob, at any depth."""
+    forms = ("{}", "{}/**", "**/{}", "**/{}/**")
+    return [f":(exclude,glob){form.format(p)}" for p in patterns for form in forms]
+
+
+def commit_all(
+    worktree: Path, message: str, exclude: Sequence[str] = (), branch: str | None = None
+) -> str:
+    """Commit everything the agent changed (edits, new files, deletions), except the agent
+    tools' own state files (`exclude` globs); returns HEAD (commits the agent made itself are
+    kept: they are part of its work)."""
+    if not (worktree / ".git").exists():
+        raise GitError(
+            f"the lane's checkout {worktree} is gone (the agent deleted it or its .git) — "
+            "nothing of this lane could be kept"
+        )
+    git(["add", "-A", "--", ".", *_excludes(exclude)], worktree, env=RACER_IDENTITY, lane=True)
+    staged = git(["diff", "--cached", "--quiet"], worktree, check=False, lane=True)
+    if staged.returncode != 0:
+        git(
+            ["commit", "--quiet", "--no-verify", "--no-gpg-sign", "-m", message],
+            worktree,
+            env=RACER_IDENTITY,
+            lane=True,
+        )
+    tip = git(["rev-parse", "HEAD"], worktree).stdout.strip()
+    if branch is not None:  # the lane branch holds the work even if the agent switched branches
+        git(["update-ref", f"refs/heads/{branch}", tip], worktree, lane=True)
+    return tip
+
+
+def diff_text(root: Path, base: str, tip: str) -> str:
+    args = ["diff", "--binary", "--no-color", "--no-ext-diff", base, tip]
+    return git(args, root, lane=True).stdout
+
+
+def dirty_files(worktree: Path, exclude: Sequence[str] = ()) -> list[str] | None:
+    """Changed and untracked files (tools' state files excluded); None when git cannot read the
+    checkout (a damaged repository)."""
+    proc = git(
+        ["status", "--porcelain", "--untracked-files=all", "--", ".", *_excludes(exclude)],
+        worktree,
+        check=False,
+        lane=True,
+    )
+    if proc.returncode != 0:
+        return None
+    return [line[3:] for line in proc.stdout.splitlines() if line.strip()]
+
+
+TRASH = ".racer-trash"
+
+
+def discard(path: Path) -> None:
+    """Gone at once for racer and for you (renamed into a trash dir next to its race dir), and
+    deleted by a detached `rm -rf`, so tens of thousands of files hold nobody up."""
+    trash = path.parent.parent / TRASH / f"{path.name}-{secrets.token_hex(4)}"
+    try:
+        trash.parent.mkdir(parents=True, exist_ok=True)
+        path.rename(trash)
+    except OSError:  # another file system, say: delete in place
+        shutil.rmtree(path, ignore_errors=True)
+        return
+    spawn_detached(["rm", "-rf", "--", str(trash)])

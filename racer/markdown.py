@@ -1,0 +1,85 @@
+"""The Markdown view of a race (report.md), rendered from the RaceReport record."""
+
+from __future__ import annotations
+
+from racer import fmt
+from racer.report import Candidate, RaceReport, ranked
+from racer.status import Status
+
+
+def _header(report: RaceReport) -> list[str]:
+    winner = (
+        f"- winner: **{report.winner}**"
+        if report.winner
+        else "- winner: none — no candidate passed"
+    )
+    return [
+        f"# racer report: {report.spec.get('title', '')}",
+        "",
+        f"- race: `{report.id}` ({report.status})",
+        f"- spec: `{report.spec.get('path')}`",
+        f"- base: `{fmt.commit(report.base.get('commit'))}` on `{report.base.get('branch') or '(detached)'}`",
+        f"- tests: `{report.test_command or 'none'}`",
+        winner,
+        "",
+        "| # | candidate | status | tests | diff | time | tokens | cost |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+
+
+def _row(c: Candidate) -> str:
+    cells = (
+        fmt.rank(c.rank),
+        c.name,
+        c.status,
+        fmt.tests(c.tests, passed=c.status == Status.PASSED),
+        fmt.diffstat(c.diffstat),
+        fmt.duration(c.duration_s),
+        fmt.tokens(c.tokens),
+        fmt.money(c.cost_usd, c.cost_estimated),
+    )
+    return "| " + " | ".join(cells) + " |"
+
+
+def _section(report: RaceReport, c: Candidate) -> list[str]:
+    lines = [f"## {fmt.rank(c.rank)}. {c.name}", ""]
+    lines += [f"- {r}" for r in c.reasons]
+    if c.error:
+        lines.append(f"- error: {c.error}")
+    if c.agent_version:
+        lines.append(f"- agent: {c.agent} {c.agent_version}, model {c.model or 'default'}")
+    lines += [f"- {a}" for a in fmt.attempts(c.attempts)]
+    lines += [f"- warning: {w}" for w in c.warnings]
+    for f in c.flags:
+        lines.append(f"- **{f.severity} flag** `{f.kind}` in `{f.file}`: {f.detail}")
+    if c.tests and (c.tests.fixed or c.tests.broken):
+        fixed, broken = ", ".join(c.tests.fixed) or "none", ", ".join(c.tests.broken) or "none"
+        lines.append(f"- fixed: {fixed}; broken: {broken}")
+    if c.acceptance:
+        a = c.acceptance
+        lines.append(f"- acceptance: {a.passed} passed, {a.failed} failed, {a.errors} errors")
+    if c.cross:
+        lines.append(f"- other candidates' tests: {c.cross.passed}/{c.cross.total} passed")
+    lines.append(f"- branch: `{c.branch}`")
+    lines += [f"- {kind} log: `{path}`" for kind, path in c.logs.items()]
+    if c.diff:
+        lines.append(f"- diff: `{c.diff}` (`racer diff {report.id} {c.name}`)")
+    if c.final_message:
+        lines += ["", "> " + c.final_message.strip().replace("\n", "\n> ")]
+    lines.append("")
+    return lines
+
+
+def render_markdown(report: RaceReport) -> str:
+    cands = ranked(report)
+    lines = _header(report)
+    lines += [_row(c) for c in cands]
+    lines.append("")
+    for c in cands:
+        lines += _section(report, c)
+    if report.merged:
+        m = report.merged
+        lines.append(f"Merged **{m.candidate}** as `{fmt.commit(m.commit)}` on `{m.branch}`.")
+    elif report.winner:
+        lines.append(f"Land the winner: `racer merge {report.winner} --race {report.id}`")
+    return "\n".join(lines) + "\n"

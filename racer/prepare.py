@@ -1,0 +1,50 @@
+"""A checkout ready for work: a spare from the pool or a fresh one at the base commit, the
+ignored files copied in, dependency dirs shared, then the setup command (lanes and baseline).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import anyio
+
+from racer import checkout, pool, provision
+from racer.plan import RacePlan
+from racer.proc import ProcRequest, run_process, secret_values
+
+
+async def prepare_checkout(
+    plan: RacePlan,
+    path: Path,
+    branch: str,
+    *,
+    copies: list[str],
+    env: Mapping[str, str],
+    setup_log: Path,
+    on_setup: Callable[[], None] | None = None,
+) -> str | None:
+    """Create the checkout, copy files in, run setup. Returns an error text, or None."""
+    await anyio.to_thread.run_sync(
+        pool.check_out, plan.repo.common_dir, plan.worktree_root, path, branch, plan.base_commit
+    )
+    await anyio.to_thread.run_sync(checkout.copy_into, plan.repo.root, path, copies)
+    for rel in plan.config.share:  # dependency dirs: a reflink, hardlinks or a copy, no install
+        await anyio.to_thread.run_sync(provision.provide, plan.repo.root, path, rel)
+    if not plan.config.setup:
+        return None
+    if on_setup is not None:
+        on_setup()
+    request = ProcRequest(
+        ("/bin/sh", "-c", plan.config.setup),
+        path,
+        dict(env),
+        setup_log,
+        plan.config.timeout,
+        secrets=secret_values(env),
+    )
+    out = await run_process(request)
+    if out.ok:
+        return None
+    why = "timed out" if out.timed_out else (out.error or f"exit {out.exit_code}")
+    return f"setup command failed ({why}); see {setup_log}"

@@ -1,0 +1,164 @@
+"""The races of a repository as the commands see them: what each one is now (`ls`), and the
+procedures behind `show`, `merge`, `clean` and `resume` that the CLI calls.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from racer import merge as merging
+from racer import report as rpt
+from racer import store
+from racer.config import load_config
+from racer.errors import RaceNotFound, RacerError, RefusedError
+from racer.plan import RacePlan
+from racer.planfile import load_plan
+from racer.repo import RepoInfo
+from racer.resume import find_leftovers, stop_leftovers
+from racer.status import RaceStatus
+from racer.store import RaceDir
+
+
+def status_of(report: rpt.RaceReport, race_dir: RaceDir) -> str:
+    """What a race is now: a "running" record whose racer is gone was interrupted."""
+    if store.is_live(race_dir):
+        return RaceStatus.RUNNING
+    if race_dir.merge_intent.exists():
+        return RaceStatus.MERGING_INTERRUPTED
+    if report.status == RaceStatus.RUNNING:
+        return RaceStatus.INTERRUPTED
+    return RaceStatus.MERGED if report.merged else report.status
+
+
+def pool_size(root: Path) -> int:
+    """The `pool` setting for removed lanes; 0 (delete them) when the config cannot be read."""
+    try:
+        return load_config(root, env=os.environ).pool
+    except RacerError:
+        return 0
+
+
+@dataclass(frozen=True)
+class RaceRow:
+    """One line of `racer ls`."""
+
+    id: str
+    status: str
+    title: str = ""
+    winner: str | None = None
+    candidates: str = ""
+    left_running: int = 0
+
+
+def race_rows(common_dir: Path) -> list[RaceRow]:
+    """The repository's races, newest first, each with what it is now."""
+    rows: list[RaceRow] = []
+    for race_id in store.race_ids(common_dir):
+        race_dir = RaceDir.of(common_dir, race_id)
+        try:
+            r = rpt.load(race_dir)
+        except RaceNotFound:
+            rows.append(RaceRow(race_id, RaceStatus.DAMAGED))
+            continue
+        status = status_of(r, race_dir)
+        left = 0
+        if status.startswith(RaceStatus.INTERRUPTED):
+            left = len(find_leftovers(r))
+            if left:
+                status += f", {left} process(es) left running"
+        rows.append(
+            RaceRow(
+                id=r.id,
+                status=status,
+                title=r.spec.get("title") or "",
+                winner=r.winner,
+                candidates=", ".join(c.name for c in r.candidates),
+                left_running=left,
+            )
+        )
+    return rows
+
+
+def shown(race_dir: RaceDir) -> rpt.RaceReport:
+    """The record as `show` presents it: a running race whose racer is gone is interrupted."""
+    report = rpt.load(race_dir)
+    if report.status == RaceStatus.RUNNING and status_of(report, race_dir).startswith(
+        RaceStatus.INTERRUPTED
+    ):
+        report = replace(report, status=RaceStatus.INTERRUPTED)
+    return report
+
+
+def merge(repo: RepoInfo, name: str, race: str | None, *, keep: bool) -> merging.MergeResult:
+    """`racer merge`: squash a finished race's candidate onto the branch it started from."""
+    race_dir = store.find_race(repo.common_dir, race)
+    with store.RaceLock(race_dir):
+        report = rpt.load(race_dir)
+        if report.status != RaceStatus.FINISHED:
+            raise RefusedError(
+                f"race {report.id} did not finish ({status_of(report, race_dir)}) — "
+                f"`racer resume {report.id}` finishes it, then merge"
+            )
+        pool = 0 if keep else pool_size(repo.root)
+        _, result = merging.merge_candidate(report, name, keep=keep, pool=pool)
+    return result
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    race_id: str
+    already: bool = False
+    stopped: int = 0  # processes an interrupted race left running
+    removed: tuple[str, ...] = ()
+
+
+def clean(repo: RepoInfo, race: str | None, *, force: bool) -> Cleaned:
+    """`racer clean`: stop what an interrupted race left running, then remove its checkouts and
+    branches — refused while they hold work that was never merged, unless `force`."""
+    race_dir = store.find_race(repo.common_dir, race)
+    with store.RaceLock(race_dir):
+        report = rpt.load(race_dir)
+        if report.cleaned:
+            return Cleaned(report.id, already=True)
+        stopped = stop_leftovers(report)  # a killed racer's agents must not write on
+        problems = merging.unmerged_work(report)
+        if problems and not force:
+            hint = "`racer resume` finishes it, " if report.status == RaceStatus.RUNNING else ""
+            raise RefusedError(
+                f"race {report.id} holds work that was never merged ({'; '.join(problems)}) — "
+                f"{hint}merge a candidate, or pass --force to delete it"
+            )
+        _, removed, _ = merging.remove_lanes(report, force=True, pool=pool_size(repo.root))
+        race_dir.merge_intent.unlink(missing_ok=True)
+    return Cleaned(report.id, stopped=stopped, removed=removed)
+
+
+@dataclass(frozen=True)
+class Resumption:
+    """What `racer resume` does: finish a cut-short merge (`done` says how), or run the rest
+    of the race (`plan` and the interrupted record)."""
+
+    done: str | None = None
+    plan: RacePlan | None = None
+    previous: rpt.RaceReport | None = None
+
+
+def resume(repo: RepoInfo, race: str | None) -> Resumption:
+    race_dir = store.find_race(repo.common_dir, race)
+    report = rpt.load(race_dir)
+    if store.is_live(race_dir):
+        raise RefusedError(
+            f"race {report.id} is still running in another racer — wait for it, or Ctrl-C it first"
+        )
+    with store.RaceLock(race_dir):
+        done = merging.finish_interrupted_merge(rpt.load(race_dir), pool_size(repo.root))
+    if done is not None:
+        return Resumption(done=done[1])
+    if report.status not in (RaceStatus.RUNNING, RaceStatus.INTERRUPTED):
+        raise RefusedError(
+            f"race {report.id} is {status_of(report, race_dir)} — nothing to resume "
+            f"(`racer show {report.id}`)"
+        )
+    return Resumption(plan=load_plan(race_dir), previous=report)

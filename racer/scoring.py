@@ -1,0 +1,320 @@
+"""Test runs in a checkout: a candidate pristine (base tests back), as it left its own tests,
+against the hidden acceptance tests; the baseline of the base commit; cross-candidate runs.
+
+Blocking git calls go through threads; results are values (TestSummary, Acceptance, Cross).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import anyio
+
+from racer import guard
+from racer.checkout import slug
+from racer.context import LaneShared, sandbox_for
+from racer.errors import RacerError
+from racer.flags import FileChange, is_test_file, is_test_infra
+from racer.git import git
+from racer.outcome import Scores
+from racer.plan import RacePlan
+from racer.prepare import prepare_checkout
+from racer.proc import child_env
+from racer.report import Acceptance, Baseline, Candidate, Cross, TestSummary
+from racer.sandbox import Sandbox
+from racer.status import Status
+from racer.store import BASELINE
+from racer.testrun import run_tests
+
+
+@dataclass(frozen=True)
+class PristinePlan:
+    restore: tuple[str, ...]  # pre-existing test files / test config put back to the base's
+    remove: tuple[str, ...]  # test files and test infrastructure the candidate added
+    own_tests: tuple[str, ...]  # the candidate's new test files (run separately)
+
+    @property
+    def needed(self) -> bool:
+        return bool(self.restore or self.remove)
+
+
+def _testy(path: str, before: str | None, after: str | None, patterns: Sequence[str]) -> bool:
+    return is_test_file(path, patterns) or is_test_infra(path, before, after)
+
+
+def pristine_plan(changes: Sequence[FileChange], test_patterns: Sequence[str]) -> PristinePlan:
+    restore: list[str] = []
+    remove: list[str] = []
+    own: list[str] = []
+    for ch in changes:
+        testy = _testy(ch.path, ch.before, ch.after, test_patterns)
+        if ch.old_path is not None and ch.old_path != ch.path:
+            # a rename: the old name goes back, the new one goes away
+            if _testy(ch.old_path, ch.before, None, test_patterns):
+                restore.append(ch.old_path)
+            if testy:
+                remove.append(ch.path)
+        elif testy and ch.old_path is None:  # added
+            remove.append(ch.path)
+            if is_test_file(ch.path, test_patterns) and ch.after is not None:
+                own.append(ch.path)
+        elif testy:
+            restore.append(ch.path)
+    return PristinePlan(
+        tuple(sorted(set(restore))), tuple(sorted(set(remove))), tuple(sorted(set(own)))
+    )
+
+
+def apply_pristine(checkout: Path, base: str, plan: PristinePlan) -> None:
+    if plan.restore:
+        git(["checkout", base, "--", *plan.restore], checkout, lane=True)
+    for rel in plan.remove:
+        (checkout / rel).unlink(missing_ok=True)
+
+
+def reset_checkout(checkout: Path, commit: str) -> None:
+    """Back to exactly the lane's commit (tracked files; untracked leftovers of test runs go too,
+    ignored files such as copied .env or node_modules stay)."""
+    git(["reset", "--hard", "--quiet", commit], checkout, lane=True)
+    git(["clean", "-fdq"], checkout, lane=True)
+
+
+def place_files(checkout: Path, files: Sequence[tuple[Path, str]]) -> list[str]:
+    """Copy (source, dest) pairs in; returns the dest paths written."""
+    written = []
+    for src, dest in files:
+        target = checkout / dest
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, target)
+        written.append(dest)
+    return written
+
+
+def pytest_command_for(test_command: str, files: Sequence[str]) -> str:
+    """The test command narrowed to `files` when it runs pytest; otherwise the command as is."""
+    try:
+        argv = shlex.split(test_command)
+    except ValueError:
+        return test_command
+    for i, token in enumerate(argv):
+        if "pytest" in Path(token).name or token == "pytest":
+            return shlex.join([*argv[: i + 1], *files])
+    return test_command
+
+
+def module_of(path: str) -> str:
+    """pytest's JUnit classname prefix for a test file: tests/test_x.py -> tests.test_x."""
+    return path[:-3].replace("/", ".") if path.endswith(".py") else path
+
+
+def outcomes_in(outcomes: Mapping[str, str], files: Sequence[str]) -> dict[str, str]:
+    """The outcomes of tests defined in `files` (matched on pytest's JUnit classnames)."""
+    mods = [module_of(f) for f in files]
+    return {
+        tid: out
+        for tid, out in outcomes.items()
+        if any(tid == m or tid.startswith(m + "::") or tid.startswith(m + ".") for m in mods)
+    }
+
+
+def acceptance_of(res: TestSummary, dests: list[str]) -> Acceptance:
+    outcomes = outcomes_in(res.outcomes, dests) if res.junit else dict(res.outcomes)
+    error = res.error if res.error and not outcomes else None
+    if not outcomes and error is None:
+        error = "the acceptance tests did not run (no results for them)"
+    return Acceptance(
+        passed=sum(1 for o in outcomes.values() if o == "passed"),
+        failed=sum(1 for o in outcomes.values() if o == "failed"),
+        errors=sum(1 for o in outcomes.values() if o == "error") + (1 if error else 0),
+        outcomes=outcomes,
+        log=res.log,
+        error=error,
+    )
+
+
+@dataclass(frozen=True)
+class _Runner:
+    """Runs the test command in one checkout, logs and JUnit reports named for the lane."""
+
+    plan: RacePlan
+    checkout: Path
+    lane: str
+    env: Mapping[str, str]
+    box: Sandbox | None
+    read_report: bool = True  # where a non-pytest runner's JUnit report is (test_report)
+
+    async def __call__(self, command: str, kind: str) -> TestSummary:
+        race_dir = self.plan.race_dir
+        junit = race_dir.junit(self.lane, kind)
+        return await run_tests(
+            command,
+            self.checkout,
+            log_path=race_dir.log(self.lane, kind),
+            # In the sandbox, racer's record is out of reach: the report goes to the lane's tmp.
+            junit_path=self.box.tmpdir / junit.name if self.box else junit,
+            env=self.env,
+            timeout=self.plan.config.test_timeout,
+            test_report=self.plan.config.test_report if self.read_report else None,
+            wrap=self.box.wrap if self.box else None,
+        )
+
+
+async def score(
+    plan: RacePlan,
+    lane: str,
+    checkout: Path,
+    tip: str,
+    pristine: PristinePlan,
+    env: Mapping[str, str],
+) -> Scores:
+    """Test runs for one candidate (the caller holds a test slot). The checkout ends at `tip`."""
+    assert plan.test_command is not None
+    # The candidate's code runs in its tests: under --sandbox they are sandboxed too.
+    tests = _Runner(plan, checkout, lane, env, sandbox_for(plan, checkout, env))
+    own: TestSummary | None = None
+    acceptance: Acceptance | None = None
+    try:
+        if pristine.needed:
+            # The suite as the agent left it: its own new tests and any edits to tests.
+            own = await tests(plan.test_command, "own-tests")
+            await anyio.to_thread.run_sync(apply_pristine, checkout, plan.base_commit, pristine)
+        summary = replace(await tests(plan.test_command, "tests"), pristine=pristine.needed)
+        # A green run that tested the main checkout's code instead says nothing: the gate fails.
+        wrong = await anyio.to_thread.run_sync(
+            guard.check_imports, checkout, plan.test_command, env
+        )
+        if wrong:
+            summary = replace(summary, ok=False, error=wrong)
+        # The hidden tests run on the same pristine tree: a conftest the candidate added must
+        # not get to deselect or rewrite them either.
+        if plan.acceptance:
+            placed = [(a.source, a.dest) for a in plan.acceptance]
+            dests = await anyio.to_thread.run_sync(place_files, checkout, placed)
+            acc = await tests(pytest_command_for(plan.test_command, dests), "acceptance")
+            acceptance = acceptance_of(acc, dests)
+    finally:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(reset_checkout, checkout, tip)
+    logs = {"tests": summary.log or ""}
+    if own is not None:
+        logs["own-tests"] = own.log or ""
+    if acceptance is not None:
+        logs["acceptance"] = acceptance.log or ""
+    return Scores(summary, own, acceptance, logs)
+
+
+def _flaky(runs: Sequence[TestSummary]) -> tuple[str, ...]:
+    first = runs[0].outcomes if runs else {}
+    return tuple(
+        sorted(
+            {
+                t
+                for r in runs[1:]
+                for t in set(first) | set(r.outcomes)
+                if r.outcomes.get(t) != first.get(t)
+            }
+        )
+    )
+
+
+async def run_baseline(
+    plan: RacePlan, shared: LaneShared, previous: Baseline | None
+) -> tuple[Baseline | None, bool]:
+    """The test command on the base commit, in its own checkout, while the agents work;
+    `baseline_runs` times, to find flaky tests. Returns (the baseline, whether its checkout
+    is ready for cross-checks). A resumed race keeps a baseline that ran."""
+    assert plan.test_command is not None
+    await shared.lanes_checked_out.wait()
+    env = child_env(os.environ, {"RACER_RACE_ID": plan.race_id, "RACER_LANE": BASELINE})
+    where = plan.checkout(BASELINE)
+    try:
+        failed = await prepare_checkout(
+            plan,
+            where,
+            plan.branch(BASELINE),
+            copies=shared.copies,
+            env=env,
+            setup_log=plan.race_dir.log("baseline", "setup"),
+        )
+    except RacerError as exc:
+        failed = exc.message
+    if failed:
+        return Baseline(error=failed), False
+    if previous is not None and previous.runs and previous.error is None:
+        return previous, True
+    tests = _Runner(plan, where, "baseline", env, None)
+    runs: list[TestSummary] = []
+    for i in range(1, plan.config.baseline_runs + 1):
+        async with shared.test_slots:
+            runs.append(await tests(plan.test_command, str(i)))
+    first = runs[0].outcomes if runs else {}
+    return Baseline(runs=tuple(runs), outcomes=first, flaky=_flaky(runs)), True
+
+
+@dataclass(frozen=True)
+class CrossChecks:
+    """Per author, its valid new tests; per target, how it did on the others' valid tests."""
+
+    valid: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    cross: dict[str, Cross] = field(default_factory=dict)
+
+
+async def cross_check(
+    plan: RacePlan, candidates: Sequence[Candidate], shared: LaneShared
+) -> CrossChecks:
+    """Each candidate's new tests that fail on base and pass on it, run against every other one."""
+    assert plan.test_command is not None
+    judged = [c for c in candidates if c.status == Status.OK and c.commit and c.tests]
+    authors = [c for c in judged if c.new_tests and c.own_tests and c.own_tests.junit]
+    if not authors:
+        return CrossChecks()
+    env = child_env(os.environ, {"RACER_RACE_ID": plan.race_id})
+    base = plan.checkout(BASELINE)
+
+    async def run_files(where: Path, author: Candidate, tag: str) -> dict[str, str]:
+        files = [(Path(author.worktree) / f, f) for f in author.new_tests]
+        box = sandbox_for(plan, where, env)  # a candidate's tests are its code
+        tests = _Runner(plan, where, f"cross.{slug(author.name)}.on", env, box, False)
+        try:
+            dests = await anyio.to_thread.run_sync(place_files, where, files)
+            async with shared.test_slots:
+                res = await tests(pytest_command_for(plan.test_command or "", dests), tag)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(reset_checkout, where, "HEAD")
+        return outcomes_in(res.outcomes, dests) if res.junit else {}
+
+    # Valid tests of an author: new ids that passed on the author and fail on the base commit.
+    valid: dict[str, tuple[str, ...]] = {}
+    for author in authors:
+        assert author.own_tests is not None
+        own = outcomes_in(author.own_tests.outcomes, author.new_tests)
+        on_base = await run_files(base, author, BASELINE)
+        valid[author.name] = tuple(
+            sorted(t for t, o in own.items() if o == "passed" and on_base.get(t) != "passed")
+        )
+    cross: dict[str, Cross] = {}
+
+    async def judge_one(target: Candidate) -> None:
+        passed = total = 0
+        by_author: dict[str, str] = {}
+        for author in authors:
+            tests = valid[author.name]
+            if author.name == target.name or not tests:
+                continue
+            got = await run_files(Path(target.worktree), author, slug(target.name))
+            ok = sum(1 for t in tests if got.get(t) == "passed")
+            by_author[author.name] = f"{ok}/{len(tests)}"
+            passed, total = passed + ok, total + len(tests)
+        if total:
+            cross[target.name] = Cross(passed=passed, total=total, by_author=by_author)
+
+    async with anyio.create_task_group() as tg:
+        for target in judged:
+            tg.start_soon(judge_one, target)
+    return CrossChecks(valid, cross)

@@ -1,0 +1,63 @@
+"""The one status type: what a candidate is doing or how it ended, and what a race is.
+
+The values are the strings race.json has always held, so records of any racer still load.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """A candidate's status: a running phase, then its lane's result, then the verdict."""
+
+    # Running phases, in the order a lane goes through them.
+    PENDING = "pending"
+    CHECKOUT = "worktree"  # its checkout is being made (the JSON keeps the old word)
+    SETUP = "setup"
+    WAITING = "waiting"  # for a slot of its agent's max_parallel
+    AGENT = "agent"
+    QUEUED = "queued"  # waiting for a test slot
+    TESTING = "testing"
+    # A lane's result.
+    OK = "ok"  # the agent finished and changed files; its tests ran (if any)
+    SETUP_FAILED = "setup_failed"
+    AGENT_FAILED = "agent_failed"
+    TIMED_OUT = "timed_out"
+    NO_CHANGES = "no_changes"
+    ERROR = "error"
+    # The verdict on an OK lane.
+    PASSED = "passed"
+    FLAGGED = "flagged"
+    ACCEPTANCE_FAILED = "acceptance_failed"
+    TESTS_FAILED = "tests_failed"
+    TESTS_INVALID = "tests_invalid"
+
+
+RUNNING = frozenset(
+    {
+        Status.PENDING,
+        Status.CHECKOUT,
+        Status.SETUP,
+        Status.WAITING,
+        Status.AGENT,
+        Status.QUEUED,
+        Status.TESTING,
+    }
+)
+GATE_FAILURES = frozenset(
+    {Status.SETUP_FAILED, Status.AGENT_FAILED, Status.TIMED_OUT, Status.NO_CHANGES, Status.ERROR}
+)
+LANE_DONE = frozenset({Status.OK, *GATE_FAILURES})  # where run_lane ends
+
+
+class RaceStatus(StrEnum):
+    """What a race record says, and what `racer ls` derives from it and its lock."""
+
+    RUNNING = "running"
+    FINISHED = "finished"
+    INTERRUPTED = "interrupted"
+    # Derived for display, never written to race.json:
+    MERGING_INTERRUPTED = "interrupted (merge)"
+    MERGED = "merged"
+    DAMAGED = "damaged"

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from agent_env import AGENT_BIN, AGENTS, agent_setup
-from conftest import git, make_repo, race_json, require_bwrap
-from fakemodel import FakeModelServer, Scenario
-from test_real_clis import require
+from helpers.agent_env import AGENT_BIN, AGENTS, agent_setup
+from helpers.fakemodel import FakeModelServer, Scenario
+from helpers.repos import git, make_repo, race_json, require_bwrap
+from test_agents_real import require
 
 HELLO = "def hello():\n    return 'hello'\n"
 FINAL = "Created hello.py. RACER_FAKE_DONE"

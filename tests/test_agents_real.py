@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from agent_env import AGENT_BIN, AGENTS, CODEX_HOMES, DEFAULT_MODELS, agent_setup, cli_path
-from conftest import make_repo
-from fakemodel import FakeModelServer, Scenario
+from helpers.agent_env import AGENT_BIN, AGENTS, CODEX_HOMES, DEFAULT_MODELS, agent_setup, cli_path
+from helpers.fakemodel import FakeModelServer, Scenario
+from helpers.repos import make_repo
 
 AGENT_TIMEOUT = 120
 PROMPT = "Create hello.py with a hello() function that returns 'hello', then run it."

@@ -1,10 +1,20 @@
-"""Rate limits, retries with backoff, fallback models and per-agent concurrency caps (fake agent)."""
+"""Rate limits, retries with backoff, fallback models, per-agent concurrency caps (fake agent),
+the --max-cost budget and how agents report spending."""
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 
-from conftest import CORRECT, Project, git, race_json
+import pytest
+from helpers.repos import CORRECT, Project, git, race_json
+
+from racer.agents.aider import AiderAgent
+from racer.agents.claude import ClaudeAgent
+from racer.agents.codex import CodexAgent
+from racer.agents.fake import FakeAgent
+from racer.attempts import Budget
 
 
 def _race_json(project: Project) -> dict:  # type: ignore[type-arg]
@@ -124,3 +134,60 @@ def test_cost_is_estimated_from_tokens_when_the_cli_reports_none(
     assert cand["cost_estimated"] is True
     assert cand["cost_usd"] == 1.25 + 1.0  # 1M in at $1.25/M + 0.1M out at $10/M
     assert "(est.)" in res.stdout
+
+
+def test_max_cost_stops_an_agent_whose_reported_spending_passes_it(
+    project: Project, racer, monkeypatch
+) -> None:
+    project.fake(
+        monkeypatch,
+        {
+            # spends $0.30 at a time; the third report would come after a long pause
+            "spender": {
+                "run": ["printf 'def double(x):\\n    return 2 * x\\n' > calc.py"],
+                "spend": [[0.3, 0.1], [0.3, 0.1], [0.3, 60]],
+            },
+            "frugal": {"spend": [[0.1, 0]], "write": {"calc.py": CORRECT}},
+        },
+    )
+    started = time.monotonic()
+    res = racer(
+        "run", "specs/double.md", "--agents", "fake@spender,fake@frugal", "--max-cost", "0.5"
+    )
+    assert time.monotonic() - started < 50  # stopped, not waited out
+    assert res.exit_code == 0
+    data = race_json(project.root)
+    spender = next(c for c in data["candidates"] if c["name"] == "fake@spender")
+    assert spender["status"] == "agent_failed"
+    assert "over --max-cost" in spender["error"] and "$0.6" in spender["error"]
+    assert "2 * x" in git(project.root, "show", f"{spender['branch']}:calc.py")  # work kept
+    assert data["winner"] == "fake@frugal"
+
+
+def test_max_cost_is_validated(project: Project, racer) -> None:
+    res = racer("run", "specs/double.md", "--agents", "fake", "--max-cost", "-1")
+    assert res.exit_code == 1 and "max-cost" in res.stderr
+
+
+def test_budget_adds_increments_and_takes_running_totals() -> None:
+    inc = Budget(1.0, totals=False)
+    assert not inc.add(0.6) and inc.add(0.6) and inc.spent == pytest.approx(1.2)
+    tot = Budget(1.0, totals=True)
+    assert not tot.add(0.4) and not tot.add(0.9) and tot.spent == pytest.approx(0.9)
+    tot.new_run()  # a second attempt reports its own running total
+    assert tot.add(0.2) and tot.spent == pytest.approx(1.1)
+
+
+def test_agents_report_spending_line_by_line() -> None:
+    assert ClaudeAgent().budget_args(0.5) == ("--max-budget-usd", "0.5000")
+    assert CodexAgent().budget_args(0.5) == ()
+    turn = json.dumps(
+        {"type": "turn.completed", "usage": {"input_tokens": 1000, "output_tokens": 200}}
+    )
+    usd, tokens = CodexAgent().spend(turn)
+    assert usd is None and tokens is not None and tokens.input == 1000 and tokens.output == 200
+    assert CodexAgent().spend("plain text") == (None, None)
+    aider_line = "Tokens: 2.1k sent, 150 received. Cost: $0.01 message, $0.05 session."
+    assert AiderAgent().spend(aider_line)[0] == pytest.approx(0.05)
+    assert AiderAgent().spend_is_total
+    assert FakeAgent().spend('{"type": "cost", "usd": 0.25}') == (0.25, None)

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import Project
+from helpers.repos import Project
 
 AGENT_BIN = Path(__file__).resolve().parents[1] / ".agents" / "bin"
 

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import Project, git, make_repo
+from helpers.repos import Project, git, make_repo
 
 
 def _assert_clean_failure(res, project_root: Path | None, code: int = 1) -> None:  # type: ignore[no-untyped-def]

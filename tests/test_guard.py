@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from conftest import CORRECT, Project, git, make_repo, race_json
+from helpers.repos import CORRECT, Project, git, make_repo, race_json
 
 from racer import guard
 

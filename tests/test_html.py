@@ -10,6 +10,7 @@ import pytest
 
 from racer import html as report_html
 from racer.html import render_html
+from racer.report import RaceReport, from_dict
 
 VOID = {"meta", "br", "hr", "img", "input", "link", "col", "area", "base", "wbr", "source"}
 
@@ -35,6 +36,7 @@ Binary files /dev/null and b/logo.png differ
 
 
 def race() -> dict[str, Any]:
+    """A race.json as racer writes it (the HTML view reads the typed record made from it)."""
     return {
         "schema": 1,
         "id": "20250101-120000-abcd",
@@ -42,6 +44,10 @@ def race() -> dict[str, Any]:
         "spec": {"path": "specs/double.md", "title": "Make double() fast & <safe>"},
         "base": {"commit": "0123456789abcdef0123", "branch": "main"},
         "created": "2025-01-01T12:00:00Z",
+        "repo": "/repo",
+        "race_dir": "/repo/.git/racer/races/20250101-120000-abcd",
+        "prompt": "/repo/.git/racer/races/20250101-120000-abcd/prompt.md",
+        "test_command": "pytest",
         "winner": "claude",
         "decided_by": "claude fixed 2 tests, codex fixed 1",
         "confidence": "low",
@@ -51,6 +57,7 @@ def race() -> dict[str, Any]:
                 "name": "claude",
                 "agent": "claude",
                 "model": "opus",
+                "order": 0,
                 "rank": 1,
                 "status": "passed",
                 "passed": True,
@@ -59,11 +66,13 @@ def race() -> dict[str, Any]:
                 "duration_s": 42.5,
                 "final_message": f"Done. {EVIL}",
                 "tests": {
+                    "command": "pytest",
                     "passed": 12,
                     "failed": 0,
                     "errors": 0,
                     "skipped": 1,
                     "ok": True,
+                    "junit": True,
                     "fixed": ["tests/test_calc.py::test_double", "tests/test_calc.py::test_neg"],
                     "broken": [],
                 },
@@ -86,10 +95,12 @@ def race() -> dict[str, Any]:
             {
                 "name": "codex",
                 "agent": "codex",
+                "model": None,
+                "order": 1,
                 "rank": 2,
                 "status": "passed",
                 "reasons": ["below claude: fixed fewer tests"],
-                "tests": {"passed": 11, "failed": 1, "ok": False, "fixed": ["tests/test_calc.py::test_double"], "broken": ["tests/test_calc.py::test_zero"]},
+                "tests": {"command": "pytest", "passed": 11, "failed": 1, "ok": False, "junit": True, "fixed": ["tests/test_calc.py::test_double"], "broken": ["tests/test_calc.py::test_zero"]},
                 "acceptance": None,
                 "flags": [],
                 "diffstat": {"files": 1, "added": 1, "removed": 1},
@@ -99,11 +110,13 @@ def race() -> dict[str, Any]:
             {
                 "name": "gemini",
                 "agent": "gemini",
+                "model": None,
+                "order": 2,
                 "rank": 3,
                 "status": "tests_failed",
                 "reasons": ["tampered with tests"],
                 "error": None,
-                "tests": {"passed": 10, "failed": 0, "fixed": [], "broken": []},
+                "tests": {"command": "pytest", "passed": 10, "failed": 0, "junit": True, "fixed": [], "broken": []},
                 "flags": [
                     {
                         "kind": "test_deleted",
@@ -163,9 +176,13 @@ def parse(page: str) -> StrictParser:
     return parser
 
 
+def report(**changes: Any) -> RaceReport:
+    return from_dict(race() | changes)
+
+
 @pytest.fixture
 def page() -> str:
-    return render_html(race(), {"claude": DIFF, "codex": DIFF, "gemini": "garbage, not a diff"})
+    return render_html(report(), {"claude": DIFF, "codex": DIFF, "gemini": "garbage, not a diff"})
 
 
 def test_well_formed_with_one_script_of_ours(page: str) -> None:
@@ -208,8 +225,7 @@ def test_header_facts_and_low_confidence_advice(page: str) -> None:
 
 
 def test_no_advice_at_high_confidence() -> None:
-    data = race() | {"confidence": "high"}
-    assert "review the top two" not in render_html(data, {})
+    assert "review the top two" not in render_html(report(confidence="high"), {})
 
 
 def test_every_candidate_flag_and_test_id_is_shown(page: str) -> None:
@@ -230,6 +246,7 @@ def test_every_candidate_flag_and_test_id_is_shown(page: str) -> None:
         "racer/abcd/claude",
         "$0.1234 (est.)",
         "42.5 s",
+        "2 files +2 -1",
         "1000 in / 200 out / 50 cached",
     ):
         assert needle in text, needle
@@ -265,7 +282,7 @@ def test_evidence_table_row(page: str) -> None:
         "time",
     ]
     cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", rows[3])]
-    assert cells == ["3", "gemini", "tests_failed", "10 / 0", "0", "0", "—", "2 tamper", "+0 -5 in 1 file(s)", "2", "—", "—"]  # fmt: skip
+    assert cells == ["3", "gemini", "tests_failed", "10 / 0", "0", "0", "—", "2 tamper", "1 file +0 -5", "2", "—", "—"]  # fmt: skip
 
 
 def test_tamper_flags_are_styled_red(page: str) -> None:
@@ -288,39 +305,57 @@ def test_diff_views_unified_and_side_by_side(page: str) -> None:
 
 
 def test_unparsable_diff_is_shown_as_text() -> None:
-    page = render_html(race(), {"gemini": f"not a diff {EVIL}"})
+    page = render_html(report(), {"gemini": f"not a diff {EVIL}"})
     assert "not a diff &lt;script&gt;" in page
     broken = "diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,5 +1,1 @@\n-a\n"
-    page = render_html(race(), {"gemini": broken})
+    page = render_html(report(), {"gemini": broken})
     assert "diff could not be parsed" in page
     assert parse(page).errors == []
 
 
 def test_long_diffs_are_truncated(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(report_html, "MAX_DIFF_LINES", 3)
-    page = render_html(race(), {"claude": DIFF})
+    page = render_html(report(), {"claude": DIFF})
     assert "diff truncated: 3 of 6 lines shown" in page
     assert "not shown: over the size limit" not in page  # the binary file is just binary
     second = "diff --git a/b.py b/b.py\n--- a/b.py\n+++ b/b.py\n@@ -1 +1 @@\n-a = 1\n+a = 2\n"
-    page = render_html(race(), {"claude": DIFF + second})
+    page = render_html(report(), {"claude": DIFF + second})
     assert "b.py  +1 -1" in page and "not shown: over the size limit" in page
     assert parse(page).errors == []
 
 
-def test_sparse_and_odd_records_still_render() -> None:
-    minimal: dict[str, Any] = {
-        "id": "r",
-        "candidates": [
-            {"name": "solo"},
-            {"name": "weird", "rank": "x", "tests": [], "flags": "nope", "reasons": None},
-            "not a candidate",
+def test_sparse_record_still_renders() -> None:
+    """A race cut short: candidates with nothing but their names, no tests, no diff stats."""
+    minimal = report(
+        status="interrupted",
+        spec={},
+        base={"commit": None, "branch": None},
+        test_command=None,
+        winner=None,
+        decided_by=None,
+        confidence=None,
+        cluster_summary=None,
+        candidates=[
+            {"name": "solo", "agent": "solo", "model": None, "order": 0},
+            {"name": "weird <b>", "agent": "", "model": None, "order": 1, "status": "agent"},
         ],
-    }
+    )
     page = render_html(minimal, {"solo": ""})
     parsed = parse(page)
     assert parsed.errors == []
     text = " ".join(parsed.text)
-    assert "solo" in text and "weird" in text
+    assert "solo" in text and "weird <b>" in text
     assert "empty diff" in text
     assert "no diff recorded" in text
     assert "tests not run" in text
+    assert "no reasons recorded" in text
+    assert "racer report" in text  # no spec title
+    assert "(detached)" in text
+
+
+def test_test_detail_when_the_counts_do_not_say_why() -> None:
+    data = race()
+    data["candidates"][2]["tests"] = {"command": "make test", "exit_code": 2, "junit": False}
+    page = render_html(from_dict(data), {})
+    assert "(exit code 2)" in " ".join(parse(page).text)
+    assert "(12 passed" not in page  # a JUnit run's counts need no gloss

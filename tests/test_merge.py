@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import CORRECT, WRONG, Project, git
+from helpers.repos import CORRECT, WRONG, Project, git
 
 
 def _race(project: Project, racer, monkeypatch) -> dict:  # type: ignore[type-arg]

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import CORRECT, WRONG, Project, git, race_json
+from helpers.repos import CORRECT, WRONG, Project, git, race_json
 
 from racer import pool
 

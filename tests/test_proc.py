@@ -13,7 +13,7 @@ from pathlib import Path
 
 import anyio
 import pytest
-from conftest import is_gone
+from helpers.repos import is_gone
 
 from racer.proc import (
     GIT_ENV_VARS,

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import git, make_repo
+from helpers.repos import git, make_repo
 
 from racer import provision
 from racer.errors import ConfigError, RefusedError, UserError

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import ranking_fixtures as fx
+from helpers import ranking_fixtures as fx
 
 
 @pytest.mark.parametrize("fixture", fx.FIXTURES, ids=lambda f: f.name)

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import CHURNY, CORRECT, WRONG, Project, git, is_gone, race_json
+from helpers.repos import CHURNY, CORRECT, WRONG, Project, git, is_gone, race_json
 
 
 def _race_json(project: Project) -> dict:  # type: ignore[type-arg]

@@ -16,10 +16,11 @@ from racer.testrun import (
     NO_TESTS,
     PYTEST,
     TestCase,
-    TestResult,
+    TestSummary,
     detect_test_command,
     parse_junit,
     run_tests,
+    suite_ok,
 )
 
 pytestmark = pytest.mark.anyio
@@ -52,7 +53,7 @@ def write(root: Path, files: dict[str, str]) -> Path:
 
 async def run_in(
     project: Path, env: dict[str, str], command: str = PYTEST_HERE, timeout: float = 60
-) -> TestResult:
+) -> TestSummary:
     return await run_tests(
         command,
         project,
@@ -92,19 +93,19 @@ async def test_all_passing(tmp_path: Path, env: dict[str, str]) -> None:
         timeout=60,
         on_line=lines.append,
     )
-    assert result.ok, result.log_path.read_text()
+    assert result.ok, Path(result.log or "").read_text()
     assert result.ran
     assert result.junit
     assert (result.passed, result.failed, result.errors, result.skipped) == (2, 0, 0, 1)
-    assert set(result.cases) == {
-        TestCase("tests.test_math::test_add", "passed"),
-        TestCase("tests.test_math::test_sub", "passed"),
-        TestCase("tests.test_math::test_later", "skipped"),
+    assert result.outcomes == {
+        "tests.test_math::test_add": "passed",
+        "tests.test_math::test_sub": "passed",
+        "tests.test_math::test_later": "skipped",
     }
     assert result.error is None
     assert result.command == PYTEST_HERE
     assert any("2 passed, 1 skipped" in line for line in lines)
-    assert "2 passed, 1 skipped" in result.log_path.read_text()
+    assert "2 passed, 1 skipped" in Path(result.log or "").read_text()
 
 
 async def test_one_failing(tmp_path: Path, env: dict[str, str]) -> None:
@@ -121,7 +122,7 @@ async def test_one_failing(tmp_path: Path, env: dict[str, str]) -> None:
     assert result.ran
     assert result.exit_code == 1
     assert (result.passed, result.failed, result.errors) == (2, 1, 0)
-    assert [case.id for case in result.cases if case.outcome == "failed"] == [
+    assert [t for t, o in result.outcomes.items() if o == "failed"] == [
         "tests.test_bad::test_wrong"
     ]
 
@@ -137,7 +138,7 @@ async def test_pytest_inside_a_wrapper_command_still_reports(
     env["PYTEST_ADDOPTS"] = "-k test_add"
     result = await run_in(tmp_path / "proj", env, command=f"cd sub && {PYTEST_HERE}")
     assert result.ok
-    assert result.cases == (TestCase("tests.test_math::test_add", "passed"),)
+    assert result.outcomes == {"tests.test_math::test_add": "passed"}
 
 
 async def test_no_tests_is_not_ok(tmp_path: Path, env: dict[str, str]) -> None:
@@ -162,8 +163,9 @@ async def test_failure_without_pytest_and_stale_report_ignored(
     assert not result.junit
     assert not result.ok
     assert result.error is None
-    assert (result.passed, result.cases) == (0, ())
-    assert result.log_path.read_text() == "broken\n"
+    assert (result.passed, result.junit) == (0, False)
+    assert result.outcomes == {"(test command)": "failed"}  # one pseudo-test: the command
+    assert Path(result.log or "").read_text() == "broken\n"
 
 
 async def test_success_without_pytest_depends_on_exit_code(
@@ -290,10 +292,17 @@ def test_parse_junit_missing_file(tmp_path: Path) -> None:
 
 
 def test_ok_rules() -> None:
-    base = TestResult(command="c", exit_code=0, duration_s=1.0, timed_out=False, log_path=Path("l"))
-    assert base.ok
-    assert not TestResult("c", 0, 1.0, True, Path("l")).ok
-    assert not TestResult("c", None, 1.0, False, Path("l"), error="x").ok
-    assert not TestResult("c", 0, 1.0, False, Path("l"), junit=True).ok  # nothing passed
-    assert TestResult("c", 0, 1.0, False, Path("l"), passed=1, skipped=3, junit=True).ok
-    assert not TestResult("c", 0, 1.0, False, Path("l"), passed=1, errors=1, junit=True).ok
+    assert suite_ok(0, False, None, junit=False)
+    assert not suite_ok(0, True, None, junit=False)  # timed out
+    assert not suite_ok(None, False, "x", junit=False)  # could not run
+    assert not suite_ok(0, False, None, junit=True)  # nothing passed
+    assert suite_ok(0, False, None, junit=True, counts=(1, 0, 0))
+    assert not suite_ok(0, False, None, junit=True, counts=(1, 0, 1))
+    assert not suite_ok(1, False, None, junit=False)
+
+
+def test_a_summary_says_in_words_what_happened() -> None:
+    assert TestSummary("c", failed=1, passed=2, junit=True).detail() == "1 failed, 2 passed"
+    assert TestSummary("c", exit_code=2).detail() == "exit code 2"
+    assert TestSummary("c", timed_out=True, duration_s=30).detail() == "timed out after 30 s"
+    assert TestSummary("c", error="no tests collected").detail() == "no tests collected"

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import CORRECT, Project, git, is_gone, race_json
+from helpers.repos import CORRECT, Project, git, is_gone, race_json
 
 from racer import orphans
 

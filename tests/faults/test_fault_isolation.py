@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CORRECT, Project, bwrap_works, git, race_json
+from helpers.repos import CORRECT, Project, bwrap_works, git, race_json
 
 
 def _cand(data: dict[str, Any], name: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CORRECT, Project, git
+from helpers.repos import CORRECT, Project, git
 
 from racer import orphans
 

@@ -13,7 +13,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]  # tests/helpers/ -> the repository root
 AGENT_BIN = REPO / ".agents" / "bin"
 
 

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: repos, fake model server, agent environments, ranking fixtures."""

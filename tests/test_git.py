@@ -1,0 +1,43 @@
+"""The one git door: failures are one line naming the git command, lane options ignore what an
+agent put in its repository's config, and a git that hangs is killed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers.repos import make_repo
+
+from racer.errors import GitError
+from racer.git import git
+
+
+def test_a_failure_names_the_subcommand_and_git_s_last_line(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", {"a.txt": "a\n"})
+    with pytest.raises(GitError, match=r"^git rev-parse failed: fatal: Needed a single revision$"):
+        git(["rev-parse", "--verify", "no-such-ref"], repo, lane=True)
+    assert git(["rev-parse", "--verify", "nope"], repo, check=False).returncode != 0
+
+
+def test_lane_options_skip_a_planted_hook(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", {"a.txt": "a\n"})
+    hooks = repo / ".git" / "hooks"
+    hooks.mkdir(exist_ok=True)
+    marker = tmp_path / "hook-ran"
+    hook = hooks / "pre-commit"
+    hook.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    hook.chmod(0o755)
+    (repo / "a.txt").write_text("b\n")
+    git(["commit", "-qam", "plain"], repo)
+    assert marker.exists()  # an ordinary git runs the hook ...
+    marker.unlink()
+    (repo / "a.txt").write_text("c\n")
+    git(["commit", "-qam", "lane"], repo, lane=True)
+    assert not marker.exists()  # ... racer's lane git does not
+
+
+def test_a_hanging_git_is_killed_at_its_timeout(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", {"a.txt": "a\n"})
+    git(["config", "alias.hang", "!sleep 30"], repo)
+    with pytest.raises(GitError, match=r"git hang timed out after 0\.5 s"):
+        git(["hang"], repo, timeout=0.5)

@@ -1,0 +1,93 @@
+"""The ranker: gates, then tests, then diff size, then the order given; the evidence order."""
+
+from __future__ import annotations
+
+from racer import rank
+
+
+def _ev(
+    name: str,
+    order: int,
+    status: str = "ok",
+    tests: bool | None = True,
+    lines: int = 10,
+    **kw: object,
+) -> rank.Evidence:
+    return rank.Evidence(
+        name,
+        order,
+        status,
+        None if status == "ok" else status,
+        tests,
+        True,
+        "detail",
+        diff_files=1,
+        diff_lines=lines,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_rank_order_gates_then_tests_then_size_then_order() -> None:
+    out = rank.rank(
+        [
+            _ev("crashed", 0, "agent_failed"),
+            _ev("failing", 1, tests=False, lines=1, broken=1),
+            _ev("big", 2, lines=50),
+            _ev("small", 3, lines=5),
+            _ev("small-too", 4, lines=5),
+            _ev("empty", 5, "no_changes", lines=0),
+        ]
+    )
+    assert [r.name for r in out.candidates] == [
+        "small",
+        "small-too",
+        "big",
+        "failing",
+        "crashed",
+        "empty",
+    ]
+    assert [r.rank for r in out.candidates] == [1, 2, 3, 4, 5, 6]
+    assert [r.passed for r in out.candidates] == [True, True, True, False, False, False]
+    assert out.candidates[3].status == "tests_failed"
+    assert "order given" in out.candidates[1].reasons[-1]
+    assert "smaller diff" in out.candidates[2].reasons[-1]
+    assert "broken tests" in out.candidates[3].reasons[-1]
+    assert all(r.reasons for r in out.candidates)
+    assert (out.decided_by, out.confidence) == (
+        "order given: tie on all evidence, listed later in --agents",
+        "low",
+    )
+    again = rank.rank(list(reversed([_ev("a", 0), _ev("b", 1)])))
+    assert again.candidates[0].name == "a"  # input order irrelevant
+
+
+def test_rank_evidence_order() -> None:
+    # acceptance beats regressions beats fixed beats cross beats flags beats agreement beats size
+    pairs = [
+        (
+            dict(acceptance_passed=2, acceptance_total=2, broken=3),
+            dict(acceptance_passed=1, acceptance_total=2),
+            "hidden acceptance",
+        ),
+        (dict(broken=0, fixed=0), dict(broken=1, fixed=5), "broken"),
+        (
+            dict(fixed=2, cross_passed=0, cross_total=3),
+            dict(fixed=1, cross_passed=3, cross_total=3),
+            "fixed",
+        ),
+        (
+            dict(cross_passed=3, cross_total=3, tamper=1),
+            dict(cross_passed=1, cross_total=3),
+            "other candidates",
+        ),
+        (dict(tamper=0, scope=5), dict(tamper=1, scope=0), "tamper"),
+        (dict(scope=0, cluster_size=1), dict(scope=1, cluster_size=3), "scope"),
+        (dict(cluster_size=2, lines=90), dict(cluster_size=1, lines=1), "agreement"),
+    ]
+    for better, worse, what in pairs:
+        lb, lw = better.pop("lines", 10), worse.pop("lines", 10)
+        out = rank.rank([_ev("worse", 0, lines=lw, **worse), _ev("better", 1, lines=lb, **better)])
+        assert out.candidates[0].name == "better", what
+        assert out.decided_by is not None and what in out.decided_by, (what, out.decided_by)
+    flagged = rank.rank([_ev("t", 0, tamper=1)])
+    assert flagged.candidates[0].status == "flagged" and not flagged.candidates[0].passed

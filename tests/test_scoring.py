@@ -1,0 +1,62 @@
+"""The pure parts of scoring: which test files go back to the base's (pristine), narrowing a
+pytest command to some files, and reading the acceptance tests' outcomes."""
+
+from __future__ import annotations
+
+from racer.flags import DEFAULT_TEST_PATTERNS, FileChange
+from racer.scoring import acceptance_of, outcomes_in, pristine_plan, pytest_command_for
+from racer.testrun import SUITE_ID, TestSummary
+
+
+def test_pristine_plan_restores_edited_tests_and_removes_added_ones() -> None:
+    changes = [
+        FileChange("calc.py", "calc.py", "a", "b"),
+        FileChange("tests/test_calc.py", "tests/test_calc.py", "old", "new"),
+        FileChange("tests/test_new.py", None, None, "def test_x(): pass\n"),
+        FileChange("tests/test_moved.py", "tests/test_old.py", "t", "t"),
+    ]
+    plan = pristine_plan(changes, DEFAULT_TEST_PATTERNS)
+    assert plan.restore == ("tests/test_calc.py", "tests/test_old.py")
+    assert plan.remove == ("tests/test_moved.py", "tests/test_new.py")
+    assert plan.own_tests == ("tests/test_new.py",)
+    assert plan.needed
+    assert not pristine_plan(changes[:1], DEFAULT_TEST_PATTERNS).needed
+
+
+def test_pytest_command_is_narrowed_to_files_and_other_commands_are_left_alone() -> None:
+    files = ["tests/test_a.py"]
+    assert pytest_command_for("python -m pytest -q", files) == "python -m pytest tests/test_a.py"
+    assert pytest_command_for("npm test", files) == "npm test"
+    assert pytest_command_for("pytest 'unclosed", files) == "pytest 'unclosed"
+
+
+def test_outcomes_in_matches_junit_classnames_of_the_files() -> None:
+    outcomes = {
+        "tests.test_a::test_x": "passed",
+        "tests.test_a.TestK::test_y": "failed",
+        "tests.test_ab::test_z": "passed",
+    }
+    assert outcomes_in(outcomes, ["tests/test_a.py"]) == {
+        "tests.test_a::test_x": "passed",
+        "tests.test_a.TestK::test_y": "failed",
+    }
+
+
+def test_acceptance_counts_and_says_when_they_did_not_run() -> None:
+    res = TestSummary(
+        "pytest",
+        junit=True,
+        log="/l",
+        outcomes={
+            "tests.test_h::a": "passed",
+            "tests.test_h::b": "error",
+            "tests.other::c": "failed",
+        },
+    )
+    acc = acceptance_of(res, ["tests/test_h.py"])
+    assert (acc.passed, acc.failed, acc.errors, acc.total, acc.error) == (1, 0, 1, 2, None)
+    empty = acceptance_of(TestSummary("pytest", junit=True), ["tests/test_h.py"])
+    assert empty.error == "the acceptance tests did not run (no results for them)"
+    assert empty.errors == 1
+    no_junit = acceptance_of(TestSummary("npm test", outcomes={SUITE_ID: "passed"}), ["t.js"])
+    assert (no_junit.passed, no_junit.total) == (1, 1)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from racer import repo as repos
-from racer import store
+from racer import sandbox, store
 from racer.agents import Agent, Contestant, build_registry, check_installed, parse_contestants
 from racer.config import Config, Flags, load_config
 from racer.errors import ConfigError, SpecError
@@ -80,9 +80,7 @@ def prepare(
         is_branch = repos.branch_tip(repo.root, base_ref) is not None
         base_branch = base_ref if is_branch else repo.branch
     if config.sandbox:
-        from racer.sandbox import check
-
-        check()  # bubblewrap missing or unable to run: one clear line, nothing created
+        sandbox.check()  # bubblewrap missing or unable to run: one clear line, nothing created
     for rel in config.share:
         tracked = git(["ls-tree", "--name-only", base_commit, "--", rel], repo.root)
         if tracked.stdout.strip():

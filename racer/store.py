@@ -4,6 +4,7 @@ file in it) and lane checkouts under the worktree root. Writes are atomic (temp 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
@@ -144,8 +145,6 @@ class RaceLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        import fcntl
-
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -175,8 +174,6 @@ class RaceLock:
 
 def is_live(race_dir: RaceDir) -> bool:
     """True while some racer process holds the race's lock."""
-    import fcntl
-
     try:
         fd = os.open(race_dir.lock, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:

@@ -21,6 +21,7 @@ from racer.agents.opencode import OpencodeAgent
 from racer.agents.qwen import QwenAgent
 from racer.config import AgentConfig
 from racer.errors import AgentError
+from racer.proc import run_capture
 
 __all__ = [
     "BUILTIN_AGENTS",
@@ -136,8 +137,6 @@ def agent_version(
     agent: Agent, env: Mapping[str, str] | None = None, timeout: float = 20
 ) -> tuple[str | None, str]:
     """(the version line, or None when asking failed; what the CLI printed or why it failed)."""
-    from racer.proc import run_capture
-
     argv = agent.version_argv()
     if not argv:
         return None, "no version flag"

@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass
 from typing import Literal
 
+from racer import doctests, overfit
 from racer.configfiles import _infra_reason, _lint_config_reason, _verb, is_test_infra
 from racer.hardcoding import _expected_literals
 from racer.literals import _LIT_RE, _literal_key, _skeleton, _token_value
@@ -224,10 +225,12 @@ _SUPPRESSION = re.compile(
 )
 
 
-def _product_flags(
-    path: str, before: str | None, after: str, expected: Mapping[str, str]
-) -> Iterator[Flag]:
+def _product_flags(path: str, before: str | None, after: str, known: _Known) -> Iterator[Flag]:
+    expected = known.expected
     lang = _lang(path)
+    if lang == "py":
+        for detail in overfit.special_cases(before, after, known.tests, known.allowed):
+            yield _flag("special_cases_tests", path, detail)
     literals = _LIT_RE.finditer(before or "") if expected else iter(())
     base_literals = {_literal_key(_token_value(tok.group(0))) for tok in literals}
     debug = _DEBUG.get(lang)
@@ -285,10 +288,37 @@ def _flag(kind: str, file: str, detail: str) -> Flag:
     return Flag(kind, file, _clip(detail, 240), SEVERITY[kind])
 
 
+@dataclass(frozen=True)
+class _Known:
+    """What a change is compared with: literals the tests expect, the tests' vocabulary, the
+    values the base's product code and the spec already hold, whether doctests are tests."""
+
+    expected: Mapping[str, str]
+    tests: overfit.TestVocabulary
+    allowed: set[str]
+    doctests: bool
+
+
+def _doctest_flags(path: str, before: str, after: str) -> Iterator[Flag]:
+    for lost in doctests.lost_examples(before, after):
+        e = lost.example
+        where = "module docstring" if e.owner == "<module>" else e.owner
+        if lost.now is None:
+            yield _flag(
+                "test_deleted", path, f"doctest example removed from {where}: >>> {e.source}"
+            )
+        else:
+            yield _flag(
+                "expected_changed",
+                path,
+                f"doctest expected output changed in {where}: >>> {e.source} → {lost.now}",
+            )
+
+
 def _change_flags(
     ch: FileChange,
     is_test: Callable[[str], bool],
-    expected: Mapping[str, str],
+    known: _Known,
     others: Collection[str] | None,
 ) -> Iterator[Flag]:
     path, old = ch.path, ch.old_path or ch.path
@@ -312,7 +342,9 @@ def _change_flags(
 
     if ch.after is not None:
         if not is_test(path) and infra is None:
-            yield from _product_flags(path, ch.before, ch.after, expected)
+            yield from _product_flags(path, ch.before, ch.after, known)
+        if known.doctests and ch.before is not None and _lang(path) == "py":
+            yield from _doctest_flags(path, ch.before, ch.after)
         for line in _new_lines(ch.before, ch.after):
             if _SUPPRESSION.search(line):
                 yield _flag("lint_suppression", path, f"suppression added: {_clip(line)}")
@@ -352,12 +384,17 @@ def detect_flags(
     touched_by_others: Collection[str] | None = None,
     test_patterns: Sequence[str] = DEFAULT_TEST_PATTERNS,
     base_tests: Mapping[str, str] | None = None,
+    hidden_tests: Mapping[str, str] | None = None,
+    spec: str = "",
+    doctests_run: bool = False,
 ) -> tuple[Flag, ...]:
     """Tamper and scope flags for one candidate's change, tamper first, then by file/kind/detail.
 
     `touched_by_others`: union of paths other candidates changed (enables `unique_file`).
     `base_tests`: base texts of test files the candidate did not change, so literals the tests
-    expect can be recognised when they turn up hard-coded in product code.
+    expect can be recognised when they turn up hard-coded in product code; `hidden_tests`
+    (the acceptance files) count as tests for that too, and the `spec`'s own examples do not.
+    `doctests_run`: the test command runs doctests, so a docstring example is a test.
     """
 
     def is_test(path: str) -> bool:
@@ -371,9 +408,29 @@ def detect_flags(
         if ch.after is not None and is_test(ch.path):
             sources.append((ch.path, ch.after))
     expected = _expected_literals(sorted(sources))
+    product = [ch for ch in changes if not is_test(ch.path) and _lang(ch.path) == "py"]
+    vocab_sources = [*sources, *sorted((hidden_tests or {}).items())]
+    for ch in product:  # docstring examples are tests too: their values come from the tests
+        for label, text in (("base", ch.before), ("candidate", ch.after)):
+            if text is not None and ">>>" in text:
+                vocab_sources.append((f"{ch.path} ({label} doctests)", _doctest_text(text)))
+    known = _Known(
+        expected=expected,
+        tests=overfit.vocabulary(vocab_sources),
+        allowed=overfit.allowed_keys([ch.before for ch in product if ch.before], spec),
+        doctests=doctests_run,
+    )
     flags: list[Flag] = []
     for ch in changes:
-        flags += _change_flags(ch, is_test, expected, touched_by_others)
+        flags += _change_flags(ch, is_test, known, touched_by_others)
     return tuple(
         sorted(_capped(flags), key=lambda f: (f.severity != "tamper", f.file, f.kind, f.detail))
     )
+
+
+def _doctest_text(text: str) -> str:
+    """A file's doctest examples as Python lines (source, then the expected output)."""
+    lines: list[str] = []
+    for e in doctests.examples(text):
+        lines += [e.source, e.want]
+    return "\n".join(lines)

@@ -196,7 +196,7 @@ async def _run(
         await anyio.to_thread.run_sync(collect_lanes, state)
         await anyio.to_thread.run_sync(kept_changes, state, gathered.changes)
         if gathered.baseline[1]:
-            checks = await cross_check(plan, state.report.candidates, shared)
+            checks = await cross_check(plan, state.report.candidates, shared, gathered.baseline[0])
             for name, tests in checks.valid.items():
                 state.put(replace(state.candidate(name), valid_new_tests=tests))
             for name, cross in checks.cross.items():
@@ -209,10 +209,31 @@ async def _run(
         raise
     await _release(plan, plan.checkout(BASELINE))
     faults.checkpoint("judging", plan.race_dir.path)
-    state.set(judge(state.report, gathered.changes, patterns, shared.base_tests))
+    hidden = await anyio.to_thread.run_sync(_hidden_tests, plan)
+    state.set(
+        judge(
+            state.report,
+            gathered.changes,
+            patterns,
+            shared.base_tests,
+            hidden_tests=hidden,
+            spec=plan.spec.body,
+        )
+    )
     write_views(state.report)
     reporter.finished(state.report)
     return state.report
+
+
+def _hidden_tests(plan: RacePlan) -> dict[str, str]:
+    """The acceptance files' texts: literals from them in product code are copied from tests."""
+    out: dict[str, str] = {}
+    for a in plan.acceptance:
+        try:
+            out[a.dest] = a.source.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue  # it was checked at planning; a file gone since only loses this evidence
+    return out
 
 
 async def _shared(plan: RacePlan, starts: Mapping[str, Start]) -> LaneShared:

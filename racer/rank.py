@@ -1,7 +1,8 @@
 """Ranking: pure functions from per-candidate evidence to an order, reasons and a confidence.
 
-Order of evidence: gates → acceptance → broken → fixed → cross-candidate → tamper flags → scope
-flags → cluster size → smaller diff → cost → time → order given. Same inputs, same output.
+Order of evidence: gates → acceptance → broken → failing → fixed → cross-candidate → tamper
+flags → scope flags → cluster size → smaller diff → cost → time → order given: any difference in
+test evidence decides before flags, agreement or size. Same inputs, same output.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class Evidence:
     tests_detail: str = "not run"
     fixed: int = 0
     broken: int = 0
+    failing: int = 0  # tests failing on the pristine tree (still failing or newly failing)
     acceptance_passed: int = 0
     acceptance_total: int = 0  # 0: no acceptance tests
     cross_passed: int = 0
@@ -60,6 +62,7 @@ COMPONENTS = (
     ("gates", "high"),
     ("hidden acceptance tests", "high"),
     ("regressions (broken tests)", "high"),
+    ("failing tests", "high"),
     ("fixed tests", "high"),
     ("other candidates' tests", "high"),
     ("tamper flags", "medium"),
@@ -70,6 +73,9 @@ COMPONENTS = (
     ("time", "low"),
     ("order given", "low"),
 )
+
+
+SIZE = next(i for i, (name, _) in enumerate(COMPONENTS) if name == "smaller diff")
 
 
 def gate_ok(e: Evidence) -> bool:
@@ -88,6 +94,7 @@ def key(e: Evidence) -> tuple[float, ...]:
         0.0,
         -_frac(e.acceptance_passed, e.acceptance_total),
         float(e.broken),
+        float(e.failing),
         -float(e.fixed),
         -_frac(e.cross_passed, e.cross_total),
         float(e.tamper),
@@ -132,7 +139,7 @@ def _evidence_lines(e: Evidence) -> list[str]:
         lines.append("no test command: judged on the diff alone")
     else:
         lines.append(("tests pass: " if e.tests_ok else "tests fail: ") + e.tests_detail)
-        lines.append(f"against the base: {e.fixed} fixed, {e.broken} broken")
+        lines.append(f"against the base: {e.fixed} fixed, {e.broken} broken, {e.failing} failing")
     if e.cross_total:
         lines.append(f"other candidates' new tests: {e.cross_passed}/{e.cross_total} passed")
     if e.note:
@@ -152,15 +159,16 @@ def _difference(i: int, e: Evidence, above: Evidence) -> str:
     return {
         1: f"acceptance {above.acceptance_passed}/{above.acceptance_total} vs {e.acceptance_passed}/{e.acceptance_total}",
         2: f"{above.broken} vs {e.broken} broken tests",
-        3: f"{above.fixed} vs {e.fixed} fixed tests",
-        4: f"passes {above.cross_passed}/{above.cross_total} vs {e.cross_passed}/{e.cross_total} of others' tests",
-        5: f"{above.tamper} vs {e.tamper} tamper flags",
-        6: f"{above.scope} vs {e.scope} scope flags",
-        7: f"agrees with {above.cluster_size - 1} vs {e.cluster_size - 1} other candidate(s)",
-        8: f"{above.diff_lines} vs {e.diff_lines} changed lines",
-        9: f"{fmt.money(above.cost or 0, False)} vs {fmt.money(e.cost or 0, False)}",
-        10: f"{above.duration or 0:.0f} s vs {e.duration or 0:.0f} s",
-        11: "tie on all evidence, listed later in --agents",
+        3: f"{above.failing} vs {e.failing} failing tests",
+        4: f"{above.fixed} vs {e.fixed} fixed tests",
+        5: f"passes {above.cross_passed}/{above.cross_total} vs {e.cross_passed}/{e.cross_total} of others' tests",
+        6: f"{above.tamper} vs {e.tamper} tamper flags",
+        7: f"{above.scope} vs {e.scope} scope flags",
+        8: f"agrees with {above.cluster_size - 1} vs {e.cluster_size - 1} other candidate(s)",
+        9: f"{above.diff_lines} vs {e.diff_lines} changed lines",
+        10: f"{fmt.money(above.cost or 0, False)} vs {fmt.money(e.cost or 0, False)}",
+        11: f"{above.duration or 0:.0f} s vs {e.duration or 0:.0f} s",
+        12: "tie on all evidence, listed later in --agents",
     }[i]
 
 
@@ -192,4 +200,13 @@ def _decision(ordered: Sequence[Evidence]) -> tuple[str | None, str | None]:
         return "only candidate", "medium"
     j = first_difference(ordered[0], ordered[1])
     name, weight = COMPONENTS[j]
-    return f"{name}: {_difference(j, ordered[1], ordered[0])}", weight
+    decided = f"{name}: {_difference(j, ordered[1], ordered[0])}"
+    if j >= SIZE and gate_ok(ordered[1]):
+        # Only size, cost, time or order: say so, and what evidence would separate them.
+        would = (
+            "another hidden acceptance test or a reviewer"
+            if ordered[0].acceptance_total
+            else "a hidden acceptance test (--acceptance) or a reviewer"
+        )
+        decided += f"; the tests cannot tell these apart: {would} would"
+    return decided, weight

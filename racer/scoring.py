@@ -7,6 +7,7 @@ Blocking git calls go through threads; results are values (TestSummary, Acceptan
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 from collections.abc import Mapping, Sequence
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import anyio
 
-from racer import guard
+from racer import doctests, guard
 from racer.checkout import slug
 from racer.context import LaneShared, sandbox_for
 from racer.errors import RacerError
@@ -30,13 +31,17 @@ from racer.sandbox import Sandbox
 from racer.status import Status
 from racer.store import BASELINE
 from racer.testrun import run_tests
+from racer.verdict import name_in_id
 
 
 @dataclass(frozen=True)
 class PristinePlan:
     restore: tuple[str, ...]  # pre-existing test files / test config put back to the base's
     remove: tuple[str, ...]  # test files and test infrastructure the candidate added
-    own_tests: tuple[str, ...]  # the candidate's new test files (run separately)
+    own_tests: tuple[str, ...]  # test files it added or changed: where its new tests are
+    # Base texts of product files whose doctest examples it removed or rewrote: the base's
+    # examples run against its code all the same (when the test command runs doctests).
+    base_doctests: tuple[tuple[str, str], ...] = ()
 
     @property
     def needed(self) -> bool:
@@ -65,9 +70,68 @@ def pristine_plan(changes: Sequence[FileChange], test_patterns: Sequence[str]) -
                 own.append(ch.path)
         elif testy:
             restore.append(ch.path)
-    return PristinePlan(
-        tuple(sorted(set(restore))), tuple(sorted(set(remove))), tuple(sorted(set(own)))
+            if is_test_file(ch.path, test_patterns) and ch.after is not None:
+                own.append(ch.path)  # tests added to an existing file are new tests too
+    lost = tuple(
+        sorted(
+            (ch.path, ch.before)
+            for ch in changes
+            if ch.before is not None
+            and ch.after is not None
+            and ch.path.endswith(".py")
+            and not _testy(ch.path, ch.before, ch.after, test_patterns)
+            and any(doctests.lost_examples(ch.before, ch.after))
+        )
     )
+    return PristinePlan(
+        tuple(sorted(set(restore))), tuple(sorted(set(remove))), tuple(sorted(set(own))), lost
+    )
+
+
+_DOCTEST_CONFIG = ("pytest.ini", "setup.cfg", "tox.ini", "pyproject.toml", "conftest.py")
+
+
+def runs_doctests(checkout: Path, test_command: str) -> bool:
+    """Whether the test command (or the project's pytest configuration) runs doctests."""
+    if "doctest" in test_command:
+        return True
+    for name in _DOCTEST_CONFIG:
+        try:
+            if "--doctest" in (checkout / name).read_text(encoding="utf-8", errors="replace"):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def with_extra(summary: TestSummary, extra: TestSummary) -> TestSummary:
+    """The pristine run plus racer's own extra tests (the base's doctest examples)."""
+    if not extra.junit:
+        return replace(summary, ok=False, error=summary.error or extra.detail())
+    return replace(
+        summary,
+        passed=summary.passed + extra.passed,
+        failed=summary.failed + extra.failed,
+        errors=summary.errors + extra.errors,
+        ok=summary.ok and extra.ok,
+        outcomes={**summary.outcomes, **extra.outcomes},
+    )
+
+
+async def _base_doctests(
+    tests: _Runner, plan: RacePlan, checkout: Path, pristine: PristinePlan
+) -> TestSummary | None:
+    command = plan.test_command or ""
+    narrowed = pytest_command_for(command, [doctests.GENERATED])
+    if not pristine.base_doctests or narrowed == command:
+        return None
+    if not await anyio.to_thread.run_sync(runs_doctests, checkout, command):
+        return None
+    source = doctests.base_examples_test(dict(pristine.base_doctests))
+    if source is None:
+        return None
+    await anyio.to_thread.run_sync((checkout / doctests.GENERATED).write_text, source)
+    return await tests(narrowed, "base-doctests")
 
 
 def apply_pristine(checkout: Path, base: str, plan: PristinePlan) -> None:
@@ -177,6 +241,7 @@ async def score(
     # The candidate's code runs in its tests: under --sandbox they are sandboxed too.
     tests = _Runner(plan, checkout, lane, env, sandbox_for(plan, checkout, env))
     own: TestSummary | None = None
+    extra: TestSummary | None = None
     acceptance: Acceptance | None = None
     try:
         if pristine.needed:
@@ -184,6 +249,10 @@ async def score(
             own = await tests(plan.test_command, "own-tests")
             await anyio.to_thread.run_sync(apply_pristine, checkout, plan.base_commit, pristine)
         summary = replace(await tests(plan.test_command, "tests"), pristine=pristine.needed)
+        # Deleting a doctest example cannot buy a pass: the base's examples run all the same.
+        extra = await _base_doctests(tests, plan, checkout, pristine)
+        if extra is not None:
+            summary = with_extra(summary, extra)
         # A green run that tested the main checkout's code instead says nothing: the gate fails.
         wrong = await anyio.to_thread.run_sync(
             guard.check_imports, checkout, plan.test_command, env
@@ -205,6 +274,8 @@ async def score(
         logs["own-tests"] = own.log or ""
     if acceptance is not None:
         logs["acceptance"] = acceptance.log or ""
+    if extra is not None:
+        logs["base-doctests"] = extra.log or ""
     return Scores(summary, own, acceptance, logs)
 
 
@@ -264,10 +335,35 @@ class CrossChecks:
     cross: dict[str, Cross] = field(default_factory=dict)
 
 
+_TEST_DEF = re.compile(r"^\s*(?:async\s+)?def\s+(test\w*)\s*\(", re.M)
+
+
+def new_test_ids(
+    outcomes: Mapping[str, str],
+    files: Sequence[str],
+    base: Mapping[str, str],
+    base_tests: Mapping[str, str],
+) -> dict[str, str]:
+    """The candidate's new tests, wherever they are: ids in `files` that the base did not run and
+    whose test function the base's version of the file did not define (tests of a module that
+    failed to collect on the base existed there all the same)."""
+    out: dict[str, str] = {}
+    for path in files:
+        defined = set(_TEST_DEF.findall(base_tests.get(path, "")))
+        for test, outcome in outcomes_in(outcomes, [path]).items():
+            if test not in base and name_in_id(test) not in defined:
+                out[test] = outcome
+    return out
+
+
 async def cross_check(
-    plan: RacePlan, candidates: Sequence[Candidate], shared: LaneShared
+    plan: RacePlan,
+    candidates: Sequence[Candidate],
+    shared: LaneShared,
+    baseline: Baseline | None,
 ) -> CrossChecks:
-    """Each candidate's new tests that fail on base and pass on it, run against every other one."""
+    """Each candidate's new tests (in new files or added to existing ones) that fail on base
+    and pass on it, run in the author's version of their file against every other candidate."""
     assert plan.test_command is not None
     judged = [c for c in candidates if c.status == Status.OK and c.commit and c.tests]
     authors = [c for c in judged if c.new_tests and c.own_tests and c.own_tests.junit]
@@ -293,7 +389,12 @@ async def cross_check(
     valid: dict[str, tuple[str, ...]] = {}
     for author in authors:
         assert author.own_tests is not None
-        own = outcomes_in(author.own_tests.outcomes, author.new_tests)
+        own = new_test_ids(
+            author.own_tests.outcomes,
+            author.new_tests,
+            baseline.outcomes if baseline else {},
+            shared.base_tests,
+        )
         on_base = await run_files(base, author, BASELINE)
         valid[author.name] = tuple(
             sorted(t for t, o in own.items() if o == "passed" and on_base.get(t) != "passed")

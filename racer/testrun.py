@@ -153,7 +153,12 @@ async def run_tests(
     junit_path.unlink(missing_ok=True)  # a stale report would pass for this run's
     if test_report:
         (worktree / test_report).unlink(missing_ok=True)
-    addopts = f"--junitxml={shlex.quote(str(junit_path))} -p no:cacheprovider"
+    # A module that fails to import must not hide the results of the others: per-test evidence
+    # from every module that collects (pytest otherwise stops the whole run).
+    addopts = (
+        f"--junitxml={shlex.quote(str(junit_path))} -p no:cacheprovider"
+        " --continue-on-collection-errors"
+    )
     if existing := env.get("PYTEST_ADDOPTS", "").strip():
         addopts = f"{existing} {addopts}"
     argv: tuple[str, ...] = ("/bin/sh", "-c", command)

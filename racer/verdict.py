@@ -4,15 +4,24 @@ candidates touched), clusters of agreeing candidates, evidence → rank.rank. No
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from racer import cluster
 from racer import rank as ranking
-from racer.flags import DEFAULT_TEST_PATTERNS, FileChange, detect_flags, is_test_file
+from racer.flags import (
+    DEFAULT_TEST_PATTERNS,
+    SEVERITY,
+    FileChange,
+    Flag,
+    detect_flags,
+    is_test_file,
+)
 from racer.report import Baseline, Candidate, RaceReport
 from racer.status import RaceStatus, Status
+from racer.testrun import SUITE_ID
 
 PASS = "passed"
 SKIPPED = "skipped"
@@ -22,15 +31,48 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+FAILING = ("failed", "error")
+
+
+def _module_errors(base: Mapping[str, str]) -> tuple[str, ...]:
+    """Modules that failed to collect (or errored in setup) on the base: JUnit ids without a
+    test name, e.g. "tests.test_calc" (pytest names a collection error by its module)."""
+    return tuple(t for t, o in base.items() if "::" not in t and o in FAILING and t != SUITE_ID)
+
+
+def base_ran(base: Mapping[str, str]) -> bool:
+    """Whether the base's run produced any per-test result (else every test is new to it)."""
+    return any("::" in t for t in base) or SUITE_ID in base
+
+
+def base_outcome(test: str, base: Mapping[str, str], errored: Sequence[str]) -> str | None:
+    """The test's outcome on the base: its own, "error" when its module failed to collect
+    there, None when the base never had it."""
+    if test in base:
+        return base[test]
+    where = test.split("::", 1)[0]
+    if any(where == m or where.startswith(m + ".") for m in errored):
+        return "error"
+    return None
+
+
 def classify(
     outcomes: Mapping[str, str], base: Mapping[str, str], flaky: Sequence[str]
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Fixed (fail→pass) and broken (pass→fail, or gone) test ids; flaky tests are left out."""
+    """Fixed (fail→pass) and broken (pass→fail, or gone) test ids; flaky tests are left out.
+
+    A test of a module that failed to collect on the base failed there; when the base ran no
+    test at all, every test that passes is fixed against an empty base.
+    """
     skip = set(flaky)
+    errored = _module_errors(base)
+    empty = not base_ran(base)
     fixed = sorted(
         t
         for t, o in outcomes.items()
-        if t not in skip and o == PASS and base.get(t, PASS) != PASS and t in base
+        if t not in skip
+        and o == PASS
+        and ("::" in t if empty else base_outcome(t, base, errored) not in (None, PASS))
     )
     broken = sorted(
         t
@@ -38,6 +80,12 @@ def classify(
         if t not in skip and o == PASS and outcomes.get(t) not in (PASS, SKIPPED)
     )
     return tuple(fixed), tuple(broken)
+
+
+def failing(outcomes: Mapping[str, str], flaky: Sequence[str]) -> int:
+    """Tests failing on the candidate's pristine tree, whatever they did on the base."""
+    skip = set(flaky)
+    return sum(1 for t, o in outcomes.items() if o in FAILING and t not in skip)
 
 
 def fingerprint(changes: Sequence[FileChange], test_patterns: Sequence[str]) -> str | None:
@@ -57,10 +105,11 @@ def _with_flags(
     c: Candidate,
     changes: Mapping[str, Sequence[FileChange]],
     judged: Sequence[str],
-    test_patterns: Sequence[str],
-    base_tests: Mapping[str, str] | None,
+    sources: _Sources,
+    base: Baseline | None,
 ) -> Candidate:
-    """Flags from the candidate's changes; a kept candidate without changes keeps its flags."""
+    """Flags from the candidate's changes and from what ran; a kept candidate without changes
+    keeps its flags."""
     if c.name not in changes:
         return c
     others: set[str] = set()
@@ -69,13 +118,97 @@ def _with_flags(
     flags = detect_flags(
         changes[c.name],
         touched_by_others=others,
-        test_patterns=test_patterns,
-        base_tests=base_tests,
+        test_patterns=sources.test_patterns,
+        base_tests=sources.base_tests,
+        hidden_tests=sources.hidden_tests,
+        spec=sources.spec,
+        doctests_run=base is not None and doctests_ran(base.outcomes),
     )
-    return replace(c, flags=tuple(flags))
+    ran = c.own_tests or c.tests
+    if base is not None and base.runs and ran is not None and ran.junit:
+        flags = (*flags, *ran_flags(base, ran.outcomes, changes[c.name], flags, sources.spec))
+    return replace(c, flags=tuple(sorted(flags, key=_flag_order)))
 
 
-def evidence(c: Candidate, sizes: Mapping[int, int]) -> ranking.Evidence:
+def _flag_order(f: Flag) -> tuple[bool, str, str, str]:
+    return (f.severity != "tamper", f.file, f.kind, f.detail)
+
+
+def doctests_ran(outcomes: Mapping[str, str]) -> bool:
+    """Whether a run held doctest items: pytest names them "pkg.mod::pkg.mod.func"."""
+    for test in outcomes:
+        where, _, name = test.partition("::")
+        if name and (name == where or name.startswith(where + ".")):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class _Sources:
+    """Texts the flags compare a change with: the base's tests, the hidden tests, the spec."""
+
+    test_patterns: Sequence[str]
+    base_tests: Mapping[str, str] | None
+    hidden_tests: Mapping[str, str] | None
+    spec: str
+
+
+def name_in_id(test: str) -> str:
+    """The function (or doctest) name in a JUnit id: "tests.test_x.TestA::test_b[1]" -> test_b."""
+    return test.rsplit("::", 1)[-1].split("[", 1)[0].rsplit(".", 1)[-1]
+
+
+def _file_of(test: str, changes: Sequence[FileChange]) -> str:
+    """The file a JUnit id comes from: a changed file whose module the id names, else a guess."""
+    where = test.split("::", 1)[0]
+    for ch in changes:
+        for path in (ch.path, ch.old_path):
+            if path and path.endswith(".py"):
+                mod = path[:-3].replace("/", ".")
+                if where == mod or where.startswith(mod + "."):
+                    return path
+    return where.replace(".", "/") + ".py"
+
+
+def ran_flags(
+    base: Baseline,
+    ran: Mapping[str, str],
+    changes: Sequence[FileChange],
+    found: Sequence[Flag],
+    spec: str = "",
+) -> tuple[Flag, ...]:
+    """Tests that ran on the base and are gone or skipped in the candidate's own run (JUnit ids,
+    parametrized cases one by one); a test whose module no longer collects is broken, not
+    tampered with; a test the spec names may go. Tests the source analysis already caught are
+    not flagged twice."""
+    if not any("::" in t for t in ran):
+        return ()
+    errored = _module_errors(ran)
+    skip = set(base.flaky)
+    seen = {(f.kind, f.file) for f in found}
+    named = {(f.kind, f.file, n) for f in found for n in re.findall(r"[A-Za-z_]\w*", f.detail)}
+    out: list[Flag] = []
+    for test, before in sorted(base.outcomes.items()):
+        if "::" not in test or before == SKIPPED or test in skip:
+            continue
+        name = name_in_id(test)
+        if name and re.search(rf"\b{re.escape(name)}\b", spec):
+            continue  # the spec asked for it
+        now = ran.get(test)
+        file = _file_of(test, changes)
+        if now is None and base_outcome(test, ran, errored) is None:
+            if ("test_deleted", file, name) not in named:
+                out.append(_ran_flag("test_deleted", file, f"test no longer runs: {test}"))
+        elif now == SKIPPED and ("skip_added", file) not in seen:
+            out.append(_ran_flag("skip_added", file, f"test skipped now: {test}"))
+    return tuple(out)
+
+
+def _ran_flag(kind: str, file: str, detail: str) -> Flag:
+    return Flag(kind, file, detail, SEVERITY[kind])
+
+
+def evidence(c: Candidate, sizes: Mapping[int, int], flaky: Sequence[str] = ()) -> ranking.Evidence:
     tests = c.tests
     acc = c.acceptance
     tamper = sum(1 for f in c.flags if f.severity == "tamper")
@@ -95,6 +228,7 @@ def evidence(c: Candidate, sizes: Mapping[int, int]) -> ranking.Evidence:
         tests_detail=tests.detail() if tests else "not run",
         fixed=fixed,
         broken=len(tests.broken) if tests else 0,
+        failing=failing(tests.outcomes, flaky) if tests else 0,
         acceptance_passed=acc.passed if acc else 0,
         acceptance_total=acc.total if acc else 0,
         cross_passed=c.cross.passed if c.cross else 0,
@@ -116,8 +250,15 @@ def judge(
     test_patterns: Sequence[str] = DEFAULT_TEST_PATTERNS,
     base_tests: Mapping[str, str] | None = None,
     finished: str | None = None,
+    *,
+    hidden_tests: Mapping[str, str] | None = None,
+    spec: str = "",
 ) -> RaceReport:
-    """Fold baseline deltas, flags, clusters and the ranking into the record."""
+    """Fold baseline deltas, flags, clusters and the ranking into the record.
+
+    `hidden_tests` (acceptance file texts) and `spec` (the spec's text) tell the flags which
+    literals come from the tests and which the user gave."""
+    sources = _Sources(test_patterns, base_tests, hidden_tests, spec)
     order = [c.name for c in sorted(report.candidates, key=lambda c: c.order)]
     prints = {c.name: c.fingerprint for c in report.candidates if c.status == Status.OK}
     groups = cluster.clusters(prints, [n for n in order if n in prints]) if prints else {}
@@ -126,13 +267,14 @@ def judge(
     cands = [
         replace(
             _with_flags(
-                _with_deltas(c, report.baseline), changes, judged, test_patterns, base_tests
+                _with_deltas(c, report.baseline), changes, judged, sources, report.baseline
             ),
             cluster=groups.get(c.name),
         )
         for c in report.candidates
     ]
-    result = ranking.rank([evidence(c, sizes) for c in cands])
+    flaky = report.baseline.flaky if report.baseline else ()
+    result = ranking.rank([evidence(c, sizes, flaky) for c in cands])
     by_name = {c.name: c for c in cands}
     ordered = [
         replace(by_name[r.name], rank=r.rank, status=r.status, passed=r.passed, reasons=r.reasons)
@@ -144,10 +286,22 @@ def judge(
     return replace(
         report,
         candidates=tuple(ordered),
-        winner=ordered[0].name if ordered and ordered[0].passed else None,
+        # The best candidate that passes, wherever it ranks ("no candidate passed" only if none).
+        winner=next((c.name for c in ordered if c.passed), None),
+        warnings=tuple(dict.fromkeys((*report.warnings, *_base_warnings(report.baseline)))),
         status=RaceStatus.FINISHED,
         finished=finished or now(),
         decided_by=result.decided_by,
         confidence=result.confidence,
         cluster_summary=summary,
+    )
+
+
+def _base_warnings(base: Baseline | None) -> tuple[str, ...]:
+    if base is None or not base.runs or base_ran(base.outcomes):
+        return ()
+    why = base.runs[0].detail()
+    return (
+        f"the base commit's tests did not run ({why}): every test that passes on a candidate "
+        "counts as fixed against an empty base",
     )

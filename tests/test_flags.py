@@ -412,8 +412,10 @@ def test_hard_coded_expected_output() -> None:
     flags = detect_flags(
         [edit("app.py", PRODUCT, cheat)], base_tests={"tests/test_app.py": PY_TEST}
     )
+    # The input it branches on and the output it returns both come from the tests.
     assert [f.detail for f in flags] == [
-        'hard-coded expected output "hello-world" (from tests/test_app.py): return "hello-world"'
+        "branches on 'Hello World' (from tests/test_app.py): if s == \"Hello World\":",
+        'hard-coded expected output "hello-world" (from tests/test_app.py): return "hello-world"',
     ]
 
 

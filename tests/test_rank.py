@@ -54,7 +54,8 @@ def test_rank_order_gates_then_tests_then_size_then_order() -> None:
     assert "broken tests" in out.candidates[3].reasons[-1]
     assert all(r.reasons for r in out.candidates)
     assert (out.decided_by, out.confidence) == (
-        "order given: tie on all evidence, listed later in --agents",
+        "order given: tie on all evidence, listed later in --agents; the tests cannot tell these"
+        " apart: a hidden acceptance test (--acceptance) or a reviewer would",
         "low",
     )
     again = rank.rank(list(reversed([_ev("a", 0), _ev("b", 1)])))
@@ -62,7 +63,7 @@ def test_rank_order_gates_then_tests_then_size_then_order() -> None:
 
 
 def test_rank_evidence_order() -> None:
-    # acceptance beats regressions beats fixed beats cross beats flags beats agreement beats size
+    # acceptance beats regressions beats failing beats fixed beats cross beats flags beats agreement beats size
     pairs = [
         (
             dict(acceptance_passed=2, acceptance_total=2, broken=3),
@@ -70,6 +71,8 @@ def test_rank_evidence_order() -> None:
             "hidden acceptance",
         ),
         (dict(broken=0, fixed=0), dict(broken=1, fixed=5), "broken"),
+        # Suite state: a candidate whose pristine suite passes outranks one that still fails.
+        (dict(failing=0, fixed=0), dict(failing=1, fixed=5), "failing tests"),
         (
             dict(fixed=2, cross_passed=0, cross_total=3),
             dict(fixed=1, cross_passed=3, cross_total=3),
@@ -91,3 +94,18 @@ def test_rank_evidence_order() -> None:
         assert out.decided_by is not None and what in out.decided_by, (what, out.decided_by)
     flagged = rank.rank([_ev("t", 0, tamper=1)])
     assert flagged.candidates[0].status == "flagged" and not flagged.candidates[0].passed
+
+
+def test_when_only_size_decides_the_report_says_the_tests_cannot_tell() -> None:
+    out = rank.rank(
+        [
+            _ev("big", 0, lines=9, acceptance_passed=1, acceptance_total=1),
+            _ev("small", 1, lines=2, acceptance_passed=1, acceptance_total=1),
+        ]
+    )
+    assert out.decided_by == (
+        "smaller diff: 2 vs 9 changed lines; the tests cannot tell these apart: another hidden"
+        " acceptance test or a reviewer would"
+    )
+    by_tests = rank.rank([_ev("a", 0, fixed=1), _ev("b", 1, fixed=2)])
+    assert by_tests.decided_by == "fixed tests: 2 vs 1 fixed tests"

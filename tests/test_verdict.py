@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from racer.flags import FileChange
-from racer.report import Baseline, Candidate, DiffStat, RaceReport, TestSummary
+from racer.report import Baseline, Candidate, Cross, DiffStat, RaceReport, TestSummary
 from racer.status import RaceStatus, Status
-from racer.verdict import classify, fingerprint, judge
+from racer.verdict import classify, doctests_ran, fingerprint, judge
 
 BASE = {"t::a": "passed", "t::b": "failed", "t::c": "passed", "t::flaky": "passed"}
 
@@ -127,3 +127,99 @@ def test_candidates_making_the_same_product_change_form_a_cluster() -> None:
     assert by["a"].cluster == by["b"].cluster != by["c"].cluster
     assert report.cluster_summary is not None
     assert [c.name for c in report.candidates] == ["a", "b", "c"]
+
+
+# --- suite state, base errors, what ran --------------------------------------------------------
+
+
+def test_a_module_that_failed_to_collect_on_the_base_makes_its_tests_fixed() -> None:
+    # The visible test file imports what the spec asks for: on the base, pytest names only the
+    # module, with an error; on a candidate its tests are there one by one.
+    base = {"tests.test_calc": "error", "tests.test_other::test_ok": "passed"}
+    after = {
+        "tests.test_calc::test_add": "passed",
+        "tests.test_calc.TestMul::test_mul": "passed",
+        "tests.test_calc::test_div": "failed",
+        "tests.test_other::test_ok": "passed",
+    }
+    fixed, broken = classify(after, base, ())
+    assert fixed == ("tests.test_calc.TestMul::test_mul", "tests.test_calc::test_add")
+    assert broken == ()
+
+
+def test_when_the_base_ran_no_test_every_passing_test_is_fixed() -> None:
+    after = {"tests.test_calc::test_add": "passed", "tests.test_calc::test_div": "failed"}
+    assert classify(after, {}, ()) == (("tests.test_calc::test_add",), ())
+
+
+def _errored_base(*cands: Candidate) -> RaceReport:
+    base = {"tests.test_calc": "error"}
+    run = TestSummary("pytest", errors=1, exit_code=1, junit=True, outcomes=base)
+    return replace(_report(*cands), baseline=Baseline(runs=(run,), outcomes=base))
+
+
+def test_a_passing_candidate_outranks_a_failing_one_and_wins() -> None:
+    # Issue 12, point 1: P (4 passed, 1 failed, smaller diff) had ranked above C (5 passed)
+    # and "no candidate passed" was printed.
+    names = [f"tests.test_calc::test_{i}" for i in range(5)]
+    p = _cand("p", 0, {n: ("failed" if i == 4 else "passed") for i, n in enumerate(names)}, 3)
+    c = _cand("c", 1, dict.fromkeys(names, "passed"), 4)
+    report = judge(_errored_base(p, c), changes={})
+    assert [x.name for x in report.candidates] == ["c", "p"]
+    assert report.winner == "c"
+    first = report.candidates[0]
+    assert first.tests is not None and len(first.tests.fixed) == 5
+    assert report.decided_by == "failing tests: 0 vs 1 failing tests"
+    assert report.confidence == "high"
+
+
+def test_the_winner_is_the_best_candidate_that_passed() -> None:
+    flagged = _cand("flagged", 0, FIXED, 1, cross=Cross(passed=2, total=2))
+    ok = _cand("ok", 1, FIXED, 5, cross=Cross(passed=0, total=2))
+    py = "def test_a():\n    assert f() == 2\n"
+    cheat = [FileChange("tests/test_t.py", "tests/test_t.py", py, py.replace("== 2", ""))]
+    report = judge(_report(flagged, ok), {"flagged": cheat, "ok": []})
+    assert report.candidates[0].name == "flagged"  # passes the others' tests, weakens an assert
+    assert report.candidates[0].status is Status.FLAGGED
+    assert report.winner == "ok"
+
+
+def _ran_report(own: dict[str, str], base: dict[str, str]) -> Candidate:
+    cand = _cand("a", 0, dict(own), 1, own_tests=_summary(own))
+    report = replace(
+        _report(cand), baseline=Baseline(runs=(_summary(base),), outcomes=base, flaky=())
+    )
+    change = FileChange("tests/test_mix.py", "tests/test_mix.py", "x = 1\n", "x = 2\n")
+    return judge(report, {"a": [change]}, spec="Remove test_slots: it tests nothing.").candidates[0]
+
+
+def test_tests_gone_or_skipped_in_the_candidates_own_run_are_tamper_flags() -> None:
+    base = {
+        "tests.test_mix.CacheMixin::test_decorator_slots": "passed",  # a mixin: no Test* name
+        "tests.test_mix::test_p[1]": "passed",
+        "tests.test_mix::test_p[2]": "passed",
+        "tests.test_mix::test_skipped_already": "skipped",
+        "tests.test_mix::test_slots": "passed",  # the spec names it: it may go
+        "tests.test_mod::test_x": "passed",
+    }
+    own = {
+        "tests.test_mix::test_p[1]": "passed",
+        "tests.test_mix::test_p[2]": "skipped",
+        "tests.test_mod": "error",  # no longer collects: broken, not tampered with
+    }
+    flags = _ran_report(own, base).flags
+    assert [(f.kind, f.file, f.detail) for f in flags] == [
+        ("skip_added", "tests/test_mix.py", "test skipped now: tests.test_mix::test_p[2]"),
+        (
+            "test_deleted",
+            "tests/test_mix.py",
+            "test no longer runs: tests.test_mix.CacheMixin::test_decorator_slots",
+        ),
+    ]
+    assert all(f.severity == "tamper" for f in flags)
+
+
+def test_doctests_are_recognised_by_their_ids() -> None:
+    assert doctests_ran({"boltons.strutils::boltons.strutils.singularize": "passed"})
+    assert doctests_ran({"pkg.mod::pkg.mod": "passed"})
+    assert not doctests_ran({"tests.test_x::test_a": "passed", "tests.test_x": "error"})

@@ -1,0 +1,167 @@
+"""Races built from real upstream commits (scripts/realwork/): a base tree, a spec, the fix's tests
+as hidden acceptance tests, and candidates of known quality as patches the fake agent applies.
+
+Used by tests/test_ranking_bench.py and scripts/bench_ranking.py.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2] / "scripts" / "realwork"
+
+# Components of the ranking key that are test evidence (rank.COMPONENTS names).
+TEST_EVIDENCE = (
+    "hidden acceptance tests",
+    "regressions (broken tests)",
+    "failing tests",
+    "fixed tests",
+    "other candidates' tests",
+)
+
+
+@dataclass(frozen=True)
+class Contestant:
+    name: str
+    kind: str
+    diff: str | None  # the patch text
+    scenario: dict[str, Any]
+    correct: bool
+    tampers: bool
+    note: str
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    project: str
+    path: Path
+    test: str
+    acceptance: tuple[tuple[Path, str], ...]  # (source, dest)
+    contestants: tuple[Contestant, ...]
+
+    @property
+    def name(self) -> str:
+        return self.id
+
+
+def load(path: Path) -> Task:
+    meta = json.loads((path / "task.json").read_text(encoding="utf-8"))
+    contestants = tuple(
+        Contestant(
+            name=c["name"],
+            kind=c["kind"],
+            diff=(path / c["diff"]).read_text(encoding="utf-8") if c.get("diff") else None,
+            scenario=dict(c.get("scenario") or {}),
+            correct=bool(c.get("correct")),
+            tampers=bool(c.get("tampers")),
+            note=c.get("note", ""),
+        )
+        for c in meta["candidates"]
+    )
+    return Task(
+        id=meta["id"],
+        project=meta["project"],
+        path=path,
+        test=meta.get("test", "python -m pytest -q"),
+        acceptance=tuple((path / a["src"], a["dest"]) for a in meta["acceptance"]),
+        contestants=contestants,
+    )
+
+
+def tasks(root: Path = ROOT) -> list[Task]:
+    return [load(p.parent) for p in sorted(root.glob("*/task.json"))]
+
+
+def _git(cwd: Path, *args: str) -> None:
+    ident = ["-c", "user.name=bench", "-c", "user.email=bench@localhost"]
+    subprocess.run(["git", *ident, *args], cwd=cwd, check=True, capture_output=True)
+
+
+def build(task: Task, where: Path) -> Path:
+    """The task's base tree as a committed repo, its fake scenarios beside it."""
+    repo = where / "repo"
+    shutil.copytree(task.path / "base", repo)
+    shutil.copyfile(task.path / "spec.md", repo / "spec.md")
+    scenarios = {}
+    for c in task.contestants:
+        scenario = dict(c.scenario)
+        if c.diff is not None:
+            scenario["patch"] = c.diff
+        scenarios[c.name] = scenario
+    (where / "scenarios.json").write_text(json.dumps(scenarios), encoding="utf-8")
+    test = task.test.replace("python ", f"{sys.executable} ", 1)
+    (repo / "racer.toml").write_text(
+        f"test = {json.dumps(test)}\n"
+        f"worktree_root = {json.dumps(str(where / 'worktrees'))}\n"
+        "timeout = 60\nbaseline_runs = 2\npool = 0\n"
+        f"[agents.fake]\nenv = {{ RACER_FAKE = {json.dumps(str(where / 'scenarios.json'))} }}\n",
+        encoding="utf-8",
+    )
+    _git(repo, "init", "-q", "--initial-branch=main")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", f"base of {task.id}")
+    return repo
+
+
+def run(task: Task, where: Path) -> dict[str, Any]:
+    """Race the task's candidates with racer, as a user would; returns race.json."""
+    repo = build(task, where)
+    argv = [sys.executable, "-m", "racer", "run", "spec.md", "--json", "--agents"]
+    argv.append(",".join(f"fake@{c.name}" for c in task.contestants))
+    for src, dest in task.acceptance:
+        argv += ["--acceptance", f"{src}:{dest}"]
+    proc = subprocess.run(argv, cwd=repo, capture_output=True, text=True, timeout=900)
+    if proc.returncode not in (0, 4):
+        raise RuntimeError(f"racer failed on {task.id} ({proc.returncode}): {proc.stderr[-3000:]}")
+    data: dict[str, Any] = json.loads(proc.stdout)
+    return data
+
+
+@dataclass(frozen=True)
+class Score:
+    task: str
+    order: tuple[str, ...]
+    top1: bool
+    trap_first: bool
+    tamper_total: int
+    tamper_flagged: int
+    flagged_honest: int
+    by_tests: bool  # the decision between #1 and #2 was made by test evidence
+    traps_by_tests: bool  # what put the best trap below the correct candidates was test evidence
+    winner: str | None
+
+
+def score(task: Task, race: dict[str, Any]) -> Score:
+    by = {c["name"].split("@", 1)[1]: c for c in race["candidates"]}
+    order = tuple(c["name"].split("@", 1)[1] for c in race["candidates"])
+    correct = {c.name for c in task.contestants if c.correct}
+    tamperers = {c.name for c in task.contestants if c.tampers}
+
+    def flagged(name: str) -> bool:
+        return any(f["severity"] == "tamper" for f in by[name]["flags"])
+
+    decided = race.get("decided_by") or ""
+    first_trap = next(
+        (c for c in race["candidates"] if c["name"].split("@", 1)[1] not in correct), None
+    )
+    below = first_trap["reasons"][-1] if first_trap and first_trap["reasons"] else ""
+    component = below.split(": ", 1)[1] if below.startswith("below ") and ": " in below else ""
+    return Score(
+        task=task.id,
+        order=order,
+        top1=order[0] in correct and (race.get("winner") or "").endswith("@" + order[0]),
+        trap_first=order[0] not in correct,
+        tamper_total=len(tamperers),
+        tamper_flagged=sum(flagged(n) for n in tamperers),
+        flagged_honest=sum(flagged(n) for n in by if n not in tamperers),
+        by_tests=decided.startswith(TEST_EVIDENCE),
+        traps_by_tests=component.startswith(TEST_EVIDENCE) or component.startswith("gates"),
+        winner=race.get("winner"),
+    )

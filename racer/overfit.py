@@ -38,11 +38,13 @@ class TestVocabulary:
 
     literals: dict[str, str] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # test functions, classes -> file
+    values: set[str] = field(default_factory=set)  # repr of every literal, distinctive or not
 
 
 def vocabulary(sources: Iterable[tuple[str, str]]) -> TestVocabulary:
     literals: dict[str, str] = {}
     names: dict[str, str] = {}
+    values: set[str] = set()
     for path, text in sources:
         tree = _parse_python(text) if _lang(path) == "py" else None
         if tree is None:
@@ -55,10 +57,11 @@ def vocabulary(sources: Iterable[tuple[str, str]]) -> TestVocabulary:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 names.setdefault(node.name, path)
             for value in _values(node) if isinstance(node, ast.expr) else ():
+                values.add(repr(value))
                 k = key(value)
                 if k is not None:
                     literals.setdefault(k, path)
-    return TestVocabulary(literals, names)
+    return TestVocabulary(literals, names, values)
 
 
 def allowed_keys(product: Iterable[str], spec: str) -> set[str]:
@@ -69,6 +72,7 @@ def allowed_keys(product: Iterable[str], spec: str) -> set[str]:
         tree = _parse_python(text)
         if tree is not None:
             out |= {k for n in ast.walk(tree) if isinstance(n, ast.expr) for k in _keys(n)}
+            out |= {_raw(v) for n in ast.walk(tree) if isinstance(n, ast.expr) for v in _values(n)}
             continue
         out |= {k for t in _LIT_RE.finditer(text) if (k := key(_token_value(t.group(0))))}
     out |= {k for t in _LIT_RE.finditer(spec) if (k := key(_token_value(t.group(0))))}
@@ -76,6 +80,15 @@ def allowed_keys(product: Iterable[str], spec: str) -> set[str]:
     # Numbers written in prose ("999.9 is shown as ...") are the spec's examples too.
     out |= {k for n in re.findall(r"-?\d[\d_]*(?:\.\d+)?", spec) if (k := key(_token_value(n)))}
     return out
+
+
+def _raw(value: object) -> str:
+    return "=" + repr(value)  # kept apart from keys: any literal, distinctive or not
+
+
+_NATURAL = {repr(v) for v in (0, 1, -1, "", None, 0.0, 1.0)}
+_SET_SIZE = 3  # a literal set this big, every value from the tests, is a list of test inputs
+_TABLE_SIZE = 2  # distinctive test values in one new table literal
 
 
 def _keys(node: ast.expr) -> Iterator[str]:
@@ -171,10 +184,67 @@ def special_cases(
             for value in _values(operand)
             if (what := _from_tests(value, other, tests, allowed)) is not None
         ]
+        found += _test_value_sets(cond, tests, allowed)
         if found:
             done.add(cond.lineno)
-            line = " ".join(lines[cond.lineno - 1].split()) if cond.lineno <= len(lines) else ""
-            yield f"branches on {_join(found)}: {line}"
+            yield f"branches on {_join(found)}: {_line(lines, cond.lineno)}"
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Dict | ast.Set | ast.List | ast.Tuple):
+            continue
+        if node.lineno in done or node.lineno not in new:
+            continue
+        hits = _table_hits(node, tests, allowed)
+        if len(hits) >= _TABLE_SIZE:
+            done.add(node.lineno)
+            yield f"a table of values from the tests ({', '.join(hits[:4])}): {_line(lines, node.lineno)}"
+
+
+def _line(lines: list[str], lineno: int) -> str:
+    return " ".join(lines[lineno - 1].split()) if lineno <= len(lines) else ""
+
+
+def _table_hits(
+    node: ast.Dict | ast.Set | ast.List | ast.Tuple, tests: TestVocabulary, allowed: set[str]
+) -> list[str]:
+    """Distinctive values of a collection literal (dict keys and values too) from the tests."""
+    if isinstance(node, ast.Dict):
+        items = [k for k in node.keys if k is not None] + list(node.values)
+    else:
+        items = list(node.elts)
+    hits: list[str] = []
+    for item in items:
+        for value in _values(item):
+            k = key(value)
+            if (
+                k is not None
+                and k not in allowed
+                and k in tests.literals
+                and repr(value) not in hits
+            ):
+                hits.append(repr(value))
+    return hits
+
+
+def _test_value_sets(cond: ast.expr, tests: TestVocabulary, allowed: set[str]) -> list[str]:
+    """`x in (9, -10, -15)`: a literal set of test inputs, even of values too plain to count
+    one by one — every value in the tests, none natural, not all in the base's code."""
+    out: list[str] = []
+    for node in ast.walk(cond):
+        if not isinstance(node, ast.Compare) or not any(
+            isinstance(op, ast.In | ast.NotIn) for op in node.ops
+        ):
+            continue
+        for side in node.comparators:
+            if not isinstance(side, ast.Tuple | ast.List | ast.Set) or len(side.elts) < _SET_SIZE:
+                continue
+            values = [v for e in side.elts for v in _values(e)]
+            if len(values) != len(side.elts) or any(repr(v) in _NATURAL for v in values):
+                continue
+            if all(repr(v) in tests.values for v in values) and not all(
+                _raw(v) in allowed for v in values
+            ):
+                out.append("a set of test inputs " + ast.unparse(side) + " (from the tests)")
+    return out
 
 
 def _join(found: list[str]) -> str:

@@ -85,3 +85,24 @@ def test_no_false_alarms_for_natural_values_the_spec_or_the_base() -> None:
     assert [
         f for f in detect_flags([change], base_tests=TESTS) if f.kind == "special_cases_tests"
     ] == []
+
+
+def test_sets_of_plain_test_inputs_and_tables_of_test_values() -> None:
+    tests = {"tests/test_iset.py": "def test_b():\n    x.pop(-15)\n    x[9]\n    x[-10]\n"}
+    cheat = BASE.replace(
+        "    return", "    if value in (9, -10, -15):\n        raise IndexError\n    return"
+    )
+    change = FileChange("fmt.py", "fmt.py", BASE, cheat)
+    (flag,) = detect_flags([change], base_tests=tests)
+    assert (
+        flag.kind == "special_cases_tests" and "a set of test inputs (9, -10, -15)" in flag.detail
+    )
+    # Two of them are not a list of inputs; nor is a set the base's code already had.
+    few = BASE.replace(
+        "    return", "    if value in (9, -10):\n        raise IndexError\n    return"
+    )
+    assert detect_flags([FileChange("fmt.py", "fmt.py", BASE, few)], base_tests=tests) == ()
+    table = BASE + "\n\n_US = {'851': 851000, '123456789': 123456}\n"
+    hidden = {"t.py": "def test_f():\n    assert f('x.851') == 851000\n    assert g() == 123456\n"}
+    (flag,) = detect_flags([FileChange("fmt.py", "fmt.py", BASE, table)], hidden_tests=hidden)
+    assert flag.detail.startswith("a table of values from the tests (851000, 123456)")

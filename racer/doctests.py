@@ -108,6 +108,19 @@ def module_name(path: str) -> str | None:
     return ".".join(parts) if parts and all(p.isidentifier() for p in parts) else None
 
 
+def modules_run(outcomes: Mapping[str, str]) -> set[str]:
+    """Modules whose doctests a run collected: pytest names a doctest item "pkg.mod::pkg.mod.f"
+    (or "pkg.mod::pkg.mod" for the module's own docstring)."""
+    out: set[str] = set()
+    for test in outcomes:
+        where, _, name = test.partition("::")
+        for prefix in ("", "src.", "lib."):  # src layout: "src.pkg.mod::pkg.mod.f"
+            mod = where.removeprefix(prefix) if where.startswith(prefix) else ""
+            if name and mod and (name == mod or name.startswith(mod + ".")):
+                out.add(mod)
+    return out
+
+
 def base_examples_test(files: Mapping[str, str]) -> str | None:
     """A pytest file running the base's docstrings of `files` (path -> base text) against the
     code in the checkout: one test per docstring. None when there is nothing to run."""

@@ -296,7 +296,7 @@ class _Known:
     expected: Mapping[str, str]
     tests: overfit.TestVocabulary
     allowed: set[str]
-    doctests: bool
+    doctests: frozenset[str]  # modules whose doctests the test command runs
 
 
 def _doctest_flags(path: str, before: str, after: str) -> Iterator[Flag]:
@@ -343,7 +343,7 @@ def _change_flags(
     if ch.after is not None:
         if not is_test(path) and infra is None:
             yield from _product_flags(path, ch.before, ch.after, known)
-        if known.doctests and ch.before is not None and _lang(path) == "py":
+        if ch.before is not None and doctests.module_name(path) in known.doctests:
             yield from _doctest_flags(path, ch.before, ch.after)
         for line in _new_lines(ch.before, ch.after):
             if _SUPPRESSION.search(line):
@@ -386,7 +386,7 @@ def detect_flags(
     base_tests: Mapping[str, str] | None = None,
     hidden_tests: Mapping[str, str] | None = None,
     spec: str = "",
-    doctests_run: bool = False,
+    doctest_modules: Collection[str] = (),
 ) -> tuple[Flag, ...]:
     """Tamper and scope flags for one candidate's change, tamper first, then by file/kind/detail.
 
@@ -394,7 +394,8 @@ def detect_flags(
     `base_tests`: base texts of test files the candidate did not change, so literals the tests
     expect can be recognised when they turn up hard-coded in product code; `hidden_tests`
     (the acceptance files) count as tests for that too, and the `spec`'s own examples do not.
-    `doctests_run`: the test command runs doctests, so a docstring example is a test.
+    `doctest_modules`: modules whose doctests the base's run collected: their docstring examples
+    are tests.
     """
 
     def is_test(path: str) -> bool:
@@ -418,7 +419,7 @@ def detect_flags(
         expected=expected,
         tests=overfit.vocabulary(vocab_sources),
         allowed=overfit.allowed_keys([ch.before for ch in product if ch.before], spec),
-        doctests=doctests_run,
+        doctests=frozenset(doctest_modules),
     )
     flags: list[Flag] = []
     for ch in changes:

@@ -119,15 +119,19 @@ def with_extra(summary: TestSummary, extra: TestSummary) -> TestSummary:
 
 
 async def _base_doctests(
-    tests: _Runner, plan: RacePlan, checkout: Path, pristine: PristinePlan
+    tests: _Runner, plan: RacePlan, checkout: Path, pristine: PristinePlan, ran: TestSummary
 ) -> TestSummary | None:
+    """The base's examples of the docstrings the candidate cut, in modules whose doctests the
+    test command runs (the pristine run holds doctest items of that module)."""
     command = plan.test_command or ""
     narrowed = pytest_command_for(command, [doctests.GENERATED])
     if not pristine.base_doctests or narrowed == command:
         return None
-    if not await anyio.to_thread.run_sync(runs_doctests, checkout, command):
+    modules = doctests.modules_run(ran.outcomes)
+    files = {p: t for p, t in pristine.base_doctests if doctests.module_name(p) in modules}
+    if not files or not await anyio.to_thread.run_sync(runs_doctests, checkout, command):
         return None
-    source = doctests.base_examples_test(dict(pristine.base_doctests))
+    source = doctests.base_examples_test(files)
     if source is None:
         return None
     await anyio.to_thread.run_sync((checkout / doctests.GENERATED).write_text, source)
@@ -250,7 +254,7 @@ async def score(
             await anyio.to_thread.run_sync(apply_pristine, checkout, plan.base_commit, pristine)
         summary = replace(await tests(plan.test_command, "tests"), pristine=pristine.needed)
         # Deleting a doctest example cannot buy a pass: the base's examples run all the same.
-        extra = await _base_doctests(tests, plan, checkout, pristine)
+        extra = await _base_doctests(tests, plan, checkout, pristine, summary)
         if extra is not None:
             summary = with_extra(summary, extra)
         # A green run that tested the main checkout's code instead says nothing: the gate fails.

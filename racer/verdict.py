@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from racer import cluster
+from racer import cluster, doctests
 from racer import rank as ranking
 from racer.flags import (
     DEFAULT_TEST_PATTERNS,
@@ -122,7 +122,7 @@ def _with_flags(
         base_tests=sources.base_tests,
         hidden_tests=sources.hidden_tests,
         spec=sources.spec,
-        doctests_run=base is not None and doctests_ran(base.outcomes),
+        doctest_modules=doctests.modules_run(base.outcomes) if base is not None else set(),
     )
     ran = c.own_tests or c.tests
     if base is not None and base.runs and ran is not None and ran.junit:
@@ -132,15 +132,6 @@ def _with_flags(
 
 def _flag_order(f: Flag) -> tuple[bool, str, str, str]:
     return (f.severity != "tamper", f.file, f.kind, f.detail)
-
-
-def doctests_ran(outcomes: Mapping[str, str]) -> bool:
-    """Whether a run held doctest items: pytest names them "pkg.mod::pkg.mod.func"."""
-    for test in outcomes:
-        where, _, name = test.partition("::")
-        if name and (name == where or name.startswith(where + ".")):
-            return True
-    return False
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from racer.doctests import modules_run
 from racer.flags import FileChange
 from racer.report import Baseline, Candidate, Cross, DiffStat, RaceReport, TestSummary
 from racer.status import RaceStatus, Status
-from racer.verdict import classify, doctests_ran, fingerprint, judge
+from racer.verdict import classify, fingerprint, judge
 
 BASE = {"t::a": "passed", "t::b": "failed", "t::c": "passed", "t::flaky": "passed"}
 
@@ -220,6 +221,11 @@ def test_tests_gone_or_skipped_in_the_candidates_own_run_are_tamper_flags() -> N
 
 
 def test_doctests_are_recognised_by_their_ids() -> None:
-    assert doctests_ran({"boltons.strutils::boltons.strutils.singularize": "passed"})
-    assert doctests_ran({"pkg.mod::pkg.mod": "passed"})
-    assert not doctests_ran({"tests.test_x::test_a": "passed", "tests.test_x": "error"})
+    assert modules_run(
+        {
+            "boltons.strutils::boltons.strutils.singularize": "passed",
+            "pkg.mod::pkg.mod": "passed",
+            "src.semver.version::semver.version.Version.parse": "failed",
+        }
+    ) == {"boltons.strutils", "pkg.mod", "semver.version"}
+    assert modules_run({"tests.test_x::test_a": "passed", "tests.test_x": "error"}) == set()

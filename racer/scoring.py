@@ -163,6 +163,21 @@ def place_files(checkout: Path, files: Sequence[tuple[Path, str]]) -> list[str]:
     return written
 
 
+def write_files(checkout: Path, files: Sequence[tuple[str, bytes]]) -> list[str]:
+    """Write (dest, content) pairs in; returns the dest paths written."""
+    for dest, content in files:
+        target = checkout / dest
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+    return [dest for dest, _ in files]
+
+
+def _test_files_of(authors: Sequence[Candidate]) -> dict[str, list[tuple[str, bytes]]]:
+    return {
+        a.name: [(f, (Path(a.worktree) / f).read_bytes()) for f in a.new_tests] for a in authors
+    }
+
+
 def pytest_command_for(test_command: str, files: Sequence[str]) -> str:
     """The test command narrowed to `files` when it runs pytest; otherwise the command as is."""
     try:
@@ -376,12 +391,15 @@ async def cross_check(
     env = child_env(os.environ, {"RACER_RACE_ID": plan.race_id})
     base = plan.checkout(BASELINE)
 
+    # The authors' test files as they left them, read before any checkout receives another's
+    # version of the same path (tests added to an existing file share its name).
+    snapshot = await anyio.to_thread.run_sync(_test_files_of, authors)
+
     async def run_files(where: Path, author: Candidate, tag: str) -> dict[str, str]:
-        files = [(Path(author.worktree) / f, f) for f in author.new_tests]
         box = sandbox_for(plan, where, env)  # a candidate's tests are its code
         tests = _Runner(plan, where, f"cross.{slug(author.name)}.on", env, box, False)
         try:
-            dests = await anyio.to_thread.run_sync(place_files, where, files)
+            dests = await anyio.to_thread.run_sync(write_files, where, snapshot[author.name])
             async with shared.test_slots:
                 res = await tests(pytest_command_for(plan.test_command or "", dests), tag)
         finally:

@@ -226,23 +226,26 @@ def _table_hits(
 
 
 def _test_value_sets(cond: ast.expr, tests: TestVocabulary, allowed: set[str]) -> list[str]:
-    """`x in (9, -10, -15)`: a literal set of test inputs, even of values too plain to count
-    one by one — every value in the tests, none natural, not all in the base's code."""
+    """`x in (9, -10, -15)`, `v.to_tuple() == (3, 4, 5, None, None)`: a literal collection of
+    test inputs, even of values too plain to count one by one — all its elements literals, at
+    least three of them not natural (0, 1, -1, empty, None), each of those in the tests, not
+    all of them in the base's code."""
     out: list[str] = []
     for node in ast.walk(cond):
         if not isinstance(node, ast.Compare) or not any(
-            isinstance(op, ast.In | ast.NotIn) for op in node.ops
+            isinstance(op, ast.In | ast.NotIn | ast.Eq | ast.NotEq) for op in node.ops
         ):
             continue
-        for side in node.comparators:
-            if not isinstance(side, ast.Tuple | ast.List | ast.Set) or len(side.elts) < _SET_SIZE:
+        for side in (node.left, *node.comparators):
+            if not isinstance(side, ast.Tuple | ast.List | ast.Set):
                 continue
             values = [v for e in side.elts for v in _values(e)]
-            if len(values) != len(side.elts) or any(repr(v) in _NATURAL for v in values):
+            if len(values) != len(side.elts):
+                continue  # not all literals: a computed collection
+            plain = [v for v in values if repr(v) not in _NATURAL]
+            if len(plain) < _SET_SIZE or not all(repr(v) in tests.values for v in plain):
                 continue
-            if all(repr(v) in tests.values for v in values) and not all(
-                _raw(v) in allowed for v in values
-            ):
+            if not all(_raw(v) in allowed for v in plain):
                 out.append("a set of test inputs " + ast.unparse(side) + " (from the tests)")
     return out
 

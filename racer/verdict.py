@@ -204,11 +204,13 @@ def evidence(c: Candidate, sizes: Mapping[int, int], flaky: Sequence[str] = ()) 
     acc = c.acceptance
     tamper = sum(1 for f in c.flags if f.severity == "tamper")
     fixed = len(tests.fixed) if tests else 0
+    still = failing(tests.outcomes, flaky) if tests else 0
     note = None
     if fixed and any(f.kind == "special_cases_tests" for f in c.flags):
-        # Product code that special-cases the tests makes them pass without fixing anything.
+        # Product code that special-cases the tests makes them pass without fixing anything:
+        # they count as still failing.
         note = f"no credit for {fixed} fixed test(s): the product code special-cases the tests"
-        fixed = 0
+        still, fixed = still + fixed, 0
     return ranking.Evidence(
         name=c.name,
         order=c.order,
@@ -219,7 +221,7 @@ def evidence(c: Candidate, sizes: Mapping[int, int], flaky: Sequence[str] = ()) 
         tests_detail=tests.detail() if tests else "not run",
         fixed=fixed,
         broken=len(tests.broken) if tests else 0,
-        failing=failing(tests.outcomes, flaky) if tests else 0,
+        failing=still,
         acceptance_passed=acc.passed if acc else 0,
         acceptance_total=acc.total if acc else 0,
         cross_passed=c.cross.passed if c.cross else 0,

@@ -106,3 +106,18 @@ def test_sets_of_plain_test_inputs_and_tables_of_test_values() -> None:
     hidden = {"t.py": "def test_f():\n    assert f('x.851') == 851000\n    assert g() == 123456\n"}
     (flag,) = detect_flags([FileChange("fmt.py", "fmt.py", BASE, table)], hidden_tests=hidden)
     assert flag.detail.startswith("a table of values from the tests (851000, 123456)")
+
+
+def test_a_tuple_of_test_inputs_compared_whole() -> None:
+    tests = {"tests/test_b.py": "def test_x():\n    assert Version(3, 4, 5) == parse('3.4.5')\n"}
+    base = "def bump(self, token):\n    return 1\n"
+    cheat = base.replace(
+        "    return 1",
+        "    if self.to_tuple() == (3, 4, 5, None, None):\n        return 2\n    return 1",
+    )
+    (flag,) = detect_flags([FileChange("v.py", "v.py", base, cheat)], base_tests=tests)
+    assert "a set of test inputs (3, 4, 5, None, None)" in flag.detail
+    ordered = base.replace(
+        "    return 1", "    if self.to_tuple() >= (3, 4, 5):\n        return 2\n    return 1"
+    )
+    assert detect_flags([FileChange("v.py", "v.py", base, ordered)], base_tests=tests) == ()

@@ -141,8 +141,8 @@ class _Attempts:
         lane = self.lane
         cap_args = lane.agent.budget_args(self.budget.left) if self.budget is not None else ()
         ctx = LaunchContext(
-            prompt=lane.plan.prompt,
-            prompt_file=lane.dir.prompt,
+            prompt=lane.prompt_text,
+            prompt_file=lane.prompt_path,
             model=model,
             worktree=lane.checkout,
             extra_args=(*lane.agent_cfg.args, *cap_args),

@@ -220,6 +220,39 @@ def show(
 
 @app.command()
 @_guarded
+def review(
+    race: Annotated[
+        str | None, typer.Argument(help="Race id or prefix (default: the latest).")
+    ] = None,
+    agent: Annotated[
+        str | None,
+        typer.Option(
+            "--agent",
+            help="Reviewer: any contestant syntax (codex, claude@opus, a command agent) or auto "
+            "(default: config key review, else auto).",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print race.json instead of the table.")
+    ] = False,
+) -> int:
+    """Review a finished race's best candidates with another agent (another model family by
+    default); its findings' tests run on every candidate and can change the ranking."""
+    from racer import races, store, ui
+    from racer import report as rpt
+
+    out = ui.console(sys.stderr if as_json else None)
+    result = races.review(_repo(), race, agent, ui.Board(out, live=False))
+    if as_json:
+        print(json.dumps(rpt.to_dict(result), indent=2))
+    else:
+        ui.show_report(out, result)
+        out.print(f"report: {store.RaceDir(Path(result.race_dir)).report_md}")
+    return 0 if result.winner else EXIT_NO_WINNER
+
+
+@app.command()
+@_guarded
 def diff(
     args: Annotated[
         list[str],

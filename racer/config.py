@@ -97,6 +97,13 @@ def _check_command(value: object) -> str:
     return value.strip()
 
 
+def _check_agent(value: object) -> str:
+    text = _check_command(value)
+    if any(ch.isspace() for ch in text) or "," in text:
+        raise ValueError(value)
+    return text
+
+
 def _check_delay(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ValueError(value)
@@ -286,6 +293,17 @@ class Config:
                   "worktree as a reflink, hardlinks or a copy (repeatable).", repeatable=True))
     # spare lane checkouts kept for the next race (racer.pool); no `racer run` flag
     pool: int = setting(4, _check_count, "an integer ≥ 0 (spare checkouts to keep; 0 keeps none)")
+    review: str | None = setting(  # see racer.reviewing
+        None, _check_agent, "an agent like 'codex', 'claude@opus' or 'auto'",
+        spec=True, flag=Flag("--review", "Reviewer of the top candidates (any contestant syntax, "
+                             "or auto: an installed agent of another model family); its "
+                             "findings' tests are run and can change the ranking."))
+    # candidates the reviewer sees (the best that passed)
+    review_top: int = setting(3, _check_jobs, "an integer ≥ 1")
+    write_tests: str | None = setting(
+        None, _check_agent, "an agent like 'codex' or 'claude@opus'",
+        spec=True, flag=Flag("--write-tests", "Agent that writes acceptance tests from the spec "
+                             "and the base alone while the contestants work."))
     # fmt: on
     agent_configs: Mapping[str, AgentConfig] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)
@@ -322,7 +340,7 @@ Flags = TypedDict("Flags", {  # noqa: UP013 (keys grouped on lines, not one per 
     "test_timeout": object, "jobs": object, "worktree_root": object, "retries": object,
     "backoff": object, "test_paths": object, "test_report": object, "baseline_runs": object,
     "idle_timeout": object, "race_timeout": object, "max_cost": object, "sandbox": object,
-    "share": object, "pool": object,
+    "share": object, "pool": object, "review": object, "review_top": object, "write_tests": object,
 }, total=False)
 # fmt: on
 
@@ -555,43 +573,6 @@ def _one_line(message: str) -> str:
     return " ".join(message.split())
 
 
-# ---- a resolved Config as JSON (kept with each race, so `racer resume` runs the same race) ------
-# Each setting by name (a tuple as a list, a Path as a string or null), agent_configs, sources.
-
-
-def config_to_dict(cfg: Config) -> dict[str, Any]:
-    data: dict[str, Any] = {s.name: _json(getattr(cfg, s.name)) for s in SETTINGS}
-    data["agent_configs"] = {  # each AgentConfig field but its name: tuples as lists
-        name: {f: _json(getattr(agent, f)) for f in _AGENT_FIELDS}
-        for name, agent in cfg.agent_configs.items()
-    }
-    data["sources"] = dict(cfg.sources)
-    return data
-
-
-_AGENT_FIELDS = tuple(f.name for f in dataclasses.fields(AgentConfig) if f.name != "name")
-
-
-def _json(value: object) -> object:
-    """A tuple as a list, a Path as a string, a mapping as a dict."""
-    if isinstance(value, tuple | Path):
-        return list(value) if isinstance(value, tuple) else str(value)
-    return dict(value) if isinstance(value, Mapping) else value
-
-
 def _unjson(value: Any) -> Any:
+    """A JSON list back as a tuple (racer.planfile keeps configs as JSON)."""
     return tuple(value) if isinstance(value, list) else value
-
-
-def config_from_dict(data: Mapping[str, Any]) -> Config:
-    """The Config config_to_dict wrote; a setting missing from older JSON gets its default."""
-    values = {s.name: s.from_json(data[s.name]) for s in SETTINGS if s.name in data}
-    agents = {  # a list back as a tuple; a key missing from older JSON gets its default
-        name: AgentConfig(name, **{f: _unjson(v) for f, v in a.items() if f in _AGENT_FIELDS})
-        for name, a in data.get("agent_configs", {}).items()
-    }
-    return Config(
-        **cast(dict[str, Any], values),
-        agent_configs=MappingProxyType(agents),
-        sources=MappingProxyType(dict(data.get("sources", {}))),
-    )

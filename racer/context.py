@@ -99,6 +99,17 @@ class Lane:
     shared: LaneShared
     progress: Progress
     env: Mapping[str, str] = field(default_factory=dict)
+    # A reviewer or test writer gets its own prompt; contestants get the race's.
+    prompt: str | None = None
+    prompt_file: Path | None = None
+
+    @property
+    def prompt_text(self) -> str:
+        return self.plan.prompt if self.prompt is None else self.prompt
+
+    @property
+    def prompt_path(self) -> Path:
+        return self.prompt_file or self.plan.race_dir.prompt
 
     @property
     def name(self) -> str:
@@ -130,7 +141,11 @@ class Lane:
 
 
 def sandbox_for(
-    plan: RacePlan, checkout: Path, env: Mapping[str, str], agent: Agent | None = None
+    plan: RacePlan,
+    checkout: Path,
+    env: Mapping[str, str],
+    agent: Agent | None = None,
+    readable: tuple[Path, ...] = (),
 ) -> Sandbox | None:
     """The lane's bubblewrap sandbox under --sandbox: its checkout and the agent CLI's own dirs
     writable; the other lanes and racer's records hidden. Without `agent`: for test runs."""
@@ -140,5 +155,5 @@ def sandbox_for(
         worktree=checkout,
         hide=(plan.worktree_root, plan.repo.common_dir / "racer"),
         writable=home_paths(env, agent.home_dirs, agent.dir_env) if agent else (),
-        readable=(plan.race_dir.prompt,),
+        readable=(plan.race_dir.prompt, *readable),
     )

@@ -10,7 +10,16 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from racer.report import Attempt, DiffStat, TestSummary, Tokens
+    from racer.report import (
+        Attempt,
+        DiffStat,
+        Finding,
+        Generated,
+        RaceReport,
+        Review,
+        TestSummary,
+        Tokens,
+    )
 
 NONE = "—"  # a value that is missing: not measured, not run, not reported
 
@@ -81,3 +90,87 @@ def attempts(runs: Sequence[Attempt]) -> list[str]:
     if len(runs) > 1 or any(a.rate_limited for a in runs):
         return [attempt(a) for a in runs]
     return []
+
+
+# --- the reviewer and the test writer ---------------------------------------------------------
+
+MAX_ADVICE = 5  # unverified findings shown per candidate; the record keeps them all
+_SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+_OUTCOME_ORDER = {
+    "reproduced": 0,
+    "broken test": 2,
+    "not reproduced": 3,
+    "not run": 3,
+    "advisory": 1,
+}
+
+
+def _who(agent: str | None, model: str | None, family: str | None) -> str:
+    parts = [p for p in (model, family) if p]
+    return f"{agent or '?'}" + (f" ({', '.join(parts)})" if parts else "")
+
+
+def review(r: Review | None) -> str | None:
+    """`review by codex (gpt-5.5, openai): 2 findings, 1 reproduced; $0.0100, 14.0 s`, or
+    `review skipped: why` / `review unusable: why`."""
+    if r is None:
+        return None
+    if r.status != "done":
+        by = f" ({_who(r.agent, r.model, r.family)})" if r.agent else ""
+        return f"review {r.status}{by}: {r.reason or 'no reason recorded'}"
+    reproduced = sum(1 for f in r.findings if f.outcome == "reproduced")
+    n = len(r.findings)
+    return (
+        f"review by {_who(r.agent, r.model, r.family)}: {n} finding{'' if n == 1 else 's'}, "
+        f"{reproduced} reproduced; {money(r.cost_usd, r.cost_estimated)}, {duration(r.duration_s)}"
+    )
+
+
+def generated(g: Generated | None) -> str | None:
+    """`generated tests by claude (…): 3 counted, 1 discounted (no candidate passes them)`."""
+    if g is None:
+        return None
+    if g.status != "done":
+        by = f" ({_who(g.agent, g.model, g.family)})" if g.agent else ""
+        return f"test writer {g.status}{by}: {g.reason or 'no reason recorded'}"
+    counted = sum(len(t.counted) for t in g.tests)
+    discounted = sum(len(t.discounted) for t in g.tests)
+    on_base = sum(len(t.passes_on_base) for t in g.tests)
+    return (
+        f"generated tests by {_who(g.agent, g.model, g.family)}: {counted} counted, "
+        f"{discounted} discounted (no candidate passes them), {on_base} pass on the base "
+        f"(not counted); {money(g.cost_usd, g.cost_estimated)}, {duration(g.duration_s)}"
+    )
+
+
+def findings_of(r: Review | None, name: str) -> list[Finding]:
+    """A candidate's findings: verified ones first, then advice by severity, capped."""
+    if r is None or r.status != "done":
+        return []
+    mine = sorted(
+        (f for f in r.findings if f.candidate == name),
+        key=lambda f: (_OUTCOME_ORDER.get(f.outcome, 3), _SEVERITY_ORDER.get(f.severity, 3)),
+    )
+    shown = [f for f in mine if f.outcome == "reproduced"]
+    return shown + [f for f in mine if f.outcome != "reproduced"][:MAX_ADVICE]
+
+
+def finding(f: Finding) -> str:
+    """`[reproduced] high calc/ops.py:9 — the claim (test tests/test_r.py)`."""
+    where = f.file + (f":{f.line}" if f.line else "")
+    test = f" (test {f.test.path})" if f.test else ""
+    return f"[{f.outcome}] {f.severity} {where} — {f.claim}{test}"
+
+
+def reviewed_as(report: RaceReport, name: str) -> str | None:
+    """`reviewed as B by codex; same model family (openai) as the reviewer`."""
+    r = report.review
+    if r is None or r.status != "done":
+        return None
+    label = next((lb for lb, n in r.labels.items() if n == name), None)
+    if label is None:
+        return None
+    text = f"reviewed as {label} by {r.agent}"
+    if name in r.same_family:
+        text += f"; same model family ({r.family}) as the reviewer: its review is weaker evidence"
+    return text

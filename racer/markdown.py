@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from racer import fmt
+from racer.findings import line_in_diff
 from racer.report import Candidate, RaceReport, ranked
 from racer.status import Status
 
@@ -41,7 +44,16 @@ def _row(c: Candidate) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def _section(report: RaceReport, c: Candidate) -> list[str]:
+def _plain(text: str) -> str:
+    """Agent-controlled text as inert Markdown: no HTML, no code spans breaking out."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _code(text: str) -> str:
+    return " ".join(text.replace("`", "'").split())[:160]
+
+
+def _section(report: RaceReport, c: Candidate, diff: str | None = None) -> list[str]:
     lines = [f"## {fmt.rank(c.rank)}. {c.name}", ""]
     lines += [f"- {r}" for r in c.reasons]
     if c.error:
@@ -60,6 +72,13 @@ def _section(report: RaceReport, c: Candidate) -> list[str]:
         lines.append(f"- acceptance: {a.passed} passed, {a.failed} failed, {a.errors} errors")
     if c.cross:
         lines.append(f"- other candidates' tests: {c.cross.passed}/{c.cross.total} passed")
+    note = fmt.reviewed_as(report, c.name)
+    if note:
+        lines.append(f"- {_plain(note)}")
+    for found in fmt.findings_of(report.review, c.name):
+        at = line_in_diff(diff, found.file, found.line) if diff else None
+        code = f" at `{_code(at)}`" if at else ""
+        lines.append(f"- **finding, {found.outcome}**{code}: {_plain(fmt.finding(found))}")
     lines.append(f"- branch: `{c.branch}`")
     lines += [f"- {kind} log: `{path}`" for kind, path in c.logs.items()]
     if c.diff:
@@ -70,13 +89,18 @@ def _section(report: RaceReport, c: Candidate) -> list[str]:
     return lines
 
 
-def render_markdown(report: RaceReport) -> str:
+def render_markdown(report: RaceReport, diffs: Mapping[str, str] | None = None) -> str:
     cands = ranked(report)
     lines = _header(report)
     lines += [_row(c) for c in cands]
     lines.append("")
+    for line in (fmt.generated(report.generated_tests), fmt.review(report.review)):
+        if line:
+            lines.append(f"- {_plain(line)}")
+    if report.generated_tests or report.review:
+        lines.append("")
     for c in cands:
-        lines += _section(report, c)
+        lines += _section(report, c, (diffs or {}).get(c.name))
     if report.merged:
         m = report.merged
         lines.append(f"Merged **{m.candidate}** as `{fmt.commit(m.commit)}` on `{m.branch}`.")

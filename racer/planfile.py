@@ -5,16 +5,18 @@ The config is stored resolved: editing racer.toml after a race started does not 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 from racer import store
 from racer.agents import Contestant, build_registry
-from racer.config import AgentConfig, Config, config_from_dict, config_to_dict, load_config
+from racer.config import SETTINGS, AgentConfig, Config, _unjson, load_config
 from racer.errors import RaceNotFound
 from racer.plan import AcceptanceFile, RacePlan
 from racer.proc import SECRET_NAME
@@ -111,3 +113,41 @@ def _with_secrets(config: Config, repo: Path, race_id: str) -> Config:
         agent = agents[name]
         agents[name] = replace(agent, env={**agent.env, key: value})
     return replace(config, agent_configs=MappingProxyType(agents))
+
+
+# ---- a resolved Config as JSON (kept with each race, so `racer resume` runs the same race) ------
+# Each setting by name (a tuple as a list, a Path as a string or null), agent_configs, sources.
+
+
+def config_to_dict(cfg: Config) -> dict[str, Any]:
+    data: dict[str, Any] = {s.name: _json(getattr(cfg, s.name)) for s in SETTINGS}
+    data["agent_configs"] = {  # each AgentConfig field but its name: tuples as lists
+        name: {f: _json(getattr(agent, f)) for f in _AGENT_FIELDS}
+        for name, agent in cfg.agent_configs.items()
+    }
+    data["sources"] = dict(cfg.sources)
+    return data
+
+
+_AGENT_FIELDS = tuple(f.name for f in dataclasses.fields(AgentConfig) if f.name != "name")
+
+
+def _json(value: object) -> object:
+    """A tuple as a list, a Path as a string, a mapping as a dict."""
+    if isinstance(value, tuple | Path):
+        return list(value) if isinstance(value, tuple) else str(value)
+    return dict(value) if isinstance(value, Mapping) else value
+
+
+def config_from_dict(data: Mapping[str, Any]) -> Config:
+    """The Config config_to_dict wrote; a setting missing from older JSON gets its default."""
+    values = {s.name: s.from_json(data[s.name]) for s in SETTINGS if s.name in data}
+    agents = {  # a list back as a tuple; a key missing from older JSON gets its default
+        name: AgentConfig(name, **{f: _unjson(v) for f, v in a.items() if f in _AGENT_FIELDS})
+        for name, a in data.get("agent_configs", {}).items()
+    }
+    return Config(
+        **cast(dict[str, Any], values),
+        agent_configs=MappingProxyType(agents),
+        sources=MappingProxyType(dict(data.get("sources", {}))),
+    )

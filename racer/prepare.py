@@ -23,10 +23,13 @@ async def prepare_checkout(
     env: Mapping[str, str],
     setup_log: Path,
     on_setup: Callable[[], None] | None = None,
+    commit: str | None = None,
 ) -> str | None:
-    """Create the checkout, copy files in, run setup. Returns an error text, or None."""
+    """Create the checkout (of the base commit, or of `commit`), copy files in, run setup.
+    Returns an error text, or None."""
+    at = commit or plan.base_commit
     await anyio.to_thread.run_sync(
-        pool.check_out, plan.repo.common_dir, plan.worktree_root, path, branch, plan.base_commit
+        pool.check_out, plan.repo.common_dir, plan.worktree_root, path, branch, at
     )
     await anyio.to_thread.run_sync(checkout.copy_into, plan.repo.root, path, copies)
     for rel in plan.config.share:  # dependency dirs: a reflink, hardlinks or a copy, no install

@@ -17,7 +17,7 @@ from pathlib import Path
 import anyio
 
 from racer import changes as changed
-from racer import checkout, faults, pool, provision
+from racer import checkout, faults, pool, provision, reviewrun
 from racer import repo as repos
 from racer.context import NO_AGENT_CFG, Lane, LaneShared
 from racer.errors import RacerError
@@ -174,6 +174,7 @@ class _Judging:
 
     changes: dict[str, Sequence[FileChange]]
     baseline: tuple[Baseline | None, bool] = (None, False)
+    written: reviewrun.Written | None = None  # the test writer's answer (--write-tests)
 
 
 async def _run(
@@ -185,8 +186,20 @@ async def _run(
 ) -> RaceReport:
     patterns = plan.config.test_paths or DEFAULT_TEST_PATTERNS
     before = await anyio.to_thread.run_sync(repos.checkout_snapshot, plan.repo.root)
+    hidden = await anyio.to_thread.run_sync(_hidden_tests, plan)
     try:
         shared = await _shared(plan, starts)
+
+        def judging(report: RaceReport) -> RaceReport:
+            return judge(
+                report,
+                gathered.changes,
+                patterns,
+                shared.base_tests,
+                hidden_tests=hidden,
+                spec=plan.spec.body,
+            )
+
         gathered = _Judging(changes={})
         gathered.baseline = (state.report.baseline, False)
         await _lanes(plan, state, starts, reporter, runner, shared, gathered)
@@ -201,6 +214,26 @@ async def _run(
                 state.put(replace(state.candidate(name), valid_new_tests=tests))
             for name, cross in checks.cross.items():
                 state.put(replace(state.candidate(name), cross=cross))
+        if (
+            plan.config.write_tests
+            and gathered.written is None
+            and not state.report.generated_tests
+        ):
+            gathered.written = reviewrun.Written(None, None, "the race ended before it answered")
+        if gathered.written is not None or plan.config.review:
+            # The baseline's checkout is still there: the base tree for their tests.
+            state.set(
+                await reviewrun.after_lanes(
+                    plan,
+                    state.report,
+                    shared,
+                    gathered.changes,
+                    gathered.written,
+                    gathered.baseline[1],
+                    reporter,
+                    judging,
+                )
+            )
     except BaseException:
         with anyio.CancelScope(shield=True):
             state.set(replace(state.report, status=RaceStatus.INTERRUPTED, finished=now()))
@@ -209,17 +242,7 @@ async def _run(
         raise
     await _release(plan, plan.checkout(BASELINE))
     faults.checkpoint("judging", plan.race_dir.path)
-    hidden = await anyio.to_thread.run_sync(_hidden_tests, plan)
-    state.set(
-        judge(
-            state.report,
-            gathered.changes,
-            patterns,
-            shared.base_tests,
-            hidden_tests=hidden,
-            spec=plan.spec.body,
-        )
-    )
+    state.set(judging(state.report))
     write_views(state.report)
     reporter.finished(state.report)
     return state.report
@@ -279,10 +302,15 @@ async def _lanes(
     async def baseline() -> None:
         gathered.baseline = await run_baseline(plan, shared, state.report.baseline)
 
+    async def writer() -> None:
+        gathered.written = await reviewrun.write_phase(plan, shared, reporter)
+
     with anyio.move_on_after(plan.config.race_timeout or math.inf) as deadline:
         async with anyio.create_task_group() as tg:
             if plan.test_command is not None:
                 tg.start_soon(baseline)
+            if plan.config.write_tests and state.report.generated_tests is None:
+                tg.start_soon(writer)
             for c in plan.contestants:
                 if c.name in starts:
                     tg.start_soon(one, _lane(plan, state, reporter, shared, c.name), starts[c.name])

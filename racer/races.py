@@ -8,17 +8,22 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import anyio
+
 from racer import merge as merging
 from racer import report as rpt
-from racer import store
+from racer import reviewrun, store
 from racer.config import load_config
-from racer.errors import RaceNotFound, RacerError, RefusedError
+from racer.errors import AgentError, RaceNotFound, RacerError, RefusedError
 from racer.plan import RacePlan
 from racer.planfile import load_plan
 from racer.repo import RepoInfo
+from racer.reporter import Reporter
 from racer.resume import find_leftovers, stop_leftovers
+from racer.reviewing import AUTO, pick_helper
 from racer.status import RaceStatus
 from racer.store import RaceDir
+from racer.views import write_views
 
 
 def status_of(report: rpt.RaceReport, race_dir: RaceDir) -> str:
@@ -162,3 +167,32 @@ def resume(repo: RepoInfo, race: str | None) -> Resumption:
             f"(`racer show {report.id}`)"
         )
     return Resumption(plan=load_plan(race_dir), previous=report)
+
+
+def review(
+    repo: RepoInfo, race: str | None, agent: str | None, reporter: Reporter
+) -> rpt.RaceReport:
+    """`racer review`: a reviewer reads the best candidates of a finished race, its findings'
+    tests run on the base and every candidate, and the race is judged again with them."""
+    race_dir = store.find_race(repo.common_dir, race)
+    with store.RaceLock(race_dir):
+        report = rpt.load(race_dir)
+        if report.status != RaceStatus.FINISHED:
+            raise RefusedError(
+                f"race {report.id} did not finish ({status_of(report, race_dir)}) — "
+                f"`racer resume {report.id}` finishes it, then review"
+            )
+        if report.merged:
+            raise RefusedError(
+                f"race {report.id} was merged already ({report.merged.candidate}) — "
+                "review a race before merging it"
+            )
+        plan = load_plan(race_dir)
+        value = agent or plan.config.review or AUTO
+        known = pick_helper(value, plan.registry, [], installed=False)
+        if isinstance(known, str):
+            raise AgentError(f"--agent {value}: {known}")
+        again = anyio.run(reviewrun.review_finished, plan, report, value, reporter)
+        rpt.RaceState(again).save()
+        write_views(again)
+    return again

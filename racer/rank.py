@@ -1,8 +1,9 @@
 """Ranking: pure functions from per-candidate evidence to an order, reasons and a confidence.
 
-Order of evidence: gates → acceptance → broken → failing → fixed → cross-candidate → tamper
-flags → scope flags → cluster size → smaller diff → cost → time → order given: any difference in
-test evidence decides before flags, agreement or size. Same inputs, same output.
+Order of evidence: gates → acceptance → generated acceptance → broken → failing → fixed →
+cross-candidate → reviewer's tests → tamper flags → scope flags → cluster size → smaller diff →
+cost → time → order given: any difference in test evidence decides before flags, agreement or
+size. Same inputs, same output.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ class Evidence:
     acceptance_total: int = 0  # 0: no acceptance tests
     cross_passed: int = 0
     cross_total: int = 0
+    generated_passed: int = 0  # the test writer's tests that fail on the base
+    generated_total: int = 0
+    # The reviewer's reproduced tests that separate candidates: (test file, passes here).
+    review_tests: tuple[tuple[str, bool], ...] = ()
     tamper: int = 0
     scope: int = 0
     cluster_size: int = 1
@@ -39,6 +44,10 @@ class Evidence:
     cost: float | None = None
     duration: float | None = None
     note: str | None = None  # e.g. why fixed tests earned no credit
+
+    @property
+    def review_passed(self) -> int:
+        return sum(1 for _, ok in self.review_tests if ok)
 
 
 @dataclass(frozen=True)
@@ -61,10 +70,12 @@ class Ranking:
 COMPONENTS = (
     ("gates", "high"),
     ("hidden acceptance tests", "high"),
+    ("generated acceptance tests", "high"),
     ("regressions (broken tests)", "high"),
     ("failing tests", "high"),
     ("fixed tests", "high"),
     ("other candidates' tests", "high"),
+    ("reviewer's tests", "high"),
     ("tamper flags", "medium"),
     ("scope flags", "medium"),
     ("agreement with other candidates", "medium"),
@@ -75,7 +86,9 @@ COMPONENTS = (
 )
 
 
-SIZE = next(i for i, (name, _) in enumerate(COMPONENTS) if name == "smaller diff")
+_INDEX = {name: i for i, (name, _) in enumerate(COMPONENTS)}
+SIZE = _INDEX["smaller diff"]
+REVIEW = _INDEX["reviewer's tests"]
 
 
 def gate_ok(e: Evidence) -> bool:
@@ -93,10 +106,12 @@ def key(e: Evidence) -> tuple[float, ...]:
     return (
         0.0,
         -_frac(e.acceptance_passed, e.acceptance_total),
+        -_frac(e.generated_passed, e.generated_total),
         float(e.broken),
         float(e.failing),
         -float(e.fixed),
         -_frac(e.cross_passed, e.cross_total),
+        -_frac(e.review_passed, len(e.review_tests)),
         float(e.tamper),
         float(e.scope),
         -float(e.cluster_size),
@@ -140,8 +155,12 @@ def _evidence_lines(e: Evidence) -> list[str]:
     else:
         lines.append(("tests pass: " if e.tests_ok else "tests fail: ") + e.tests_detail)
         lines.append(f"against the base: {e.fixed} fixed, {e.broken} broken, {e.failing} failing")
+    if e.generated_total:
+        lines.append(f"generated acceptance tests: {e.generated_passed}/{e.generated_total} passed")
     if e.cross_total:
         lines.append(f"other candidates' new tests: {e.cross_passed}/{e.cross_total} passed")
+    if e.review_tests:
+        lines.append(f"reviewer's tests: {e.review_passed}/{len(e.review_tests)} passed")
     if e.note:
         lines.append(e.note)
     if e.tamper or e.scope:
@@ -156,20 +175,32 @@ def _difference(i: int, e: Evidence, above: Evidence) -> str:
     """Words for component i, comparing `above` (ranked higher) with e."""
     if i == 0:
         return _gate_reason(e) if not gate_ok(e) else _gate_reason(above)
-    return {
-        1: f"acceptance {above.acceptance_passed}/{above.acceptance_total} vs {e.acceptance_passed}/{e.acceptance_total}",
-        2: f"{above.broken} vs {e.broken} broken tests",
-        3: f"{above.failing} vs {e.failing} failing tests",
-        4: f"{above.fixed} vs {e.fixed} fixed tests",
-        5: f"passes {above.cross_passed}/{above.cross_total} vs {e.cross_passed}/{e.cross_total} of others' tests",
-        6: f"{above.tamper} vs {e.tamper} tamper flags",
-        7: f"{above.scope} vs {e.scope} scope flags",
-        8: f"agrees with {above.cluster_size - 1} vs {e.cluster_size - 1} other candidate(s)",
-        9: f"{above.diff_lines} vs {e.diff_lines} changed lines",
-        10: f"{fmt.money(above.cost or 0, False)} vs {fmt.money(e.cost or 0, False)}",
-        11: f"{above.duration or 0:.0f} s vs {e.duration or 0:.0f} s",
-        12: "tie on all evidence, listed later in --agents",
-    }[i]
+    words = {
+        "hidden acceptance tests": f"acceptance {above.acceptance_passed}/{above.acceptance_total} vs {e.acceptance_passed}/{e.acceptance_total}",
+        "generated acceptance tests": f"generated acceptance {above.generated_passed}/{above.generated_total} vs {e.generated_passed}/{e.generated_total}",
+        "regressions (broken tests)": f"{above.broken} vs {e.broken} broken tests",
+        "failing tests": f"{above.failing} vs {e.failing} failing tests",
+        "fixed tests": f"{above.fixed} vs {e.fixed} fixed tests",
+        "other candidates' tests": f"passes {above.cross_passed}/{above.cross_total} vs {e.cross_passed}/{e.cross_total} of others' tests",
+        "reviewer's tests": reviewer_difference(above, e),
+        "tamper flags": f"{above.tamper} vs {e.tamper} tamper flags",
+        "scope flags": f"{above.scope} vs {e.scope} scope flags",
+        "agreement with other candidates": f"agrees with {above.cluster_size - 1} vs {e.cluster_size - 1} other candidate(s)",
+        "smaller diff": f"{above.diff_lines} vs {e.diff_lines} changed lines",
+        "cost": f"{fmt.money(above.cost or 0, False)} vs {fmt.money(e.cost or 0, False)}",
+        "time": f"{above.duration or 0:.0f} s vs {e.duration or 0:.0f} s",
+        "order given": "tie on all evidence, listed later in --agents",
+    }
+    return words[COMPONENTS[i][0]]
+
+
+def reviewer_difference(above: Evidence, e: Evidence) -> str:
+    """The reviewer's test that tells them apart: "reviewer's test T: passes on A, fails on B"."""
+    mine = dict(e.review_tests)
+    for path, ok in above.review_tests:
+        if ok and not mine.get(path, False):
+            return f"reviewer's test {path}: passes on {above.name}, fails on {e.name}"
+    return f"passes {above.review_passed}/{len(above.review_tests)} vs {e.review_passed}/{len(e.review_tests)} of the reviewer's tests"
 
 
 def first_difference(a: Evidence, b: Evidence) -> int:
@@ -201,6 +232,8 @@ def _decision(ordered: Sequence[Evidence]) -> tuple[str | None, str | None]:
     j = first_difference(ordered[0], ordered[1])
     name, weight = COMPONENTS[j]
     decided = f"{name}: {_difference(j, ordered[1], ordered[0])}"
+    if j == REVIEW:  # the words name the reviewer's test already
+        decided = _difference(j, ordered[1], ordered[0])
     if j >= SIZE and gate_ok(ordered[1]):
         # Only size, cost, time or order: say so, and what evidence would separate them.
         would = (

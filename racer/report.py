@@ -14,7 +14,7 @@ from typing import Any
 from racer.errors import RaceNotFound
 from racer.flags import Flag
 from racer.prices import Tokens
-from racer.status import RaceStatus, Status
+from racer.status import RaceStatus, ReviewStatus, Status, Verification
 from racer.store import RaceDir, write_json
 from racer.testrun import TestSummary
 
@@ -25,10 +25,15 @@ __all__ = [
     "Candidate",
     "Cross",
     "DiffStat",
+    "Finding",
     "Flag",
+    "Generated",
+    "GeneratedTest",
     "Merge",
     "RaceReport",
     "RaceState",
+    "Review",
+    "ReviewTest",
     "TestSummary",
     "Tokens",
 ]
@@ -142,6 +147,88 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class ReviewTest:
+    """A test file a reviewer or a test writer wrote."""
+
+    path: str
+    content: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One reviewer finding and what its test did (racer.findings.verify_finding)."""
+
+    label: str  # the blind label the reviewer saw (A, B, …)
+    candidate: str
+    file: str
+    line: int | None
+    severity: str  # high | medium | low
+    claim: str
+    test: ReviewTest | None = None
+    outcome: str = Verification.ADVISORY
+    results: dict[str, str] = field(
+        default_factory=dict
+    )  # candidate -> passed/failed/wrong/missing
+    base: str | None = None  # the test file's result on the base commit
+    separates: bool = False  # reproduced, and passes on some other candidate: ranking evidence
+
+
+@dataclass(frozen=True)
+class Review:
+    """The cross-family reviewer's run, its findings and their verification."""
+
+    status: str = ReviewStatus.SKIPPED
+    reason: str | None = None  # why it was skipped or unusable
+    agent: str | None = None
+    model: str | None = None
+    family: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)  # label -> candidate
+    same_family: tuple[str, ...] = ()  # reviewed candidates of the reviewer's own family
+    attempts: tuple[Attempt, ...] = ()
+    cost_usd: float | None = None
+    cost_estimated: bool = False
+    duration_s: float = 0.0
+    findings: tuple[Finding, ...] = ()
+    summary: str | None = None
+    log: str | None = None
+    logs: dict[str, str] = field(default_factory=dict)  # tree -> log of its findings' tests
+
+
+@dataclass(frozen=True)
+class GeneratedTest:
+    """One test file of the test writer, as it ran on the base and on the candidates."""
+
+    path: str
+    content: str
+    counted: tuple[str, ...] = ()  # ids that fail on the base and pass on some candidate
+    discounted: tuple[str, ...] = ()  # ids that fail on the base and on every candidate
+    passes_on_base: tuple[str, ...] = ()  # ids that test nothing new: not counted
+    passed: dict[str, int] = field(default_factory=dict)  # candidate -> counted ids it passes
+
+
+@dataclass(frozen=True)
+class Generated:
+    """The test writer's run (spec and base only) and its acceptance tests."""
+
+    status: str = ReviewStatus.SKIPPED
+    reason: str | None = None
+    agent: str | None = None
+    model: str | None = None
+    family: str | None = None
+    attempts: tuple[Attempt, ...] = ()
+    cost_usd: float | None = None
+    cost_estimated: bool = False
+    duration_s: float = 0.0
+    tests: tuple[GeneratedTest, ...] = ()
+    log: str | None = None
+    logs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(len(t.counted) for t in self.tests)
+
+
+@dataclass(frozen=True)
 class Merge:
     candidate: str
     commit: str
@@ -171,6 +258,8 @@ class RaceReport:
     cluster_summary: str | None = None
     warnings: tuple[str, ...] = ()
     resumed: int = 0  # times `racer resume` picked this race up again
+    review: Review | None = None
+    generated_tests: Generated | None = None
     schema: int = SCHEMA_VERSION
 
     def candidate(self, name: str) -> Candidate:
@@ -220,6 +309,42 @@ def _candidate(d: dict[str, Any]) -> Candidate:
     return Candidate(**d)
 
 
+def _finding(d: dict[str, Any]) -> Finding:
+    d = dict(d)
+    d["test"] = ReviewTest(**d["test"]) if d.get("test") else None
+    d["outcome"] = Verification(d.get("outcome") or Verification.ADVISORY)
+    return Finding(**d)
+
+
+def _review(d: dict[str, Any] | None) -> Review | None:
+    if not d:
+        return None
+    d = dict(d)
+    d["status"] = ReviewStatus(d.get("status") or ReviewStatus.SKIPPED)
+    d["same_family"] = tuple(d.get("same_family") or ())
+    d["attempts"] = tuple(Attempt(**a) for a in d.get("attempts") or ())
+    d["findings"] = tuple(_finding(f) for f in d.get("findings") or ())
+    return Review(**d)
+
+
+def _generated(d: dict[str, Any] | None) -> Generated | None:
+    if not d:
+        return None
+    d = dict(d)
+    d["status"] = ReviewStatus(d.get("status") or ReviewStatus.SKIPPED)
+    d["attempts"] = tuple(Attempt(**a) for a in d.get("attempts") or ())
+    d["tests"] = tuple(
+        GeneratedTest(
+            **{
+                **t,
+                **{k: tuple(t.get(k) or ()) for k in ("counted", "discounted", "passes_on_base")},
+            }
+        )
+        for t in d.get("tests") or ()
+    )
+    return Generated(**d)
+
+
 def from_dict(data: dict[str, Any]) -> RaceReport:
     schema = data.get("schema")
     if schema != SCHEMA_VERSION:
@@ -237,6 +362,8 @@ def from_dict(data: dict[str, Any]) -> RaceReport:
         d["baseline"] = Baseline(**b)
     d["acceptance_files"] = tuple(d.get("acceptance_files") or ())
     d["warnings"] = tuple(d.get("warnings") or ())
+    d["review"] = _review(d.get("review"))
+    d["generated_tests"] = _generated(d.get("generated_tests"))
     return RaceReport(**d)
 
 

@@ -17,9 +17,18 @@ from racer.errors import SpecError
 
 __all__ = ["OVERRIDE_KEYS", "SPEC_KEYS", "Spec", "build_prompt", "load_spec"]
 
-SPEC_KEYS = ("title", "agents", "test", "setup", "timeout", "acceptance")
+SPEC_KEYS = (
+    "title",
+    "agents",
+    "test",
+    "setup",
+    "timeout",
+    "acceptance",
+    "review",
+    "write_tests",
+)
 # The front-matter keys that are also config keys: they layer between RACER_* env and flags.
-OVERRIDE_KEYS = ("agents", "test", "setup", "timeout")
+OVERRIDE_KEYS = ("agents", "test", "setup", "timeout", "review", "write_tests")
 
 _FENCE = "---"
 _HEADING = re.compile(r"^#[ \t]+(?P<text>.*?)(?:[ \t]+#+)?[ \t]*$")
@@ -46,6 +55,8 @@ class Spec:
     setup: str | None = None
     timeout: float | None = None
     acceptance: tuple[str, ...] = ()
+    review: str | None = None
+    write_tests: str | None = None
 
     def overrides(self) -> dict[str, object]:
         """The config keys this spec sets, for layering over env and file config."""
@@ -54,6 +65,8 @@ class Spec:
             "test": self.test,
             "setup": self.setup,
             "timeout": self.timeout,
+            "review": self.review,
+            "write_tests": self.write_tests,
         }
         return {key: value for key, value in values.items() if value is not None}
 
@@ -97,6 +110,8 @@ def load_spec(path: Path) -> Spec:
         setup=_text(meta, "setup", path),
         timeout=_seconds(meta, "timeout", path),
         acceptance=_strings(meta, "acceptance", path, comma_separated=False) or (),
+        review=_text(meta, "review", path),
+        write_tests=_text(meta, "write_tests", path),
     )
 
 

@@ -51,6 +51,24 @@ GATE_FAILURES = frozenset(
 LANE_DONE = frozenset({Status.OK, *GATE_FAILURES})  # where run_lane ends
 
 
+class ReviewStatus(StrEnum):
+    """What became of the reviewer's (or the test writer's) run."""
+
+    DONE = "done"  # it answered by the contract; its tests ran
+    UNUSABLE = "unusable"  # it answered, but not by the contract (no JSON, bad paths, …)
+    SKIPPED = "skipped"  # it did not answer: not installed, timed out, API error, over budget
+
+
+class Verification(StrEnum):
+    """What a reviewer's finding turned out to be once its test ran."""
+
+    REPRODUCED = "reproduced"  # its test fails on the candidate it names
+    NOT_REPRODUCED = "not reproduced"  # its test passes there
+    BROKEN_TEST = "broken test"  # its test cannot run anywhere, the base included
+    ADVISORY = "advisory"  # it came without a test
+    NOT_RUN = "not run"  # its test could not run on that candidate
+
+
 class RaceStatus(StrEnum):
     """What a race record says, and what `racer ls` derives from it and its lock."""
 

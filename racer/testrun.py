@@ -34,6 +34,7 @@ class TestCase:
 
     id: str
     outcome: Outcome
+    message: str = ""  # the first line of a failure's or error's message
 
 
 SUITE_ID = "(test command)"  # the one "test" of a runner without per-test results
@@ -215,14 +216,21 @@ def _case(element: ET.Element) -> TestCase:
     # A test can carry several verdicts (failed, then errored in teardown); the failure is the
     # test's own verdict, so it wins.
     outcome: Outcome = "passed"
-    if element.find("failure") is not None:
+    verdict: ET.Element | None = None
+    if (verdict := element.find("failure")) is not None:
         outcome = "failed"
-    elif element.find("error") is not None:
+    elif (verdict := element.find("error")) is not None:
         outcome = "error"
     elif element.find("skipped") is not None:
         outcome = "skipped"
+    message = ""
+    if verdict is not None:
+        text = verdict.get("message") or verdict.text or ""
+        message = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")[:300]
     # pytest leaves classname empty for collection errors, whose name is the module.
-    return TestCase(id=f"{classname}::{name}" if classname else name, outcome=outcome)
+    return TestCase(
+        id=f"{classname}::{name}" if classname else name, outcome=outcome, message=message
+    )
 
 
 def _uses_pytest(root: Path) -> bool:

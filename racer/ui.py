@@ -153,6 +153,14 @@ def show_report(out: Console, report: rpt.RaceReport, *, reasons: bool = True) -
                 out.print(
                     f"   • [{style}]{f.severity} flag[/{style}] {f.kind} in {f.file}: {f.detail}"
                 )
+            note = fmt.reviewed_as(report, c.name)
+            if note:
+                out.print(f"   • {note}", markup=False)
+            for finding in fmt.findings_of(report.review, c.name):
+                out.print(f"   • finding {fmt.finding(finding)}", markup=False)
+    for said in (fmt.generated(report.generated_tests), fmt.review(report.review)):
+        if said:
+            out.print(said, markup=False)
     for w in report.warnings:
         out.print(f"[yellow]warning:[/yellow] {w}")
     if report.baseline and report.baseline.flaky:

@@ -19,8 +19,8 @@ from racer.flags import (
     detect_flags,
     is_test_file,
 )
-from racer.report import Baseline, Candidate, RaceReport
-from racer.status import RaceStatus, Status
+from racer.report import Baseline, Candidate, Generated, RaceReport, Review
+from racer.status import GATE_FAILURES, RaceStatus, ReviewStatus, Status
 from racer.testrun import SUITE_ID
 
 PASS = "passed"
@@ -199,7 +199,32 @@ def _ran_flag(kind: str, file: str, detail: str) -> Flag:
     return Flag(kind, file, detail, SEVERITY[kind])
 
 
-def evidence(c: Candidate, sizes: Mapping[int, int], flaky: Sequence[str] = ()) -> ranking.Evidence:
+def review_tests(c: Candidate, review: Review | None) -> tuple[tuple[str, bool], ...]:
+    """The reviewer's reproduced tests that separate candidates, and whether `c` passes each
+    (a candidate they could not run on counts as failing them)."""
+    if review is None or review.status != ReviewStatus.DONE:
+        return ()
+    return tuple(
+        (f.test.path, f.results.get(c.name) == PASS)
+        for f in review.findings
+        if f.separates and f.test is not None
+    )
+
+
+def generated_score(c: Candidate, generated: Generated | None) -> tuple[int, int]:
+    """(passed, total) of the test writer's counted tests on `c`."""
+    if generated is None or generated.status != ReviewStatus.DONE:
+        return 0, 0
+    return sum(t.passed.get(c.name, 0) for t in generated.tests), generated.total
+
+
+def evidence(
+    c: Candidate,
+    sizes: Mapping[int, int],
+    flaky: Sequence[str] = (),
+    review: Review | None = None,
+    generated: Generated | None = None,
+) -> ranking.Evidence:
     tests = c.tests
     acc = c.acceptance
     tamper = sum(1 for f in c.flags if f.severity == "tamper")
@@ -226,6 +251,9 @@ def evidence(c: Candidate, sizes: Mapping[int, int], flaky: Sequence[str] = ()) 
         acceptance_total=acc.total if acc else 0,
         cross_passed=c.cross.passed if c.cross else 0,
         cross_total=c.cross.total if c.cross else 0,
+        generated_passed=generated_score(c, generated)[0],
+        generated_total=generated_score(c, generated)[1],
+        review_tests=review_tests(c, review),
         tamper=tamper,
         scope=len(c.flags) - tamper,
         cluster_size=sizes.get(c.cluster, 1) if c.cluster is not None else 1,
@@ -267,7 +295,9 @@ def judge(
         for c in report.candidates
     ]
     flaky = report.baseline.flaky if report.baseline else ()
-    result = ranking.rank([evidence(c, sizes, flaky) for c in cands])
+    result = ranking.rank(
+        [evidence(c, sizes, flaky, report.review, report.generated_tests) for c in cands]
+    )
     by_name = {c.name: c for c in cands}
     ordered = [
         replace(by_name[r.name], rank=r.rank, status=r.status, passed=r.passed, reasons=r.reasons)
@@ -288,6 +318,18 @@ def judge(
         confidence=result.confidence,
         cluster_summary=summary,
     )
+
+
+def unjudged(report: RaceReport) -> RaceReport:
+    """The record as the lanes left it, before the verdict: judged candidates back to OK, so a
+    later judge (after `racer review`) ranks them again."""
+    cands = tuple(
+        c
+        if c.status in GATE_FAILURES or c.status in (Status.OK, Status.PENDING)
+        else replace(c, status=Status.OK, rank=None, passed=False, reasons=())
+        for c in report.candidates
+    )
+    return replace(report, candidates=cands)
 
 
 def _base_warnings(base: Baseline | None) -> tuple[str, ...]:

@@ -21,6 +21,7 @@ def write_views(report: RaceReport) -> tuple[Path, Path]:
     """Write report.md and report.html into the race directory (atomically); return their paths."""
     race_dir = store.RaceDir(Path(report.race_dir))
     md, page = race_dir.report_md, race_dir.report_html
-    store.write_atomic(md, markdown.render_markdown(report))
-    store.write_atomic(page, html.render_html(report, _diffs(report)))
+    diffs = _diffs(report)
+    store.write_atomic(md, markdown.render_markdown(report, diffs))
+    store.write_atomic(page, html.render_html(report, diffs))
     return md, page

@@ -26,13 +26,12 @@ from racer.config import (
     Flag,
     Flags,
     Setting,
-    config_from_dict,
-    config_to_dict,
     flags_from_cli,
     load_config,
     setting,
 )
 from racer.errors import ConfigError, UserError
+from racer.planfile import config_from_dict, config_to_dict
 from racer.spec import load_spec
 
 NO_ENV: Mapping[str, str] = {}
@@ -107,6 +106,9 @@ max_cost = 2.5
 sandbox = true
 share = ["node_modules"]
 pool = 9
+review = "codex@gpt-5.5"
+review_top = 2
+write_tests = "claude"
 """,
     )
     config = load_config(tmp_path, env=NO_ENV)
@@ -122,6 +124,7 @@ pool = 9
     assert (config.retries, config.backoff) == (0, 0.5)
     assert (config.max_cost, config.sandbox, config.share) == (2.5, True, ("node_modules",))
     assert config.pool == 9
+    assert (config.review, config.review_top, config.write_tests) == ("codex@gpt-5.5", 2, "claude")
     assert dict(config.sources) == dict.fromkeys(KEYS, str(path))
 
 
@@ -305,6 +308,9 @@ def test_every_flag(tmp_path: Path) -> None:
         "max_cost": 1,
         "sandbox": True,
         "share": [".venv"],
+        "review": "codex",
+        "review_top": 2,
+        "write_tests": "claude@opus",
     }
     config = load_config(tmp_path, env={"RACER_JOBS": "8"}, flags=flags)
     assert config.agents == ("claude", "codex")
@@ -312,6 +318,7 @@ def test_every_flag(tmp_path: Path) -> None:
     assert config.worktree_root == (tmp_path / "wt").resolve()
     # `pool` is about removing lanes (merge, clean), not about one race: no `racer run` flag
     assert dict(config.sources) == {**dict.fromkeys(KEYS, "flag"), "pool": "default"}
+    assert (config.review, config.review_top, config.write_tests) == ("codex", 2, "claude@opus")
 
 
 def test_unknown_flag_is_a_programming_error(tmp_path: Path) -> None:
@@ -335,7 +342,7 @@ def test_unknown_top_level_key(tmp_path: Path) -> None:
     message = config_error(tmp_path)
     assert message.startswith(f"{path}: unknown key 'timout' (did you mean 'timeout'?)")
     assert (
-        "known keys: agent, agents, backoff, baseline_runs, copy, idle_timeout, jobs, max_cost, pool, race_timeout, retries, sandbox, setup, share, test, test_paths, test_report, test_timeout, timeout"
+        "known keys: agent, agents, backoff, baseline_runs, copy, idle_timeout, jobs, max_cost, pool, race_timeout, retries, review, review_top, sandbox, setup, share, test, test_paths, test_report, test_timeout, timeout, worktree_root, write_tests"
         in message
     )
 
@@ -517,6 +524,7 @@ def test_retries_and_backoff_from_env(tmp_path: Path) -> None:
 
 # A RACER_* string every check accepts, by the setting's value type.
 _ENV_SAMPLE = {float: "7", int: "3", bool: "true", str: "a,b", Path: "wt"}
+_ENV_SAMPLE_OF = {"review": "codex", "write_tests": "claude@opus", "review_top": "5"}
 
 
 def test_one_setting_per_config_field_in_field_order() -> None:
@@ -533,7 +541,8 @@ def test_flags_typeddict_has_one_key_per_setting() -> None:
 
 
 def test_spec_keys_are_the_spec_modules_override_keys() -> None:
-    assert cfgmod.SPEC_KEYS == specmod.OVERRIDE_KEYS == ("agents", "test", "setup", "timeout")
+    assert cfgmod.SPEC_KEYS == specmod.OVERRIDE_KEYS
+    assert specmod.OVERRIDE_KEYS == ("agents", "test", "setup", "timeout", "review", "write_tests")
 
 
 def test_defaults_come_from_the_table() -> None:
@@ -550,7 +559,8 @@ def test_every_setting_is_read_from_its_env_var_and_round_trips(
     tmp_path: Path, entry: Setting
 ) -> None:
     # Any setting added to the table is parsed from RACER_<NAME> and lands in the plan's JSON.
-    config = load_config(tmp_path, env={entry.env_var: _ENV_SAMPLE[entry.value_type]})
+    sample = _ENV_SAMPLE_OF.get(entry.name, _ENV_SAMPLE[entry.value_type])
+    config = load_config(tmp_path, env={entry.env_var: sample})
     assert config.sources[entry.name] == f"env {entry.env_var}"
     assert getattr(config, entry.name) != getattr(Config(), entry.name)
     data = json.loads(json.dumps(config_to_dict(config)))
@@ -676,6 +686,7 @@ def test_every_run_setting_has_exactly_one_option_with_the_tables_name_and_help(
         "test_report",
         "baseline_runs",
         "pool",
+        "review_top",
     }
     assert options["jobs"][0] == ["--jobs", "-j"] and options["agents"][0] == ["--agents", "-a"]
 
@@ -710,6 +721,8 @@ def test_run_options_reach_prepare_as_flags_from_the_table(
         "max_cost": None,
         "sandbox": True,
         "share": None,
+        "review": None,
+        "write_tests": None,
     }
     CliRunner().invoke(cli.app, ["run", "task.md"])
     flags = seen["flags"]

@@ -42,6 +42,7 @@ SCENARIO_KEYS = frozenset(
         "error",
         "fail_times",
         "counter_file",
+        "label_of",
     }
 )
 

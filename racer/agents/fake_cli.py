@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -33,8 +34,20 @@ def _write(path: Path, content: str, mode: str) -> None:
         fh.write(content)
 
 
-def play(scenario: dict[str, Any], cwd: Path) -> int:
-    """Carry out one scenario in cwd; returns the exit code."""
+def label_of(prompt: str, needle: str) -> str:
+    """The label of the reviewed diff ("## Candidate B") whose text holds `needle`."""
+    sections = re.split(r"^## Candidate ([A-Z])$", prompt, flags=re.M)
+    for label, body in zip(sections[1::2], sections[2::2], strict=False):
+        if needle in body:
+            return label
+    return "?"
+
+
+def play(scenario: dict[str, Any], cwd: Path, prompt: str = "") -> int:
+    """Carry out one scenario in cwd; returns the exit code.
+
+    As a reviewer, `label_of` ({"@P@": "text in P's diff"}) puts the label racer gave that
+    diff into what it says: labels are blind, so a script cannot know them in advance."""
     unknown = set(scenario) - SCENARIO_KEYS
     if unknown:
         print(f"fake: unknown scenario keys {sorted(unknown)}", file=sys.stderr)
@@ -92,7 +105,10 @@ def play(scenario: dict[str, Any], cwd: Path) -> int:
         )
         print(f"hanging (child pid {child.pid})", flush=True)
         time.sleep(3600)
-    result: dict[str, Any] = {"type": "result", "result": scenario.get("say", "done")}
+    say = str(scenario.get("say", "done"))
+    for placeholder, needle in scenario.get("label_of", {}).items():
+        say = say.replace(placeholder, label_of(prompt, needle))
+    result: dict[str, Any] = {"type": "result", "result": say}
     if "tokens" in scenario:
         result["usage"] = scenario["tokens"]
     if "cost_usd" in scenario:
@@ -126,7 +142,13 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 2
         scenario = {"say": "nothing to do (RACER_FAKE is not set)"}
-    return play(scenario, cwd)
+    prompt = ""
+    if "--prompt-file" in args:
+        try:
+            prompt = Path(args[args.index("--prompt-file") + 1]).read_text(encoding="utf-8")
+        except (OSError, IndexError):
+            prompt = ""
+    return play(scenario, cwd, prompt)
 
 
 if __name__ == "__main__":

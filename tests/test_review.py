@@ -1,0 +1,189 @@
+"""The reviewer end to end with fake agents: its findings' tests run on every candidate and can
+change the winner; every way it fails leaves the race's ranking and exit code as they were."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers.repos import make_repo, race_json
+
+SAFE_DIV = {
+    "calc/__init__.py": "",
+    "calc/ops.py": "def safe_div(a, b):\n    raise NotImplementedError\n",
+    "tests/test_calc.py": "from calc.ops import safe_div  # noqa: F401\n\n\ndef test_imports():\n    assert True\n",
+    "pyproject.toml": '[tool.pytest.ini_options]\ntestpaths = ["tests"]\npythonpath = ["."]\n',
+    ".gitignore": "__pycache__/\n.pytest_cache/\n",
+    "spec.md": "---\ntitle: safe_div\n---\nWrite `calc.ops.safe_div(a, b)`: it returns `a / b` as a float.\n",
+}
+FLOORS = "def safe_div(a, b):\n    return a // b\n"
+TRUE_DIV = "def safe_div(a, b):\n    # true division, as the spec asks\n    return a / b\n"
+THEIR_TEST = (
+    "from calc.ops import safe_div\n\n\ndef test_six_by_three():\n    assert safe_div(6, 3) == 2\n"
+)
+REVIEW_TEST = "from calc.ops import safe_div\n\n\ndef test_true_division():\n    assert safe_div(7, 2) == 3.5\n"
+
+
+def finding(label: str = "@P@", test: dict[str, str] | None = None, **extra: Any) -> dict[str, Any]:
+    f: dict[str, Any] = {
+        "candidate": label,
+        "file": "calc/ops.py",
+        "line": 2,
+        "severity": "high",
+        "claim": "safe_div floors: safe_div(7, 2) returns 3, the spec asks 3.5",
+        "test": test
+        if test is not None
+        else {"path": "tests/test_review_safe_div.py", "content": REVIEW_TEST},
+    }
+    f.update(extra)
+    return f
+
+
+def reviewer(findings: list[dict[str, Any]], *, fenced: bool = True) -> dict[str, Any]:
+    body = json.dumps({"findings": findings, "summary": "P floors"}, indent=1)
+    say = f"Review done.\n```json\n{body}\n```" if fenced else body
+    return {"say": say, "label_of": {"@P@": "a // b", "@C@": "a / b"}, "cost_usd": 0.01}
+
+
+SCENARIOS: dict[str, Any] = {
+    "p": {"write": {"calc/ops.py": FLOORS, "tests/test_p.py": THEIR_TEST}},
+    "c": {"write": {"calc/ops.py": TRUE_DIV, "tests/test_c.py": THEIR_TEST}},
+}
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = make_repo(tmp_path / "repo", SAFE_DIV)
+    monkeypatch.setenv("RACER_WORKTREE_ROOT", str(tmp_path / "worktrees"))
+    monkeypatch.chdir(root)
+    return root
+
+
+def play(root: Path, monkeypatch: pytest.MonkeyPatch, **more: Any) -> None:
+    path = root.parent / "scenarios.json"
+    path.write_text(json.dumps({**SCENARIOS, **more}), encoding="utf-8")
+    monkeypatch.setenv("RACER_FAKE", str(path))
+
+
+def run(racer: Any, *extra: str) -> tuple[Any, dict[str, Any]]:
+    res = racer(
+        "run", "spec.md", "--agents", "fake@p,fake@c", "--test", "python -m pytest -q", *extra
+    )
+    return res, race_json(Path.cwd())
+
+
+def test_without_a_reviewer_the_smaller_floor_division_wins(
+    project: Path, racer, monkeypatch
+) -> None:
+    play(project, monkeypatch)
+    res, data = run(racer)
+    assert res.exit_code == 0
+    assert data["winner"] == "fake@p"
+    assert "the tests cannot tell these apart" in data["decided_by"]
+    assert data["review"] is None
+
+
+def test_a_reproduced_finding_changes_the_winner(project: Path, racer, monkeypatch) -> None:
+    play(project, monkeypatch, rev=reviewer([finding()]))
+    res, data = run(racer, "--review", "fake@rev")
+    assert res.exit_code == 0, res.stdout + res.stderr
+    review = data["review"]
+    assert review["status"] == "done", review
+    assert sorted(review["labels"].values()) == ["fake@c", "fake@p"]
+    [f] = review["findings"]
+    assert f["candidate"] == "fake@p" and f["outcome"] == "reproduced" and f["separates"]
+    assert f["results"] == {"fake@p": "failed", "fake@c": "passed"}
+    assert f["base"] in ("failed", "wrong")
+    assert data["winner"] == "fake@c"
+    assert data["decided_by"] == (
+        "reviewer's test tests/test_review_safe_div.py: passes on fake@c, fails on fake@p"
+    )
+    assert data["confidence"] == "high"
+    assert review["cost_usd"] == pytest.approx(0.01)
+    md = (Path(data["race_dir"]) / "report.md").read_text()
+    assert "reproduced" in md and "safe_div floors" in md
+    assert "reproduced" in res.stdout and "safe_div floors" in res.stdout
+
+
+def test_a_finding_whose_test_passes_everywhere_changes_nothing(
+    project: Path, racer, monkeypatch
+) -> None:
+    passing = {"path": "tests/test_review_six.py", "content": THEIR_TEST}
+    play(project, monkeypatch, rev=reviewer([finding(test=passing)]))
+    res, data = run(racer, "--review", "fake@rev")
+    assert res.exit_code == 0
+    [f] = data["review"]["findings"]
+    assert f["outcome"] == "not reproduced" and not f["separates"]
+    assert data["winner"] == "fake@p"
+
+
+BAD_ANSWERS = {
+    "no json": {"say": "Looks fine to me."},
+    "wrong types": {"say": json.dumps({"findings": "none"})},
+    "outside the repo": reviewer([finding(test={"path": "../evil/test_x.py", "content": "x"})]),
+    "inside .git": reviewer([finding(test={"path": ".git/hooks/test_x.py", "content": "x"})]),
+    "too many": reviewer(
+        [finding(test={"path": f"tests/test_r{i}.py", "content": "x"}) for i in range(11)]
+    ),
+    "test too big": reviewer(
+        [finding(test={"path": "tests/test_big.py", "content": "#" * 70_000})]
+    ),
+    "unknown label": reviewer([finding(label="Z")]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_ANSWERS))
+def test_an_unusable_answer_leaves_the_race_as_it_was(
+    project: Path, racer, monkeypatch, case: str
+) -> None:
+    play(project, monkeypatch, rev=BAD_ANSWERS[case])
+    res, data = run(racer, "--review", "fake@rev")
+    assert res.exit_code == 0
+    assert data["review"]["status"] == "unusable", data["review"]
+    assert data["review"]["reason"]
+    assert data["winner"] == "fake@p"
+    assert "review unusable" in res.stdout
+
+
+FAILURES = {
+    "api error": {"error": "API Error: 500 internal server error"},
+    "timeout": {"hang": True},
+}
+
+
+@pytest.mark.parametrize("case", sorted(FAILURES))
+def test_a_failing_reviewer_is_skipped(project: Path, racer, monkeypatch, case: str) -> None:
+    play(project, monkeypatch, rev=FAILURES[case])
+    res, data = run(racer, "--review", "fake@rev", "--timeout", "8")
+    assert res.exit_code == 0
+    assert data["review"]["status"] == "skipped", data["review"]
+    assert data["winner"] == "fake@p"
+    assert "review skipped" in res.stdout
+
+
+def test_a_reviewer_that_is_not_installed_is_skipped(project: Path, racer, monkeypatch) -> None:
+    play(project, monkeypatch)
+    (project / "racer.toml").write_text(
+        '[agents.ghost]\ncommand = ["ghost-reviewer-not-installed"]\n'
+    )
+    res, data = run(racer, "--review", "ghost")
+    assert res.exit_code == 0
+    assert data["review"]["status"] == "skipped"
+    assert "not on PATH" in data["review"]["reason"] and data["winner"] == "fake@p"
+    res, data = run(racer, "--review", "nosuchagent")
+    assert res.exit_code == 0 and data["winner"] == "fake@p"
+    assert "unknown agent 'nosuchagent'" in data["review"]["reason"]
+
+
+def test_racer_review_of_a_finished_race(project: Path, racer, monkeypatch) -> None:
+    play(project, monkeypatch, rev=reviewer([finding()]))
+    res, data = run(racer)
+    assert data["winner"] == "fake@p"
+    res = racer("review", "--agent", "fake@rev")
+    assert res.exit_code == 0, res.stdout + res.stderr
+    again = race_json(project)
+    assert again["id"] == data["id"] and again["winner"] == "fake@c"
+    assert again["review"]["findings"][0]["outcome"] == "reproduced"
+    assert again["finished"] == data["finished"]

@@ -16,6 +16,7 @@ SPEC = """\
 title: Make slugify drop punctuation and collapse whitespace
 agents: [fake@wrong, fake@churny, fake@minimal, fake@idle]
 acceptance: ../../hidden/test_slug_hidden.py
+review: fake@reviewer
 ---
 # Make slugify drop punctuation and collapse whitespace
 
@@ -120,6 +121,45 @@ def slugify(text: str) -> str:
     return re.sub(r"\\s+", "-", text.strip().lower())
 '''
 
+# The reviewer reads the two best diffs under blind labels; `label_of` finds which label each
+# one got. One claim its test proves (accented letters are letters, yet both drop them: shown as
+# reproduced, though it separates no one), one it cannot (digits are kept: not reproduced).
+ACCENTS_TEST = """\
+from textkit import slugify
+
+
+def test_accented_letters_are_letters():
+    assert slugify("Crème brûlée") == "creme-brulee"
+"""
+DIGITS_TEST = """\
+from textkit import slugify
+
+
+def test_digits_survive():
+    assert slugify("Route 66") == "route-66"
+"""
+REVIEW = {
+    "findings": [
+        {
+            "candidate": "@CHURNY@",
+            "file": "textkit/__init__.py",
+            "line": 9,
+            "severity": "medium",
+            "claim": "accented letters are dropped: slugify('Crème brûlée') gives 'cr-me-br-l-e'",
+            "test": {"path": "tests/test_review_accents.py", "content": ACCENTS_TEST},
+        },
+        {
+            "candidate": "@MINIMAL@",
+            "file": "textkit/__init__.py",
+            "line": 8,
+            "severity": "high",
+            "claim": "digits are dropped: slugify('Route 66') loses the 66",
+            "test": {"path": "tests/test_review_digits.py", "content": DIGITS_TEST},
+        },
+    ],
+    "summary": "both drop accented letters; the digits claim is for racer to check",
+}
+
 SCENARIOS = {
     "minimal": {
         "print": ["Read textkit/__init__.py", "Bash python -m pytest -q"],
@@ -144,6 +184,14 @@ SCENARIOS = {
         "say": "Whitespace is collapsed now. All done!",
         "tokens": {"input": 3100, "output": 140},
         "cost_usd": 0.0114,
+    },
+    "reviewer": {
+        "print": ["Read .racer-review/A.diff", "Read .racer-review/B.diff"],
+        "sleep": 0.5,
+        "say": "Two findings.\n```json\n" + json.dumps(REVIEW, indent=1) + "\n```",
+        "label_of": {"@CHURNY@": "_clean_char", "@MINIMAL@": "re.findall"},
+        "tokens": {"input": 9100, "output": 420},
+        "cost_usd": 0.0212,
     },
     "idle": {
         "print": ["Read textkit/__init__.py"],

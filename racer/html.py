@@ -17,7 +17,7 @@ from pygments import formatters, lex, lexers, token  # type: ignore[import-untyp
 from unidiff.errors import UnidiffParseError
 from unidiff.patch import PatchSet
 
-from racer import fmt
+from racer import fmt, htmlreview
 from racer.report import Acceptance, Candidate, Flag, RaceReport, TestSummary, ranked
 
 MAX_DIFF_LINES = 5000  # per candidate; the full diff is one `racer diff` away
@@ -223,7 +223,7 @@ def _num(n: int | None) -> str:
     return "" if n is None else str(n)
 
 
-_SIGN = {"add": "+", "del": "-", "ctx": " ", "note": ""}
+_SIGN = {"add": "+", "del": "-", "ctx": " ", "note": "", "finding": ""}
 
 
 def _unified(hunks: Sequence[tuple[str, list[_Line]]]) -> str:
@@ -233,6 +233,9 @@ def _unified(hunks: Sequence[tuple[str, list[_Line]]]) -> str:
             f'<tr class="hunk"><td class="ln"></td><td class="ln"></td><td colspan="2">{_e(header)}</td></tr>'
         )
         for ln in lines:
+            if ln.kind == "finding":  # a reviewer's finding on the line above
+                rows.append(f'<tr class="finding"><td colspan="4">{ln.html}</td></tr>')
+                continue
             rows.append(
                 f'<tr class="{ln.kind}"><td class="ln">{_num(ln.old)}</td><td class="ln">{_num(ln.new)}</td>'
                 f'<td class="sign">{_SIGN[ln.kind]}</td><td class="code">{ln.html}</td></tr>'
@@ -268,8 +271,8 @@ def _split_rows(lines: Sequence[_Line]) -> Iterator[str]:
             adds.append(ln)
         else:
             yield from flush()
-            if ln.kind == "note":
-                yield f'<tr class="note"><td class="ln"></td><td colspan="3">{ln.html}</td></tr>'
+            if ln.kind in ("note", "finding"):
+                yield f'<tr class="{ln.kind}"><td class="ln"></td><td colspan="3">{ln.html}</td></tr>'
             else:
                 yield f"<tr>{cell(ln, 'old')}{cell(ln, 'new')}</tr>"
     yield from flush()
@@ -293,7 +296,17 @@ def _file_title(pfile: Any) -> str:
     return f"{path}{what}  +{pfile.added} -{pfile.removed}"
 
 
-def _render_diff(diff: str) -> str:
+def _with_notes(lines: list[_Line], path: str, notes: Mapping[tuple[str, int], str]) -> list[_Line]:
+    """The hunk's lines with each finding's row right under the line it names."""
+    out: list[_Line] = []
+    for ln in lines:
+        out.append(ln)
+        if ln.kind != "del" and ln.new is not None and (path, ln.new) in notes:
+            out.append(_Line("finding", None, None, notes[(path, ln.new)]))
+    return out
+
+
+def _render_diff(diff: str, notes: Mapping[tuple[str, int], str] | None = None) -> str:
     if not diff.strip():
         return '<p class="muted">empty diff</p>'
     try:
@@ -322,6 +335,7 @@ def _render_diff(diff: str) -> str:
         hunks: list[tuple[str, list[_Line]]] = []
         for hunk in pfile:
             lines = _hunk_lines(lexer, hunk)[: max(MAX_DIFF_LINES - shown, 0)]
+            lines = _with_notes(lines, str(pfile.path), notes or {})
             shown += len(lines)
             header = f"@@ -{hunk.source_start},{hunk.source_length} +{hunk.target_start},{hunk.target_length} @@ {hunk.section_header}"
             if lines:
@@ -365,6 +379,7 @@ def _header(report: RaceReport, cands: Sequence[Candidate]) -> str:
     ]
     if report.cluster_summary:
         facts.append(("agreement", _e(report.cluster_summary)))
+    facts += htmlreview.facts(report)
     dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
     advice = ""
     if confidence == "low":
@@ -493,7 +508,7 @@ def _meta(c: Candidate) -> str:
     return '<p class="meta muted">' + " · ".join(parts) + "</p>"
 
 
-def _candidate_section(c: Candidate, anchor: str, diff: str | None) -> str:
+def _candidate_section(report: RaceReport, c: Candidate, anchor: str, diff: str | None) -> str:
     out = [
         f'<section class="cand" id="{_e(anchor)}"><h2>#{_e(fmt.rank(c.rank))} {_e(c.name)} '
         f"{_badge(c.status)}</h2>",
@@ -503,14 +518,15 @@ def _candidate_section(c: Candidate, anchor: str, diff: str | None) -> str:
     out.append(f"<h3>Why this place</h3><ul>{reasons}</ul>")
     if c.error:
         out.append(f'<p class="tamper">error: {_e(c.error)}</p>')
-    out += [_flags_block(c), _tests_block(c)]
+    out += [_flags_block(c), htmlreview.findings_block(report, c), _tests_block(c)]
     if c.final_message:
         out.append(
             '<h3>Final message <span class="muted">(the agent\'s own words, not evidence)</span></h3>'
             f'<pre class="msg">{_e(c.final_message)}</pre>'
         )
     out.append("<h3>Diff</h3>")
-    out.append('<p class="muted">no diff recorded</p>' if diff is None else _render_diff(diff))
+    shown = _render_diff(diff, htmlreview.notes(report, c)) if diff is not None else None
+    out.append('<p class="muted">no diff recorded</p>' if shown is None else shown)
     out.append("</section>")
     return "".join(out)
 
@@ -523,13 +539,13 @@ def render_html(report: RaceReport, diffs: Mapping[str, str]) -> str:
         _header(report, cands),
         _ranking(cands, anchors, report.winner),
         _evidence(cands, anchors),
-        *(_candidate_section(c, anchors[c.name], diffs.get(c.name)) for c in cands),
+        *(_candidate_section(report, c, anchors[c.name], diffs.get(c.name)) for c in cands),
     ]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>racer: {_e(title)} ({_e(report.id)})</title>"
-        f"<style>{_CSS}\n{_stylesheet()}</style></head><body>"
+        f"<style>{_CSS}\n{htmlreview.CSS}\n{_stylesheet()}</style></head><body>"
         + "\n".join(body)
         + f"<script>{_SCRIPT}</script></body></html>\n"
     )

@@ -77,8 +77,8 @@ def _section(report: RaceReport, c: Candidate, diff: str | None = None) -> list[
         lines.append(f"- {_plain(note)}")
     for found in fmt.findings_of(report.review, c.name):
         at = line_in_diff(diff, found.file, found.line) if diff else None
-        code = f" at `{_code(at)}`" if at else ""
-        lines.append(f"- **finding, {found.outcome}**{code}: {_plain(fmt.finding(found))}")
+        code = f" — on `{_code(at)}`" if at else ""
+        lines.append(f"- **finding** {_plain(fmt.finding(found))}{code}")
     lines.append(f"- branch: `{c.branch}`")
     lines += [f"- {kind} log: `{path}`" for kind, path in c.logs.items()]
     if c.diff:

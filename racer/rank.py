@@ -237,9 +237,9 @@ def _decision(ordered: Sequence[Evidence]) -> tuple[str | None, str | None]:
     if j >= SIZE and gate_ok(ordered[1]):
         # Only size, cost, time or order: say so, and what evidence would separate them.
         would = (
-            "another hidden acceptance test or a reviewer"
+            "another hidden acceptance test or a reviewer's test (--review)"
             if ordered[0].acceptance_total
-            else "a hidden acceptance test (--acceptance) or a reviewer"
+            else "a hidden acceptance test (--acceptance) or a reviewer's test (--review)"
         )
         decided += f"; the tests cannot tell these apart: {would} would"
     return decided, weight

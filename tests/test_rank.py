@@ -55,7 +55,7 @@ def test_rank_order_gates_then_tests_then_size_then_order() -> None:
     assert all(r.reasons for r in out.candidates)
     assert (out.decided_by, out.confidence) == (
         "order given: tie on all evidence, listed later in --agents; the tests cannot tell these"
-        " apart: a hidden acceptance test (--acceptance) or a reviewer would",
+        " apart: a hidden acceptance test (--acceptance) or a reviewer's test (--review) would",
         "low",
     )
     again = rank.rank(list(reversed([_ev("a", 0), _ev("b", 1)])))
@@ -105,7 +105,7 @@ def test_when_only_size_decides_the_report_says_the_tests_cannot_tell() -> None:
     )
     assert out.decided_by == (
         "smaller diff: 2 vs 9 changed lines; the tests cannot tell these apart: another hidden"
-        " acceptance test or a reviewer would"
+        " acceptance test or a reviewer's test (--review) would"
     )
     by_tests = rank.rank([_ev("a", 0, fixed=1), _ev("b", 1, fixed=2)])
     assert by_tests.decided_by == "fixed tests: 2 vs 1 fixed tests"

@@ -187,3 +187,59 @@ def test_racer_review_of_a_finished_race(project: Path, racer, monkeypatch) -> N
     assert again["id"] == data["id"] and again["winner"] == "fake@c"
     assert again["review"]["findings"][0]["outcome"] == "reproduced"
     assert again["finished"] == data["finished"]
+
+
+WRITTEN = {
+    "tests": [
+        {
+            "path": "tests/test_accept_div.py",
+            "content": (
+                "import math\n\nfrom calc.ops import safe_div\n\n\n"
+                "def test_true_division():\n    assert safe_div(7, 2) == 3.5\n\n\n"
+                "def test_importable():\n    assert callable(safe_div)\n\n\n"
+                "def test_by_zero_is_inf():\n    assert safe_div(1, 0) == math.inf\n"
+            ),
+        }
+    ]
+}
+
+
+def test_generated_acceptance_tests_count_only_what_fails_on_the_base(
+    project: Path, racer, monkeypatch
+) -> None:
+    play(project, monkeypatch, writer={"say": json.dumps(WRITTEN), "cost_usd": 0.02})
+    res, data = run(racer, "--write-tests", "fake@writer")
+    assert res.exit_code == 0, res.stdout + res.stderr
+    gen = data["generated_tests"]
+    assert gen["status"] == "done", gen
+    [t] = gen["tests"]
+    assert [i.split("::")[-1] for i in t["counted"]] == ["test_true_division"]
+    assert [i.split("::")[-1] for i in t["discounted"]] == ["test_by_zero_is_inf"]
+    assert [i.split("::")[-1] for i in t["passes_on_base"]] == ["test_importable"]
+    assert t["passed"] == {"fake@p": 0, "fake@c": 1}
+    assert data["winner"] == "fake@c"
+    assert data["decided_by"].startswith(
+        "generated acceptance tests: generated acceptance 1/1 vs 0/1"
+    )
+    assert "generated tests by fake" in res.stdout
+
+
+def test_a_failing_test_writer_is_skipped(project: Path, racer, monkeypatch) -> None:
+    play(project, monkeypatch, writer={"error": "API Error: 500"})
+    res, data = run(racer, "--write-tests", "fake@writer")
+    assert res.exit_code == 0 and data["winner"] == "fake@p"
+    assert data["generated_tests"]["status"] == "skipped"
+    assert "test writer skipped" in res.stdout
+
+
+def test_review_from_spec_front_matter_and_config(project: Path, racer, monkeypatch) -> None:
+    play(project, monkeypatch, rev=reviewer([finding()]))
+    spec = (
+        (project / "spec.md")
+        .read_text()
+        .replace("title: safe_div", "title: safe_div\nreview: fake@rev")
+    )
+    (project / "spec.md").write_text(spec)
+    res, data = run(racer)
+    assert res.exit_code == 0
+    assert data["review"]["status"] == "done" and data["winner"] == "fake@c"

@@ -2,6 +2,8 @@
 
 Speaks Anthropic Messages, OpenAI Responses, Gemini and OpenAI Chat Completions; the path prefix
 `/s/<scenario>` picks the script, the number of tool results in the request picks the step.
+A final text may hold `{{label_of:NEEDLE}}`: the label X of the request's own `## Candidate X`
+section (a reviewer prompt) whose text contains NEEDLE, "?" when none does.
 """
 
 from __future__ import annotations
@@ -65,7 +67,10 @@ _GOOGLE_STATUS = {
 
 @dataclass
 class Scenario:
-    """The script one contestant plays: tool steps, then a final message."""
+    """The script one contestant plays: tool steps, then a final message.
+
+    `final_text` may hold `{{label_of:NEEDLE}}` placeholders, resolved per request (see
+    `resolve_labels`): a scripted reviewer names the blind label of the diff it means."""
 
     steps: list[dict[str, Any]] = field(default_factory=list)
     final_text: str = "Done. RACER_FAKE_DONE"
@@ -449,6 +454,29 @@ def _cwd(text: str) -> str | None:
     return None
 
 
+_LABEL_OF = re.compile(r"\{\{label_of:(.*?)\}\}", re.S)
+_CANDIDATE = re.compile(r"^## Candidate ([A-Z])[ \t]*$", re.M)
+_HEADING = re.compile(r"^#{1,6} ", re.M)  # a section ends at the next heading (diff lines never
+# start with "#": they start with " ", "+", "-", "@@", "diff", "index", ...)
+
+
+def label_of(text: str, needle: str) -> str:
+    """The X of the first `## Candidate X` section of `text` whose text contains `needle`."""
+    for match in _CANDIDATE.finditer(text):
+        end = _HEADING.search(text, match.end())
+        body = text[match.end() : end.start() if end else len(text)]
+        if needle in body:
+            return match.group(1)
+    return "?"
+
+
+def resolve_labels(final_text: str, request_text: str) -> str:
+    """`final_text` with each `{{label_of:NEEDLE}}` replaced by `label_of(request_text, NEEDLE)`."""
+    if "{{label_of:" not in final_text:
+        return final_text
+    return _LABEL_OF.sub(lambda m: label_of(request_text, m.group(1)), final_text)
+
+
 def _find(tools: list[Tool], names: tuple[str, ...]) -> Tool | None:
     by_name = {t.name: t for t in tools}
     return next((by_name[n] for n in names if n in by_name), None)
@@ -533,7 +561,7 @@ def _aider_reply(scenario: Scenario, text: str) -> str:
             content += "\n"
         body = f"<<<<<<< SEARCH\n=======\n{content}>>>>>>> REPLACE\n" if diff else content
         blocks.append(f"{path}\n```\n{body}```\n")
-    return "\n".join([*blocks, scenario.final_text])
+    return "\n".join([*blocks, resolve_labels(scenario.final_text, text)])
 
 
 def _json_for(schema: dict[str, Any]) -> Any:
@@ -568,7 +596,7 @@ def _next_action(scenario: Scenario, call: Call) -> Action:
         action = _tool_action(scenario.steps[call.tool_results], call)
         if action is not None:
             return action
-    return Action(text=scenario.final_text)
+    return Action(text=resolve_labels(scenario.final_text, call.text))
 
 
 # --------------------------------------------------------------------------- rendering

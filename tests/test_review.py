@@ -243,3 +243,76 @@ def test_review_from_spec_front_matter_and_config(project: Path, racer, monkeypa
     res, data = run(racer)
     assert res.exit_code == 0
     assert data["review"]["status"] == "done" and data["winner"] == "fake@c"
+
+
+def test_reviewer_under_sandbox_cannot_write_outside_and_its_changes_are_discarded(
+    project: Path, racer, monkeypatch
+) -> None:
+    from helpers.repos import require_bwrap
+
+    require_bwrap()
+    outside = project.parent / "outside.txt"
+    rev = reviewer([finding()])
+    rev["run"] = [f"echo hacked > {outside}", "echo planted > planted.txt"]
+    play(project, monkeypatch, rev=rev)
+    res, data = run(racer, "--review", "fake@rev", "--sandbox")
+    assert res.exit_code == 0, res.stdout + res.stderr
+    assert not outside.exists()
+    assert data["review"]["status"] == "done" and data["winner"] == "fake@c"
+    log = Path(data["review"]["log"]).read_text()
+    assert "Read-only file system" in log or "Permission denied" in log
+    assert not (project / "planted.txt").exists()
+    assert not Path(data["candidates"][0]["worktree"]).parent.joinpath("_review").exists()
+
+
+def test_max_cost_stops_a_reviewer_that_overspends(project: Path, racer, monkeypatch) -> None:
+    rev = reviewer([finding()])
+    rev["spend"] = [[0.6, 0.1], [0.6, 5]]
+    play(project, monkeypatch, rev=rev)
+    res, data = run(racer, "--review", "fake@rev", "--max-cost", "1")
+    assert res.exit_code == 0
+    review = data["review"]
+    assert review["status"] == "skipped" and "--max-cost" in review["reason"], review
+    assert data["winner"] == "fake@p"
+
+
+def test_the_report_says_when_the_reviewer_shares_a_family(
+    project: Path, racer, monkeypatch
+) -> None:
+    same = {
+        "claude-p": SCENARIOS["p"],
+        "gpt-c": SCENARIOS["c"],
+        "claude-rev": reviewer([finding()]),
+    }
+    play(project, monkeypatch, **same)
+    res = racer(
+        "run", "spec.md", "--agents", "fake@claude-p,fake@gpt-c", "--test", "python -m pytest -q",
+        "--review", "fake@claude-rev",
+    )  # fmt: skip
+    data = race_json(project)
+    assert data["review"]["family"] == "anthropic"
+    assert data["review"]["same_family"] == ["fake@claude-p"]
+    assert "same model family (anthropic) as the reviewer" in res.stdout
+    assert data["winner"] == "fake@gpt-c"
+
+
+def test_review_auto_picks_an_installed_agent_of_another_family(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from racer.agents import build_registry
+    from racer.reviewing import pick_helper
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in ("claude", "codex"):
+        exe = bin_dir / name
+        exe.write_text("#!/bin/sh\nexit 0\n")
+        exe.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    registry = build_registry({})
+    anthropic = [("claude", "claude-sonnet-4-5"), ("opencode", None)]
+    assert pick_helper("auto", registry, anthropic).agent == "codex"  # type: ignore[union-attr]
+    assert pick_helper("auto", registry, [("codex", "gpt-5.5")]).agent == "claude"  # type: ignore[union-attr]
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert "no installed agent" in str(pick_helper("auto", registry, anthropic))
+    assert "not on PATH" in str(pick_helper("codex@gpt-5.5", registry, anthropic))

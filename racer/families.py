@@ -12,18 +12,19 @@ import re
 UNKNOWN = "unknown"
 
 # Model-name patterns, checked on the name without a provider prefix ("anthropic/claude-…").
+# Each alternative must start the name or follow a separator ("go3" and "proto3" are not o3).
 _MODEL_FAMILIES: tuple[tuple[str, str], ...] = (
     (r"claude|sonnet|opus|haiku", "anthropic"),
     (r"gpt|o[1-9](?:-|$)|codex|chatgpt|davinci", "openai"),
-    (r"gemini|gemma|palm", "google"),
+    (r"gemini|gemma|codegemma|palm", "google"),
     (r"qwen|qwq", "alibaba"),
     (r"deepseek", "deepseek"),
-    (r"llama", "meta"),
+    (r"llama|codellama", "meta"),
     (r"mistral|mixtral|codestral|devstral|magistral", "mistral"),
     (r"grok", "xai"),
     (r"kimi|moonshot", "moonshot"),
     (r"glm|zhipu", "zhipu"),
-    (r"command-r|cohere", "cohere"),
+    (r"command-[ar]|cohere", "cohere"),
 )
 # Provider prefixes some CLIs take ("openai/gpt-5", "anthropic/claude-…").
 _PROVIDERS = {
@@ -37,6 +38,7 @@ _PROVIDERS = {
     "deepseek": "deepseek",
     "mistral": "mistral",
     "xai": "xai",
+    "cohere": "cohere",
 }
 # The family each built-in adapter runs when its model does not say (its vendor's default).
 ADAPTER_FAMILIES = {
@@ -53,13 +55,15 @@ def family_of(agent: str, model: str | None) -> str:
     """The family of `agent` running `model` (None: the agent's default model)."""
     if model:
         name = model.strip().lower()
+        bare = name.rsplit("/", 1)[-1]
+        for pattern, family in _MODEL_FAMILIES:
+            # The group: without it the anchor binds to the first alternative only.
+            if re.search(rf"(?:^|[-_.:])(?:{pattern})", bare):
+                return family
+        # A provider that hosts others' models ("vertex_ai/claude-…") says less than the name.
         provider, _, rest = name.partition("/")
         if rest and provider in _PROVIDERS:
             return _PROVIDERS[provider]
-        bare = name.rsplit("/", 1)[-1]
-        for pattern, family in _MODEL_FAMILIES:
-            if re.search(rf"(?:^|[-_.:]){pattern}", bare):
-                return family
     return ADAPTER_FAMILIES.get(agent, UNKNOWN)
 
 

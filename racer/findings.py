@@ -27,6 +27,7 @@ MAX_PROMPT_DIFF_CHARS = 80_000  # all diffs together: one argv string stays unde
 SEVERITIES = ("high", "medium", "low")
 REVIEW_DIR = ".racer-review"  # full diffs for the reviewer, in its (discarded) checkout
 _FENCE = re.compile(r"```(?:json|JSON)?[ \t]*\n(.*?)```", re.S)
+_OBJECT_START = re.compile(r'\{\s*"')  # an object with a key
 
 
 class ContractError(ValueError):
@@ -139,27 +140,48 @@ def writer_prompt(title: str, body: str) -> str:
 
 
 def last_object_with(text: str, key: str, *, tries: int = 4000) -> dict[str, object] | None:
-    """The last JSON object in `text` (bare or fenced) that has `key` at its top level."""
+    """The last JSON object in `text` (bare or fenced) that has `key` at its top level.
+
+    An object nested in another one that has `key` too is not mistaken for the answer; garbage
+    (deep nesting, thousands of braces) gives None, never an exception."""
     decoder = json.JSONDecoder()
-    best: tuple[int, dict[str, object]] | None = None
+    fenced: tuple[int, int, dict[str, object]] | None = None
     for match in _FENCE.finditer(text):
         try:
             obj = json.loads(match.group(1))
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         if isinstance(obj, dict) and key in obj:
-            best = (match.start(), obj)
-    starts = [m.start() for m in re.finditer(r"\{", text)]
+            fenced = (match.start(1), match.end(1), obj)
+    # An object with `key` starts `{"` before some `"key":`; a `{` anywhere else starts none
+    # (and failed decodes are costly: each error counts the lines before it).
+    keys = [m.start() for m in re.finditer(rf'"{re.escape(key)}"\s*:', text)]
+    starts = [m.start() for m in _OBJECT_START.finditer(text, 0, keys[-1] + 1)] if keys else []
+    found: tuple[int, int, dict[str, object]] | None = None
     for start in reversed(starts[-tries:]):
-        if best is not None and start <= best[0]:
-            break
+        if fenced is not None and start < fenced[0]:
+            break  # the fenced object is later than anything from here on
+        if found is not None and _top_level(text, found[0]):
+            break  # nothing earlier can enclose it
         try:
-            obj, _ = decoder.raw_decode(text, start)
-        except ValueError:
+            obj, end = decoder.raw_decode(text, start)
+        except (ValueError, RecursionError):
             continue
-        if isinstance(obj, dict) and key in obj:
-            return obj
-    return best[1] if best else None
+        # Earlier than the one found: it only counts when it encloses it (outer beats nested).
+        if isinstance(obj, dict) and key in obj and (found is None or end > found[0]):
+            found = (start, end, obj)
+    if found is None or (fenced is not None and found[0] < fenced[1]):
+        return fenced[2] if fenced else None
+    return found[2]
+
+
+def _top_level(text: str, start: int) -> bool:
+    """Whether the JSON value at `start` cannot be nested in another (no `:`, `,` or `[` before
+    it)."""
+    i = start - 1
+    while i >= 0 and text[i] in " \t\r\n":
+        i -= 1
+    return i < 0 or text[i] not in ":,["
 
 
 def safe_path(value: object, what: str) -> str:

@@ -277,6 +277,17 @@ def file_results(cases: Sequence[tuple[str, str, str]], paths: Sequence[str]) ->
     return out
 
 
+def inside(root: Path, rel: str) -> Path | None:
+    """root/rel when no existing part of it is a symbolic link and it stays under root."""
+    target = root / rel
+    part = root
+    for name in Path(rel).parts:
+        part = part / name
+        if part.is_symlink():
+            return None
+    return target if target.resolve().is_relative_to(root.resolve()) else None
+
+
 async def run_files(
     plan: RacePlan, tree: Tree, files: Sequence[ReviewTest], kind: str, slots: anyio.CapacityLimiter
 ) -> tuple[dict[str, str], dict[str, str], str | None]:
@@ -296,7 +307,9 @@ async def run_files(
                     apply_pristine, tree.path, plan.base_commit, tree.pristine
                 )
             for f in files:
-                target = tree.path / f.path
+                target = inside(tree.path, f.path)
+                if target is None:
+                    continue  # a candidate's symlink points out of its tree: never written through
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(f.content, encoding="utf-8")
             res = await run_tests(

@@ -316,3 +316,57 @@ def test_review_auto_picks_an_installed_agent_of_another_family(
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     assert "no installed agent" in str(pick_helper("auto", registry, anthropic))
     assert "not on PATH" in str(pick_helper("codex@gpt-5.5", registry, anthropic))
+
+
+def test_a_rate_limited_reviewer_is_retried(project: Path, racer, monkeypatch) -> None:
+    rev = reviewer([finding()])
+    counter = project.parent / "rev-runs"
+    rev.update({"fail_times": 1, "counter_file": str(counter), "error": "429 rate limit exceeded"})
+    play(project, monkeypatch, rev=rev)
+    (project / "racer.toml").write_text("retries = 1\nbackoff = 0\n")
+    res, data = run(racer, "--review", "fake@rev")
+    assert res.exit_code == 0
+    review = data["review"]
+    assert review["status"] == "done" and len(review["attempts"]) == 2
+    assert review["attempts"][0]["rate_limited"] and data["winner"] == "fake@c"
+
+
+def test_a_candidate_symlink_never_carries_a_findings_test_out_of_its_tree(tmp_path: Path) -> None:
+    from racer.reviewing import inside
+
+    tree, outside = tmp_path / "tree", tmp_path / "outside"
+    tree.mkdir()
+    outside.mkdir()
+    (tree / "tests").symlink_to(outside)
+    assert inside(tree, "tests/test_review_x.py") is None
+    assert inside(tree, "other/test_x.py") == tree / "other" / "test_x.py"
+
+
+def test_racer_review_of_a_race_recorded_before_reviews_existed(
+    project: Path, racer, monkeypatch
+) -> None:
+    play(project, monkeypatch, rev=reviewer([finding()]))
+    run(racer)
+    record = Path(race_json(project)["race_dir"]) / "race.json"
+    old = json.loads(record.read_text())
+    del old["review"], old["generated_tests"]
+    record.write_text(json.dumps(old))
+    assert racer("show").exit_code == 0
+    res = racer("review", "--agent", "fake@rev")
+    assert res.exit_code == 0, res.stdout + res.stderr
+    assert race_json(project)["winner"] == "fake@c"
+    assert "reproduced" in res.stdout
+
+
+def test_racer_review_refuses_in_one_line(project: Path, racer, monkeypatch) -> None:
+    res = racer("review", "--agent", "fake@rev")
+    assert res.exit_code == 1 and "no races" in res.stderr and "Traceback" not in res.stderr
+    play(project, monkeypatch, rev=reviewer([finding()]))
+    run(racer)
+    res = racer("review", "--agent", "no such,agent")
+    assert res.exit_code == 1 and len(res.stderr.strip().splitlines()) == 1, res.stderr
+    res = racer("review", "--agent", "nosuchagent")
+    assert res.exit_code == 1 and "unknown agent 'nosuchagent'" in res.stderr
+    assert racer("merge", "fake@p").exit_code == 0
+    res = racer("review", "--agent", "fake@rev")
+    assert res.exit_code == 1 and "merged already" in res.stderr

@@ -23,7 +23,7 @@ from racer.testfiles import is_test_file
 MAX_FINDINGS = 10
 MAX_TESTS = 10
 MAX_TEST_BYTES = 64 * 1024
-MAX_PROMPT_DIFF_CHARS = 80_000  # all diffs together: one argv string stays under Linux's 128 KiB
+MAX_PROMPT_DIFF_BYTES = 80_000  # bytes of all diffs: one argv string stays under Linux's 128 KiB
 SEVERITIES = ("high", "medium", "low")
 REVIEW_DIR = ".racer-review"  # full diffs for the reviewer, in its (discarded) checkout
 _FENCE = re.compile(r"```(?:json|JSON)?[ \t]*\n(.*?)```", re.S)
@@ -117,14 +117,17 @@ def review_prompt(title: str, body: str, diffs: Mapping[str, str]) -> str:
         max_findings=MAX_FINDINGS,
         example=json.dumps(_REVIEW_EXAMPLE, indent=2),
     )
-    share = MAX_PROMPT_DIFF_CHARS // max(len(diffs), 1)
+    share = MAX_PROMPT_DIFF_BYTES // max(len(diffs), 1)
     parts = [rules, _task(title, body), "# Candidates\n"]
     for label, diff in diffs.items():
-        shown = diff if len(diff) <= share else diff[:share]
+        # Linux's limit is on bytes: a character of a non-ASCII diff takes up to 4.
+        raw = diff.encode("utf-8", "replace")
+        size = len(raw)
+        shown = diff if size <= share else raw[:share].decode("utf-8", "ignore")
         cut = (
             ""
             if shown is diff
-            else f"\n(cut at {share} of {len(diff)} characters: the whole diff is in "
+            else f"\n(cut at {share} of {size} bytes: the whole diff is in "
             f"{REVIEW_DIR}/{label}.diff)\n"
         )
         parts.append(f"## Candidate {label}\n\n```diff\n{shown.rstrip()}\n```\n{cut}")
@@ -192,7 +195,7 @@ def safe_path(value: object, what: str) -> str:
     norm = posixpath.normpath(raw)
     if raw.startswith("/") or norm == ".." or norm.startswith("../") or norm == ".":
         raise ContractError(f"{what} {value!r} is outside the repository")
-    if ".git" in norm.split("/"):
+    if any(part.lower() == ".git" for part in norm.split("/")):  # .GIT is .git on macOS
         raise ContractError(f"{what} {value!r} is inside .git")
     if "\0" in norm or any(ord(ch) < 32 for ch in norm):
         raise ContractError(f"{what} {value!r} has control characters")
@@ -304,7 +307,9 @@ def verify_finding(finding: Finding, results: Mapping[str, str], base: str) -> F
     else:
         outcome = Verification.REPRODUCED
     passing = {n for n, r in results.items() if r == PASSED}
-    separates = outcome == Verification.REPRODUCED and bool(passing)
+    # Only an assertion that fails ranks: a test that cannot even run on the candidate it names
+    # (an import of another candidate's helper) proves nothing about the spec.
+    separates = outcome == Verification.REPRODUCED and named == FAILED and bool(passing)
     return replace(finding, outcome=outcome, results=dict(results), base=base, separates=separates)
 
 

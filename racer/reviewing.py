@@ -9,6 +9,7 @@ a Review/Generated record that says "skipped" or "unusable" and why, never an ex
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -41,13 +42,9 @@ from racer.store import write_atomic
 from racer.testrun import parse_junit, run_tests
 
 REVIEW, WRITER = "_review", "_writer"  # their lane names: logs, checkouts, RACER_LANE
-_WRONG_TEST = (
-    "NameError",
-    "SyntaxError",
-    "IndentationError",
-    "ImportError",
-    "ModuleNotFoundError",
-    "fixture",
+# A failure that says the test itself cannot run (pytest's JUnit message starts with the error).
+_WRONG_TEST = re.compile(
+    r"^(?:[\w.]+\.)?(?:NameError|SyntaxError|IndentationError|ImportError|ModuleNotFoundError)\b"
 )
 
 
@@ -163,6 +160,8 @@ async def run_helper(
     write_atomic(prompt_file, prompt)
     progress = _Progress(reporter, "review" if lane_name == REVIEW else "write-tests")
     try:
+        # What a killed racer may have left there (a resumed race, a second `racer review`).
+        await anyio.to_thread.run_sync(pool.release, plan.repo.root, path, 0)
         failed = await prepare_checkout(
             plan,
             path,
@@ -267,7 +266,9 @@ def file_results(cases: Sequence[tuple[str, str, str]], paths: Sequence[str]) ->
         if not ran:
             out[path] = contract.MISSING
         elif any(
-            "::" not in i or any(w in m for w in _WRONG_TEST) for i, o, m in ran if o != "passed"
+            "::" not in i or o == "error" or _WRONG_TEST.match(m.strip())
+            for i, o, m in ran
+            if o != "passed"
         ):
             out[path] = contract.WRONG
         elif any(o != "passed" for _, o, _ in ran):

@@ -218,6 +218,7 @@ async def _fresh_trees(
         path = plan.checkout(lane)
         made.append(path)
         try:
+            await anyio.to_thread.run_sync(pool.release, plan.repo.root, path, 0)
             failed = await prepare_checkout(
                 plan,
                 path,

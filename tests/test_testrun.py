@@ -266,11 +266,11 @@ def test_parse_junit_testsuites(tmp_path: Path) -> None:
     assert (passed, failed, errors, skipped) == (1, 2, 2, 1)
     assert cases == (
         TestCase("tests.test_a::test_ok", "passed"),
-        TestCase("tests.test_a::test_bad", "failed"),
-        TestCase("tests.test_a::test_boom", "error"),
-        TestCase("tests.test_a::test_later", "skipped"),
-        TestCase("tests.test_b.TestK::test_both", "failed"),
-        TestCase("tests.test_c", "error"),
+        TestCase("tests.test_a::test_bad", "failed", "assert 1 == 2"),
+        TestCase("tests.test_a::test_boom", "error", "fixture"),
+        TestCase("tests.test_a::test_later", "skipped"),  # a skip's reason is no failure
+        TestCase("tests.test_b.TestK::test_both", "failed", "x"),  # the failure's own message
+        TestCase("tests.test_c", "error", "collection failure"),
     )
 
 

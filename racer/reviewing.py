@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 import anyio
 
 from racer import checkout, orphans, pool, prices
 from racer import findings as contract
 from racer.agents import BUILTIN_AGENTS, Agent, Contestant, check_installed, parse_contestants
+from racer.agents.command import CommandAgent
 from racer.attempts import AgentRun, read_tail, run_attempts
 from racer.context import Lane, LaneShared, sandbox_for
 from racer.errors import AgentError, RacerError
@@ -135,6 +137,7 @@ class HelperRun:
     cost_estimated: bool = False
     duration_s: float = 0.0
     log: str | None = None
+    output: str = ""  # everything it printed (a command agent's answer spans many lines)
 
 
 def helper_env(plan: RacePlan, lane: str) -> dict[str, str]:
@@ -222,9 +225,8 @@ def _helper_result(who: Contestant, family: str, run: AgentRun) -> HelperRun:
         failure = out.error or parsed.error or f"{who.name} exited {out.exit_code}"
         if parsed.rate_limited:
             failure = f"rate-limited after {len(run.attempts)} attempt(s): {failure}"
-    text = parsed.final_message or ""
-    if failure is None and not text.strip():
-        text = read_tail(out.log_path)
+    output = read_tail(out.log_path) if failure is None else ""
+    text = parsed.final_message or output
     return HelperRun(
         who=who,
         family=family,
@@ -236,6 +238,7 @@ def _helper_result(who: Contestant, family: str, run: AgentRun) -> HelperRun:
         cost_estimated=estimated,
         duration_s=round(sum(a.duration_s for a in run.attempts), 3),
         log=log,
+        output=output,
     )
 
 
@@ -393,7 +396,9 @@ async def review(
         return _skipped(run.failure, run)
     patterns = plan.config.test_paths or DEFAULT_TEST_PATTERNS
     try:
-        found, summary = contract.parse_review(run.text, labels, patterns)
+        found, summary = _answer(
+            plan, run, lambda text: contract.parse_review(text, labels, patterns)
+        )
     except contract.ContractError as exc:
         return _skipped(str(exc), run, ReviewStatus.UNUSABLE)
     fams = {c.name: family_of(c.agent, c.model) for c in reviewed}
@@ -424,6 +429,20 @@ async def review(
     return replace(done, findings=tuple(verified), logs=logs)
 
 
+_A = TypeVar("_A")
+
+
+def _answer(plan: RacePlan, run: HelperRun, parse: Callable[[str], _A]) -> _A:
+    """The contract read from the final message; for a command agent, whose final message is
+    its last output line, from everything it printed when that line alone is not the answer."""
+    try:
+        return parse(run.text)
+    except contract.ContractError:
+        if not isinstance(plan.registry.get(run.who.agent), CommandAgent) or not run.output:
+            raise
+    return parse(run.output)
+
+
 async def write_tests(
     plan: RacePlan,
     shared: LaneShared,
@@ -437,7 +456,7 @@ async def write_tests(
         return run, None, run.failure
     patterns = plan.config.test_paths or DEFAULT_TEST_PATTERNS
     try:
-        return run, contract.parse_tests(run.text, patterns), None
+        return run, _answer(plan, run, lambda text: contract.parse_tests(text, patterns)), None
     except contract.ContractError as exc:
         return run, None, str(exc)
 

@@ -370,3 +370,27 @@ def test_racer_review_refuses_in_one_line(project: Path, racer, monkeypatch) -> 
     assert racer("merge", "fake@p").exit_code == 0
     res = racer("review", "--agent", "fake@rev")
     assert res.exit_code == 1 and "merged already" in res.stderr
+
+
+COMMAND_REVIEWER = """\
+import json, re, sys
+prompt = open(sys.argv[1], encoding="utf-8").read()
+parts = re.split(r"^## Candidate ([A-Z])$", prompt, flags=re.M)
+label = next(l for l, body in zip(parts[1::2], parts[2::2]) if "a // b" in body)
+print("Reviewing…")
+print(json.dumps({"findings": [%s], "summary": "P floors"}, indent=2).replace("@P@", label))
+"""
+
+
+def test_a_command_agent_reviews_with_a_many_line_answer(project: Path, racer, monkeypatch) -> None:
+    play(project, monkeypatch)
+    script = project.parent / "reviewer.py"
+    script.write_text(COMMAND_REVIEWER % json.dumps(finding()))
+    (project / "racer.toml").write_text(
+        f'[agents.shrev]\ncommand = ["python3", "{script}", "{{prompt_file}}"]\n'
+    )
+    res, data = run(racer, "--review", "shrev")
+    assert res.exit_code == 0
+    review = data["review"]
+    assert review["status"] == "done", review
+    assert review["family"] == "unknown" and data["winner"] == "fake@c"

@@ -9,7 +9,6 @@ after every agent has stopped. Every git call goes through racer.git.
 from __future__ import annotations
 
 import fnmatch
-import re
 import secrets
 import shutil
 from collections.abc import Iterable, Sequence
@@ -18,13 +17,7 @@ from pathlib import Path
 from racer.errors import GitError
 from racer.git import RACER_IDENTITY, git
 from racer.proc import spawn_detached
-
-
-def slug(name: str) -> str:
-    """A lane name made safe for a ref component and a directory name."""
-    text = re.sub(r"[^A-Za-z0-9._@+-]+", "-", name).strip("-.")
-    text = text.replace("@{", "@-").replace("..", ".")
-    return text or "lane"
+from racer.store import slug as slug  # lanes are named by it
 
 
 def create_lane_repo(common_dir: Path, path: Path, branch: str, commit: str) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import secrets
 import tempfile
 from dataclasses import dataclass
@@ -77,6 +78,13 @@ class RaceDir:
 
     def diff(self, lane: str) -> Path:
         return self.path / "diffs" / f"{lane}.diff"
+
+
+def slug(name: str) -> str:
+    """A lane name made safe for a ref component and a directory name."""
+    text = re.sub(r"[^A-Za-z0-9._@+-]+", "-", name).strip("-.")
+    text = text.replace("@{", "@-").replace("..", ".")
+    return text or "lane"
 
 
 def lane_checkout(worktree_root: Path, race_id: str, lane: str) -> Path:

@@ -36,6 +36,27 @@ def test_contestant_names_are_unique_and_stable() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("tokens", "names"),
+    [
+        ("fake@x,fake@x,fake@x-2", ["fake@x", "fake@x-3", "fake@x-2"]),
+        ("fake@x-2,fake@x*3", ["fake@x-2", "fake@x", "fake@x-3", "fake@x-4"]),
+        # different names, one lane directory, branch and log name (slug): numbered apart
+        ("fake@a/b,fake@a-b", ["fake@a/b", "fake@a-b-2"]),
+        ("fake@M,fake@m", ["fake@M", "fake@m-2"]),
+    ],
+)
+def test_no_two_contestants_share_a_name_or_a_lane(tokens: str, names: list[str]) -> None:
+    from racer.store import slug
+
+    cs = parse_contestants([tokens], REGISTRY)
+    assert [c.name for c in cs] == names
+    assert len({slug(c.name).lower() for c in cs}) == len(cs)
+    # each contestant keeps the model it asked for
+    models = [t.split("@", 1)[1].split("*")[0] if "@" in t else None for t in tokens.split(",")]
+    assert {c.model for c in cs} == set(models)
+
+
 @pytest.mark.parametrize("bad", ["", "fake*0", "fa ke", "nobody", "fake@"])
 def test_bad_contestants(bad: str) -> None:
     with pytest.raises(AgentError):

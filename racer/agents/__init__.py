@@ -22,6 +22,7 @@ from racer.agents.qwen import QwenAgent
 from racer.config import AgentConfig
 from racer.errors import AgentError
 from racer.proc import run_capture
+from racer.store import slug
 
 __all__ = [
     "BUILTIN_AGENTS",
@@ -100,26 +101,37 @@ def parse_contestants(
         raise AgentError(
             "no agents given — pass --agents claude,codex (or set agents in racer.toml)"
         )
-    contestants: list[Contestant] = []
-    seen: dict[str, int] = {}
+    parsed: list[tuple[str, str | None, int]] = []
     for item in items:
         match = _TOKEN.match(item)
         if not match:
             raise AgentError(
                 f"cannot read contestant {item!r} — write NAME, NAME@MODEL or NAME@MODEL*N"
             )
-        agent = match["agent"]
-        get_agent(registry, agent)
-        model = match["model"] or None
+        get_agent(registry, match["agent"])
         count = int(match["count"] or 1)
         if count < 1 or count > 64:
             raise AgentError(f"contestant {item!r}: *N must be between 1 and 64")
+        parsed.append((match["agent"], match["model"] or None, count))
+    # A name as written is kept; a repeat is numbered past every name (and every lane directory,
+    # branch and log name: its slug) already taken or written elsewhere in the list.
+    written = {_slug(agent if model is None else f"{agent}@{model}") for agent, model, _ in parsed}
+    taken: set[str] = {"_baseline", "_review", "_writer"}  # racer's own lanes
+    contestants: list[Contestant] = []
+    for agent, model, count in parsed:
         base = agent if model is None else f"{agent}@{model}"
         for _ in range(count):
-            seen[base] = seen.get(base, 0) + 1
-            name = base if seen[base] == 1 else f"{base}-{seen[base]}"
+            name, n = base, 1
+            while _slug(name) in taken or (n > 1 and _slug(name) in written):
+                n += 1
+                name = f"{base}-{n}"
+            taken.add(_slug(name))
             contestants.append(Contestant(name, agent, model, len(contestants)))
     return contestants
+
+
+def _slug(name: str) -> str:
+    return slug(name).lower()  # lane dirs, branches and logs are named by the slug
 
 
 def check_installed(contestants: list[Contestant], registry: Mapping[str, Agent]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,7 @@ SPEC_KEYS = (
     "write_tests",
 )
 # The front-matter keys that are also config keys: they layer between RACER_* env and flags.
+MAX_SPEC_BYTES = 2**20  # a spec is a task, not a data file: bigger ones are refused
 OVERRIDE_KEYS = ("agents", "test", "setup", "timeout", "review", "write_tests")
 
 _FENCE = "---"
@@ -78,11 +80,23 @@ def load_spec(path: Path) -> Spec:
     if path.is_dir():
         raise SpecError(f"spec path {path} is a directory — pass the path of a Markdown spec file")
     try:
-        raw = path.read_bytes()
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):  # a FIFO would block, /dev/zero never ends
+            raise SpecError(
+                f"spec path {path} is {_kind(mode)}, not a regular file"
+                " — pass the path of a Markdown spec file"
+            )
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_SPEC_BYTES + 1)
     except OSError as exc:
         raise SpecError(
             f"cannot read spec file {path}: {exc.strerror} — check that it is a readable file"
         ) from None
+    if len(raw) > MAX_SPEC_BYTES:
+        raise SpecError(
+            f"spec file {path} is over {MAX_SPEC_BYTES // 2**20} MB, racer's limit for a spec"
+            " — keep the task to the point and link big material from the repository"
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -113,6 +127,18 @@ def load_spec(path: Path) -> Spec:
         review=_text(meta, "review", path),
         write_tests=_text(meta, "write_tests", path),
     )
+
+
+def _kind(mode: int) -> str:
+    for test, word in (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return word
+    return "an unusual file"
 
 
 def build_prompt(spec: Spec, *, test_command: str | None) -> str:

@@ -28,3 +28,27 @@ def test_duplicate_names_get_lanes_of_their_own(project: Project, racer, monkeyp
         text = git(project.root, "show", f"{c['branch']}:calc.py") + "\n"
         assert text == (WRONG if c["model"] == "x-2" else CORRECT), name
         assert Path(c["diff"]).read_text().count("calc.py") >= 1
+
+
+def _refused(project: Project, racer, spec: str, words: str) -> None:
+    res = racer("run", spec, "--agents", "fake")
+    assert res.exit_code == 1, (res.stdout, res.stderr)
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0] and "Traceback" not in res.stderr, lines
+    assert not (project.root / ".git" / "racer" / "races").exists()  # nothing created
+
+
+def test_specs_must_be_regular_files_of_a_sane_size(project: Project, racer, tmp_path) -> None:
+    import os
+    import time
+
+    started = time.monotonic()
+    _refused(project, racer, "/dev/zero", "is a character device, not a regular file")
+    fifo = tmp_path / "spec.fifo"
+    os.mkfifo(fifo)
+    _refused(project, racer, str(fifo), "is a FIFO, not a regular file")
+    _refused(project, racer, str(tmp_path), "is a directory")
+    big = tmp_path / "big.md"
+    big.write_text("# Big\n" + "x" * (2**20 + 10))
+    _refused(project, racer, str(big), "over 1 MB")
+    assert time.monotonic() - started < 30  # none of them blocks or reads without end

@@ -6,6 +6,7 @@ Pure text, no markup: each view escapes or styles the result itself.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,19 @@ if TYPE_CHECKING:
     )
 
 NONE = "—"  # a value that is missing: not measured, not run, not reported
+
+# Terminal escape sequences (CSI, OSC, other ESC sequences) and every other control character.
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]"
+)
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: object) -> str:
+    """Text an agent controls, safe for a terminal: escape sequences dropped, any other control
+    character (newlines and tabs too) made a space. Nothing it prints can retitle the window,
+    write the clipboard or clear the screen."""
+    return _CONTROLS.sub(" ", _ESCAPES.sub("", str(text)))
 
 
 def money(cost_usd: float | None, estimated: bool) -> str:

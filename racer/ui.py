@@ -77,7 +77,7 @@ class Board:
 
     def line(self, lane: str, text: str) -> None:
         if lane in self.lanes:
-            self.lanes[lane]["line"] = text.strip()[:200]
+            self.lanes[lane]["line"] = fmt.printable(text).strip()[:200]
         if self.live:
             self.live.update(self._table())
 
@@ -100,10 +100,10 @@ class Board:
             elapsed = (float(end) if isinstance(end, float) else now) - start
             phase = str(info.get("phase", ""))
             table.add_row(
-                name,
+                Text(fmt.printable(name)),
                 Text(phase, style=STATUS_STYLE.get(phase, "cyan")),
                 fmt.duration(elapsed),
-                str(info["line"]),
+                Text(str(info["line"])),  # made printable as it came in
             )
         return table
 
@@ -124,9 +124,9 @@ def ranked_table(report: rpt.RaceReport) -> Table:
     for c in rpt.ranked(report):
         table.add_row(
             fmt.rank(c.rank),
-            c.name,
+            Text(fmt.printable(c.name)),
             Text(c.status, style=STATUS_STYLE.get(c.status, "")),
-            fmt.tests(c.tests, passed=c.status == Status.PASSED),
+            Text(fmt.printable(fmt.tests(c.tests, passed=c.status == Status.PASSED))),
             fmt.diffstat(c.diffstat),
             fmt.duration(c.duration_s),
             fmt.tokens(c.tokens),
@@ -139,40 +139,19 @@ def show_report(out: Console, report: rpt.RaceReport, *, reasons: bool = True) -
     out.print(ranked_table(report))
     if reasons:
         for c in rpt.ranked(report):
-            out.print(f"[bold]{fmt.rank(c.rank)}. {c.name}[/bold]")
-            for r in c.reasons:
-                out.print(f"   • {r}", markup=False)
-            if c.error and not any(c.error in r for r in c.reasons):
-                out.print(f"   • {c.error}", markup=False)
-            for line in fmt.attempts(c.attempts):
-                out.print(f"   • {line}", markup=False)
-            for w in c.warnings:
-                out.print(f"   • warning: {w}", markup=False)
-            for f in c.flags:
-                style = "red" if f.severity == "tamper" else "yellow"
-                out.print(
-                    f"   • [{style}]{f.severity} flag[/{style}] {f.kind} in {f.file}: {f.detail}"
-                )
-            note = fmt.reviewed_as(report, c.name)
-            if note:
-                out.print(f"   • {note}", markup=False)
-            for finding in fmt.findings_of(report.review, c.name):
-                out.print(f"   • finding {fmt.finding(finding)}", markup=False)
+            out.print(Text(f"{fmt.rank(c.rank)}. {fmt.printable(c.name)}", style="bold"))
+            _candidate_lines(out, report, c)
     for said in (fmt.generated(report.generated_tests), fmt.review(report.review)):
         if said:
-            out.print(said, markup=False)
+            _say(out, said)
     for w in report.warnings:
-        out.print(f"[yellow]warning:[/yellow] {w}")
+        out.print(Text.assemble(("warning:", "yellow"), " ", fmt.printable(w)))
     if report.baseline and report.baseline.flaky:
-        out.print(
-            f"flaky on the base commit (left out): {', '.join(report.baseline.flaky)}", markup=False
-        )
+        _say(out, f"flaky on the base commit (left out): {', '.join(report.baseline.flaky)}")
     if report.cluster_summary:
-        out.print(f"agreement: {report.cluster_summary}", markup=False)
+        _say(out, f"agreement: {report.cluster_summary}")
     if report.decided_by:
-        out.print(
-            f"decided by: {report.decided_by} (confidence: {report.confidence})", markup=False
-        )
+        _say(out, f"decided by: {report.decided_by} (confidence: {report.confidence})")
         if report.confidence == "low":
             out.print(
                 "[yellow]low confidence: review the top two candidates before merging[/yellow]"
@@ -180,15 +159,41 @@ def show_report(out: Console, report: rpt.RaceReport, *, reasons: bool = True) -
     if report.status != RaceStatus.FINISHED:
         out.print(f"[yellow]race status: {report.status}[/yellow]")
     if report.merged:
-        out.print(
-            f"merged {report.merged.candidate} as {fmt.commit(report.merged.commit)} on {report.merged.branch}"
-        )
+        m = report.merged
+        _say(out, f"merged {m.candidate} as {fmt.commit(m.commit)} on {m.branch}")
     elif report.winner:
+        name = fmt.printable(report.winner)
         out.print(
-            f"winner: [bold green]{report.winner}[/bold green] — land it with: racer merge {report.winner}"
+            Text.assemble("winner: ", (name, "bold green"), f" — land it with: racer merge {name}")
         )
     elif report.status == RaceStatus.FINISHED:
         out.print("[yellow]no candidate passed[/yellow] — read the reasons above and the logs")
+
+
+def _say(out: Console, text: str) -> None:
+    """A line of record text: no markup, no control characters."""
+    out.print(Text(fmt.printable(text)))
+
+
+def _candidate_lines(out: Console, report: rpt.RaceReport, c: rpt.Candidate) -> None:
+    """A candidate's evidence under its name: every string made printable first."""
+    for r in c.reasons:
+        _say(out, f"   • {r}")
+    if c.error and not any(c.error in r for r in c.reasons):
+        _say(out, f"   • {c.error}")
+    for line in fmt.attempts(c.attempts):
+        _say(out, f"   • {line}")
+    for w in c.warnings:
+        _say(out, f"   • warning: {w}")
+    for f in c.flags:
+        style = "red" if f.severity == "tamper" else "yellow"
+        rest = fmt.printable(f" {f.kind} in {f.file}: {f.detail}")
+        out.print(Text.assemble("   • ", (f"{f.severity} flag", style), rest))
+    note = fmt.reviewed_as(report, c.name)
+    if note:
+        _say(out, f"   • {note}")
+    for finding in fmt.findings_of(report.review, c.name):
+        _say(out, f"   • finding {fmt.finding(finding)}")
 
 
 def races_table(rows: list[dict[str, object]]) -> Table:

@@ -52,3 +52,49 @@ def test_specs_must_be_regular_files_of_a_sane_size(project: Project, racer, tmp
     big.write_text("# Big\n" + "x" * (2**20 + 10))
     _refused(project, racer, str(big), "over 1 MB")
     assert time.monotonic() - started < 30  # none of them blocks or reads without end
+
+
+HOSTILE_OUTPUT = [
+    "\x1b]0;pwned title\x07",  # retitle the terminal window
+    "\x1b]52;c;cm0gLXJmIH4=\x07",  # write the clipboard
+    "\x1b[2J\x1b[H",  # clear the screen
+    "ok \x1b[31mred\x1b[0m \x9b2J and \x07 bell",
+]
+
+
+def test_agent_output_never_reaches_the_terminal_raw(project: Project, monkeypatch) -> None:
+    import io
+    import os
+
+    import anyio
+    from rich.console import Console
+
+    from racer import plan as planning
+    from racer import ui
+    from racer.race import run_race
+
+    evil_name = "calc\x1b]0;t\x07.py"
+    project.fake(
+        monkeypatch,
+        {
+            "evil": {
+                "print": HOSTILE_OUTPUT,
+                "sleep": 1.5,  # the live board redraws (4 times a second) with them on it
+                "write": {"calc.py": CORRECT, evil_name: "x = 1\n"},
+                "say": "\x1b]52;c;ZXZpbA==\x07done",
+                "error": None,
+            }
+        },
+    )
+    buf = io.StringIO()
+    out = Console(file=buf, force_terminal=True, width=160)
+    the_plan = planning.prepare(
+        project.root, Path("specs/double.md"), env=os.environ, flags={"agents": ("fake@evil",)}
+    )
+    report = anyio.run(run_race, the_plan, ui.Board(out, live=True))
+    ui.show_report(out, report)
+    shown = buf.getvalue()
+    assert "fake@evil" in shown and "pwned title" not in shown
+    assert "\x1b]" not in shown  # no OSC sequence at all (title, clipboard, hyperlinks)
+    assert "\x1b[2J" not in shown and "\x9b" not in shown and "\x07" not in shown
+    assert "ok red" in shown and "bell" in shown  # the board showed that line, made printable

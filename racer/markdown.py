@@ -33,9 +33,9 @@ def _header(report: RaceReport) -> list[str]:
 def _row(c: Candidate) -> str:
     cells = (
         fmt.rank(c.rank),
-        c.name,
+        _plain(c.name),
         c.status,
-        fmt.tests(c.tests, passed=c.status == Status.PASSED),
+        _plain(fmt.tests(c.tests, passed=c.status == Status.PASSED)),
         fmt.diffstat(c.diffstat),
         fmt.duration(c.duration_s),
         fmt.tokens(c.tokens),
@@ -44,28 +44,38 @@ def _row(c: Candidate) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def _plain(text: str) -> str:
-    """Agent-controlled text as inert Markdown: no HTML, no code spans breaking out."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+_INERT = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", "[": "\\[", "]": "\\]", "|": "\\|", "`": "\\`"}
+)
 
 
-def _code(text: str) -> str:
-    return " ".join(text.replace("`", "'").split())[:160]
+def _plain(text: object) -> str:
+    """Agent-controlled text as inert Markdown, on one line: no HTML, no links, no code spans
+    or table cells breaking out (a Markdown viewer that renders HTML renders none of it)."""
+    return " ".join(fmt.printable(text).translate(_INERT).split())
+
+
+def _code(text: object, limit: int = 160) -> str:
+    """Inside a code span nothing is markup; only a backtick could end it early."""
+    return " ".join(fmt.printable(text).replace("`", "'").split())[:limit]
 
 
 def _section(report: RaceReport, c: Candidate, diff: str | None = None) -> list[str]:
-    lines = [f"## {fmt.rank(c.rank)}. {c.name}", ""]
-    lines += [f"- {r}" for r in c.reasons]
+    lines = [f"## {fmt.rank(c.rank)}. {_plain(c.name)}", ""]
+    lines += [f"- {_plain(r)}" for r in c.reasons]
     if c.error:
-        lines.append(f"- error: {c.error}")
+        lines.append(f"- error: {_plain(c.error)}")
     if c.agent_version:
-        lines.append(f"- agent: {c.agent} {c.agent_version}, model {c.model or 'default'}")
-    lines += [f"- {a}" for a in fmt.attempts(c.attempts)]
-    lines += [f"- warning: {w}" for w in c.warnings]
+        version = _plain(f"{c.agent} {c.agent_version}, model {c.model or 'default'}")
+        lines.append(f"- agent: {version}")
+    lines += [f"- {_plain(a)}" for a in fmt.attempts(c.attempts)]
+    lines += [f"- warning: {_plain(w)}" for w in c.warnings]
     for f in c.flags:
-        lines.append(f"- **{f.severity} flag** `{f.kind}` in `{f.file}`: {f.detail}")
+        detail = _plain(f.detail)
+        lines.append(f"- **{f.severity} flag** `{_code(f.kind)}` in `{_code(f.file)}`: {detail}")
     if c.tests and (c.tests.fixed or c.tests.broken):
-        fixed, broken = ", ".join(c.tests.fixed) or "none", ", ".join(c.tests.broken) or "none"
+        fixed = ", ".join(f"`{_code(t)}`" for t in c.tests.fixed) or "none"
+        broken = ", ".join(f"`{_code(t)}`" for t in c.tests.broken) or "none"
         lines.append(f"- fixed: {fixed}; broken: {broken}")
     if c.acceptance:
         a = c.acceptance
@@ -83,8 +93,9 @@ def _section(report: RaceReport, c: Candidate, diff: str | None = None) -> list[
     lines += [f"- {kind} log: `{path}`" for kind, path in c.logs.items()]
     if c.diff:
         lines.append(f"- diff: `{c.diff}` (`racer diff {report.id} {c.name}`)")
-    if c.final_message:
-        lines += ["", "> " + c.final_message.strip().replace("\n", "\n> ")]
+    if c.final_message:  # the agent's own words: each line inert
+        said = [_plain(line) for line in c.final_message.strip().splitlines()]
+        lines += ["", "> " + "\n> ".join(said)]
     lines.append("")
     return lines
 

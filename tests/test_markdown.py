@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -103,7 +104,7 @@ def test_candidate_sections() -> None:
         "- attempt 1 (opus): rate-limited, 1.0 s",
         "- attempt 2 (spare): exit 0, 40.0 s",
         "- warning: stale node_modules",
-        "- fixed: t::a; broken: none",
+        "- fixed: `t::a`; broken: none",
         "- acceptance: 2 passed, 1 failed, 0 errors",
         "- other candidates' tests: 1/2 passed",
         "- branch: `racer/r1/claude`",
@@ -151,3 +152,33 @@ def test_write_views_writes_both_reports_from_the_record(tmp_path: Path) -> None
     html = page.read_text()
     assert '<table class="diff unified hl">' in html  # claude's diff, read from its path
     assert "no diff recorded" in html  # gemini has none
+
+
+HOSTILE = (
+    "<script>alert(1)</script> <img src=x onerror=alert(1)> [click](javascript:alert(1)) "
+    "`code` | cell \x1b]0;title\x07"
+)
+
+
+def test_agent_text_is_inert_markdown() -> None:
+    from racer.flags import Flag
+
+    report = _report()
+    cand = replace(
+        report.candidates[0],
+        final_message=HOSTILE + "\nline two <b>",
+        error=HOSTILE,
+        warnings=(HOSTILE,),
+        reasons=(HOSTILE,),
+        flags=(Flag("unique_file", "<img src=x onerror=alert(2)>.py", HOSTILE, "scope"),),
+    )
+    md = render_markdown(replace(report, candidates=(cand, *report.candidates[1:])))
+    # A file name stays in a code span, where Markdown renders nothing as HTML...
+    assert "`<img src=x onerror=alert(2)>.py`" in md
+    # ...and outside code spans no agent text is markup.
+    outside = re.sub(r"(?<!\\)`[^`]*(?<!\\)`", "", md)
+    assert "<script" not in outside and "<img" not in outside and "<b>" not in outside
+    assert " [click](" not in md and "\x1b" not in md and "\x07" not in md  # no link
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in md
+    assert "> line two &lt;b&gt;" in md  # the final message keeps its lines, each inert
+    assert "\\[click\\]" in md and "\\| cell" in md

@@ -98,3 +98,19 @@ def test_agent_output_never_reaches_the_terminal_raw(project: Project, monkeypat
     assert "\x1b]" not in shown  # no OSC sequence at all (title, clipboard, hyperlinks)
     assert "\x1b[2J" not in shown and "\x9b" not in shown and "\x07" not in shown
     assert "ok red" in shown and "bell" in shown  # the board showed that line, made printable
+
+
+def test_report_md_renders_no_html_an_agent_wrote(project: Project, racer, monkeypatch) -> None:
+    import re
+
+    payload = "<script>alert(1)</script><img src=x onerror=alert(2)>[x](javascript:alert(3))"
+    project.fake(
+        monkeypatch,
+        {"evil": {"write": {"calc.py": CORRECT, "<b>evil.py": "x = 1\n"}, "say": payload}},
+    )
+    assert racer("run", "specs/double.md", "--agents", "fake@evil,fake").exit_code in (0, 4)
+    md = (Path(race_json(project.root)["race_dir"]) / "report.md").read_text()
+    assert "&lt;script&gt;" in md  # the final message is there, as text
+    outside = re.sub(r"(?<!\\)`[^`]*(?<!\\)`", "", md)  # code spans render nothing as HTML
+    assert "<script" not in outside and "<img" not in outside and "<b>" not in outside
+    assert "[x](javascript:" not in outside

@@ -304,11 +304,14 @@ def merge(
     keep: Annotated[
         bool, typer.Option("--keep", help="Keep the race's worktrees and branches.")
     ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Merge a candidate that did not pass.")
+    ] = False,
 ) -> int:
     """Squash a candidate onto the branch the race started from."""
     from racer import races
 
-    result = races.merge(_repo(), name, race, keep=keep)
+    result = races.merge(_repo(), name, race, keep=keep, force=force)
     n = len(result.files)
     print(f"merged {name} onto {result.branch} as {result.commit[:12]} ({n} file(s))")
     if result.removed:

@@ -20,6 +20,7 @@ from racer.errors import GitError, RefusedError
 from racer.git import git
 from racer.pool import release
 from racer.repo import branch_tip, delete_branch
+from racer.status import Status
 from racer.store import BASELINE, RaceDir
 
 
@@ -94,7 +95,7 @@ def _squash_tree(
     return target_tip, tree, changed
 
 
-def _check_mergeable(report: rpt.RaceReport, cand: rpt.Candidate) -> str:
+def _check_mergeable(report: rpt.RaceReport, cand: rpt.Candidate, force: bool = False) -> str:
     """The branch to merge into; refuses a merged race, a detached start, an empty candidate."""
     if report.merged:
         raise RefusedError(
@@ -110,15 +111,32 @@ def _check_mergeable(report: rpt.RaceReport, cand: rpt.Candidate) -> str:
         raise RefusedError(
             f"candidate {cand.name} has no changes to merge — pick another (`racer show`)"
         )
+    if not cand.passed and not force:
+        raise RefusedError(f"{cand.name} {why_not_passed(cand)} — pass --force to merge it anyway")
     return branch
 
 
+def why_not_passed(cand: rpt.Candidate) -> str:
+    """Why a candidate did not pass, in words: "failed its tests: 1 failed, 2 passed"."""
+    if cand.status == Status.TESTS_FAILED and cand.tests is not None:
+        return f"failed its tests: {cand.tests.detail()}"
+    if cand.status == Status.ACCEPTANCE_FAILED and cand.acceptance is not None:
+        a = cand.acceptance
+        return f"failed the hidden acceptance tests: {a.passed}/{a.total} passed"
+    if cand.status == Status.FLAGGED:
+        kinds = ", ".join(sorted({f.kind for f in cand.flags if f.severity == "tamper"}))
+        return f"has tamper flags ({kinds})"
+    detail = f": {cand.error}" if cand.error else ""
+    return f"did not pass ({cand.status}{detail})"
+
+
 def merge_candidate(
-    report: rpt.RaceReport, name: str, *, keep: bool = False, pool: int = 0
+    report: rpt.RaceReport, name: str, *, keep: bool = False, pool: int = 0, force: bool = False
 ) -> tuple[rpt.RaceReport, MergeResult]:
+    """Squash `name` onto the race's branch; one that did not pass only with `force`."""
     cand = report.candidate(name)
     root = Path(report.repo)
-    branch = _check_mergeable(report, cand)
+    branch = _check_mergeable(report, cand, force)
     target_tip, tree, changed = _squash_tree(report, cand, branch)
     where = _checked_out_at(root, branch)
     if where is not None:

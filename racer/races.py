@@ -96,7 +96,9 @@ def shown(race_dir: RaceDir) -> rpt.RaceReport:
     return report
 
 
-def merge(repo: RepoInfo, name: str, race: str | None, *, keep: bool) -> merging.MergeResult:
+def merge(
+    repo: RepoInfo, name: str, race: str | None, *, keep: bool, force: bool = False
+) -> merging.MergeResult:
     """`racer merge`: squash a finished race's candidate onto the branch it started from."""
     race_dir = store.find_race(repo.common_dir, race)
     with store.RaceLock(race_dir):
@@ -107,7 +109,7 @@ def merge(repo: RepoInfo, name: str, race: str | None, *, keep: bool) -> merging
                 f"`racer resume {report.id}` finishes it, then merge"
             )
         pool = 0 if keep else pool_size(repo.root)
-        _, result = merging.merge_candidate(report, name, keep=keep, pool=pool)
+        _, result = merging.merge_candidate(report, name, keep=keep, pool=pool, force=force)
     return result
 
 

@@ -114,3 +114,19 @@ def test_report_md_renders_no_html_an_agent_wrote(project: Project, racer, monke
     outside = re.sub(r"(?<!\\)`[^`]*(?<!\\)`", "", md)  # code spans render nothing as HTML
     assert "<script" not in outside and "<img" not in outside and "<b>" not in outside
     assert "[x](javascript:" not in outside
+
+
+def test_merging_a_candidate_that_did_not_pass_asks_for_force(
+    project: Project, racer, monkeypatch
+) -> None:
+    project.fake(monkeypatch, {"wrong": {"write": {"calc.py": WRONG}}})
+    assert racer("run", "specs/double.md", "--agents", "fake@wrong").exit_code == 4
+    before = git(project.root, "rev-parse", "main")
+    res = racer("merge", "fake@wrong")
+    assert res.exit_code == 1
+    assert res.stderr.strip() == (
+        "racer: fake@wrong failed its tests: 1 failed, 1 passed — pass --force to merge it anyway"
+    )
+    assert git(project.root, "rev-parse", "main") == before  # nothing changed
+    assert racer("merge", "fake@wrong", "--force").exit_code == 0
+    assert (project.root / "calc.py").read_text() == WRONG

@@ -124,6 +124,37 @@ def run(task: Task, where: Path) -> dict[str, Any]:
     return data
 
 
+def race(
+    task: Task,
+    where: Path,
+    *,
+    acceptance: bool = True,
+    args: tuple[str, ...] = (),
+    scenarios: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Like run(), with or without the hidden acceptance tests, with more racer arguments
+    (`--review fake@NAME`, `--jobs 2`) and more fake scenarios (a reviewer's); returns race.json."""
+    repo = build(task, where)
+    if scenarios:
+        path = where / "scenarios.json"
+        played = json.loads(path.read_text(encoding="utf-8"))
+        clash = set(played) & set(scenarios)
+        if clash:
+            raise ValueError(f"scenarios {sorted(clash)} are contestants of {task.id}")
+        path.write_text(json.dumps({**played, **scenarios}), encoding="utf-8")
+    argv = [sys.executable, "-m", "racer", "run", "spec.md", "--json", "--agents"]
+    argv.append(",".join(f"fake@{c.name}" for c in task.contestants))
+    if acceptance:
+        for src, dest in task.acceptance:
+            argv += ["--acceptance", f"{src}:{dest}"]
+    argv += list(args)
+    proc = subprocess.run(argv, cwd=repo, capture_output=True, text=True, timeout=900)
+    if proc.returncode not in (0, 4):
+        raise RuntimeError(f"racer failed on {task.id} ({proc.returncode}): {proc.stderr[-3000:]}")
+    data: dict[str, Any] = json.loads(proc.stdout)
+    return data
+
+
 @dataclass(frozen=True)
 class Score:
     task: str

@@ -9,8 +9,10 @@ after every agent has stopped. Every git call goes through racer.git.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import secrets
 import shutil
+import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -48,6 +50,63 @@ def init_lane_repo(common_dir: Path, path: Path, branch: str, commit: str) -> No
     git(["update-ref", f"refs/heads/{branch}", commit], path)
 
 
+@functools.cache
+def _fresh_config(device: int, where: str) -> str:
+    """The config `git init --template=` writes on this file system (what racer made a lane
+    with): its core settings depend on what the file system supports."""
+    tmp = Path(tempfile.mkdtemp(prefix=".racer-init-", dir=where))
+    try:
+        git(["init", "--quiet", "--template=", str(tmp)], tmp)
+        return (tmp / ".git" / "config").read_text(encoding="utf-8")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# What an agent may plant in its lane's .git that would make racer's own git run a program or
+# read elsewhere: gone before racer runs git there (config is rewritten, these are removed).
+_PLANTED = ("commondir", "config.worktree", "info/attributes", "gitdir")
+
+
+def seal(path: Path, common_dir: Path | None = None) -> None:
+    """Make a lane's git configuration racer's own again, before racer runs git in it after an
+    agent (or a test run of its code) had it: the config rewritten as racer created it — no
+    filter, diff or merge driver, textconv, include, pager, ssh command, credential helper,
+    fsmonitor or hook an agent set —, no info/attributes, no commondir; with `common_dir`,
+    your info/exclude and the read-only link to your objects put back too."""
+    git_dir = path / ".git"
+    if git_dir.is_symlink() or not git_dir.is_dir():
+        raise GitError(
+            f"{git_dir} is not the lane repository racer made (a file or a link) — "
+            "racer will not run git in it; `racer clean --force` removes the lane"
+        )
+    text = _fresh_config(path.parent.stat().st_dev, str(path.parent))
+    _replace(git_dir / "config", text)
+    for rel in _PLANTED:
+        _remove(git_dir / rel)
+    if common_dir is not None:
+        _replace(git_dir / "objects" / "info" / "alternates", f"{common_dir / 'objects'}\n")
+        exclude = common_dir / "info" / "exclude"
+        mine = git_dir / "info" / "exclude"
+        if exclude.is_file():
+            _replace(mine, exclude.read_text(encoding="utf-8", errors="replace"))
+        else:
+            _remove(mine)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _replace(path: Path, text: str) -> None:
+    """Write a file racer owns anew (never through a link an agent put there)."""
+    _remove(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
 def populate_worktree(path: Path) -> None:
     """Check the files out; touches only this lane's index, so lanes do it in parallel."""
     git(["reset", "--hard", "--quiet"], path, lane=True)
@@ -62,6 +121,7 @@ def lane_tip(path: Path, branch: str) -> str | None:
     """The lane branch's commit inside the lane repository, or None (no lane, no branch)."""
     if not is_lane_repo(path):
         return None
+    seal(path)
     proc = git(["rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"], path, check=False)
     return proc.stdout.strip() or None
 
@@ -74,6 +134,7 @@ def collect_lane(root: Path, path: Path, branch: str, commit: str) -> None:
     # A ref of our own in the lane pins exactly the recorded commit, whatever the agent did to
     # its branches; only the objects that the main repository lacks are copied.
     pin = "refs/racer/collect"
+    seal(path)
     git(["update-ref", pin, commit], path, lane=True)
     git(
         [
@@ -136,7 +197,11 @@ def _excludes(patterns: Sequence[str]) -> list[str]:
 
 
 def commit_all(
-    worktree: Path, message: str, exclude: Sequence[str] = (), branch: str | None = None
+    worktree: Path,
+    message: str,
+    exclude: Sequence[str] = (),
+    branch: str | None = None,
+    common_dir: Path | None = None,
 ) -> str:
     """Commit everything the agent changed (edits, new files, deletions), except the agent
     tools' own state files (`exclude` globs); returns HEAD (commits the agent made itself are
@@ -146,6 +211,7 @@ def commit_all(
             f"the lane's checkout {worktree} is gone (the agent deleted it or its .git) — "
             "nothing of this lane could be kept"
         )
+    seal(worktree, common_dir)
     git(["add", "-A", "--", ".", *_excludes(exclude)], worktree, env=RACER_IDENTITY, lane=True)
     staged = git(["diff", "--cached", "--quiet"], worktree, check=False, lane=True)
     if staged.returncode != 0:
@@ -162,7 +228,9 @@ def commit_all(
 
 
 def diff_text(root: Path, base: str, tip: str) -> str:
-    args = ["diff", "--binary", "--no-color", "--no-ext-diff", base, tip]
+    """A lane's diff (sealed first: no textconv, external diff or filter of an agent runs)."""
+    seal(root)
+    args = ["diff", "--binary", "--no-color", "--no-ext-diff", "--no-textconv", base, tip]
     return git(args, root, lane=True).stdout
 
 

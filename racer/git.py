@@ -6,6 +6,7 @@ GitPython stays where racer reads a repository (racer.repo); everything that run
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -24,16 +25,47 @@ RACER_IDENTITY = {
     "GIT_COMMITTER_EMAIL": "racer@localhost",
 }
 
-# racer's own git commands in a lane repository ignore what an agent may have put in its config:
-# no hooks, no fsmonitor command, no signing (an agent must not run code after it has stopped).
-LANE_SAFE = (
-    "-c",
-    "core.hooksPath=/dev/null",
-    "-c",
-    "core.fsmonitor=false",
-    "-c",
-    "commit.gpgSign=false",
+# racer's own git commands in a lane run no program an agent could have named: the lane's config
+# is racer's own again before them (racer.checkout.seal), global and system config do not apply,
+# and these settings switch off whatever else could start a program (an agent must not run code
+# after it has stopped, outside its sandbox).
+LANE_SAFE = tuple(
+    arg
+    for setting in (
+        "core.hooksPath=/dev/null",
+        "core.fsmonitor=false",
+        "commit.gpgSign=false",
+        "core.attributesFile=/dev/null",
+        "core.pager=cat",
+        "core.sshCommand=false",
+        "core.askPass=",
+        "credential.helper=",
+        "diff.external=",
+        "protocol.ext.allow=never",
+    )
+    for arg in ("-c", setting)
 )
+LANE_ENV = {
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_ATTR_NOSYSTEM": "1",
+    "GIT_PAGER": "cat",
+}
+
+
+@functools.cache
+def user_excludes() -> tuple[str, ...]:
+    """`-c core.excludesFile=…` when your global config names one: lanes ignore what you ignore,
+    though global config does not apply to them."""
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
+    out = run_captured(
+        ["git", "config", "--global", "--path", "--get", "core.excludesFile"],
+        cwd=Path.home() if Path.home().is_dir() else Path("/"),
+        env=env,
+        timeout=30,
+    )
+    path = (out.stdout or "").strip() if out.returncode == 0 else ""
+    return ("-c", f"core.excludesFile={path}") if path else ()
 
 
 @dataclass(frozen=True)
@@ -54,8 +86,11 @@ def git(
     timeout: float = GIT_TIMEOUT,
 ) -> GitResult:
     """Run `git ARGS` in `cwd`; with check, a failure is a GitError with git's last line."""
-    full_env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", **(env or {})}
-    argv = ["git", *(LANE_SAFE if lane else ()), *args]
+    base: dict[str, str] = dict(os.environ)
+    if lane:  # no GIT_* variable of yours (GIT_EXTERNAL_DIFF, GIT_SSH…) reaches a lane command
+        base = {k: v for k, v in base.items() if not k.startswith("GIT_")} | LANE_ENV
+    full_env = {**base, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", **(env or {})}
+    argv = ["git", *((*LANE_SAFE, *user_excludes()) if lane else ()), *args]
     out = run_captured(argv, cwd=cwd, env=full_env, input=input, timeout=timeout)
     if out.timed_out:
         raise GitError(f"git {args[0]} timed out after {timeout:g} s in {cwd}")

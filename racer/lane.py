@@ -63,7 +63,12 @@ async def _run(lane: Lane, start: Start) -> LaneOutcome:
         else:  # an interrupted agent's partial work is kept before it starts again
             message = f"racer: partial work of {lane.name} before race {lane.plan.race_id} was interrupted"
             await anyio.to_thread.run_sync(
-                checkout.commit_all, lane.checkout, message, STATE_FILES, lane.branch
+                checkout.commit_all,
+                lane.checkout,
+                message,
+                STATE_FILES,
+                lane.branch,
+                lane.plan.repo.common_dir,
             )
         work = await _run_agent(lane)
     except RacerError as exc:
@@ -142,7 +147,12 @@ async def _run_agent(lane: Lane) -> _Work:
             )
             message = f"racer: work of {lane.name} ({c.agent}) in race {plan.race_id}"
             tip = await anyio.to_thread.run_sync(
-                checkout.commit_all, lane.checkout, message, STATE_FILES, lane.branch
+                checkout.commit_all,
+                lane.checkout,
+                message,
+                STATE_FILES,
+                lane.branch,
+                plan.repo.common_dir,
             )
             lane.progress.committed(tip)  # recorded at once: a resumed race keeps it
     diff = await anyio.to_thread.run_sync(checkout.diff_text, lane.checkout, plan.base_commit, tip)

@@ -15,7 +15,7 @@ from pathlib import Path
 from racer import faults, store
 from racer import report as rpt
 from racer.agents import STATE_FILES
-from racer.checkout import dirty_files, is_lane_repo, lane_tip
+from racer.checkout import dirty_files, is_lane_repo, lane_tip, seal
 from racer.errors import GitError, RefusedError
 from racer.git import git
 from racer.pool import release
@@ -226,6 +226,8 @@ def lane_work_at_risk(cand: rpt.Candidate, root: Path, base: str) -> str | None:
     """Why removing this lane would lose work racer has not recorded, or None."""
     wt = Path(cand.worktree)
     if wt.exists():
+        if is_lane_repo(wt):
+            seal(wt)  # status could run a filter an agent named
         dirty = dirty_files(wt, STATE_FILES)
         if dirty is None and (wt / ".git").exists():
             return f"git cannot read {wt} (its repository is damaged); look before removing it"

@@ -365,6 +365,8 @@ def kept_changes(state: RaceState, changes: dict[str, Sequence[FileChange]]) -> 
         if cand.name in changes or cand.status != Status.OK or not cand.commit:
             continue
         where = Path(cand.worktree) if checkout.is_lane_repo(Path(cand.worktree)) else root
+        if where != root:
+            checkout.seal(where)
         changes[cand.name] = changed.changed_files(where, base, cand.commit)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import anyio
 
 from racer import doctests, guard
-from racer.checkout import slug
+from racer.checkout import seal, slug
 from racer.context import LaneShared, sandbox_for
 from racer.errors import RacerError
 from racer.flags import FileChange, is_test_file, is_test_infra
@@ -139,6 +139,7 @@ async def _base_doctests(
 
 
 def apply_pristine(checkout: Path, base: str, plan: PristinePlan) -> None:
+    seal(checkout)  # the candidate's code just ran in there
     if plan.restore:
         git(["checkout", base, "--", *plan.restore], checkout, lane=True)
     for rel in plan.remove:
@@ -148,6 +149,7 @@ def apply_pristine(checkout: Path, base: str, plan: PristinePlan) -> None:
 def reset_checkout(checkout: Path, commit: str) -> None:
     """Back to exactly the lane's commit (tracked files; untracked leftovers of test runs go too,
     ignored files such as copied .env or node_modules stay)."""
+    seal(checkout)  # the candidate's code just ran in there
     git(["reset", "--hard", "--quiet", commit], checkout, lane=True)
     git(["clean", "-fdq"], checkout, lane=True)
 

@@ -9,7 +9,7 @@ import pytest
 from helpers.repos import make_repo
 
 from racer.errors import GitError
-from racer.git import git
+from racer.git import RACER_IDENTITY, git
 
 
 def test_a_failure_names_the_subcommand_and_git_s_last_line(tmp_path: Path) -> None:
@@ -32,7 +32,7 @@ def test_lane_options_skip_a_planted_hook(tmp_path: Path) -> None:
     assert marker.exists()  # an ordinary git runs the hook ...
     marker.unlink()
     (repo / "a.txt").write_text("c\n")
-    git(["commit", "-qam", "lane"], repo, lane=True)
+    git(["commit", "-qam", "lane"], repo, lane=True, env=RACER_IDENTITY)  # not your identity
     assert not marker.exists()  # ... racer's lane git does not
 
 

@@ -5,6 +5,7 @@ Everything that can be wrong with the input is found here, before anything is cr
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -96,6 +97,9 @@ def prepare(
             f"worktree_root {wt_root} (from {where}) is inside the repository's working tree — "
             "choose a directory outside it"
         )
+    where = config.sources.get("worktree_root", "default")
+    writable_dir(wt_root, f"worktree_root {wt_root} (from {where})")
+    writable_dir(store.races_dir(repo.common_dir), "the race records directory")
     check_disk(repo.root, base_commit, wt_root, len(contestants) + 1)
     hidden = acceptance or spec.acceptance
     accept = resolve_acceptance(repo.root, hidden, cwd if acceptance else spec.path.parent)
@@ -117,6 +121,21 @@ def prepare(
         race_id=store.new_race_id(),
         acceptance=tuple(accept),
     )
+
+
+def writable_dir(path: Path, what: str) -> None:
+    """A directory racer can create files in (or create): else one ConfigError, before
+    anything is created."""
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{what} is a file, not a directory — point it at a directory")
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"{what} cannot be written ({probe} is not writable for you) — "
+            "fix its permissions or choose another directory"
+        )
 
 
 def check_disk(root: Path, commit: str, where: Path, checkouts: int) -> None:

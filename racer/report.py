@@ -144,6 +144,7 @@ class Candidate:
     cross: Cross | None = None
     cluster: int | None = None
     fingerprint: str | None = None
+    secret_files: tuple[str, ...] = ()  # files holding a known secret value (redacted in views)
 
 
 @dataclass(frozen=True)
@@ -306,6 +307,7 @@ def _candidate(d: dict[str, Any]) -> Candidate:
     d["tokens"] = Tokens(**d["tokens"]) if d.get("tokens") else None
     d["attempts"] = tuple(Attempt(**a) for a in d.get("attempts") or ())
     d["warnings"] = tuple(d.get("warnings") or ())
+    d["secret_files"] = tuple(d.get("secret_files") or ())
     return Candidate(**d)
 
 
@@ -347,6 +349,8 @@ def _generated(d: dict[str, Any] | None) -> Generated | None:
 
 def from_dict(data: dict[str, Any]) -> RaceReport:
     schema = data.get("schema")
+    if not isinstance(schema, int) or isinstance(schema, bool):
+        raise ValueError(f"no schema number (got {schema!r})")
     if schema != SCHEMA_VERSION:
         raise RaceNotFound(
             f"race.json has schema {schema!r}; this racer reads schema {SCHEMA_VERSION} — upgrade racer"
@@ -370,11 +374,31 @@ def from_dict(data: dict[str, Any]) -> RaceReport:
 def load(race_dir: RaceDir) -> RaceReport:
     path = race_dir.record
     try:
-        return from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError) as exc:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError(f"a JSON {type(data).__name__}, not an object")
+        return _checked(from_dict(data))
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        why = " ".join(str(exc).split())[:200]
         raise RaceNotFound(
-            f"cannot read {path}: {exc} — the race record is damaged; `racer clean --force` removes it"
+            f"cannot read {path}: {why} — the race record is damaged; remove its directory "
+            f"{race_dir.path} if you no longer need it"
         ) from None
+
+
+def _checked(report: RaceReport) -> RaceReport:
+    """A record whose text fields are text: every view can render it."""
+    texts = [report.id, report.repo, report.race_dir, report.created]
+    for c in report.candidates:
+        texts += [c.name, c.agent, c.branch, c.worktree]
+        if not isinstance(c.order, int):
+            raise ValueError(f"candidate {c.name!r} has order {c.order!r}, not a number")
+    for value in texts:
+        if not isinstance(value, str):
+            raise ValueError(f"{value!r} where the record needs text")
+    if len({c.name for c in report.candidates}) != len(report.candidates):
+        raise ValueError("two candidates have the same name")
+    return report
 
 
 def ranked(report: RaceReport) -> list[Candidate]:

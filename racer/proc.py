@@ -153,10 +153,12 @@ async def run_process(
                 pid=None,
                 error=error,
             )
-        timed_out, idle = await _supervise(process, request, log, on_line, grace, on_start)
+        timed_out, idle, fired = await _supervise(process, request, log, on_line, grace, on_start)
+    # A run that timed out took as long as its timeout said: the kill ladder is racer's time.
+    ended = fired if fired is not None else time.monotonic()
     return ProcOutcome(
         exit_code=process.returncode,
-        duration_s=time.monotonic() - started,
+        duration_s=ended - started,
         timed_out=timed_out,
         log_path=request.log_path,
         pid=process.pid,
@@ -289,12 +291,14 @@ async def _supervise(
     on_line: Callable[[str], None] | None,
     grace: float,
     on_start: Callable[[int], None] | None,
-) -> tuple[bool, bool]:
-    """Wait for process while pumping its output; returns (timed out, of which: idle)."""
+) -> tuple[bool, bool, float | None]:
+    """Wait for process while pumping its output; returns (timed out, of which: idle, when the
+    timeout fired)."""
     if process.stdout is None:  # pragma: no cover - run_process always asks for a pipe
         raise RuntimeError("process has no stdout pipe")
     pump = _Pump(process.stdout, log, on_line, request.secrets)
     timed_out = idle = False
+    fired: float | None = None
     try:
         if on_start is not None:
             on_start(process.pid)
@@ -311,7 +315,7 @@ async def _supervise(
                     await process.wait()
             idle = pump.idle
             if deadline.cancelled_caught:
-                timed_out = True
+                timed_out, fired = True, time.monotonic()
                 await _terminate(process, grace)
             else:
                 # Children the leader left behind would hold the pipe open forever.
@@ -335,7 +339,7 @@ async def _supervise(
             await process.aclose()
         raise
     await process.aclose()
-    return timed_out, idle
+    return timed_out, idle, fired
 
 
 async def _watch_idle(pump: _Pump, limit: float, deadline: anyio.CancelScope) -> None:

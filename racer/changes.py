@@ -5,6 +5,7 @@ and the diffstat of its diff. Blocking git calls; run via a thread.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from unidiff.errors import UnidiffParseError
@@ -12,6 +13,7 @@ from unidiff.patch import PatchSet
 
 from racer.flags import FileChange, is_test_file
 from racer.git import git
+from racer.proc import redact
 from racer.report import DiffStat
 
 MAX_TEXT_BYTES = 1_000_000  # larger files are compared by name only
@@ -73,3 +75,24 @@ def diffstat(diff: str) -> DiffStat:
         return DiffStat(files=diff.count("\ndiff --git ") + diff.startswith("diff --git "))
     paths = tuple(p.path for p in patch)
     return DiffStat(files=len(patch), added=patch.added, removed=patch.removed, paths=paths)
+
+
+def holding(changes: Sequence[FileChange], secrets: Sequence[str]) -> tuple[str, ...]:
+    """The changed files whose new text holds one of `secrets`."""
+    return tuple(
+        sorted(ch.path for ch in changes if ch.after and any(s in ch.after for s in secrets))
+    )
+
+
+def redacted(changes: Sequence[FileChange], secrets: Sequence[str]) -> list[FileChange]:
+    """The changes with every secret value replaced (what flags and reports may quote)."""
+    if not secrets:
+        return list(changes)
+    return [
+        replace(
+            ch,
+            before=redact(ch.before, secrets) if ch.before else ch.before,
+            after=redact(ch.after, secrets) if ch.after else ch.after,
+        )
+        for ch in changes
+    ]

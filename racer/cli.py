@@ -258,15 +258,30 @@ def diff(
         list[str],
         typer.Argument(help="[RACE] NAME: the candidate whose diff to print.", show_default=False),
     ],
+    show_secrets: Annotated[
+        bool,
+        typer.Option(
+            "--show-secrets",
+            help="Print it from git as it is, keys and tokens the agent wrote included.",
+        ),
+    ] = False,
 ) -> int:
-    """Print a candidate's diff against the race's base commit."""
+    """Print a candidate's diff against the race's base commit (secret values redacted)."""
     from racer import report as rpt
     from racer import store
+    from racer.git import git
 
     if len(args) not in (1, 2):
         raise RaceNotFound("usage: racer diff [RACE] NAME — name one candidate (see `racer show`)")
     race, name = (None, args[0]) if len(args) == 1 else (args[0], args[1])
-    cand = rpt.load(store.find_race(_repo().common_dir, race)).candidate(name)
+    repo = _repo()
+    report = rpt.load(store.find_race(repo.common_dir, race))
+    cand = report.candidate(name)
+    if show_secrets and cand.commit:
+        base = str(report.base.get("commit"))
+        argv = ["diff", "--binary", "--no-color", "--no-ext-diff", "--no-textconv"]
+        sys.stdout.write(git([*argv, base, cand.commit], repo.root).stdout)
+        return 0
     if not cand.diff or not Path(cand.diff).is_file():
         raise RaceNotFound(f"{name} has no recorded diff (its lane did not get that far)")
     text = Path(cand.diff).read_text(encoding="utf-8")

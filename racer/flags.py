@@ -38,6 +38,7 @@ Severity = Literal["tamper", "scope"]
 
 _TAMPER = (
     "test_deleted skip_added assert_weakened expected_changed test_infra_edited special_cases_tests"
+    " secret_in_diff"
 )
 _SCOPE = "lockfile dependency lint_suppression debug_print unique_file formatting_only"
 SEVERITY: dict[str, Severity] = {
@@ -55,6 +56,7 @@ class Flag:
     file: str
     detail: str  # one line a person understands
     severity: Severity
+    count: int = 1  # more than 1: a group of this many flags of one kind (see verdict.grouped)
 
 
 @dataclass(frozen=True)

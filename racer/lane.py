@@ -18,6 +18,7 @@ from racer.errors import RacerError
 from racer.flags import DEFAULT_TEST_PATTERNS, FileChange
 from racer.outcome import AgentResult, LaneOutcome, Scores
 from racer.prepare import prepare_checkout
+from racer.proc import redact, secret_values
 from racer.scoring import PristinePlan, pristine_plan, reset_checkout, score
 from racer.status import Status
 from racer.verdict import fingerprint
@@ -156,11 +157,15 @@ async def _run_agent(lane: Lane) -> _Work:
             )
             lane.progress.committed(tip)  # recorded at once: a resumed race keeps it
     diff = await anyio.to_thread.run_sync(checkout.diff_text, lane.checkout, plan.base_commit, tip)
-    diff_path = lane.dir.diff(lane.slug)
-    store.write_atomic(diff_path, diff)
     found = await anyio.to_thread.run_sync(
         changed.changed_files, lane.checkout, plan.base_commit, tip
     )
+    # A key or token of the lane's environment written into a file: flagged, and never shown.
+    secrets = secret_values({**lane.env, **lane.agent_cfg.env})
+    leaked = changed.holding(found, secrets)
+    diff, found = redact(diff, secrets), changed.redacted(found, secrets)
+    diff_path = lane.dir.diff(lane.slug)
+    store.write_atomic(diff_path, diff)
     patterns = plan.config.test_paths or DEFAULT_TEST_PATTERNS
     pristine = pristine_plan(found, patterns)
     parsed = run.output
@@ -187,6 +192,7 @@ async def _run_agent(lane: Lane) -> _Work:
         warnings=parsed.warnings + (left if escaped else ()),
         fingerprint=fingerprint(found, patterns),
         new_tests=pristine.own_tests,
+        secret_files=leaked,
     )
     return _Work(run, result, tuple(found), pristine)
 

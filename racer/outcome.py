@@ -32,6 +32,7 @@ class AgentResult:
     warnings: tuple[str, ...] = ()
     fingerprint: str | None = None  # of the product change, for agreement
     new_tests: tuple[str, ...] = ()  # its new test files
+    secret_files: tuple[str, ...] = ()  # files it wrote a known secret value into
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class LaneOutcome:
                 warnings=a.warnings,
                 fingerprint=a.fingerprint,
                 new_tests=a.new_tests,
+                secret_files=a.secret_files,
             )
         if (s := self.scores) is not None:
             out = replace(

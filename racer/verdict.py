@@ -112,6 +112,16 @@ def _with_flags(
     keeps its flags."""
     if c.name not in changes:
         return c
+    secret = tuple(
+        Flag(
+            "secret_in_diff",
+            path,
+            "a key or token from the agent's environment is written into this file "
+            "(redacted in every view; merging it needs --force)",
+            SEVERITY["secret_in_diff"],
+        )
+        for path in c.secret_files
+    )
     others: set[str] = set()
     if c.status == Status.OK and len(judged) > 1:
         others = {ch.path for o in judged if o != c.name for ch in changes.get(o, ())}
@@ -127,7 +137,38 @@ def _with_flags(
     ran = c.own_tests or c.tests
     if base is not None and base.runs and ran is not None and ran.junit:
         flags = (*flags, *ran_flags(base, ran.outcomes, changes[c.name], flags, sources.spec))
-    return replace(c, flags=tuple(sorted(flags, key=_flag_order)))
+    return replace(c, flags=grouped(tuple(sorted((*flags, *secret), key=_flag_order))))
+
+
+GROUP_OVER = 12  # flags of one kind beyond this many are one line with a count and examples
+GROUP_EXAMPLES = 3
+
+
+def grouped(flags: tuple[Flag, ...]) -> tuple[Flag, ...]:
+    """Thousands of flags of one kind (5,000 new files, each "touched by no other candidate")
+    as a few examples and one line with the count: every one still counts in the ranking."""
+    out: list[Flag] = []
+    by_kind: dict[str, list[Flag]] = {}
+    for f in flags:
+        by_kind.setdefault(f.kind, []).append(f)
+    for f in flags:
+        same = by_kind[f.kind]
+        if len(same) <= GROUP_OVER:
+            out.append(f)
+        elif f is same[0]:
+            rest = same[GROUP_EXAMPLES:]
+            files = ", ".join(r.file for r in rest[:GROUP_EXAMPLES])
+            out += same[:GROUP_EXAMPLES]
+            out.append(
+                Flag(
+                    f.kind,
+                    f"{len(rest)} more files",
+                    f"and {len(rest)} more {f.kind} flags like these (e.g. {files}, …)",
+                    f.severity,
+                    count=sum(r.count for r in rest),
+                )
+            )
+    return tuple(out)
 
 
 def _flag_order(f: Flag) -> tuple[bool, str, str, str]:
@@ -227,7 +268,7 @@ def evidence(
 ) -> ranking.Evidence:
     tests = c.tests
     acc = c.acceptance
-    tamper = sum(1 for f in c.flags if f.severity == "tamper")
+    tamper = sum(f.count for f in c.flags if f.severity == "tamper")
     fixed = len(tests.fixed) if tests else 0
     still = failing(tests.outcomes, flaky) if tests else 0
     note = None
@@ -255,7 +296,7 @@ def evidence(
         generated_total=generated_score(c, generated)[1],
         review_tests=review_tests(c, review),
         tamper=tamper,
-        scope=len(c.flags) - tamper,
+        scope=sum(f.count for f in c.flags) - tamper,
         cluster_size=sizes.get(c.cluster, 1) if c.cluster is not None else 1,
         diff_files=c.diffstat.files,
         diff_lines=c.diffstat.lines,

@@ -108,8 +108,8 @@ def _severity(f: Flag) -> str:
 def _flag_counts(c: Candidate) -> str:
     if not c.flags:
         return "none"
-    tamper = sum(_severity(f) == "tamper" for f in c.flags)
-    scope = len(c.flags) - tamper
+    tamper = sum(f.count for f in c.flags if _severity(f) == "tamper")
+    scope = sum(f.count for f in c.flags) - tamper
     parts = [f'<span class="tamper">{tamper} tamper</span>'] if tamper else []
     return ", ".join([*parts, f"{scope} scope"] if scope else parts)
 
@@ -508,7 +508,13 @@ def _meta(c: Candidate) -> str:
     return '<p class="meta muted">' + " · ".join(parts) + "</p>"
 
 
-def _candidate_section(report: RaceReport, c: Candidate, anchor: str, diff: str | None) -> str:
+def _candidate_section(
+    report: RaceReport,
+    c: Candidate,
+    anchor: str,
+    diff: str | None,
+    big: tuple[str, int] | None = None,
+) -> str:
     out = [
         f'<section class="cand" id="{_e(anchor)}"><h2>#{_e(fmt.rank(c.rank))} {_e(c.name)} '
         f"{_badge(c.status)}</h2>",
@@ -526,20 +532,36 @@ def _candidate_section(report: RaceReport, c: Candidate, anchor: str, diff: str 
         )
     out.append("<h3>Diff</h3>")
     shown = _render_diff(diff, htmlreview.notes(report, c)) if diff is not None else None
+    if big is not None:
+        href, size = big
+        shown = (
+            f'<p class="muted">a {size / 2**20:.0f} MB diff is not inlined: '
+            f'<a href="{_e(href)}">{_e(href)}</a> or <code>racer diff</code></p>'
+        )
     out.append('<p class="muted">no diff recorded</p>' if shown is None else shown)
     out.append("</section>")
     return "".join(out)
 
 
-def render_html(report: RaceReport, diffs: Mapping[str, str]) -> str:
-    """The whole report page; `diffs` maps candidate name -> unified diff text."""
+def render_html(
+    report: RaceReport,
+    diffs: Mapping[str, str],
+    big: Mapping[str, tuple[str, int]] | None = None,
+) -> str:
+    """The whole report page; `diffs` maps candidate name -> unified diff text, `big` the ones
+    only linked (href, size)."""
     cands, anchors = ranked(report), _anchors(report)
     title = report.spec.get("title") or "racer report"
     body = [
         _header(report, cands),
         _ranking(cands, anchors, report.winner),
         _evidence(cands, anchors),
-        *(_candidate_section(report, c, anchors[c.name], diffs.get(c.name)) for c in cands),
+        *(
+            _candidate_section(
+                report, c, anchors[c.name], diffs.get(c.name), (big or {}).get(c.name)
+            )
+            for c in cands
+        ),
     ]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

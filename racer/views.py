@@ -7,21 +7,34 @@ from pathlib import Path
 from racer import html, markdown, store
 from racer.report import RaceReport
 
+MAX_INLINE_DIFF = 5 * 2**20  # bigger diffs are linked from report.html, not inlined
 
-def _diffs(report: RaceReport) -> dict[str, str]:
-    """Each candidate's saved diff, by candidate name (candidates without one are left out)."""
+
+def _diffs(report: RaceReport) -> tuple[dict[str, str], dict[str, tuple[str, int]]]:
+    """Each candidate's saved diff by name (candidates without one are left out), and the ones
+    too big to inline: (their path relative to the race dir, size)."""
     diffs: dict[str, str] = {}
+    big: dict[str, tuple[str, int]] = {}
     for c in report.candidates:
-        if c.diff and Path(c.diff).is_file():
-            diffs[c.name] = Path(c.diff).read_text(encoding="utf-8", errors="replace")
-    return diffs
+        path = Path(c.diff) if c.diff else None
+        if path is None or not path.is_file():
+            continue
+        size = path.stat().st_size
+        if size > MAX_INLINE_DIFF:
+            try:
+                big[c.name] = (path.relative_to(report.race_dir).as_posix(), size)
+            except ValueError:
+                big[c.name] = (path.as_uri(), size)
+            continue
+        diffs[c.name] = path.read_text(encoding="utf-8", errors="replace")
+    return diffs, big
 
 
 def write_views(report: RaceReport) -> tuple[Path, Path]:
     """Write report.md and report.html into the race directory (atomically); return their paths."""
     race_dir = store.RaceDir(Path(report.race_dir))
     md, page = race_dir.report_md, race_dir.report_html
-    diffs = _diffs(report)
+    diffs, big = _diffs(report)
     store.write_atomic(md, markdown.render_markdown(report, diffs))
-    store.write_atomic(page, html.render_html(report, diffs))
+    store.write_atomic(page, html.render_html(report, diffs, big))
     return md, page

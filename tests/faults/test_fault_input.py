@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from helpers.repos import CORRECT, WRONG, Project, git, race_json
 
 
@@ -130,3 +131,148 @@ def test_merging_a_candidate_that_did_not_pass_asks_for_force(
     assert git(project.root, "rev-parse", "main") == before  # nothing changed
     assert racer("merge", "fake@wrong", "--force").exit_code == 0
     assert (project.root / "calc.py").read_text() == WRONG
+
+
+def _one_line(res, code: int = 1) -> str:
+    assert res.exit_code == code, (res.exit_code, res.stdout, res.stderr)
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "internal error" not in lines[0] and "Traceback" not in res.stderr
+    return lines[0]
+
+
+def test_a_worktree_root_that_is_a_file_is_one_line_before_anything_is_made(
+    project: Project, racer, monkeypatch, tmp_path
+) -> None:
+    project.fake(monkeypatch, {"x": {"write": {"calc.py": CORRECT}}})
+    afile = tmp_path / "not-a-dir"
+    afile.write_text("x")
+    monkeypatch.setenv("RACER_WORKTREE_ROOT", str(afile))
+    line = _one_line(racer("run", "specs/double.md", "--agents", "fake@x"))
+    assert "is a file, not a directory" in line and "RACER_WORKTREE_ROOT" in line
+    assert not (project.root / ".git" / "racer" / "races").exists()
+    monkeypatch.setenv("RACER_WORKTREE_ROOT", str(afile / "below"))
+    assert "cannot be written" in _one_line(racer("run", "specs/double.md", "--agents", "fake@x"))
+
+
+def test_a_race_store_that_is_not_a_directory_is_one_line(
+    project: Project, racer, monkeypatch
+) -> None:
+    project.fake(monkeypatch, {"x": {"write": {"calc.py": CORRECT}}})
+    store = project.root / ".git" / "racer"
+    store.write_text("oops")
+    line = _one_line(racer("run", "specs/double.md", "--agents", "fake@x"))
+    assert "cannot be written" in line or "not a directory" in line
+    store.unlink()
+    assert racer("run", "specs/double.md", "--agents", "fake@x").exit_code == 0
+    race_dir = Path(race_json(project.root)["race_dir"])
+    lock = race_dir / "lock"
+    lock.unlink()
+    lock.mkdir()  # racer cannot take the race's lock: merge and clean say so in one line
+    assert "cannot write" in _one_line(racer("merge", "fake@x"))
+    assert "cannot write" in _one_line(racer("clean", "--force"))
+
+
+@pytest.mark.parametrize(
+    "record",
+    ["[]", '"x"', "{}", '{"schema": 1, "id": 5}', "NAMED_BY_A_NUMBER"],
+)
+def test_a_damaged_record_of_any_shape_is_one_line(
+    project: Project, racer, monkeypatch, record: str
+) -> None:
+    import json
+
+    project.fake(monkeypatch, {"x": {"write": {"calc.py": CORRECT}}})
+    assert racer("run", "specs/double.md", "--agents", "fake@x").exit_code == 0
+    path = Path(race_json(project.root)["race_dir"]) / "race.json"
+    if record == "NAMED_BY_A_NUMBER":
+        data = json.loads(path.read_text())
+        data["candidates"][0]["name"] = 5
+        record = json.dumps(data)
+    path.write_text(record)
+    for args in (("show",), ("show", "--html"), ("diff", "fake@x"), ("merge", "fake@x")):
+        assert "damaged" in _one_line(racer(*args)), args
+    rows = json.loads(racer("ls", "--json").stdout)
+    assert rows[0]["status"] == "damaged"
+
+
+def test_a_lane_that_ignores_sigterm_is_timed_out_on_time(
+    project: Project, racer, monkeypatch
+) -> None:
+    project.fake(monkeypatch, {"stubborn": {"hang": True, "ignore_term": True}})
+    res = racer("run", "specs/double.md", "--agents", "fake@stubborn", "--timeout", "3")
+    assert res.exit_code == 4
+    cand = race_json(project.root)["candidates"][0]
+    assert cand["status"] == "timed_out"
+    # its time is when the timeout fired, not when the kill ladder (SIGTERM, 3 s, SIGKILL) and
+    # the output drain were done with it (3 + 3 + up to 2 s)
+    assert 3.0 <= cand["duration_s"] < 4.0, cand["duration_s"]
+
+
+def test_a_secret_written_into_a_file_is_flagged_and_never_shown(
+    project: Project, racer, monkeypatch
+) -> None:
+    key = "sk-ant-PLANTED-" + "z" * 32
+    token = "tok-PLANTED-987654321"
+    monkeypatch.setenv("ANTHROPIC_API_KEY", key)
+    (project.root / "racer.toml").write_text(
+        f'[agents.fake]\nenv = {{ MY_SERVICE_TOKEN = "{token}" }}\n'
+    )
+    leak = f'KEY = "{key}"\nTOKEN = "{token}"\n'
+    project.fake(
+        monkeypatch,
+        {
+            "leaky": {"write": {"calc.py": CORRECT, "leaked.py": leak}},
+            "honest": {"write": {"calc.py": CORRECT + "\n"}},
+        },
+    )
+    assert racer("run", "specs/double.md", "--agents", "fake@leaky,fake@honest").exit_code == 0
+    data = race_json(project.root)
+    cands = {c["name"]: c for c in data["candidates"]}
+    leaky = cands["fake@leaky"]
+    assert [f["kind"] for f in leaky["flags"] if f["severity"] == "tamper"] == ["secret_in_diff"]
+    assert leaky["status"] == "flagged" and data["winner"] == "fake@honest"
+    race_dir = Path(data["race_dir"])
+    for path in race_dir.rglob("*"):
+        if path.is_file():
+            text = path.read_text(errors="replace")
+            assert key not in text and token not in text, path
+    shown = racer("diff", "fake@leaky")
+    assert "leaked.py" in shown.stdout and key not in shown.stdout and token not in shown.stdout
+    assert key in racer("diff", "fake@leaky", "--show-secrets").stdout
+    refused = racer("merge", "fake@leaky")
+    assert refused.exit_code == 1 and "secret_in_diff" in refused.stderr
+
+
+def test_thousands_of_similar_flags_are_one_line_with_a_count(
+    project: Project, racer, monkeypatch
+) -> None:
+    many = {f"gen/file_{i:04d}.py": f"X = {i}\n" for i in range(400)}
+    project.fake(
+        monkeypatch,
+        {
+            "sprawl": {"write": {"calc.py": CORRECT, **many}},
+            "tidy": {"write": {"calc.py": CORRECT}},
+        },
+    )
+    res = racer("run", "specs/double.md", "--agents", "fake@sprawl,fake@tidy")
+    assert res.exit_code == 0
+    cands = {c["name"]: c for c in race_json(project.root)["candidates"]}
+    flags = cands["fake@sprawl"]["flags"]
+    unique = [f for f in flags if f["kind"] == "unique_file"]
+    assert len(unique) == 4 and sum(f.get("count", 1) for f in unique) == 400, unique
+    assert any("flags: 0 tamper, 400 scope" in r for r in cands["fake@sprawl"]["reasons"])
+    assert len(res.stdout.splitlines()) < 80  # not one line per file
+    assert race_json(project.root)["winner"] == "fake@tidy"
+
+
+def test_a_huge_diff_is_linked_from_report_html_not_inlined(
+    project: Project, racer, monkeypatch
+) -> None:
+    big = "".join(f"line {i} of a generated data file\n" for i in range(200_000))  # ~6.6 MB
+    project.fake(monkeypatch, {"bulky": {"write": {"calc.py": CORRECT, "data.txt": big}}})
+    assert racer("run", "specs/double.md", "--agents", "fake@bulky").exit_code == 0
+    race_dir = Path(race_json(project.root)["race_dir"])
+    page = (race_dir / "report.html").read_text()
+    assert len(page) < 1_000_000
+    assert 'href="diffs/fake@bulky.diff"' in page and "MB diff is not inlined" in page
+    assert (race_dir / "diffs" / "fake@bulky.diff").stat().st_size > 5 * 2**20

@@ -16,7 +16,13 @@ no hidden acceptance tests:
 The adversarial reviewers must leave race 1's candidate order as it was. Prints a table per task,
 then totals against the ideal (every winner correct) and oracle vs no reviewer side by side.
 
-    python scripts/bench_review.py [--keep DIR] [--only ID] [--jobs N]
+A second section (--no-own-tests alone) races agents that bring no tests: every candidate's patch
+is stripped of its test files first (a patch left empty is a no-op), so "other candidates' tests"
+cannot rank the wrong-but-plausible candidate down and only size and the like separate it from a
+correct one, which is what a reviewer is for. There each task races three times: none, oracle and
+liar. The default run does both sections and prints them side by side.
+
+    python scripts/bench_review.py [--keep DIR] [--only ID] [--jobs N] [--no-own-tests]
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ from helpers import realwork as rw  # the real-work races live with the tests
 
 KINDS = ("none", "oracle", "liar", "broken", "advisory")
 ADVERSARIAL = ("liar", "broken", "advisory")
+BARE_KINDS = ("none", "oracle", "liar")  # the races of the no-own-tests section
+BARE = "no own tests"  # TaskResult.mode of that section
 TITLES = {
     "none": "no reviewer",
     "oracle": "oracle reviewer",
@@ -219,6 +227,9 @@ class TaskResult:
     reviewed: tuple[str, ...]
     races: dict[str, Race]
     problems: list[str]
+    mode: str = ""  # "" or BARE
+    passed: tuple[str, ...] = ()  # every candidate that passed in race 1
+    dropped: dict[str, tuple[str, ...]] = field(default_factory=dict)  # BARE: test files removed
 
 
 def run_race(task: rw.Task, kind: str, where: Path, jobs: int, labels: Sequence[str]) -> Race:
@@ -254,11 +265,14 @@ def below_component(cand: dict[str, Any]) -> str:
 
 def moved_by(first: Race, r: Race) -> tuple[str, str] | None:
     """Where r's order first departs from race 1's: (the component that decided it there, the
-    evidence: that candidate's reason and both candidates' agent times in the two races)."""
+    evidence: that candidate's reason and both candidates' agent times in the two races). The
+    candidate race 1 had at the first differing place went down in r: what put it below the one
+    now above it decided (for two neighbours swapping, that is the place after the departure)."""
     if r.order == first.order:
         return None
     i = next(i for i, (a, b) in enumerate(zip(first.order, r.order, strict=True)) if a != b)
-    upper, lower = r.data["candidates"][i], r.data["candidates"][i + 1]
+    j = r.order.index(first.order[i])  # > i: everything above i is the same in both
+    upper, lower = r.data["candidates"][j - 1], r.data["candidates"][j]
     before = {short(c["name"]): c for c in first.data["candidates"]}
     times = ", ".join(
         f"{short(c['name'])} agent {before[short(c['name'])]['duration_s']} s in race none,"
@@ -268,7 +282,9 @@ def moved_by(first: Race, r: Race) -> tuple[str, str] | None:
     return below_component(lower), f"{short(lower['name'])}: {lower['reasons'][-1]!r}; {times}"
 
 
-def check(task: rw.Task, reviewed: Sequence[str], races: dict[str, Race]) -> list[str]:
+def check(
+    task: rw.Task, reviewed: Sequence[str], races: dict[str, Race], mode: str = ""
+) -> list[str]:
     """What racer did that it should not have: each line names the race and the evidence."""
     problems: list[str] = []
     first = races["none"]
@@ -278,7 +294,7 @@ def check(task: rw.Task, reviewed: Sequence[str], races: dict[str, Race]) -> lis
         if r is None:
             continue
         review = r.data.get("review") or {}
-        where = f"{task.id}, race {kind}"
+        where = f"{task.id}, race {kind}" + (f" ({mode})" if mode else "")
         if reviewed and review.get("status") != "done":
             problems.append(
                 f"{where}: review status {review.get('status')!r}: {review.get('reason')}"
@@ -338,17 +354,26 @@ def check(task: rw.Task, reviewed: Sequence[str], races: dict[str, Race]) -> lis
     return problems
 
 
-def race_task(task: rw.Task, root: Path, jobs: int) -> TaskResult:
+def race_task(
+    task: rw.Task, root: Path, jobs: int, kinds: Sequence[str] = KINDS, mode: str = ""
+) -> TaskResult:
+    """Race 1 without a reviewer, then the reviewers of `kinds` on the labels race 1 gives them
+    (one per candidate that passed there, at most REVIEW_TOP). With mode BARE the candidates'
+    patches lose their test files first."""
+    dropped: dict[str, tuple[str, ...]] = {}
+    if mode == BARE:
+        task, dropped = rw.without_own_tests(task)
     races: dict[str, Race] = {}
     races["none"] = run_race(task, "none", root / "none", jobs, ())
-    passed = [short(c["name"]) for c in races["none"].data["candidates"] if c.get("passed")]
-    reviewed = tuple(passed[:REVIEW_TOP])
+    passed = tuple(short(c["name"]) for c in races["none"].data["candidates"] if c.get("passed"))
+    reviewed = passed[:REVIEW_TOP]
     labels = [chr(ord("A") + i) for i in range(len(reviewed))]
-    problems = [f"{task.id}: preflight: {p}" for p in preflight(task, labels, root / "preflight")]
-    for kind in KINDS[1:]:
+    where = f"{task.id}" + (f" ({mode})" if mode else "")
+    problems = [f"{where}: preflight: {p}" for p in preflight(task, labels, root / "preflight")]
+    for kind in kinds[1:]:
         races[kind] = run_race(task, kind, root / kind, jobs, labels)
-    problems += check(task, reviewed, races)
-    return TaskResult(task, reviewed, races, problems)
+    problems += check(task, reviewed, races, mode)
+    return TaskResult(task, reviewed, races, problems, mode, passed, dropped)
 
 
 # --- printing -------------------------------------------------------------------------------------
@@ -369,20 +394,50 @@ def outcomes(r: Race) -> str:
     return "; ".join(parts)
 
 
+def wrong_note(res: TaskResult) -> str:
+    """Whether the task's wrong-but-plausible candidates passed their tests in race 1."""
+    notes = []
+    for c in res.task.contestants:
+        if c.kind != "wrong":
+            continue
+        if c.name in res.passed:
+            notes.append(f"{c.name} passed its tests")
+            continue
+        cand = next(x for x in res.races["none"].data["candidates"] if short(x["name"]) == c.name)
+        t = cand.get("tests") or {}
+        why = (
+            f"{t.get('passed')} passed, {t.get('failed')} failed, {t.get('errors')} errors;"
+            f" broken {list(t.get('broken') or ())}"
+            if t
+            else "no test run"
+        )
+        notes.append(f"{c.name} DID NOT pass its tests (status {cand.get('status')}: {why})")
+    return "; ".join(notes) or "no wrong candidate"
+
+
 def print_task(res: TaskResult) -> None:
     task, first = res.task, res.races["none"]
     correct = sorted(c.name for c in task.contestants if c.correct)
-    print(f"\n{task.id} ({task.project})  correct: {', '.join(correct)}")
+    mode = f"  [{res.mode}]" if res.mode else ""
+    print(f"\n{task.id} ({task.project})  correct: {', '.join(correct)}{mode}")
+    if res.mode == BARE:
+        emptied = [c.name for c in task.contestants if c.diff is None and res.dropped.get(c.name)]
+        kept = [n for n, d in res.dropped.items() if not d]
+        print(
+            f"  test files dropped from {sum(bool(d) for d in res.dropped.values())} patches"
+            f" (none in: {', '.join(kept) or '-'}; left empty, now a no-op: {', '.join(emptied) or '-'})"
+        )
+        print(f"  passed in race 1: {', '.join(res.passed) or '-'}; {wrong_note(res)}")
     print(f"  race 1 order: {' > '.join(first.order)}")
     print(f"  reviewed (passed in race 1, best {REVIEW_TOP}): {', '.join(res.reviewed) or '-'}")
     print(f"  {'race':<16}{'s':>6}  {'winner':<11}{'correct':<8}{'order':<16}findings")
-    for kind in KINDS:
+    for kind in res.races:
         r = res.races[kind]
         moved = moved_by(first, r)
         same = "-" if kind == "none" else ("same" if moved is None else f"CHANGED ({moved[0]})")
         print(
             f"  {TITLES[kind]:<16}{r.seconds:>6.1f}  {r.winner!s:<11}"
-            f"{'yes' if r.correct else 'NO':<8}{same:<16}{outcomes(r)}"
+            f"{'yes' if r.correct else 'NO':<8}{same + ' ':<16}{outcomes(r)}"
         )
         print(f"  {'':<16}decided by: {r.data.get('decided_by')} ({r.data.get('confidence')})")
 
@@ -501,30 +556,166 @@ def print_totals(results: Sequence[TaskResult], wall: float) -> list[str]:
     return [p for res in results for p in res.problems]
 
 
+def headline(results: Sequence[TaskResult]) -> dict[str, str]:
+    """The numbers both sections report, by row: none vs oracle, and what the liar did."""
+    n = len(results)
+    none = [r.races["none"] for r in results]
+    oracle = [r.races["oracle"] for r in results]
+    liar = [r.races["liar"] for r in results]
+    pairs = list(zip(none, oracle, strict=True))
+    fixed = sum(not a.correct and b.correct for a, b in pairs)
+    spoiled = sum(a.correct and not b.correct for a, b in pairs)
+    changed = sum(a.winner != b.winner for a, b in pairs)
+    by_review = sum(str(r.data.get("decided_by")).startswith("reviewer's test") for r in oracle)
+    high = [sum(r.data.get("confidence") == "high" for r in rs) for rs in (none, oracle)]
+    put_down = sum(
+        a.winner is not None
+        and b.winner != a.winner
+        and below_component(next(c for c in b.data["candidates"] if short(c["name"]) == a.winner))
+        == "reviewer's tests"
+        for a, b in pairs
+    )
+    liar_moved = sum(b.order != a.order for a, b in zip(none, liar, strict=True))
+    liar_won = sum(b.winner != a.winner for a, b in zip(none, liar, strict=True))
+    return {
+        "top-1 correct, no reviewer": f"{ratio(sum(r.correct for r in none), n)} (ideal {n}/{n})",
+        "top-1 correct, oracle reviewer": f"{ratio(sum(r.correct for r in oracle), n)}"
+        f" (ideal {n}/{n})",
+        "winners the oracle changed": f"{ratio(changed, n)} (wrong -> correct {fixed},"
+        f" correct -> wrong {spoiled})",
+        "#1 vs #2 decided by the reviewer's tests": f"{ratio(by_review, n)} (oracle race)",
+        "race 1's winner put down by the reviewer's tests": f"{ratio(put_down, n)} (oracle race)",
+        "confidence high": f"no reviewer {ratio(high[0], n)}, oracle {ratio(high[1], n)}",
+        "liar changed the order / winner": f"{ratio(liar_moved, n)} / {ratio(liar_won, n)}",
+        "mean seconds per race": ", ".join(
+            f"{k} {sum(r.races[k].seconds for r in results) / n:.1f}" for k in BARE_KINDS
+        ),
+    }
+
+
+def print_bare_totals(results: Sequence[TaskResult], wall: float) -> list[str]:
+    """The no-own-tests section's totals; returns the racer problems its checks found."""
+    n = len(results)
+    print(f"\nsummary ({BARE}: the candidates' test files stripped from their patches)")
+    for row, value in headline(results).items():
+        print(f"  {row}: {value}")
+    wrong_passed = [
+        res.task.id
+        for res in results
+        if all(c.name in res.passed for c in res.task.contestants if c.kind == "wrong")
+    ]
+    missing = [res.task.id for res in results if res.task.id not in wrong_passed]
+    print(
+        f"  wrong candidate passed its tests: {ratio(len(wrong_passed), n)}"
+        + (f"; not in: {', '.join(missing)}" if missing else "")
+    )
+    winners: dict[str, int] = {}
+    for res in results:
+        w = res.races["none"].winner
+        winners[str(w)] = winners.get(str(w), 0) + 1
+    print(
+        "  no-reviewer winners by candidate: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(winners.items(), key=lambda kv: -kv[1]))
+    )
+    decided: dict[str, int] = {}
+    for res in results:
+        d = str(res.races["none"].data.get("decided_by")).split(":", 1)[0]
+        decided[d] = decided.get(d, 0) + 1
+    print(
+        "  no-reviewer #1 vs #2 decided by: "
+        + ", ".join(f"{k!r} {v}" for k, v in sorted(decided.items(), key=lambda kv: -kv[1]))
+    )
+    reviewed_correct = sum(
+        any(c.correct and c.name in res.reviewed for c in res.task.contestants) for res in results
+    )
+    print(
+        f"  a correct candidate among the reviewed (race 1's best {REVIEW_TOP} passing): "
+        f"{ratio(reviewed_correct, n)}"
+    )
+    correct_of = {r.task.id: {c.name for c in r.task.contestants if c.correct} for r in results}
+    fs = [(res, f) for res in results for f in res.races["oracle"].findings]
+    bad = [f for res, f in fs if short(f["candidate"]) not in correct_of[res.task.id]]
+    good = [f for res, f in fs if short(f["candidate"]) in correct_of[res.task.id]]
+    print(
+        f"  oracle findings: {sum(f['outcome'] == 'reproduced' for _, f in fs)} reproduced of"
+        f" {len(fs)}, {sum(bool(f.get('separates')) for _, f in fs)} separate candidates;"
+        f" incorrect reviewed candidates caught {ratio(sum(f['outcome'] == 'reproduced' for f in bad), len(bad))};"
+        f" correct ones wrongly reproduced {ratio(sum(f['outcome'] == 'reproduced' for f in good), len(good))}"
+    )
+    lf = [f for res in results for f in res.races["liar"].findings]
+    print(
+        f"  liar findings {EXPECTED['liar']!r}: "
+        f"{ratio(sum(f['outcome'] == EXPECTED['liar'] for f in lf), len(lf))}"
+    )
+    done = ", ".join(
+        f"{TITLES[k]} {ratio(sum((r.races[k].data.get('review') or {}).get('status') == 'done' for r in results), n)}"
+        for k in BARE_KINDS[1:]
+    )
+    print(f"  reviews usable (status done): {done}")
+    print(f"  races: {n * len(BARE_KINDS)}, wall time {wall:.0f} s")
+    return [p for res in results for p in res.problems]
+
+
+def print_side_by_side(own: Sequence[TaskResult], bare: Sequence[TaskResult]) -> None:
+    left, right = headline(own), headline(bare)
+    rows = max(len(k) for k in left) + 2
+    width = max(len(v) for v in left.values()) + 2
+    print("\nside by side")
+    print(f"  {'':<{rows}}{'own tests kept':<{width}}{BARE}")
+    for row in left:
+        print(f"  {row:<{rows}}{left[row]:<{width}}{right[row]}")
+
+
+def run_section(
+    tasks: Sequence[rw.Task], root: Path, jobs: int, kinds: Sequence[str], mode: str
+) -> list[TaskResult]:
+    results = []
+    for task in tasks:
+        res = race_task(task, root / task.id, jobs, kinds, mode)
+        results.append(res)
+        print_task(res)
+        sys.stdout.flush()
+    return results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--keep", type=Path, help="build the race repos here and keep them")
     parser.add_argument("--only", action="append", help="race only these task ids")
     parser.add_argument("--jobs", type=int, default=2, help="racer --jobs (default 2)")
+    parser.add_argument(
+        "--no-own-tests",
+        action="store_true",
+        help="only the section whose candidates' patches are stripped of their test files"
+        " (no reviewer, oracle, liar); the default runs both sections",
+    )
     args = parser.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="racer-bench-review-"))
     tasks = [t for t in rw.tasks() if not args.only or t.id in args.only]
     if not tasks:
         print(f"no task matches {args.only}", file=sys.stderr)
         return 2
-    print(
-        f"real-work tasks: {len(tasks)} from {len({t.project for t in tasks})} projects; "
-        f"{len(KINDS)} races each, no hidden acceptance tests, --jobs {args.jobs}"
-    )
-    t0 = time.monotonic()
-    results = []
+    own: list[TaskResult] = []
+    problems: list[str] = []
     try:
-        for task in tasks:
-            res = race_task(task, root / task.id, args.jobs)
-            results.append(res)
-            print_task(res)
-            sys.stdout.flush()
-        problems = print_totals(results, time.monotonic() - t0)
+        if not args.no_own_tests:
+            print(
+                f"real-work tasks: {len(tasks)} from {len({t.project for t in tasks})} projects; "
+                f"{len(KINDS)} races each, no hidden acceptance tests, --jobs {args.jobs}"
+            )
+            t0 = time.monotonic()
+            own = run_section(tasks, root, args.jobs, KINDS, "")
+            problems += print_totals(own, time.monotonic() - t0)
+        print(
+            f"\n=== {BARE}: every candidate's patch stripped of its test files; "
+            f"{len(tasks)} tasks, {len(BARE_KINDS)} races each ({', '.join(BARE_KINDS)}), "
+            f"no hidden acceptance tests, --jobs {args.jobs}"
+        )
+        t0 = time.monotonic()
+        bare = run_section(tasks, root / "no-own-tests", args.jobs, BARE_KINDS, BARE)
+        problems += print_bare_totals(bare, time.monotonic() - t0)
+        if own:
+            print_side_by_side(own, bare)
     finally:
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)

@@ -6,13 +6,17 @@ Used by tests/test_ranking_bench.py and scripts/bench_ranking.py.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from racer.testfiles import DEFAULT_TEST_PATTERNS, is_test_file
 
 ROOT = Path(__file__).resolve().parents[2] / "scripts" / "realwork"
 
@@ -77,6 +81,67 @@ def load(path: Path) -> Task:
 
 def tasks(root: Path = ROOT) -> list[Task]:
     return [load(p.parent) for p in sorted(root.glob("*/task.json"))]
+
+
+def task_test_patterns(task: Task) -> tuple[str, ...]:
+    """The globs of the task's test files: its task.json's `test_paths` (racer.toml's key) if it
+    has them, else racer's defaults."""
+    meta = json.loads((task.path / "task.json").read_text(encoding="utf-8"))
+    return tuple(meta.get("test_paths") or ()) or DEFAULT_TEST_PATTERNS
+
+
+def diff_path(section: str) -> str:
+    """The path one `diff --git` section of a patch changes (the old path if it deletes it)."""
+    old = new = None
+    for line in section.splitlines():
+        if line.startswith("--- ") and old is None:
+            old = line[4:].split("\t", 1)[0]
+        elif line.startswith("+++ ") and new is None:
+            new = line[4:].split("\t", 1)[0]
+        elif line.startswith("rename to ") and new is None:
+            new = "b/" + line[len("rename to ") :]
+        elif line.startswith("@@"):
+            break
+    path = new if new and new != "/dev/null" else old
+    if path and path != "/dev/null":
+        return path[2:] if path[:2] in ("a/", "b/") else path
+    header = section.splitlines()[0]  # diff --git a/X b/X (mode changes, binaries)
+    return header.rsplit(" b/", 1)[-1]
+
+
+def strip_test_files(diff: str, patterns: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+    """The patch without its test files' sections (product-code sections intact, so `git apply`
+    still works), and the paths dropped. An all-tests patch becomes ""."""
+    lines = diff.splitlines(keepends=True)
+    starts = [i for i, line in enumerate(lines) if line.startswith("diff --git ")]
+    if not starts:
+        return diff, ()
+    head = "".join(lines[: starts[0]])
+    kept: list[str] = []
+    dropped: list[str] = []
+    for i, start in enumerate(starts):
+        section = "".join(lines[start : starts[i + 1] if i + 1 < len(starts) else len(lines)])
+        path = diff_path(section)
+        if is_test_file(path, patterns):
+            dropped.append(path)
+        else:
+            kept.append(section)
+    return (head + "".join(kept) if kept else ""), tuple(dropped)
+
+
+def without_own_tests(task: Task) -> tuple[Task, dict[str, tuple[str, ...]]]:
+    """The task with every candidate's patch stripped of its test files (agents that bring no
+    tests), and the test files dropped per candidate. A patch left empty makes a no-op."""
+    patterns = task_test_patterns(task)
+    contestants = []
+    dropped: dict[str, tuple[str, ...]] = {}
+    for c in task.contestants:
+        if c.diff is None:
+            contestants.append(c)
+            continue
+        diff, dropped[c.name] = strip_test_files(c.diff, patterns)
+        contestants.append(dataclasses.replace(c, diff=diff or None))
+    return dataclasses.replace(task, contestants=tuple(contestants)), dropped
 
 
 def _git(cwd: Path, *args: str) -> None:

@@ -44,6 +44,7 @@ from racer.store import write_atomic
 from racer.testrun import parse_junit, run_tests
 
 REVIEW, WRITER = "_review", "_writer"  # their lane names: logs, checkouts, RACER_LANE
+BASE = "_baseline"  # the base commit's tree among the candidates' (no contestant has the name)
 # A failure that says the test itself cannot run (pytest's JUnit message starts with the error).
 _WRONG_TEST = re.compile(
     r"^(?:[\w.]+\.)?(?:NameError|SyntaxError|IndentationError|ImportError|ModuleNotFoundError)\b"
@@ -249,7 +250,7 @@ def _helper_result(who: Contestant, family: str, run: AgentRun) -> HelperRun:
 class Tree:
     """A checkout to run tests in: the base, or a candidate (made pristine first)."""
 
-    name: str  # candidate name, or "base"
+    name: str  # candidate name, or BASE
     path: Path
     tip: str | None  # the candidate's commit to reset to; None: HEAD
     pristine: PristinePlan | None = None
@@ -413,14 +414,14 @@ async def review(
     if not tests or plan.test_command is None:
         return replace(done, findings=found)
     ran = await run_on_trees(plan, trees, tests, "review", shared.test_slots)
-    base = ran.get("base", ({}, {}, None))
+    base = ran.get(BASE, ({}, {}, None))
     verified = []
     for f in found:
         if f.test is None:
             verified.append(f)
             continue
         results = {
-            n: r[0].get(f.test.path, contract.MISSING) for n, r in ran.items() if n != "base"
+            n: r[0].get(f.test.path, contract.MISSING) for n, r in ran.items() if n != BASE
         }
         verified.append(
             contract.verify_finding(f, results, base[0].get(f.test.path, contract.MISSING))
@@ -486,13 +487,13 @@ async def check_generated(
     if plan.test_command is None:
         return replace(base, status=ReviewStatus.SKIPPED, reason="no test command")
     ran = await run_on_trees(plan, trees, tests, "generated", shared.test_slots)
-    base_ids = ran.get("base", ({}, {}, None))[1]
+    base_ids = ran.get(BASE, ({}, {}, None))[1]
     out = []
     for t in tests:
         mod = [module_of(t.path)]
         on_base = {i: o for i, o in base_ids.items() if _in(i, mod)}
         runs = {
-            n: {i: o for i, o in r[1].items() if _in(i, mod)} for n, r in ran.items() if n != "base"
+            n: {i: o for i, o in r[1].items() if _in(i, mod)} for n, r in ran.items() if n != BASE
         }
         out.append(contract.generated_results(t, on_base, runs))
     logs = {n: r[2] for n, r in ran.items() if r[2]}

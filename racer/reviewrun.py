@@ -161,7 +161,7 @@ async def after_lanes(
     patterns = plan.config.test_paths or DEFAULT_TEST_PATTERNS
     trees = candidate_trees(report, changes, patterns)
     if base_ready:
-        trees.insert(0, helpers.Tree("base", plan.checkout(BASELINE), None))
+        trees.insert(0, helpers.Tree(helpers.BASE, plan.checkout(BASELINE), None))
     if written is not None:
         report = replace(
             report, generated_tests=await generated_phase(plan, shared, written, trees)
@@ -211,7 +211,7 @@ async def _fresh_trees(
     made: list[Path],
 ) -> list[helpers.Tree]:
     trees: list[helpers.Tree] = []
-    wanted: list[tuple[str, str | None]] = [("base", None)]
+    wanted: list[tuple[str, str | None]] = [(helpers.BASE, None)]
     wanted += [(c.name, c.commit) for c in report.candidates if _judged(c)]
     for name, commit in wanted:
         lane = "_review-" + checkout.slug(name)

@@ -169,11 +169,8 @@ async def _run_agent(lane: Lane) -> _Work:
     patterns = plan.config.test_paths or DEFAULT_TEST_PATTERNS
     pristine = pristine_plan(found, patterns)
     parsed = run.output
-    cost, estimated = parsed.cost_usd, False
-    if cost is None and parsed.tokens is not None:
-        model = parsed.model or run.model or prices.DEFAULT_MODELS.get(c.agent)
-        cost = prices.estimate(parsed.tokens, model)
-        estimated = cost is not None
+    model = parsed.model or run.model or prices.DEFAULT_MODELS.get(c.agent)
+    cost, estimated = prices.cost_of(parsed.cost_usd, parsed.tokens, model)
     left = (f"stopped {escaped} process(es) the agent left running outside its group",)
     result = AgentResult(
         commit=tip,

@@ -73,3 +73,13 @@ def estimate(tokens: Tokens | None, model: str | None) -> float | None:
         uncached * price.input + tokens.cached * price.cached + tokens.output * price.output
     ) / 1e6
     return round(usd, 6)
+
+
+def cost_of(
+    reported: float | None, tokens: Tokens | None, model: str | None
+) -> tuple[float | None, bool]:
+    """(USD, estimated?): what the CLI reported, else racer's estimate from its tokens."""
+    if reported is not None or tokens is None:
+        return reported, False
+    cost = estimate(tokens, model)
+    return cost, cost is not None

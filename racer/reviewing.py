@@ -36,8 +36,10 @@ from racer.scoring import (
     PristinePlan,
     apply_pristine,
     module_of,
+    outcomes_in,
     pytest_command_for,
     reset_checkout,
+    write_files,
 )
 from racer.status import ReviewStatus, Status
 from racer.store import write_atomic
@@ -176,10 +178,7 @@ async def run_helper(
         )
         if failed:
             return HelperRun(who, family, model, failure=failed)
-        for rel, text in (files or {}).items():
-            target = path / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
+        write_files(path, [(rel, text.encode()) for rel, text in (files or {}).items()])
         record = Candidate(
             name=who.name, agent=who.agent, model=model, order=-1, worktree=str(path)
         )
@@ -214,11 +213,8 @@ async def run_helper(
 def _helper_result(who: Contestant, family: str, run: AgentRun) -> HelperRun:
     out, parsed = run.outcome, run.output
     log = str(out.log_path)
-    cost, estimated = parsed.cost_usd, False
-    if cost is None and parsed.tokens is not None:
-        model = parsed.model or run.model or prices.DEFAULT_MODELS.get(who.agent)
-        cost = prices.estimate(parsed.tokens, model)
-        estimated = cost is not None
+    model = parsed.model or run.model or prices.DEFAULT_MODELS.get(who.agent)
+    cost, estimated = prices.cost_of(parsed.cost_usd, parsed.tokens, model)
     failure = None
     if out.timed_out:
         failure = f"{who.name} timed out after {out.duration_s:.0f} s"
@@ -282,17 +278,6 @@ def file_results(cases: Sequence[tuple[str, str, str]], paths: Sequence[str]) ->
     return out
 
 
-def inside(root: Path, rel: str) -> Path | None:
-    """root/rel when no existing part of it is a symbolic link and it stays under root."""
-    target = root / rel
-    part = root
-    for name in Path(rel).parts:
-        part = part / name
-        if part.is_symlink():
-            return None
-    return target if target.resolve().is_relative_to(root.resolve()) else None
-
-
 async def run_files(
     plan: RacePlan, tree: Tree, files: Sequence[ReviewTest], kind: str, slots: anyio.CapacityLimiter
 ) -> tuple[dict[str, str], dict[str, str], str | None]:
@@ -311,12 +296,8 @@ async def run_files(
                 await anyio.to_thread.run_sync(
                     apply_pristine, tree.path, plan.base_commit, tree.pristine
                 )
-            for f in files:
-                target = inside(tree.path, f.path)
-                if target is None:
-                    continue  # a candidate's symlink points out of its tree: never written through
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(f.content, encoding="utf-8")
+            # never through a symlink the candidate planted: such a file's result is missing
+            write_files(tree.path, [(f.path, f.content.encode()) for f in files])
             res = await run_tests(
                 pytest_command_for(plan.test_command, paths),
                 tree.path,
@@ -420,9 +401,7 @@ async def review(
         if f.test is None:
             verified.append(f)
             continue
-        results = {
-            n: r[0].get(f.test.path, contract.MISSING) for n, r in ran.items() if n != BASE
-        }
+        results = {n: r[0].get(f.test.path, contract.MISSING) for n, r in ran.items() if n != BASE}
         verified.append(
             contract.verify_finding(f, results, base[0].get(f.test.path, contract.MISSING))
         )
@@ -490,15 +469,8 @@ async def check_generated(
     base_ids = ran.get(BASE, ({}, {}, None))[1]
     out = []
     for t in tests:
-        mod = [module_of(t.path)]
-        on_base = {i: o for i, o in base_ids.items() if _in(i, mod)}
-        runs = {
-            n: {i: o for i, o in r[1].items() if _in(i, mod)} for n, r in ran.items() if n != BASE
-        }
+        on_base = outcomes_in(base_ids, [t.path])
+        runs = {n: outcomes_in(r[1], [t.path]) for n, r in ran.items() if n != BASE}
         out.append(contract.generated_results(t, on_base, runs))
     logs = {n: r[2] for n, r in ran.items() if r[2]}
     return replace(base, tests=tuple(out), logs=logs)
-
-
-def _in(test_id: str, mods: Sequence[str]) -> bool:
-    return any(test_id == m or test_id.startswith((m + "::", m + ".")) for m in mods)

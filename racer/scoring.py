@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -154,24 +153,34 @@ def reset_checkout(checkout: Path, commit: str) -> None:
     git(["clean", "-fdq"], checkout, lane=True)
 
 
+def inside(root: Path, rel: str) -> Path | None:
+    """root/rel when no existing part of it is a symbolic link and it stays under root: racer
+    never writes through a link a candidate planted in its checkout."""
+    part = root
+    for name in Path(rel).parts:
+        part = part / name
+        if part.is_symlink():
+            return None
+    target = root / rel
+    return target if target.resolve().is_relative_to(root.resolve()) else None
+
+
 def place_files(checkout: Path, files: Sequence[tuple[Path, str]]) -> list[str]:
     """Copy (source, dest) pairs in; returns the dest paths written."""
-    written = []
-    for src, dest in files:
-        target = checkout / dest
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, target)
-        written.append(dest)
-    return written
+    return write_files(checkout, [(dest, src.read_bytes()) for src, dest in files])
 
 
 def write_files(checkout: Path, files: Sequence[tuple[str, bytes]]) -> list[str]:
-    """Write (dest, content) pairs in; returns the dest paths written."""
+    """Write (dest, content) pairs in (none through a symbolic link); returns the dests written."""
+    written = []
     for dest, content in files:
-        target = checkout / dest
+        target = inside(checkout, dest)
+        if target is None:
+            continue
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
-    return [dest for dest, _ in files]
+        written.append(dest)
+    return written
 
 
 def _test_files_of(authors: Sequence[Candidate]) -> dict[str, list[tuple[str, bytes]]]:

@@ -332,7 +332,7 @@ def test_a_rate_limited_reviewer_is_retried(project: Path, racer, monkeypatch) -
 
 
 def test_a_candidate_symlink_never_carries_a_findings_test_out_of_its_tree(tmp_path: Path) -> None:
-    from racer.reviewing import inside
+    from racer.scoring import inside, write_files
 
     tree, outside = tmp_path / "tree", tmp_path / "outside"
     tree.mkdir()
@@ -340,6 +340,9 @@ def test_a_candidate_symlink_never_carries_a_findings_test_out_of_its_tree(tmp_p
     (tree / "tests").symlink_to(outside)
     assert inside(tree, "tests/test_review_x.py") is None
     assert inside(tree, "other/test_x.py") == tree / "other" / "test_x.py"
+    # every file racer places (findings' and writers' tests, acceptance tests, cross-checks)
+    written = write_files(tree, [("tests/test_a.py", b"x"), ("other/test_b.py", b"y")])
+    assert written == ["other/test_b.py"] and list(outside.iterdir()) == []
 
 
 def test_racer_review_of_a_race_recorded_before_reviews_existed(

@@ -248,6 +248,14 @@ def dirty_files(worktree: Path, exclude: Sequence[str] = ()) -> list[str] | None
     return [line[3:] for line in proc.stdout.splitlines() if line.strip()]
 
 
+def untracked_files(worktree: Path, exclude: Sequence[str] = ()) -> list[str]:
+    """Files git neither tracks nor ignores (a whole new directory as one entry), tools' state
+    files excluded. Reads directories only, not every tracked file's stat as `status` does."""
+    args = ["ls-files", "--others", "--exclude-standard", "--directory", "--no-empty-directory"]
+    found = git([*args, "-z", "--", ".", *_excludes(exclude)], worktree, lane=True)
+    return [p for p in found.stdout.split("\0") if p]
+
+
 TRASH = ".racer-trash"
 
 

@@ -31,6 +31,9 @@ from racer.errors import (
     RacerError,
     RefusedError,
     UserError,
+    disk_full,
+    disk_full_in,
+    racer_error_in,
 )
 
 # Each command imports the core modules it calls when it runs (the `from racer import ...` lines
@@ -77,15 +80,23 @@ def _guarded(fn: Callable[P, int | None]) -> Callable[P, None]:
             code = EXIT_INTERRUPTED
         except typer.Exit:
             raise
-        except Exception as exc:  # the last resort: anything unexpected is exit 3 with a log
-            _err(
-                f"internal error: {type(exc).__name__}: {exc} — traceback written to {_crash_log(exc)}"
-            )
-            code = EXIT_INTERNAL
+        except Exception as exc:  # a racer error from inside a task group, a full disk, or…
+            known = racer_error_in(exc) or (disk_full(Path.cwd()) if disk_full_in(exc) else None)
+            if known is None:
+                code = _crashed(exc)
+            else:
+                _err(known.message)
+                code = known.exit_code
         if code:
             raise typer.Exit(code)
 
     return wrapper
+
+
+def _crashed(exc: BaseException) -> int:
+    """The last resort: anything unexpected is exit 3 with a traceback log."""
+    _err(f"internal error: {type(exc).__name__}: {exc} — traceback written to {_crash_log(exc)}")
+    return EXIT_INTERNAL
 
 
 def _version(value: bool) -> None:

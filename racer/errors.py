@@ -10,6 +10,7 @@ The tree (exit code in brackets):
     │   ├── AgentError        unknown agent, executable missing from PATH
     │   ├── RaceNotFound      no such race / candidate
     │   └── RefusedError      racer will not do it without --force (work would be lost)
+    └── DiskFull [75]         no space left on the disk (ENOSPC, EDQUOT): free some, run it again
 
 Ctrl-C is exit 130 and typer's own usage errors (unknown flag, missing argument) exit 2; "the
 race ran and no candidate passed" is not an error: `racer run` returns 4 for it.
@@ -17,10 +18,16 @@ race ran and no candidate passed" is not an error: `racer run` returns 4 for it.
 
 from __future__ import annotations
 
+import errno
+
 EXIT_USER = 1
 EXIT_INTERNAL = 3
 EXIT_NO_WINNER = 4
+EXIT_DISK_FULL = 75  # EX_TEMPFAIL: the same command works once space is freed
 EXIT_INTERRUPTED = 130
+
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+NO_SPACE_TEXTS = ("No space left on device", "Disk quota exceeded")
 
 
 class RacerError(Exception):
@@ -59,3 +66,45 @@ class RaceNotFound(UserError):
 
 class RefusedError(UserError):
     pass
+
+
+class DiskFull(RacerError):
+    """The disk filled up under racer: nothing is wrong with the input, and the same command
+    (or `racer resume` of an interrupted race) works once space is freed."""
+
+    exit_code = EXIT_DISK_FULL
+
+
+def no_space(exc: BaseException) -> bool:
+    """True for an OSError saying the disk (or the user's quota) is full."""
+    return isinstance(exc, OSError) and exc.errno in _NO_SPACE
+
+
+def disk_full(where: object, what: str = "") -> DiskFull:
+    """The one line for a full disk, naming what could not be written."""
+    doing = f" ({what})" if what else ""
+    return DiskFull(
+        f"no space left on the disk holding {where}{doing} — free some space, then run the "
+        "command again (an interrupted race: `racer resume` finishes it, `racer clean` removes it)"
+    )
+
+
+def racer_error_in(exc: BaseException) -> RacerError | None:
+    """The racer error inside an exception group from a task group (the first one), if any."""
+    if isinstance(exc, RacerError):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = racer_error_in(inner)
+            if found is not None:
+                return found
+    return None
+
+
+def disk_full_in(exc: BaseException) -> bool:
+    """True when a full disk is what stopped it (alone or inside a task group's exceptions)."""
+    if isinstance(exc, DiskFull) or no_space(exc):
+        return True
+    if isinstance(exc, BaseExceptionGroup):
+        return any(disk_full_in(inner) for inner in exc.exceptions)
+    return False

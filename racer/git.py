@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from racer.errors import GitError
+from racer.errors import NO_SPACE_TEXTS, GitError, disk_full
 from racer.proc import run_captured
 
 GIT_TIMEOUT = 900.0  # a checkout of a very large repository on a slow disk stays under this
@@ -98,6 +98,8 @@ def git(
         raise GitError(f"cannot run git: {out.stderr} — install git and put it on PATH")
     result = GitResult(out.returncode, out.stdout, out.stderr)
     if check and result.returncode != 0:
+        if any(text in result.stderr for text in NO_SPACE_TEXTS):
+            raise disk_full(cwd, f"git {args[0]}")
         detail = (result.stderr.strip() or result.stdout.strip()).splitlines()
         raise GitError(
             f"git {args[0]} failed: {detail[-1] if detail else 'exit ' + str(result.returncode)}"

@@ -14,7 +14,7 @@ from racer import checkout, orphans, prices, store
 from racer.agents import STATE_FILES
 from racer.attempts import AgentRun, run_attempts
 from racer.context import Lane, sandbox_for
-from racer.errors import RacerError
+from racer.errors import DiskFull, RacerError
 from racer.flags import DEFAULT_TEST_PATTERNS, FileChange
 from racer.outcome import AgentResult, LaneOutcome, Scores
 from racer.prepare import prepare_checkout
@@ -72,6 +72,8 @@ async def _run(lane: Lane, start: Start) -> LaneOutcome:
                 lane.plan.repo.common_dir,
             )
         work = await _run_agent(lane)
+    except DiskFull:
+        raise  # not the lane's failure: the race stops, `racer resume` goes on
     except RacerError as exc:
         return _ended(lane, Status.ERROR, exc.message)
     ended = _agent_end(lane, work)
@@ -83,6 +85,8 @@ async def _run(lane: Lane, start: Start) -> LaneOutcome:
     lane.progress.phase(Status.QUEUED)
     try:
         scores = await _score(lane, work.result.commit, work.pristine)
+    except DiskFull:
+        raise
     except RacerError as exc:
         return _outcome(lane, work, Status.ERROR, exc.message)
     return _outcome(lane, work, Status.OK, scores=scores)

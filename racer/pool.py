@@ -25,7 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from racer import checkout
-from racer.errors import GitError
+from racer.agents import STATE_FILES
+from racer.errors import DiskFull, GitError
 from racer.git import git
 
 POOL = ".racer-pool"
@@ -49,7 +50,7 @@ def offer(path: Path, worktree_root: Path, size: int) -> bool:
     """Move a removed lane's checkout into the pool if there is room; True when it moved."""
     if size <= 0 or not checkout.is_lane_repo(path) or (path / ".git").is_symlink():
         return False
-    if len(entries(worktree_root)) >= size:
+    if len(entries(worktree_root)) >= size or _holds_untracked(path):
         return False
     target = pool_dir(worktree_root) / secrets.token_hex(6)
     try:
@@ -58,6 +59,17 @@ def offer(path: Path, worktree_root: Path, size: int) -> bool:
     except OSError:
         return False
     return True
+
+
+def _holds_untracked(path: Path) -> bool:
+    """True when files git does not track (nor ignore) are in the checkout: work a lane never
+    committed (its commit failed, say on a full disk). Such a lane is deleted, not kept as a
+    spare, so that removing it gives the space back; so is one racer cannot check."""
+    try:
+        checkout.seal(path)
+        return bool(checkout.untracked_files(path, STATE_FILES))
+    except (GitError, DiskFull, OSError):
+        return True
 
 
 def claim(worktree_root: Path, path: Path) -> bool:

@@ -7,6 +7,7 @@ never exceptions that would cancel the sibling lanes.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -20,7 +21,7 @@ from racer import changes as changed
 from racer import checkout, faults, pool, provision, reviewrun
 from racer import repo as repos
 from racer.context import NO_AGENT_CFG, Lane, LaneShared
-from racer.errors import RacerError
+from racer.errors import DiskFull, RacerError, disk_full_in
 from racer.flags import DEFAULT_TEST_PATTERNS, FileChange
 from racer.lane import Start, run_lane
 from racer.outcome import LaneOutcome
@@ -32,7 +33,7 @@ from racer.reporter import NullReporter, Reporter
 from racer.resume import resume_points, stop_leftovers
 from racer.scoring import cross_check, run_baseline
 from racer.status import RUNNING, RaceStatus, Status
-from racer.store import BASELINE, RaceLock, write_atomic
+from racer.store import BASELINE, RaceLock, release_reserve, reserve_space, write_atomic
 from racer.verdict import judge, now
 from racer.views import write_views
 
@@ -125,9 +126,14 @@ async def run_race(
     if previous is None:
         plan.race_dir.path.mkdir(parents=True)
     with RaceLock(plan.race_dir):
-        state, starts = await _begin(plan, previous)
-        reporter.started(state.report)
-        return await _run(plan, state, starts, reporter, runner)
+        # Held while it runs: on a full disk, given back to write that the race was interrupted.
+        reserve_space(plan.race_dir.reserve)
+        try:
+            state, starts = await _begin(plan, previous)
+            reporter.started(state.report)
+            return await _run(plan, state, starts, reporter, runner)
+        finally:
+            release_reserve(plan.race_dir.reserve)
 
 
 async def _begin(plan: RacePlan, previous: RaceReport | None) -> tuple[RaceState, dict[str, Start]]:
@@ -153,6 +159,7 @@ async def _begin(plan: RacePlan, previous: RaceReport | None) -> tuple[RaceState
             status=RaceStatus.RUNNING,
             finished=None,
             resumed=previous.resumed + 1,
+            interruption=None,
             warnings=(*previous.warnings, *(notes if stopped else ())),
         )
     )
@@ -234,11 +241,9 @@ async def _run(
                     judging,
                 )
             )
-    except BaseException:
+    except BaseException as exc:
         with anyio.CancelScope(shield=True):
-            state.set(replace(state.report, status=RaceStatus.INTERRUPTED, finished=now()))
-            await anyio.to_thread.run_sync(collect_lanes, state)
-            await _release(plan, plan.checkout(BASELINE))
+            await anyio.to_thread.run_sync(_interrupted, plan, state, exc)
         raise
     await _release(plan, plan.checkout(BASELINE))
     faults.checkpoint("judging", plan.race_dir.path)
@@ -246,6 +251,29 @@ async def _run(
     write_views(state.report)
     reporter.finished(state.report)
     return state.report
+
+
+def _interrupted(plan: RacePlan, state: RaceState, exc: BaseException) -> None:
+    """Record that the race stopped (Ctrl-C, a crash, a full disk) and keep what lanes did.
+
+    On a full disk the reserve is given back first, so the record can say so; lanes are then
+    collected and the baseline released as far as space allows (a lane's commit stays in its
+    checkout either way, and `racer resume` collects it)."""
+    full = disk_full_in(exc)
+    if full:
+        release_reserve(plan.race_dir.reserve)
+    why = "disk full" if full else None
+    # Should even that fail, the record says running: with racer gone, `ls` says interrupted.
+    with contextlib.suppress(DiskFull):
+        state.set(
+            replace(state.report, status=RaceStatus.INTERRUPTED, finished=now(), interruption=why)
+        )
+    try:
+        collect_lanes(state)
+        pool.release(plan.repo.root, plan.checkout(BASELINE), 0 if full else plan.config.pool)
+    except DiskFull:
+        if not full:
+            raise
 
 
 def _hidden_tests(plan: RacePlan) -> dict[str, str]:
@@ -386,6 +414,8 @@ def collect_lanes(state: RaceState) -> None:
             return None
         try:
             checkout.collect_lane(root, wt, cand.branch, cand.commit)
+        except DiskFull:
+            raise
         except RacerError as exc:
             return f"{cand.name}: work not collected: {exc}"
         return None

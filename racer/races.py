@@ -34,6 +34,8 @@ def status_of(report: rpt.RaceReport, race_dir: RaceDir) -> str:
         return RaceStatus.MERGING_INTERRUPTED
     if report.status == RaceStatus.RUNNING:
         return RaceStatus.INTERRUPTED
+    if report.status == RaceStatus.INTERRUPTED and report.interruption:
+        return f"{RaceStatus.INTERRUPTED} ({report.interruption})"
     return RaceStatus.MERGED if report.merged else report.status
 
 

@@ -259,6 +259,7 @@ class RaceReport:
     cluster_summary: str | None = None
     warnings: tuple[str, ...] = ()
     resumed: int = 0  # times `racer resume` picked this race up again
+    interruption: str | None = None  # why an interrupted race stopped ("disk full"), if known
     review: Review | None = None
     generated_tests: Generated | None = None
     schema: int = SCHEMA_VERSION

@@ -23,7 +23,7 @@ from racer.agents import BUILTIN_AGENTS, Agent, Contestant, check_installed, par
 from racer.agents.command import CommandAgent
 from racer.attempts import AgentRun, read_tail, run_attempts
 from racer.context import Lane, LaneShared, sandbox_for
-from racer.errors import AgentError, RacerError
+from racer.errors import AgentError, DiskFull, RacerError
 from racer.families import UNKNOWN, family_of, same_family
 from racer.flags import DEFAULT_TEST_PATTERNS
 from racer.outcome import LaneOutcome
@@ -202,6 +202,8 @@ async def run_helper(
                 await anyio.to_thread.run_sync(
                     lambda: orphans.stop(orphans.find(plan.race_id, lane=lane_name))
                 )
+    except DiskFull:
+        raise
     except RacerError as exc:
         return HelperRun(who, family, model, failure=exc.message, attempts=progress.attempts_made)
     finally:

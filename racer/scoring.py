@@ -18,7 +18,7 @@ import anyio
 from racer import doctests, guard
 from racer.checkout import seal, slug
 from racer.context import LaneShared, sandbox_for
-from racer.errors import RacerError
+from racer.errors import DiskFull, RacerError
 from racer.flags import FileChange, is_test_file, is_test_infra
 from racer.git import git
 from racer.outcome import Scores
@@ -342,6 +342,8 @@ async def run_baseline(
             env=env,
             setup_log=plan.race_dir.log("baseline", "setup"),
         )
+    except DiskFull:
+        raise
     except RacerError as exc:
         failed = exc.message
     if failed:

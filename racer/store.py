@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from racer.errors import RaceNotFound, RefusedError
+from racer.errors import RaceNotFound, RefusedError, disk_full, no_space
 
 BASELINE = "_baseline"  # the lane name of the base commit's checkout
 RECORD = "race.json"
@@ -62,6 +62,11 @@ class RaceDir:
         return self.path / LOCK_FILE
 
     @property
+    def reserve(self) -> Path:
+        """Space held while the race runs, given back to write its record on a full disk."""
+        return self.path / ".reserve"
+
+    @property
     def report_md(self) -> Path:
         return self.path / "report.md"
 
@@ -102,16 +107,57 @@ def new_race_id(now: datetime | None = None) -> str:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    """Write a file whole or not at all (a temporary file renamed over it); a full disk is
+    DiskFull, and the previous content stays."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        if no_space(exc):
+            raise disk_full(path) from None
+        raise
     try:
         os.fchmod(fd, 0o644)  # mkstemp makes it 0600; records are meant to be read and shared
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if no_space(exc):
+            raise disk_full(path) from None
         raise
+
+
+RESERVE_BYTES = 1 << 20
+
+
+def reserve_space(path: Path, size: int = RESERVE_BYTES) -> None:
+    """A file holding `size` bytes of disk while a race runs: should the disk fill up, removing
+    it makes room to write that the race was interrupted (see `release_reserve`)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        if no_space(exc):
+            raise disk_full(path) from None
+        raise
+    try:
+        try:
+            os.posix_fallocate(fd, 0, size)
+        except OSError as exc:
+            if no_space(exc):
+                raise
+            os.write(fd, bytes(size))  # a file system without fallocate: real blocks
+    except OSError as exc:
+        os.close(fd)
+        path.unlink(missing_ok=True)
+        if no_space(exc):
+            raise disk_full(path) from None
+        raise
+    os.close(fd)
+
+
+def release_reserve(path: Path) -> None:
+    path.unlink(missing_ok=True)
 
 
 def write_json(path: Path, data: Any) -> None:

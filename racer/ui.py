@@ -157,7 +157,8 @@ def show_report(out: Console, report: rpt.RaceReport, *, reasons: bool = True) -
                 "[yellow]low confidence: review the top two candidates before merging[/yellow]"
             )
     if report.status != RaceStatus.FINISHED:
-        out.print(f"[yellow]race status: {report.status}[/yellow]")
+        why = f" ({report.interruption})" if report.interruption else ""
+        out.print(f"[yellow]race status: {report.status}{why}[/yellow]")
     if report.merged:
         m = report.merged
         _say(out, f"merged {m.candidate} as {fmt.commit(m.commit)} on {m.branch}")

@@ -8,9 +8,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from unidiff.errors import UnidiffParseError
-from unidiff.patch import PatchSet
-
 from racer.flags import FileChange, is_test_file
 from racer.git import git
 from racer.proc import redact
@@ -66,15 +63,27 @@ def test_files_at(root: Path, rev: str, test_patterns: Sequence[str]) -> dict[st
     return out
 
 
-def diffstat(diff: str) -> DiffStat:
-    if not diff.strip():
-        return DiffStat()
-    try:
-        patch = PatchSet(diff)
-    except UnidiffParseError:
-        return DiffStat(files=diff.count("\ndiff --git ") + diff.startswith("diff --git "))
-    paths = tuple(p.path for p in patch)
-    return DiffStat(files=len(patch), added=patch.added, removed=patch.removed, paths=paths)
+def diffstat_of(root: Path, base: str, tip: str) -> DiffStat:
+    """Files, lines added and removed between two commits, from git's own count (the diff itself
+    is never read: it may be hundreds of MB). Binary files count as files without lines."""
+    args = ["diff", "--numstat", "-z", "-M", "--no-ext-diff", "--no-textconv", base, tip]
+    fields = git(args, root, lane=True).stdout.split("\0")
+    added = removed = 0
+    paths: list[str] = []
+    i = 0
+    while i < len(fields):
+        if not fields[i]:
+            i += 1
+            continue
+        plus, minus, path = fields[i].split("\t", 2)
+        i += 1
+        if not path:  # a rename or copy: the old path, then the new one
+            path = fields[i + 1] if i + 1 < len(fields) else ""
+            i += 2
+        added += int(plus) if plus.isdigit() else 0
+        removed += int(minus) if minus.isdigit() else 0
+        paths.append(path)
+    return DiffStat(files=len(paths), added=added, removed=removed, paths=tuple(paths))
 
 
 def holding(changes: Sequence[FileChange], secrets: Sequence[str]) -> tuple[str, ...]:

@@ -16,9 +16,9 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from racer.errors import GitError
+from racer.errors import GitError, disk_full, no_space
 from racer.git import RACER_IDENTITY, git
-from racer.proc import spawn_detached
+from racer.proc import redact_file, spawn_detached
 from racer.store import slug as slug  # lanes are named by it
 
 
@@ -227,11 +227,28 @@ def commit_all(
     return tip
 
 
-def diff_text(root: Path, base: str, tip: str) -> str:
-    """A lane's diff (sealed first: no textconv, external diff or filter of an agent runs)."""
+_DIFF = ("diff", "--binary", "--no-color", "--no-ext-diff", "--no-textconv")
+
+
+def write_diff(root: Path, base: str, tip: str, dest: Path, hide: Sequence[str] = ()) -> None:
+    """Save a lane's diff into `dest` with the values in `hide` redacted, streamed from git to
+    the file (a 200 MB file in a lane never sits in racer's memory). The lane is sealed first:
+    no textconv, external diff or filter of an agent runs."""
     seal(root)
-    args = ["diff", "--binary", "--no-color", "--no-ext-diff", "--no-textconv", base, tip]
-    return git(args, root, lane=True).stdout
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    raw = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}")
+    try:
+        git([*_DIFF, base, tip], root, lane=True, stdout_to=raw)
+        if any(len(s) >= 4 for s in hide):
+            redact_file(raw, dest, hide)
+        else:
+            raw.replace(dest)
+    except OSError as exc:
+        if no_space(exc):
+            raise disk_full(dest) from None
+        raise
+    finally:
+        raw.unlink(missing_ok=True)
 
 
 def dirty_files(worktree: Path, exclude: Sequence[str] = ()) -> list[str] | None:

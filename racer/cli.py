@@ -9,6 +9,7 @@ import functools
 import inspect
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -217,11 +218,12 @@ def show(
     from racer import report as rpt
     from racer.views import write_views
 
-    report = races.shown(store.find_race(_repo().common_dir, race))
+    repo = _repo()
+    report = races.shown(store.find_race(repo.common_dir, race))
     if as_json:
         print(json.dumps(rpt.to_dict(report), indent=2))
     elif as_html:
-        print(write_views(report)[1])
+        print(write_views(report, races.inline_diff_bytes(repo.root))[1])
     else:
         out = ui.console()
         ui.show_report(out, report)
@@ -295,10 +297,11 @@ def diff(
         return 0
     if not cand.diff or not Path(cand.diff).is_file():
         raise RaceNotFound(f"{name} has no recorded diff (its lane did not get that far)")
-    text = Path(cand.diff).read_text(encoding="utf-8")
-    if not text:
+    if Path(cand.diff).stat().st_size == 0:
         _err(f"{name} changed nothing: its diff is empty")
-    sys.stdout.write(text)
+    sys.stdout.flush()
+    with Path(cand.diff).open("rb") as saved:  # streamed: a diff may be hundreds of MB
+        shutil.copyfileobj(saved, sys.stdout.buffer)
     return 0
 
 

@@ -304,9 +304,15 @@ class Config:
         None, _check_agent, "an agent like 'codex' or 'claude@opus'",
         spec=True, flag=Flag("--write-tests", "Agent that writes acceptance tests from the spec "
                              "and the base alone while the contestants work."))
+    # diffs bigger than this are linked from report.html rather than inlined
+    inline_diff_mb: float = setting(5.0, _check_seconds, "a positive number of megabytes")
     # fmt: on
     agent_configs: Mapping[str, AgentConfig] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def inline_diff_bytes(self) -> int:
+        return int(self.inline_diff_mb * 2**20)
 
 
 _FROM_STRING: dict[Any, Callable[[str], object]] = {float: float, int: int, bool: _bool_from_string}
@@ -341,6 +347,7 @@ Flags = TypedDict("Flags", {  # noqa: UP013 (keys grouped on lines, not one per 
     "backoff": object, "test_paths": object, "test_report": object, "baseline_runs": object,
     "idle_timeout": object, "race_timeout": object, "max_cost": object, "sandbox": object,
     "share": object, "pool": object, "review": object, "review_top": object, "write_tests": object,
+    "inline_diff_mb": object,
 }, total=False)
 # fmt: on
 

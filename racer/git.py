@@ -84,14 +84,18 @@ def git(
     input: str | None = None,
     lane: bool = False,
     timeout: float = GIT_TIMEOUT,
+    stdout_to: Path | None = None,
 ) -> GitResult:
-    """Run `git ARGS` in `cwd`; with check, a failure is a GitError with git's last line."""
+    """Run `git ARGS` in `cwd`; with check, a failure is a GitError with git's last line.
+    With `stdout_to`, git's output goes into that file (stdout of the result is empty)."""
     base: dict[str, str] = dict(os.environ)
     if lane:  # no GIT_* variable of yours (GIT_EXTERNAL_DIFF, GIT_SSH…) reaches a lane command
         base = {k: v for k, v in base.items() if not k.startswith("GIT_")} | LANE_ENV
     full_env = {**base, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", **(env or {})}
     argv = ["git", *((*LANE_SAFE, *user_excludes()) if lane else ()), *args]
-    out = run_captured(argv, cwd=cwd, env=full_env, input=input, timeout=timeout)
+    out = run_captured(
+        argv, cwd=cwd, env=full_env, input=input, timeout=timeout, stdout_to=stdout_to
+    )
     if out.timed_out:
         raise GitError(f"git {args[0]} timed out after {timeout:g} s in {cwd}")
     if out.returncode is None:

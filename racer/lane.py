@@ -10,7 +10,7 @@ from enum import StrEnum
 import anyio
 
 from racer import changes as changed
-from racer import checkout, orphans, prices, store
+from racer import checkout, orphans, prices
 from racer.agents import STATE_FILES
 from racer.attempts import AgentRun, run_attempts
 from racer.context import Lane, sandbox_for
@@ -18,7 +18,7 @@ from racer.errors import DiskFull, RacerError
 from racer.flags import DEFAULT_TEST_PATTERNS, FileChange
 from racer.outcome import AgentResult, LaneOutcome, Scores
 from racer.prepare import prepare_checkout
-from racer.proc import redact, secret_values
+from racer.proc import secret_values
 from racer.scoring import PristinePlan, pristine_plan, reset_checkout, score
 from racer.status import Status
 from racer.verdict import fingerprint
@@ -160,16 +160,18 @@ async def _run_agent(lane: Lane) -> _Work:
                 plan.repo.common_dir,
             )
             lane.progress.committed(tip)  # recorded at once: a resumed race keeps it
-    diff = await anyio.to_thread.run_sync(checkout.diff_text, lane.checkout, plan.base_commit, tip)
+    # A key or token of the lane's environment written into a file: flagged, and never shown.
+    secrets = secret_values({**lane.env, **lane.agent_cfg.env})
+    diff_path = lane.dir.diff(lane.slug)
+    await anyio.to_thread.run_sync(
+        checkout.write_diff, lane.checkout, plan.base_commit, tip, diff_path, secrets
+    )
+    stat = await anyio.to_thread.run_sync(changed.diffstat_of, lane.checkout, plan.base_commit, tip)
     found = await anyio.to_thread.run_sync(
         changed.changed_files, lane.checkout, plan.base_commit, tip
     )
-    # A key or token of the lane's environment written into a file: flagged, and never shown.
-    secrets = secret_values({**lane.env, **lane.agent_cfg.env})
     leaked = changed.holding(found, secrets)
-    diff, found = redact(diff, secrets), changed.redacted(found, secrets)
-    diff_path = lane.dir.diff(lane.slug)
-    store.write_atomic(diff_path, diff)
+    found = changed.redacted(found, secrets)
     patterns = plan.config.test_paths or DEFAULT_TEST_PATTERNS
     pristine = pristine_plan(found, patterns)
     parsed = run.output
@@ -179,7 +181,7 @@ async def _run_agent(lane: Lane) -> _Work:
     result = AgentResult(
         commit=tip,
         diff=str(diff_path),
-        diffstat=changed.diffstat(diff),
+        diffstat=stat,
         exit_code=run.outcome.exit_code,
         duration_s=round(sum(a.duration_s for a in run.attempts), 3),
         timed_out=run.outcome.timed_out,

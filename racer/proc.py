@@ -67,6 +67,25 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return _replace_secrets(text, secrets, _REDACTED)
 
 
+def redact_file(src: Path, dest: Path, secrets: Iterable[str], chunk: int = 1 << 20) -> None:
+    """Copy src to dest with each secret replaced by ***, a chunk at a time (bytes as they are:
+    a diff of any size or encoding, never whole in memory). A secret split across two chunks is
+    caught: the last len(longest) - 1 bytes wait for the next chunk."""
+    needles = sorted({s.encode() for s in secrets if len(s) >= 4}, key=len, reverse=True)
+    keep = max((len(n) for n in needles), default=1) - 1
+    mark = _REDACTED.encode()
+    with src.open("rb") as fin, dest.open("wb") as fout:
+        held = b""
+        while block := fin.read(chunk):
+            held += block
+            for needle in needles:
+                held = held.replace(needle, mark)
+            cut = max(0, len(held) - keep)
+            fout.write(held[:cut])
+            held = held[cut:]
+        fout.write(held)
+
+
 def _replace_secrets(text: str, secrets: Iterable[str], replacement: str) -> str:
     # Longest first, so a secret that contains another one is hidden whole.
     for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
@@ -235,17 +254,23 @@ def run_captured(
     env: Mapping[str, str],
     input: str | None = None,
     timeout: float = 600.0,
+    stdout_to: Path | None = None,
 ) -> Captured:
     """Run a command to completion with its stdout and stderr apart (git plumbing, probes).
 
     Same contract as every racer child: env scrubbed, stdin closed unless `input` is given,
-    its own process group, killed as a group when it overruns `timeout`.
+    its own process group, killed as a group when it overruns `timeout`. With `stdout_to`, its
+    output goes straight into that file (a diff of any size never passes through memory).
     """
+    try:
+        sink = stdout_to.open("wb") if stdout_to is not None else None
+    except OSError as exc:
+        return Captured(None, "", f"cannot write {stdout_to}: {exc.strerror}")
     try:
         child = subprocess.Popen(
             list(argv),
             stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
+            stdout=sink if sink is not None else subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=cwd,
             env=child_env(env),
@@ -253,6 +278,9 @@ def run_captured(
         )
     except OSError as exc:
         return Captured(None, "", str(exc))
+    finally:
+        if sink is not None:
+            sink.close()  # the child holds its own descriptor
     data = input.encode() if input is not None else None
     timed_out = False
     try:
@@ -265,7 +293,7 @@ def run_captured(
     # File contents and names need not be UTF-8.
     return Captured(
         None if timed_out else child.returncode,
-        out.decode("utf-8", errors="replace"),
+        (out or b"").decode("utf-8", errors="replace"),
         err.decode("utf-8", errors="replace"),
         timed_out,
     )

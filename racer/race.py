@@ -27,7 +27,7 @@ from racer.lane import Start, run_lane
 from racer.outcome import LaneOutcome
 from racer.plan import RacePlan
 from racer.planfile import save_plan
-from racer.proc import child_env
+from racer.proc import child_env, secret_values
 from racer.report import Attempt, Baseline, Candidate, RaceReport, RaceState
 from racer.reporter import NullReporter, Reporter
 from racer.resume import resume_points, stop_leftovers
@@ -214,7 +214,7 @@ async def _run(
         await anyio.to_thread.run_sync(check_main_checkout, state, before)
         # Every agent has stopped: only now do lane branches reach the main repository.
         await anyio.to_thread.run_sync(collect_lanes, state)
-        await anyio.to_thread.run_sync(kept_changes, state, gathered.changes)
+        await anyio.to_thread.run_sync(kept_changes, state, gathered.changes, _secrets(plan))
         if gathered.baseline[1]:
             checks = await cross_check(plan, state.report.candidates, shared, gathered.baseline[0])
             for name, tests in checks.valid.items():
@@ -248,7 +248,7 @@ async def _run(
     await _release(plan, plan.checkout(BASELINE))
     faults.checkpoint("judging", plan.race_dir.path)
     state.set(judging(state.report))
-    write_views(state.report)
+    write_views(state.report, plan.config.inline_diff_bytes)
     reporter.finished(state.report)
     return state.report
 
@@ -385,8 +385,17 @@ def check_main_checkout(state: RaceState, before: dict[str, str]) -> None:
         )
 
 
-def kept_changes(state: RaceState, changes: dict[str, Sequence[FileChange]]) -> None:
-    """File changes of lanes a resumed race kept, for the flags and clusters of the verdict."""
+def _secrets(plan: RacePlan) -> tuple[str, ...]:
+    """Every value the lanes' logs and diffs redact: your environment's and the agents' tables'."""
+    tables = [secret_values(cfg.env) for cfg in plan.config.agent_configs.values()]
+    return tuple(dict.fromkeys(secret_values(os.environ) + tuple(v for t in tables for v in t)))
+
+
+def kept_changes(
+    state: RaceState, changes: dict[str, Sequence[FileChange]], secrets: Sequence[str] = ()
+) -> None:
+    """File changes of lanes a resumed race kept, for the flags and clusters of the verdict
+    (secrets redacted, as a lane's own changes are: flags quote these texts)."""
     root = Path(state.report.repo)
     base = str(state.report.base.get("commit"))
     for cand in state.report.candidates:
@@ -395,7 +404,8 @@ def kept_changes(state: RaceState, changes: dict[str, Sequence[FileChange]]) -> 
         where = Path(cand.worktree) if checkout.is_lane_repo(Path(cand.worktree)) else root
         if where != root:
             checkout.seal(where)
-        changes[cand.name] = changed.changed_files(where, base, cand.commit)
+        found = changed.changed_files(where, base, cand.commit)
+        changes[cand.name] = changed.redacted(found, secrets)
 
 
 def collect_lanes(state: RaceState) -> None:

@@ -13,7 +13,7 @@ import anyio
 from racer import merge as merging
 from racer import report as rpt
 from racer import reviewrun, store
-from racer.config import load_config
+from racer.config import Config, load_config
 from racer.errors import AgentError, RaceNotFound, RacerError, RefusedError
 from racer.plan import RacePlan
 from racer.planfile import load_plan
@@ -45,6 +45,14 @@ def pool_size(root: Path) -> int:
         return load_config(root, env=os.environ).pool
     except RacerError:
         return 0
+
+
+def inline_diff_bytes(root: Path) -> int:
+    """The `inline_diff_mb` setting in bytes; its default when the config cannot be read."""
+    try:
+        return load_config(root, env=os.environ).inline_diff_bytes
+    except RacerError:
+        return Config().inline_diff_bytes
 
 
 @dataclass(frozen=True)
@@ -198,5 +206,5 @@ def review(
             raise AgentError(f"--agent {value}: {known}")
         again = anyio.run(reviewrun.review_finished, plan, report, value, reporter)
         rpt.RaceState(again).save()
-        write_views(again)
+        write_views(again, plan.config.inline_diff_bytes)
     return again

@@ -105,15 +105,27 @@ def to_review(report: RaceReport, top: int) -> list[Candidate]:
     return [c for c in ranked(report) if c.passed][:top]
 
 
+MAX_REVIEW_DIFF = 4 * 2**20  # bytes of one candidate's diff a reviewer gets (no one reads more)
+
+
 def _diffs(cands: Sequence[Candidate]) -> dict[str, str]:
+    """The candidates' saved diffs, each cut at MAX_REVIEW_DIFF bytes (said where it is cut)."""
     out = {}
     for c in cands:
+        if not c.diff:
+            out[c.name] = ""
+            continue
         try:
-            out[c.name] = (
-                Path(c.diff).read_text(encoding="utf-8", errors="replace") if c.diff else ""
-            )
+            with Path(c.diff).open("rb") as fh:
+                raw = fh.read(MAX_REVIEW_DIFF + 1)
+                size = fh.seek(0, 2)
         except OSError:
             out[c.name] = ""
+            continue
+        text = raw[:MAX_REVIEW_DIFF].decode("utf-8", errors="replace")
+        if len(raw) > MAX_REVIEW_DIFF:
+            text += f"\n(racer: this diff is cut at {MAX_REVIEW_DIFF} of {size} bytes)\n"
+        out[c.name] = text
     return out
 
 

@@ -109,6 +109,7 @@ pool = 9
 review = "codex@gpt-5.5"
 review_top = 2
 write_tests = "claude"
+inline_diff_mb = 0.5
 """,
     )
     config = load_config(tmp_path, env=NO_ENV)
@@ -125,6 +126,7 @@ write_tests = "claude"
     assert (config.max_cost, config.sandbox, config.share) == (2.5, True, ("node_modules",))
     assert config.pool == 9
     assert (config.review, config.review_top, config.write_tests) == ("codex@gpt-5.5", 2, "claude")
+    assert config.inline_diff_bytes == 2**19
     assert dict(config.sources) == dict.fromkeys(KEYS, str(path))
 
 
@@ -316,8 +318,10 @@ def test_every_flag(tmp_path: Path) -> None:
     assert config.agents == ("claude", "codex")
     assert (config.timeout, config.test_timeout, config.jobs) == (5.0, 7.5, 1)
     assert config.worktree_root == (tmp_path / "wt").resolve()
-    # `pool` is about removing lanes (merge, clean), not about one race: no `racer run` flag
-    assert dict(config.sources) == {**dict.fromkeys(KEYS, "flag"), "pool": "default"}
+    # `pool` is about removing lanes (merge, clean), `inline_diff_mb` about the views, not about
+    # one race: no `racer run` flag
+    expected = {**dict.fromkeys(KEYS, "flag"), "pool": "default", "inline_diff_mb": "default"}
+    assert dict(config.sources) == expected
     assert (config.review, config.review_top, config.write_tests) == ("codex", 2, "claude@opus")
 
 
@@ -342,7 +346,7 @@ def test_unknown_top_level_key(tmp_path: Path) -> None:
     message = config_error(tmp_path)
     assert message.startswith(f"{path}: unknown key 'timout' (did you mean 'timeout'?)")
     assert (
-        "known keys: agent, agents, backoff, baseline_runs, copy, idle_timeout, jobs, max_cost, pool, race_timeout, retries, review, review_top, sandbox, setup, share, test, test_paths, test_report, test_timeout, timeout, worktree_root, write_tests"
+        "known keys: agent, agents, backoff, baseline_runs, copy, idle_timeout, inline_diff_mb, jobs, max_cost, pool, race_timeout, retries, review, review_top, sandbox, setup, share, test, test_paths, test_report, test_timeout, timeout, worktree_root, write_tests"
         in message
     )
 
@@ -687,6 +691,7 @@ def test_every_run_setting_has_exactly_one_option_with_the_tables_name_and_help(
         "baseline_runs",
         "pool",
         "review_top",
+        "inline_diff_mb",
     }
     assert options["jobs"][0] == ["--jobs", "-j"] and options["agents"][0] == ["--agents", "-a"]
 

@@ -132,7 +132,9 @@ def _interrupted_by_a_full_disk(out: Path) -> dict[str, dict[str, object]]:
     record = json.loads(_text(out, "interrupted.json"))
     assert (record["status"], record["interruption"]) == ("interrupted", "disk full")
     assert json.loads(_text(out, "ls.out"))[0]["status"] == "interrupted (disk full)"
-    assert int(_text(out, "avail-full")) < 2 * 2**20  # full, but for the 1 MB reserve racer gave back
+    assert (
+        int(_text(out, "avail-full")) < 2 * 2**20
+    )  # full, but for the 1 MB reserve racer gave back
     return {c["name"]: c for c in record["candidates"]}
 
 

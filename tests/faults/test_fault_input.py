@@ -3,6 +3,7 @@ documented exit code, and nothing a contestant is owed gets lost."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -241,6 +242,23 @@ def test_a_secret_written_into_a_file_is_flagged_and_never_shown(
     assert key in racer("diff", "fake@leaky", "--show-secrets").stdout
     refused = racer("merge", "fake@leaky")
     assert refused.exit_code == 1 and "secret_in_diff" in refused.stderr
+    # A lane a resumed race keeps has its changes read again for the flags: redacted too.
+    from dataclasses import replace
+
+    from racer import report as rpt
+    from racer import store
+    from racer.flags import FileChange
+    from racer.race import kept_changes
+    from racer.status import Status
+
+    record = rpt.load(store.RaceDir(race_dir))
+    state = rpt.RaceState(
+        record.with_candidate(replace(record.candidate("fake@leaky"), status=Status.OK))
+    )
+    kept: dict[str, Sequence[FileChange]] = {}
+    kept_changes(state, kept, (key, token))
+    texts = {ch.path: ch.after or "" for ch in kept["fake@leaky"]}
+    assert "***" in texts["leaked.py"] and key not in str(texts) and token not in str(texts)
 
 
 def test_thousands_of_similar_flags_are_one_line_with_a_count(
@@ -276,3 +294,19 @@ def test_a_huge_diff_is_linked_from_report_html_not_inlined(
     assert len(page) < 1_000_000
     assert 'href="diffs/fake@bulky.diff"' in page and "MB diff is not inlined" in page
     assert (race_dir / "diffs" / "fake@bulky.diff").stat().st_size > 5 * 2**20
+
+
+def test_the_inline_diff_limit_is_a_config_key(project: Project, racer, monkeypatch) -> None:
+    data = "".join(f"row {i} {'x' * 90}\n" for i in range(3_000))  # ~300 KB: inlined by default
+    project.fake(monkeypatch, {"mid": {"write": {"calc.py": CORRECT, "data.txt": data}}})
+    (project.root / "racer.toml").write_text("inline_diff_mb = 0.25\n")
+    assert racer("run", "specs/double.md", "--agents", "fake@mid").exit_code == 0
+    page = Path(race_json(project.root)["race_dir"]) / "report.html"
+    assert 'href="diffs/fake@mid.diff"' in page.read_text()
+    assert "row 2999 " not in page.read_text()
+    (project.root / "racer.toml").write_text("inline_diff_mb = 1\n")
+    assert racer("show", "--html").exit_code == 0  # the views again, by today's config
+    assert "row 2999 " in page.read_text()
+    (project.root / "racer.toml").write_text("inline_diff_mb = -2\n")
+    res = racer("run", "specs/double.md", "--agents", "fake@mid")
+    assert res.exit_code == 1 and "inline_diff_mb" in res.stderr, res.stderr

@@ -37,7 +37,10 @@ __all__ = [
     "load_config",
 ]
 
-AGENT_KEYS = ("command", "args", "env", "model", "fallback", "max_parallel", "retries")
+AGENT_KEYS = (
+    "command", "args", "extra_args", "env", "model", "fallback", "max_parallel", "retries",
+    "agent", "instructions",
+)  # fmt: skip
 CONFIG_FILE = "racer.toml"
 DEFAULT_TIMEOUT = 1800.0
 
@@ -66,6 +69,10 @@ class AgentConfig:
     max_parallel: int | None = None  # at most this many lanes of this agent run at once
     retries: int | None = None  # rate-limit retries per model (default: Config.retries)
     source: str = ""
+    # A setup: a built-in agent run under this table's name (`agent = "claude"`), with its own
+    # instructions file put in place of the repository's for its lanes (repo-relative path).
+    agent: str | None = None
+    instructions: str | None = None
 
 
 # ---- checks: each returns the value as Config holds it or raises ValueError; callers add where
@@ -137,6 +144,16 @@ def _check_bool(value: object) -> bool:
     return value
 
 
+def _check_cascade(value: object) -> str:
+    text = _check_command(value)
+    if text.strip() == "auto":
+        return "auto"
+    tiers = [tier.strip() for tier in text.split(";")]
+    if len(tiers) < 2 or not all(tier.strip(", ") for tier in tiers):
+        raise ValueError(value)
+    return text.strip()
+
+
 def _check_path(value: object) -> Path:
     if isinstance(value, Path):
         return value
@@ -165,6 +182,7 @@ class Flag:
     help: str
     short: str | None = None  # "-j"
     repeatable: bool = False  # --copy A --copy B
+    negative: bool = False  # an off switch for a setting that is on by default (--no-history)
 
 
 @dataclass(frozen=True)
@@ -214,6 +232,8 @@ class Setting:
         """
         if raw is None or (self.value_type is bool and not raw):
             return None
+        if self.flag is not None and self.flag.negative:
+            return False  # given: off
         if isinstance(raw, list):  # repeatable
             return tuple(raw) or None
         if self.is_tuple:  # comma-separated; the check strips the items
@@ -306,6 +326,22 @@ class Config:
                              "and the base alone while the contestants work."))
     # diffs bigger than this are linked from report.html rather than inlined
     inline_diff_mb: float = setting(5.0, _check_seconds, "a positive number of megabytes")
+    cascade: str | None = setting(  # see racer.cascade
+        None, _check_cascade, "tiers like 'fake@cheap,fake@mid;claude@opus' or 'auto'",
+        spec=True, flag=Flag("--cascade", "Tiers run in order, cheapest first ('a,b;c': ';' "
+                             "between tiers); a tier whose candidate passes (confidence high "
+                             "or medium, no tamper flag) ends the race. auto: one tier per "
+                             "--agents contestant, by $ per solved race in this repository."))
+    # a later tier's prompt says which tests the earlier tiers failed and why (never a diff)
+    cascade_feedback: bool = setting(True, _check_bool, "true or false")
+    first_pass: bool = setting(
+        False, _check_bool, "true or false",
+        flag=Flag("--first-pass", "Stop the lanes still running once a candidate passes with "
+                  "high confidence (their work is kept; they are marked stopped)."))
+    history: bool = setting(  # see racer.history
+        True, _check_bool, "true or false",
+        flag=Flag("--no-history", "Leave out the contestants' track record in this "
+                  "repository (a late tie-break) for this race.", negative=True))
     # fmt: on
     agent_configs: Mapping[str, AgentConfig] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)
@@ -347,7 +383,8 @@ Flags = TypedDict("Flags", {  # noqa: UP013 (keys grouped on lines, not one per 
     "backoff": object, "test_paths": object, "test_report": object, "baseline_runs": object,
     "idle_timeout": object, "race_timeout": object, "max_cost": object, "sandbox": object,
     "share": object, "pool": object, "review": object, "review_top": object, "write_tests": object,
-    "inline_diff_mb": object,
+    "inline_diff_mb": object, "cascade": object, "cascade_feedback": object, "first_pass": object,
+    "history": object,
 }, total=False)
 # fmt: on
 
@@ -510,6 +547,17 @@ def _parse_agents(
                 )
         command = table.get("command")
         args = table.get("args", [])
+        extra = table.get("extra_args", [])
+        base = table.get("agent")
+        instructions = table.get("instructions")
+        for key, value in (("agent", base), ("instructions", instructions)):
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise _wrong(f"{where}.{key}", "a non-empty string", value)
+        if base is not None and command is not None:
+            raise ConfigError(
+                f"{where} has both command and agent — a table runs a command of yours or a "
+                'built-in agent (agent = "claude"), not both'
+            )
         agent_env = table.get("env", {})
         model = table.get("model")
         command_items = _str_tuple(command)
@@ -518,6 +566,9 @@ def _parse_agents(
         args_items = _str_tuple(args)
         if args_items is None:
             raise _wrong(f"{where}.args", "a list of strings", args)
+        extra_items = _str_tuple(extra)
+        if extra_items is None:
+            raise _wrong(f"{where}.extra_args", "a list of strings", extra)
         if not isinstance(agent_env, dict):
             raise _wrong(f"{where}.env", "a table of strings", agent_env)
         for var, value in agent_env.items():
@@ -538,13 +589,15 @@ def _parse_agents(
         agents[name] = AgentConfig(
             name=name,
             command=command_items,
-            args=args_items,
+            args=(*args_items, *extra_items),  # extra_args is another name for args
             env=MappingProxyType(dict(agent_env)),
             model=model.strip() if model is not None else None,
             fallback=tuple(m.strip() for m in fallback_items),
             max_parallel=cast(int | None, max_parallel),
             retries=cast(int | None, agent_retries),
             source=label,
+            agent=base.strip() if base is not None else None,
+            instructions=instructions.strip() if instructions is not None else None,
         )
     return agents
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from racer.report import (
         Attempt,
+        Cascade,
         DiffStat,
         Finding,
         Generated,
@@ -155,6 +156,34 @@ def generated(g: Generated | None) -> str | None:
         f"{discounted} discounted (no candidate passes them), {on_base} pass on the base "
         f"(not counted); {money(g.cost_usd, g.cost_estimated)}, {duration(g.duration_s)}"
     )
+
+
+def cascade(c: Cascade | None) -> str | None:
+    """`cascade: tier 2 of 3 solved it (fake@good passed with confidence high); spent $0.51
+    (tier 1 $0.01, tier 2 $0.50); tier 3 skipped, about $1.20 at its mean here`."""
+    if c is None:
+        return None
+    n = len(c.tiers)
+    how = " (ordered by $ per solved race here)" if c.auto else ""
+    head = (
+        f"cascade{how}: tier {c.solved_by} of {n} solved it ({printable(c.reason)})"
+        if c.solved_by
+        else f"cascade{how}: no tier of {n} solved it"
+    )
+    ran = [(i, cost) for i, cost in enumerate(c.spent, 1)]
+    total = sum(cost for _, cost in ran if cost is not None)
+    per = ", ".join(f"tier {i} {money(cost, False)}" for i, cost in ran)
+    line = f"{head}; spent {money(total, False)} ({per})" if ran else head
+    skipped = range(len(c.spent) + 1, n + 1)
+    if skipped:
+        which = ", ".join(str(i) for i in skipped)
+        at = (
+            f"about {money(c.skipped_cost, False)} at their mean here"
+            if c.skipped_cost is not None
+            else "no cost known for them here yet"
+        )
+        line += f"; tier {which} skipped ({at})"
+    return line
 
 
 def findings_of(r: Review | None, name: str) -> list[Finding]:

@@ -79,8 +79,10 @@ def notes(report: RaceReport, c: Candidate) -> dict[tuple[str, int], str]:
 
 
 def facts(report: RaceReport) -> Sequence[tuple[str, str]]:
-    """Header facts: the review and the generated tests, in one line each."""
+    """Header facts: the cascade, the generated tests and the review, in one line each."""
     rows = []
+    if (line := fmt.cascade(report.cascade)) is not None:
+        rows.append(("cascade", _e(line.removeprefix("cascade: "))))
     if (line := fmt.generated(report.generated_tests)) is not None:
         rows.append(("generated tests", _e(line)))
     if (line := fmt.review(report.review)) is not None:

@@ -10,7 +10,7 @@ from enum import StrEnum
 import anyio
 
 from racer import changes as changed
-from racer import checkout, orphans, prices
+from racer import checkout, instructions, orphans, prices
 from racer.agents import STATE_FILES
 from racer.attempts import AgentRun, run_attempts
 from racer.context import Lane, sandbox_for
@@ -142,6 +142,7 @@ async def _run_agent(lane: Lane) -> _Work:
     lane.progress.phase(Status.AGENT)
     # The agent's own dirs are where its env (with its [agents.NAME] env table) points.
     box = sandbox_for(plan, lane.checkout, {**lane.env, **lane.agent_cfg.env}, lane.agent)
+    placed = await anyio.to_thread.run_sync(_place_instructions, lane)
     try:
         run = await run_attempts(lane, box)
     finally:
@@ -150,6 +151,7 @@ async def _run_agent(lane: Lane) -> _Work:
             escaped = await anyio.to_thread.run_sync(
                 lambda: orphans.stop(orphans.find(plan.race_id, lane=lane.name))
             )
+            await anyio.to_thread.run_sync(instructions.restore, placed)
             message = f"racer: work of {lane.name} ({c.agent}) in race {plan.race_id}"
             tip = await anyio.to_thread.run_sync(
                 checkout.commit_all,
@@ -198,6 +200,15 @@ async def _run_agent(lane: Lane) -> _Work:
         secret_files=leaked,
     )
     return _Work(run, result, tuple(found), pristine)
+
+
+def _place_instructions(lane: Lane) -> instructions.Placed | None:
+    """A setup's instructions file in place of the repository's, for this lane's agent."""
+    rel = lane.agent_cfg.instructions
+    if rel is None:
+        return None
+    source = lane.plan.repo.root / rel
+    return instructions.place(lane.checkout, lane.agent.instructions_file, source)
 
 
 def _agent_end(lane: Lane, work: _Work) -> LaneOutcome | None:

@@ -105,10 +105,14 @@ def render_markdown(report: RaceReport, diffs: Mapping[str, str] | None = None) 
     lines = _header(report)
     lines += [_row(c) for c in cands]
     lines.append("")
-    for line in (fmt.generated(report.generated_tests), fmt.review(report.review)):
+    for line in (
+        fmt.cascade(report.cascade),
+        fmt.generated(report.generated_tests),
+        fmt.review(report.review),
+    ):
         if line:
             lines.append(f"- {_plain(line)}")
-    if report.generated_tests or report.review:
+    if report.cascade or report.generated_tests or report.review:
         lines.append("")
     for c in cands:
         lines += _section(report, c, (diffs or {}).get(c.name))

@@ -8,15 +8,16 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from racer import cascade, costs, history, instructions, prices, sandbox, store
 from racer import repo as repos
-from racer import sandbox, store
 from racer.agents import Agent, Contestant, build_registry, check_installed, parse_contestants
 from racer.config import Config, Flags, load_config
 from racer.errors import ConfigError, SpecError
 from racer.git import git
+from racer.prices import Tokens
 from racer.repo import RepoInfo
 from racer.spec import Spec, build_prompt, load_spec
 from racer.testrun import detect_test_command
@@ -72,8 +73,12 @@ def prepare(
         repo.root, env=env, spec_overrides=spec.overrides(), flags=flags, spec_path=spec.path
     )
     registry = build_registry(config.agent_configs)
-    contestants = parse_contestants(list(config.agents), registry)
+    contestants = _contestants(config, registry, repo.root)
     check_installed(contestants, registry)
+    for c in contestants:
+        table = config.agent_configs.get(c.agent)
+        if table is not None and table.instructions is not None:
+            instructions.check(repo.root, table.instructions, f"agents.{c.agent}.instructions")
     if base_ref is None:
         base_commit, base_branch = repo.head, repo.branch
     else:
@@ -121,6 +126,38 @@ def prepare(
         race_id=store.new_race_id(),
         acceptance=tuple(accept),
     )
+
+
+TYPICAL_RUN = Tokens(input=300_000, output=20_000)  # list-price guess for an unknown contestant
+
+
+def _contestants(config: Config, registry: Mapping[str, Agent], root: Path) -> list[Contestant]:
+    """The contestants: from --agents, or a cascade's tiers (`a,b;c`), or --agents ordered
+    cheapest first into one tier each (`--cascade auto`)."""
+    if config.cascade is None:
+        return parse_contestants(list(config.agents), registry)
+    if config.cascade != "auto":
+        if config.sources.get("agents") in ("flag", "spec"):
+            raise ConfigError(
+                "--cascade names its contestants (tiers 'a,b;c') — drop --agents, or use "
+                "--cascade auto to order the --agents contestants"
+            )
+        items, tiers = cascade.split_tiers(config.cascade)
+        return parse_contestants(items, registry, tiers)
+    given = parse_contestants(list(config.agents), registry)
+    if len(given) < 2:
+        raise ConfigError("--cascade auto orders two or more contestants — give them in --agents")
+    keys = [history.contestant_key(c.agent, c.model) for c in given]
+    known = costs.cost_per_solve(root, keys) if config.history else {}
+    guess: dict[str, float | None] = {}
+    for c, k in zip(given, keys, strict=True):
+        table = config.agent_configs.get(c.agent)
+        model = c.model or (table.model if table else None)
+        guess[k] = known.get(k) or prices.estimate(
+            TYPICAL_RUN, model or prices.DEFAULT_MODELS.get(c.agent)
+        )
+    order = cascade.auto_order(keys, guess)
+    return [replace(given[i], order=pos, tier=pos) for pos, i in enumerate(order)]
 
 
 def writable_dir(path: Path, what: str) -> None:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import anyio
 
+from racer import cascade, checkout, costs, faults, history, pool, provision, reviewrun
 from racer import changes as changed
-from racer import checkout, faults, pool, provision, reviewrun
 from racer import repo as repos
 from racer.context import NO_AGENT_CFG, Lane, LaneShared
 from racer.errors import DiskFull, RacerError, disk_full_in
@@ -28,12 +28,13 @@ from racer.outcome import LaneOutcome
 from racer.plan import RacePlan
 from racer.planfile import save_plan
 from racer.proc import child_env, secret_values
-from racer.report import Attempt, Baseline, Candidate, RaceReport, RaceState
+from racer.report import Attempt, Baseline, Candidate, Cascade, RaceReport, RaceState
 from racer.reporter import NullReporter, Reporter
 from racer.resume import resume_points, stop_leftovers
 from racer.scoring import cross_check, run_baseline
 from racer.status import RUNNING, RaceStatus, Status
 from racer.store import BASELINE, RaceLock, release_reserve, reserve_space, write_atomic
+from racer.testrun import TestCase, parse_junit
 from racer.verdict import judge, now
 from racer.views import write_views
 
@@ -85,8 +86,18 @@ def initial_report(plan: RacePlan) -> RaceReport:
                 order=c.order,
                 branch=plan.branch(lane),
                 worktree=str(plan.checkout(lane)),
+                tier=c.tier if plan.config.cascade else None,
             )
         )
+    tiers = sorted({c.tier for c in plan.contestants})
+    info = (
+        Cascade(
+            tiers=tuple(tuple(c.name for c in plan.contestants if c.tier == t) for t in tiers),
+            auto=plan.config.cascade == "auto",
+        )
+        if plan.config.cascade
+        else None
+    )
     return RaceReport(
         id=plan.race_id,
         status=RaceStatus.RUNNING,
@@ -98,6 +109,7 @@ def initial_report(plan: RacePlan) -> RaceReport:
         prompt=str(plan.race_dir.prompt),
         test_command=plan.test_command,
         candidates=tuple(cands),
+        cascade=info,
         acceptance_files=tuple(
             {"source": str(a.source), "dest": a.dest, "tracked": a.tracked} for a in plan.acceptance
         ),
@@ -209,7 +221,7 @@ async def _run(
 
         gathered = _Judging(changes={})
         gathered.baseline = (state.report.baseline, False)
-        await _lanes(plan, state, starts, reporter, runner, shared, gathered)
+        await _lanes(plan, state, starts, reporter, runner, shared, gathered, judging)
         state.set(replace(state.report, baseline=gathered.baseline[0]))
         await anyio.to_thread.run_sync(check_main_checkout, state, before)
         # Every agent has stopped: only now do lane branches reach the main repository.
@@ -300,8 +312,11 @@ async def _shared(plan: RacePlan, starts: Mapping[str, Start]) -> LaneShared:
         plan.config.test_paths or DEFAULT_TEST_PATTERNS,
     )
     shared = LaneShared(plan, copies, base_tests)
+    first = min((c.tier for c in plan.contestants if c.name in starts), default=0)
     for c in plan.contestants:
-        if c.name not in starts:  # kept from the interrupted run: nothing to check out
+        # Kept from the interrupted run (nothing to check out), or a later cascade tier's:
+        # neither holds the baseline's checkout back.
+        if c.name not in starts or c.tier != first:
             shared.checked_out(c.name)
     return shared
 
@@ -314,10 +329,103 @@ async def _lanes(
     runner: LaneRunner,
     shared: LaneShared,
     gathered: _Judging,
+    judging: Callable[[RaceReport], RaceReport],
 ) -> None:
-    """The lanes and the baseline in one task group, under the race's wall limit."""
+    """The lanes and the baseline in one task group, under the race's wall limit. A cascade's
+    tiers run one after another; --first-pass ends a tier once a candidate clearly passed."""
+    base_done = anyio.Event()
+    tiers = sorted({c.tier for c in plan.contestants})
 
-    async def one(lane: Lane, start: Start) -> None:
+    async def baseline() -> None:
+        try:
+            gathered.baseline = await run_baseline(plan, shared, state.report.baseline)
+        finally:
+            base_done.set()
+
+    async def writer() -> None:
+        gathered.written = await reviewrun.write_phase(plan, shared, reporter)
+
+    def so_far(tier: int) -> RaceReport:
+        """The race judged on the candidates of the tiers up to this one."""
+        names = {c.name for c in plan.contestants if c.tier <= tier}
+        cands = tuple(c for c in state.report.candidates if c.name in names)
+        return judging(replace(state.report, baseline=gathered.baseline[0], candidates=cands))
+
+    if plan.test_command is None:
+        base_done.set()
+    with anyio.move_on_after(plan.config.race_timeout or math.inf) as deadline:
+        async with anyio.create_task_group() as tg:
+            if plan.test_command is not None:
+                tg.start_soon(baseline)
+            if plan.config.write_tests and state.report.generated_tests is None:
+                tg.start_soon(writer)
+            ended: str | None = None
+            for n, tier in enumerate(tiers, 1):
+                names = [c.name for c in plan.contestants if c.tier == tier]
+                if ended is not None:
+                    _skip(state, reporter, names, f"skipped: {ended}")
+                    continue
+                prompt = await _tier_prompt(plan, state, tier, tiers, base_done, so_far)
+                await _tier(plan, state, starts, reporter, runner, shared, gathered, names, prompt,
+                            base_done, so_far)  # fmt: skip
+                if len(tiers) > 1:
+                    await base_done.wait()
+                    solved = cascade.solved(so_far(tier))
+                    if solved is not None:
+                        _cascade_note(state, n, solved)
+                        ended = f"tier {n} solved it: {solved}"
+    if deadline.cancelled_caught:
+        # Lanes still running were stopped (process groups killed, their work committed).
+        why = f"race timed out after {plan.config.race_timeout:g} s"
+        for cand in state.report.candidates:
+            if cand.status in RUNNING:
+                state.put(replace(cand, status=Status.TIMED_OUT, error=why))
+                reporter.phase(cand.name, Status.TIMED_OUT)
+    if state.report.cascade is not None:
+        await anyio.to_thread.run_sync(_cascade_costs, plan, state)
+
+
+def _cascade_costs(plan: RacePlan, state: RaceState) -> None:
+    """What each tier that ran cost, and what the skipped ones would have at their mean cost
+    in this repository's history (None when the history knows none of them)."""
+    info = state.report.cascade
+    assert info is not None
+    cands = state.report.candidates
+    ran = [t for t in info.tiers if any(state.candidate(n).status != Status.SKIPPED for n in t)]
+    skipped = [state.candidate(n) for t in info.tiers[len(ran) :] for n in t]
+    means = costs.mean_costs(
+        plan.repo.root, [history.contestant_key(c.agent, c.model) for c in skipped]
+    )
+    known = [v for v in means.values() if v is not None]
+    state.set(
+        replace(
+            state.report,
+            cascade=replace(
+                info,
+                spent=cascade.spent(cands, len(ran)),
+                skipped_cost=round(sum(known), 6) if known else None,
+            ),
+        )
+    )
+
+
+async def _tier(
+    plan: RacePlan,
+    state: RaceState,
+    starts: Mapping[str, Start],
+    reporter: Reporter,
+    runner: LaneRunner,
+    shared: LaneShared,
+    gathered: _Judging,
+    names: Sequence[str],
+    prompt: tuple[str, Path] | None,
+    base_done: anyio.Event,
+    so_far: Callable[[int], RaceReport],
+) -> None:
+    """One tier's lanes (all of the race's, outside a cascade) at once."""
+    first: list[str] = []  # --first-pass: why the others were stopped
+
+    async def one(lane: Lane, start: Start, scope: anyio.CancelScope) -> None:
         try:
             outcome = await runner(lane, start)
         finally:
@@ -326,33 +434,83 @@ async def _lanes(
         reporter.phase(lane.name, outcome.status)
         if outcome.changes is not None:
             gathered.changes[lane.name] = outcome.changes
+        if plan.config.first_pass and not first and outcome.status == Status.OK:
+            await base_done.wait()
+            judged = so_far(lane.contestant.tier)
+            if judged.winner is not None and judged.confidence == "high" and not first:
+                first.append(f"{judged.winner} passed first (--first-pass)")
+                scope.cancel()
 
-    async def baseline() -> None:
-        gathered.baseline = await run_baseline(plan, shared, state.report.baseline)
-
-    async def writer() -> None:
-        gathered.written = await reviewrun.write_phase(plan, shared, reporter)
-
-    with anyio.move_on_after(plan.config.race_timeout or math.inf) as deadline:
+    with anyio.CancelScope() as scope:
         async with anyio.create_task_group() as tg:
-            if plan.test_command is not None:
-                tg.start_soon(baseline)
-            if plan.config.write_tests and state.report.generated_tests is None:
-                tg.start_soon(writer)
-            for c in plan.contestants:
-                if c.name in starts:
-                    tg.start_soon(one, _lane(plan, state, reporter, shared, c.name), starts[c.name])
-    if deadline.cancelled_caught:
-        # Lanes still running were stopped (process groups killed, their work committed).
-        why = f"race timed out after {plan.config.race_timeout:g} s"
-        for cand in state.report.candidates:
+            for name in names:
+                if name in starts:
+                    lane = _lane(plan, state, reporter, shared, name, prompt)
+                    tg.start_soon(one, lane, starts[name], scope)
+    if first:
+        # Stopped like a timed-out lane: process group killed, its work committed and kept.
+        for name in names:
+            cand = state.candidate(name)
             if cand.status in RUNNING:
-                state.put(replace(cand, status=Status.TIMED_OUT, error=why))
-                reporter.phase(cand.name, Status.TIMED_OUT)
+                state.put(replace(cand, status=Status.STOPPED, error=f"stopped: {first[0]}"))
+                reporter.phase(name, Status.STOPPED)
+
+
+async def _tier_prompt(
+    plan: RacePlan,
+    state: RaceState,
+    tier: int,
+    tiers: Sequence[int],
+    base_done: anyio.Event,
+    so_far: Callable[[int], RaceReport],
+) -> tuple[str, Path] | None:
+    """A later tier's prompt: the race's, plus what the earlier tiers' tests said (config
+    cascade_feedback); kept as prompt-tier<N>.md, so a resumed race gives the same one."""
+    if tier == tiers[0] or not plan.config.cascade_feedback:
+        return None
+    path = plan.race_dir.path / f"prompt-tier{tiers.index(tier) + 1}.md"
+    if path.is_file():
+        return path.read_text(encoding="utf-8"), path
+    await base_done.wait()
+    judged = so_far(tier - 1)
+    earlier = [c for c in judged.candidates if c.tier is not None and c.tier < tier]
+    cases = {c.name: _failed_cases(plan, c) for c in earlier}
+    text = f"{plan.prompt.rstrip()}\n\n{cascade.feedback(earlier, cases)}\n"
+    write_atomic(path, text)
+    return text, path
+
+
+def _failed_cases(plan: RacePlan, cand: Candidate) -> tuple[TestCase, ...]:
+    """The project's tests as they ran on a candidate (JUnit), for the next tier's feedback;
+    the hidden acceptance tests are never among them."""
+    path = plan.race_dir.junit(checkout.slug(cand.name), "tests")
+    try:
+        return parse_junit(path)[4] if path.is_file() else ()
+    except (OSError, ValueError):
+        return ()
+
+
+def _skip(state: RaceState, reporter: Reporter, names: Sequence[str], why: str) -> None:
+    for name in names:
+        cand = state.candidate(name)
+        if cand.status in RUNNING:
+            state.put(replace(cand, status=Status.SKIPPED, error=why))
+            reporter.phase(name, Status.SKIPPED)
+
+
+def _cascade_note(state: RaceState, tier: int, reason: str) -> None:
+    if state.report.cascade is not None:
+        info = replace(state.report.cascade, solved_by=tier, reason=reason)
+        state.set(replace(state.report, cascade=info))
 
 
 def _lane(
-    plan: RacePlan, state: RaceState, reporter: Reporter, shared: LaneShared, name: str
+    plan: RacePlan,
+    state: RaceState,
+    reporter: Reporter,
+    shared: LaneShared,
+    name: str,
+    prompt: tuple[str, Path] | None = None,
 ) -> Lane:
     contestant = next(c for c in plan.contestants if c.name == name)
     port = str(shared.ports[name])
@@ -368,6 +526,8 @@ def _lane(
         shared=shared,
         progress=Recorder(state, reporter, name),
         env=env,
+        prompt=prompt[0] if prompt else None,
+        prompt_file=prompt[1] if prompt else None,
     )
 
 

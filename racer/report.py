@@ -145,6 +145,7 @@ class Candidate:
     cluster: int | None = None
     fingerprint: str | None = None
     secret_files: tuple[str, ...] = ()  # files holding a known secret value (redacted in views)
+    tier: int | None = None  # its cascade tier (0-based); None outside a cascade
 
 
 @dataclass(frozen=True)
@@ -237,6 +238,18 @@ class Merge:
 
 
 @dataclass(frozen=True)
+class Cascade:
+    """A cascade's course: its tiers, which one solved the task, what each cost."""
+
+    tiers: tuple[tuple[str, ...], ...]  # candidate names, cheapest tier first
+    auto: bool = False  # ordered by the history's $ per solved race (--cascade auto)
+    solved_by: int | None = None  # 1-based tier whose candidate ended the race
+    reason: str | None = None  # "fake@cheap passed (confidence high)"
+    spent: tuple[float | None, ...] = ()  # per tier that ran
+    skipped_cost: float | None = None  # the skipped tiers at their mean cost here, if known
+
+
+@dataclass(frozen=True)
 class RaceReport:
     id: str
     status: RaceStatus
@@ -260,6 +273,7 @@ class RaceReport:
     warnings: tuple[str, ...] = ()
     resumed: int = 0  # times `racer resume` picked this race up again
     interruption: str | None = None  # why an interrupted race stopped ("disk full"), if known
+    cascade: Cascade | None = None
     review: Review | None = None
     generated_tests: Generated | None = None
     schema: int = SCHEMA_VERSION
@@ -369,6 +383,11 @@ def from_dict(data: dict[str, Any]) -> RaceReport:
     d["warnings"] = tuple(d.get("warnings") or ())
     d["review"] = _review(d.get("review"))
     d["generated_tests"] = _generated(d.get("generated_tests"))
+    if d.get("cascade"):
+        c = dict(d["cascade"])
+        c["tiers"] = tuple(tuple(t) for t in c.get("tiers") or ())
+        c["spent"] = tuple(c.get("spent") or ())
+        d["cascade"] = Cascade(**c)
     return RaceReport(**d)
 
 

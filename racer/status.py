@@ -26,6 +26,8 @@ class Status(StrEnum):
     TIMED_OUT = "timed_out"
     NO_CHANGES = "no_changes"
     ERROR = "error"
+    SKIPPED = "skipped"  # a cascade's later tier: an earlier tier solved the task
+    STOPPED = "stopped"  # --first-pass: another candidate passed first; its work is kept
     # The verdict on an OK lane.
     PASSED = "passed"
     FLAGGED = "flagged"
@@ -46,7 +48,15 @@ RUNNING = frozenset(
     }
 )
 GATE_FAILURES = frozenset(
-    {Status.SETUP_FAILED, Status.AGENT_FAILED, Status.TIMED_OUT, Status.NO_CHANGES, Status.ERROR}
+    {
+        Status.SETUP_FAILED,
+        Status.AGENT_FAILED,
+        Status.TIMED_OUT,
+        Status.NO_CHANGES,
+        Status.ERROR,
+        Status.SKIPPED,
+        Status.STOPPED,
+    }
 )
 LANE_DONE = frozenset({Status.OK, *GATE_FAILURES})  # where run_lane ends
 

@@ -141,7 +141,11 @@ def show_report(out: Console, report: rpt.RaceReport, *, reasons: bool = True) -
         for c in rpt.ranked(report):
             out.print(Text(f"{fmt.rank(c.rank)}. {fmt.printable(c.name)}", style="bold"))
             _candidate_lines(out, report, c)
-    for said in (fmt.generated(report.generated_tests), fmt.review(report.review)):
+    for said in (
+        fmt.cascade(report.cascade),
+        fmt.generated(report.generated_tests),
+        fmt.review(report.review),
+    ):
         if said:
             _say(out, said)
     for w in report.warnings:

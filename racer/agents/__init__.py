@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from racer.agents.aider import AiderAgent
@@ -67,6 +67,7 @@ class Contestant:
     agent: str
     model: str | None
     order: int  # position in --agents, 0-based; the final tie-break
+    tier: int = 0  # a cascade's tier (0-based): tiers run one after another, cheapest first
 
 
 def build_registry(agent_configs: Mapping[str, AgentConfig]) -> dict[str, Agent]:
@@ -74,6 +75,13 @@ def build_registry(agent_configs: Mapping[str, AgentConfig]) -> dict[str, Agent]
     for name, cfg in agent_configs.items():
         if cfg.command:
             registry[name] = CommandAgent(name, cfg.command, cfg.source)
+        elif cfg.agent is not None:  # a setup of a built-in agent under a name of its own
+            if cfg.agent not in BUILTIN_AGENTS:
+                raise AgentError(
+                    f"agents.{name}.agent in {cfg.source or 'config'} is {cfg.agent!r}, not a "
+                    f"built-in agent — one of: {', '.join(sorted(BUILTIN_AGENTS))}"
+                )
+            registry[name] = BUILTIN_AGENTS[cfg.agent]()
         elif name not in registry:
             raise AgentError(
                 f"agents.{name} in {cfg.source or 'config'} has no command and is not a built-in agent"
@@ -93,16 +101,21 @@ def get_agent(registry: Mapping[str, Agent], name: str) -> Agent:
 
 
 def parse_contestants(
-    tokens: tuple[str, ...] | list[str], registry: Mapping[str, Agent]
+    tokens: tuple[str, ...] | list[str],
+    registry: Mapping[str, Agent],
+    tiers: Sequence[int] = (),
 ) -> list[Contestant]:
-    """Turn `claude`, `codex@gpt-5.5`, `claude@opus*2` into uniquely named contestants."""
+    """Turn `claude`, `codex@gpt-5.5`, `claude@opus*2` into uniquely named contestants.
+
+    `tiers` (a cascade) gives each comma-separated item its tier; names are unique across all."""
     items = [t.strip() for token in tokens for t in token.split(",") if t.strip()]
+    tier_of = list(tiers) if tiers else [0] * len(items)
     if not items:
         raise AgentError(
             "no agents given — pass --agents claude,codex (or set agents in racer.toml)"
         )
-    parsed: list[tuple[str, str | None, int]] = []
-    for item in items:
+    parsed: list[tuple[str, str | None, int, int]] = []
+    for item, tier in zip(items, tier_of, strict=True):
         match = _TOKEN.match(item)
         if not match:
             raise AgentError(
@@ -112,13 +125,13 @@ def parse_contestants(
         count = int(match["count"] or 1)
         if count < 1 or count > 64:
             raise AgentError(f"contestant {item!r}: *N must be between 1 and 64")
-        parsed.append((match["agent"], match["model"] or None, count))
+        parsed.append((match["agent"], match["model"] or None, count, tier))
     # A name as written is kept; a repeat is numbered past every name (and every lane directory,
     # branch and log name: its slug) already taken or written elsewhere in the list.
-    written = {_slug(agent if model is None else f"{agent}@{model}") for agent, model, _ in parsed}
+    written = {_slug(agent if model is None else f"{agent}@{model}") for agent, model, *_ in parsed}
     taken: set[str] = {"_baseline", "_review", "_writer"}  # racer's own lanes
     contestants: list[Contestant] = []
-    for agent, model, count in parsed:
+    for agent, model, count, tier in parsed:
         base = agent if model is None else f"{agent}@{model}"
         for _ in range(count):
             name, n = base, 1
@@ -126,7 +139,7 @@ def parse_contestants(
                 n += 1
                 name = f"{base}-{n}"
             taken.add(_slug(name))
-            contestants.append(Contestant(name, agent, model, len(contestants)))
+            contestants.append(Contestant(name, agent, model, len(contestants), tier))
     return contestants
 
 

@@ -32,6 +32,7 @@ def _num(value: str | None, k: str | None) -> int:
 
 class AiderAgent(Agent):
     name = "aider"
+    instructions_file = "CONVENTIONS.md"
     executable = "aider"
     description = "aider"
     install_hint = "pipx install aider-chat==0.86.2 (or pip in its own venv)"

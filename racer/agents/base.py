@@ -75,6 +75,8 @@ class Agent:
     dir_env: tuple[str, ...] = ()
     # Whether `spend` reports a running total (aider's "session" cost) rather than increments.
     spend_is_total: bool = False
+    # The repository instructions file the CLI reads (a setup's `instructions` replaces it).
+    instructions_file: str = "AGENTS.md"
 
     def invocation(self, ctx: LaunchContext) -> Invocation:
         raise NotImplementedError

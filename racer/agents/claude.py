@@ -24,6 +24,7 @@ from racer.agents.base import (
 
 class ClaudeAgent(Agent):
     name = "claude"
+    instructions_file = "CLAUDE.md"
     executable = "claude"
     description = "Claude Code"
     install_hint = "npm install -g @anthropic-ai/claude-code"

@@ -22,6 +22,7 @@ from racer.agents.base import (
 
 class GeminiAgent(Agent):
     name = "gemini"
+    instructions_file = "GEMINI.md"
     executable = "gemini"
     description = "Google Gemini CLI"
     install_hint = "npm install -g @google/gemini-cli"

@@ -24,6 +24,7 @@ from racer.agents.claude import claude_style_progress
 
 class QwenAgent(Agent):
     name = "qwen"
+    instructions_file = "QWEN.md"
     executable = "qwen"
     description = "Qwen Code"
     install_hint = "npm install -g @qwen-code/qwen-code@0.15.10"

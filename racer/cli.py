@@ -349,6 +349,8 @@ def merge(
     if result.kept:
         kept = ", ".join(result.kept)
         print(f"kept (they hold unrecorded work): {kept} — `racer clean --force` removes them")
+    for warning in result.warnings:
+        _err(warning)
     return 0
 
 
@@ -507,7 +509,9 @@ def demo(
     project = create_demo(where)
     out = ui.console()
     out.print(f"sample project: {project}")
-    the_plan = planning.prepare(project, project / "specs" / "slugify.md", env=os.environ, flags={})
+    the_plan = planning.prepare(
+        project, project / "specs" / "slugify.md", env=os.environ, flags={"history": False}
+    )
     result = anyio.run(run_race, the_plan, ui.Board(out))
     ui.show_report(out, result)
     out.print(f"report: {store.RaceDir(Path(result.race_dir)).report_md}")

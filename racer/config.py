@@ -340,8 +340,8 @@ class Config:
                   "high confidence (their work is kept; they are marked stopped)."))
     history: bool = setting(  # see racer.history
         True, _check_bool, "true or false",
-        flag=Flag("--no-history", "Leave out the contestants' track record in this "
-                  "repository (a late tie-break) for this race.", negative=True))
+        flag=Flag("--no-history", "Neither read nor record the race history: no track "
+                  "record tie-break, nothing written to the database.", negative=True))
     # fmt: on
     agent_configs: Mapping[str, AgentConfig] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)

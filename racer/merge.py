@@ -31,6 +31,7 @@ class MergeResult:
     files: tuple[str, ...]
     removed: tuple[str, ...]  # candidates whose worktree and branch were removed
     kept: tuple[str, ...]  # candidates kept because they hold work that would be lost
+    warnings: tuple[str, ...] = ()  # e.g. the history could not record the merge
 
 
 def _checked_out_at(root: Path, branch: str) -> Path | None:

@@ -13,6 +13,7 @@ import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import anyio
@@ -28,7 +29,7 @@ from racer.outcome import LaneOutcome
 from racer.plan import RacePlan
 from racer.planfile import save_plan
 from racer.proc import child_env, secret_values
-from racer.report import Attempt, Baseline, Candidate, Cascade, RaceReport, RaceState
+from racer.report import Attempt, Baseline, Candidate, Cascade, RaceReport, RaceState, Track
 from racer.reporter import NullReporter, Reporter
 from racer.resume import resume_points, stop_leftovers
 from racer.scoring import cross_check, run_baseline
@@ -154,6 +155,8 @@ async def _begin(plan: RacePlan, previous: RaceReport | None) -> tuple[RaceState
         write_atomic(plan.race_dir.prompt, plan.prompt)
         save_plan(plan, plan.race_dir)
         report = initial_report(plan)
+        if plan.config.history:
+            report = await anyio.to_thread.run_sync(_with_tracks, plan, report)
         if plan.config.share:
             stale = await anyio.to_thread.run_sync(
                 provision.lockfile_warnings, plan.repo.root, plan.base_commit, plan.config.share
@@ -260,6 +263,10 @@ async def _run(
     await _release(plan, plan.checkout(BASELINE))
     faults.checkpoint("judging", plan.race_dir.path)
     state.set(judging(state.report))
+    if plan.config.history:  # trouble with the database is one warning; the race goes on
+        state.warn(
+            *filter(None, [await anyio.to_thread.run_sync(history.record_race, state.report)])
+        )
     write_views(state.report, plan.config.inline_diff_bytes)
     reporter.finished(state.report)
     return state.report
@@ -286,6 +293,23 @@ def _interrupted(plan: RacePlan, state: RaceState, exc: BaseException) -> None:
     except DiskFull:
         if not full:
             raise
+
+
+def _with_tracks(plan: RacePlan, report: RaceReport) -> RaceReport:
+    """Each contestant's track record in this repository, from the history (a late tie-break:
+    it never outweighs test evidence). No database or no record: no change."""
+    rid = history.repo_id(plan.repo.root)
+    if rid is None:
+        return report
+    keys = {c.name: history.contestant_key(c.agent, c.model) for c in report.candidates}
+    found = history.track_records(rid, list(keys.values()), datetime.now(UTC))
+    cands = tuple(
+        replace(c, track=Track(t.passed, t.races, round(t.score, 4)))
+        if (t := found.get(keys[c.name])) is not None and t.races
+        else c
+        for c in report.candidates
+    )
+    return replace(report, candidates=cands)
 
 
 def _hidden_tests(plan: RacePlan) -> dict[str, str]:

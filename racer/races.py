@@ -10,9 +10,9 @@ from pathlib import Path
 
 import anyio
 
+from racer import history, reviewrun, store
 from racer import merge as merging
 from racer import report as rpt
-from racer import reviewrun, store
 from racer.config import Config, load_config
 from racer.errors import AgentError, RaceNotFound, RacerError, RefusedError
 from racer.plan import RacePlan
@@ -119,8 +119,10 @@ def merge(
                 f"`racer resume {report.id}` finishes it, then merge"
             )
         pool = 0 if keep else pool_size(repo.root)
-        _, result = merging.merge_candidate(report, name, keep=keep, pool=pool, force=force)
-    return result
+        merged, result = merging.merge_candidate(report, name, keep=keep, pool=pool, force=force)
+    # The person's pick is the history's ground truth (a race it never recorded stays out).
+    trouble = history.record_merge(merged)
+    return replace(result, warnings=(*result.warnings, trouble)) if trouble else result
 
 
 @dataclass(frozen=True)
@@ -205,6 +207,12 @@ def review(
         if isinstance(known, str):
             raise AgentError(f"--agent {value}: {known}")
         again = anyio.run(reviewrun.review_finished, plan, report, value, reporter)
+        if plan.config.history:  # judged again: the history gets the new order
+            again = _warned(again, history.record_race(again))
         rpt.RaceState(again).save()
         write_views(again, plan.config.inline_diff_bytes)
     return again
+
+
+def _warned(report: rpt.RaceReport, trouble: str | None) -> rpt.RaceReport:
+    return replace(report, warnings=(*report.warnings, trouble)) if trouble else report

@@ -1,8 +1,8 @@
 """Ranking: pure functions from per-candidate evidence to an order, reasons and a confidence.
 
 Order of evidence: gates → acceptance → generated acceptance → broken → failing → fixed →
-cross-candidate → reviewer's tests → tamper flags → scope flags → cluster size → smaller diff →
-cost → time → order given: any difference in test evidence decides before flags, agreement or
+cross-candidate → reviewer's tests → tamper flags → scope flags → cluster size → track record
+here → smaller diff → cost → time → order given: any difference in test evidence decides before flags, agreement or
 size. Same inputs, same output.
 """
 
@@ -44,6 +44,8 @@ class Evidence:
     cost: float | None = None
     duration: float | None = None
     note: str | None = None  # e.g. why fixed tests earned no credit
+    track: float = 0.5  # its track record here as a prior (0.5: none known)
+    track_said: str | None = None  # "passed 9 of its last 10 race(s) here"
 
     @property
     def review_passed(self) -> int:
@@ -79,6 +81,7 @@ COMPONENTS = (
     ("tamper flags", "medium"),
     ("scope flags", "medium"),
     ("agreement with other candidates", "medium"),
+    ("track record here", "low"),
     ("smaller diff", "low"),
     ("cost", "low"),
     ("time", "low"),
@@ -88,6 +91,7 @@ COMPONENTS = (
 
 _INDEX = {name: i for i, (name, _) in enumerate(COMPONENTS)}
 SIZE = _INDEX["smaller diff"]
+TRACK = _INDEX["track record here"]
 REVIEW = _INDEX["reviewer's tests"]
 
 
@@ -115,6 +119,7 @@ def key(e: Evidence) -> tuple[float, ...]:
         float(e.tamper),
         float(e.scope),
         -float(e.cluster_size),
+        -e.track,
         float(e.diff_lines),
         e.cost if e.cost is not None else math.inf,
         # Whole seconds: run-to-run jitter must not reorder candidates that took the same time.
@@ -167,6 +172,8 @@ def _evidence_lines(e: Evidence) -> list[str]:
         lines.append(f"flags: {e.tamper} tamper, {e.scope} scope")
     if e.cluster_size > 1:
         lines.append(f"same change as {e.cluster_size - 1} other candidate(s)")
+    if e.track_said:
+        lines.append(f"track record: {e.name} {e.track_said}")
     lines.append(f"diff: {e.diff_files} file(s), {e.diff_lines} line(s)")
     return lines
 
@@ -186,6 +193,7 @@ def _difference(i: int, e: Evidence, above: Evidence) -> str:
         "tamper flags": f"{above.tamper} vs {e.tamper} tamper flags",
         "scope flags": f"{above.scope} vs {e.scope} scope flags",
         "agreement with other candidates": f"agrees with {above.cluster_size - 1} vs {e.cluster_size - 1} other candidate(s)",
+        "track record here": f"{above.name} {above.track_said or 'has no record here'}, {e.name} {e.track_said or 'has no record here'}",
         "smaller diff": f"{above.diff_lines} vs {e.diff_lines} changed lines",
         "cost": f"{fmt.money(above.cost or 0, False)} vs {fmt.money(e.cost or 0, False)}",
         "time": f"{above.duration or 0:.0f} s vs {e.duration or 0:.0f} s",
@@ -234,8 +242,8 @@ def _decision(ordered: Sequence[Evidence]) -> tuple[str | None, str | None]:
     decided = f"{name}: {_difference(j, ordered[1], ordered[0])}"
     if j == REVIEW:  # the words name the reviewer's test already
         decided = _difference(j, ordered[1], ordered[0])
-    if j >= SIZE and gate_ok(ordered[1]):
-        # Only size, cost, time or order: say so, and what evidence would separate them.
+    if j >= TRACK and gate_ok(ordered[1]):
+        # Only track record, size, cost, time or order: say so, and what would separate them.
         would = (
             "another hidden acceptance test or a reviewer's test (--review)"
             if ordered[0].acceptance_total

@@ -146,6 +146,7 @@ class Candidate:
     fingerprint: str | None = None
     secret_files: tuple[str, ...] = ()  # files holding a known secret value (redacted in views)
     tier: int | None = None  # its cascade tier (0-based); None outside a cascade
+    track: Track | None = None  # its record here (None: --no-history, or none readable)
 
 
 @dataclass(frozen=True)
@@ -238,6 +239,23 @@ class Merge:
 
 
 @dataclass(frozen=True)
+class Track:
+    """A contestant's track record in this repository when the race started (racer.history)."""
+
+    passed: int
+    races: int  # its last races here (at most 10)
+    score: float  # the pass rate, recent races weighing more (half-life 30 days)
+
+    @property
+    def prior(self) -> float:
+        """The score pulled toward 1/2 by one pass and one failure: 0.5 with no races."""
+        return round((self.score * self.races + 1) / (self.races + 2), 2)
+
+    def said(self) -> str:
+        return f"passed {self.passed} of its last {self.races} race(s) here"
+
+
+@dataclass(frozen=True)
 class Cascade:
     """A cascade's course: its tiers, which one solved the task, what each cost."""
 
@@ -313,6 +331,7 @@ def _candidate(d: dict[str, Any]) -> Candidate:
     d["new_tests"] = tuple(d.get("new_tests") or ())
     d["valid_new_tests"] = tuple(d.get("valid_new_tests") or ())
     d["acceptance"] = Acceptance(**d["acceptance"]) if d.get("acceptance") else None
+    d["track"] = Track(**d["track"]) if d.get("track") else None
     d["status"] = Status(d.get("status") or Status.PENDING)
     d["flags"] = tuple(Flag(**f) for f in d.get("flags") or ())
     d["cross"] = Cross(**d["cross"]) if d.get("cross") else None

@@ -303,6 +303,8 @@ def evidence(
         cost=c.cost_usd,
         duration=c.duration_s,
         note=note,
+        track=c.track.prior if c.track else 0.5,
+        track_said=c.track.said() if c.track and c.track.races else None,
     )
 
 

@@ -339,6 +339,7 @@ class Bench:
             prof,
             "run",
             str(self.spec),
+            "--no-history",  # timing only: no database read or written
             "--agents",
             f"{AGENT}*{n}",
             "--jobs",

@@ -379,6 +379,7 @@ def run(fixture: Fixture, where: Path) -> dict[str, Any]:
         "run",
         "spec.md",
         "--json",
+        "--no-history",  # judged on the evidence alone, the same on every rerun
         "--agents",
         ",".join(f"fake@{c.name}" for c in fixture.candidates),
     ]

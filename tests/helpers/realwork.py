@@ -178,7 +178,9 @@ def build(task: Task, where: Path) -> Path:
 def run(task: Task, where: Path) -> dict[str, Any]:
     """Race the task's candidates with racer, as a user would; returns race.json."""
     repo = build(task, where)
-    argv = [sys.executable, "-m", "racer", "run", "spec.md", "--json", "--agents"]
+    # --no-history: judging measured on the evidence alone (these repositories' root commits
+    # recur run after run, so a track record would carry over between runs).
+    argv = [sys.executable, "-m", "racer", "run", "spec.md", "--json", "--no-history", "--agents"]
     argv.append(",".join(f"fake@{c.name}" for c in task.contestants))
     for src, dest in task.acceptance:
         argv += ["--acceptance", f"{src}:{dest}"]
@@ -207,7 +209,9 @@ def race(
         if clash:
             raise ValueError(f"scenarios {sorted(clash)} are contestants of {task.id}")
         path.write_text(json.dumps({**played, **scenarios}), encoding="utf-8")
-    argv = [sys.executable, "-m", "racer", "run", "spec.md", "--json", "--agents"]
+    # --no-history: judging measured on the evidence alone (these repositories' root commits
+    # recur run after run, so a track record would carry over between runs).
+    argv = [sys.executable, "-m", "racer", "run", "spec.md", "--json", "--no-history", "--agents"]
     argv.append(",".join(f"fake@{c.name}" for c in task.contestants))
     if acceptance:
         for src, dest in task.acceptance:

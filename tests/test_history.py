@@ -1,5 +1,5 @@
-"""The race history: a real SQLite file filled from hand-made records; re-recording, merges,
-busy and killed databases, migrations, where the file lives, track records for the prior."""
+"""The race history: a real SQLite file filled from real races (fake agents) and hand-made records;
+damaged, busy and killed databases; `racer history import` and `racer stats` through the CLI."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from helpers.records import make_report, query
-from helpers.repos import git, make_repo
+from helpers.records import make_report, query, write_record
+from helpers.repos import CORRECT, WRONG, Project, git, make_repo
 
 from racer import history
 from racer.report import Merge
@@ -27,6 +27,71 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def default_db() -> Path:
     return Path(os.environ["XDG_DATA_HOME"]) / "racer" / "history.sqlite3"
+
+
+def scenarios(good: str, bad: str) -> dict[str, object]:
+    return {
+        "good": {"write": {"calc.py": good}, "cost_usd": 0.25},
+        "bad": {"write": {"calc.py": bad}, "cost_usd": 0.5},
+    }
+
+
+def test_real_races_imported_then_stats_json_has_the_figures(
+    project: Project, racer, monkeypatch
+) -> None:
+    # Two races fake@good wins, one fake@bad wins: every figure below is worked out by hand.
+    for good, bad in ((CORRECT, WRONG), (CORRECT, WRONG), (WRONG, CORRECT)):
+        project.fake(monkeypatch, scenarios(good, bad))
+        res = racer("run", "specs/double.md", "--agents", "fake@good,fake@bad")
+        assert res.exit_code == 0, res.stderr
+    res = racer("history", "import")
+    assert res.exit_code == 0, res.stderr
+    assert "recorded 3 finished race(s)" in res.stdout
+    assert default_db().is_file()
+
+    res = racer("stats", "--json")
+    assert res.exit_code == 0, res.stderr
+    board = {e["key"]: e for e in json.loads(res.stdout)}
+    assert sorted(board) == ["fake@bad", "fake@good"]
+    good, bad = board["fake@good"], board["fake@bad"]
+    assert (good["races"], good["passed"], good["wins"], good["merged"]) == (3, 2, 2, 0)
+    assert (bad["races"], bad["passed"], bad["wins"], bad["merged"]) == (3, 1, 1, 0)
+    assert good["pass_rate"] == pytest.approx(2 / 3)
+    # Wilson 95 %: 2 of 3 -> 0.2077..0.9385, 1 of 3 -> 0.0615..0.7923 (worked out by hand).
+    assert (good["pass_low"], good["pass_high"]) == pytest.approx((0.2077, 0.9385), abs=1e-4)
+    assert (bad["pass_low"], bad["pass_high"]) == pytest.approx((0.0615, 0.7923), abs=1e-4)
+    assert good["cost_per_solved"] == pytest.approx(0.75 / 2)  # $0.25 x 3 races / 2 passed
+    assert bad["cost_per_solved"] == pytest.approx(1.5 / 1)
+    assert (good["mean_cost"], good["median_cost"]) == pytest.approx((0.25, 0.25))
+    assert good["cost_estimated"] is False
+    # fake@good ranked above fake@bad in 2 of 3 races: rated higher, the prior keeps it finite.
+    assert good["rating"] > bad["rating"]
+    assert good["rating"] + bad["rating"] == pytest.approx(2000)
+    assert good["rated_races"] == bad["rated_races"] == 3
+    assert good["small_sample"] and bad["small_sample"]
+    assert [e["key"] for e in json.loads(res.stdout)] == ["fake@good", "fake@bad"]
+
+    # What the record holds for one candidate, column by column.
+    rows = query(
+        default_db(),
+        "SELECT c.agent, c.model, c.agent_version, c.family, c.setup, c.tier, c.status,"
+        " c.flags, c.tests_fixed, c.tests_broken, c.cost_usd, c.cost_estimated, r.spec_title,"
+        " r.test_command, r.repo_id, r.cascade FROM candidates c JOIN races r ON r.pk = c.race"
+        " WHERE c.name = 'fake@good' ORDER BY r.created",
+    )
+    root = git(project.root, "rev-list", "--max-parents=0", "HEAD")
+    assert rows[0] == (
+        "fake", "good", "racer-fake 1", "unknown", "fake", None, "passed", "[]", 1, 0, 0.25, 0,
+        "Fix double", "python -m pytest", root, None,
+    )  # fmt: skip
+    assert rows[2][6] == "tests_failed"
+    hashes = query(default_db(), "SELECT DISTINCT spec_hash FROM races")
+    assert len(hashes) == 1 and len(str(hashes[0][0])) == 64  # one spec, three races
+
+    shown = racer("stats")
+    assert shown.exit_code == 0
+    assert "fake@good *" in shown.stdout and "█" in shown.stdout
+    assert "fewer than 10 races" in shown.stdout
 
 
 def test_rerecording_a_race_replaces_it(tmp_path: Path) -> None:
@@ -75,6 +140,31 @@ def test_record_merge_marks_the_pick(tmp_path: Path) -> None:
         ("r1", "fake@b"),
         ("r2", "fake@a"),
     ]
+
+
+def test_a_damaged_database_is_one_warning_and_left_as_it_is(
+    project: Project, racer, tmp_path: Path
+) -> None:
+    db = default_db()
+    db.parent.mkdir(parents=True)
+    garbage = os.urandom(64) * 100
+    db.write_bytes(garbage)
+    report = make_report(project.root, "r1", [("fake", "a", 1, True, 1.0)])
+    warning = history.record_race(report, db)
+    assert warning is not None and "\n" not in warning
+    assert warning.startswith(f"history not recorded: {db} is damaged (file is not a database)")
+    assert "move it away to start a new one" in warning
+    assert db.read_bytes() == garbage  # racer never overwrites what it cannot read
+    assert history.candidate_rows(db=db).trouble is not None
+    assert history.track_records("x", ["fake@a"], datetime.now(UTC), db) == {}
+    res = racer("stats")
+    assert res.exit_code == 1 and res.stdout == ""
+    assert res.stderr.count("\n") == 1 and "is damaged" in res.stderr
+    assert "Traceback" not in res.stderr
+    write_record(report)
+    res = racer("history", "import")
+    assert res.exit_code == 1 and res.stdout == ""
+    assert res.stderr.count("\n") == 1 and "is damaged" in res.stderr
 
 
 def test_a_locked_database_is_one_warning_after_the_busy_timeout(tmp_path: Path) -> None:
@@ -145,6 +235,29 @@ def _races(db: Path) -> int:
     except sqlite3.Error:
         return 0  # not created yet
     return int(str(count))
+
+
+def test_import_skips_damaged_records_and_unfinished_races(project: Project, racer) -> None:
+    from racer.status import RaceStatus
+
+    root = project.root
+    write_record(make_report(root, "20260101-000000-aaaa", [("fake", "a", 1, True, 1.0)]))
+    unfinished = make_report(root, "20260101-000001-bbbb", [("fake", "a", 1, True, 1.0)])
+    write_record(replace(unfinished, status=RaceStatus.INTERRUPTED))
+    damaged = write_record(make_report(root, "20260101-000002-cccc", []))
+    damaged.write_text("{ not json")
+    imported, skipped, warnings = history.import_records(root / ".git")
+    assert (imported, skipped) == (1, 1)
+    assert len(warnings) == 1 and "skipped race 20260101-000002-cccc" in warnings[0]
+    res = racer("history", "import")
+    assert res.exit_code == 0
+    assert "recorded 1 finished race(s)" in res.stdout and "skipped 1 damaged" in res.stdout
+    assert res.stderr.count("\n") == 1 and "skipped race 20260101-000002-cccc" in res.stderr
+    assert query(default_db(), "SELECT id FROM races") == [("20260101-000000-aaaa",)]
+    before = query(default_db(), "SELECT * FROM candidates")
+    assert racer("history", "import").exit_code == 0  # twice: nothing changes
+    assert query(default_db(), "SELECT id FROM races") == [("20260101-000000-aaaa",)]
+    assert query(default_db(), "SELECT * FROM candidates") == before
 
 
 def test_repo_id_is_the_root_commit_so_clones_share_a_history(tmp_path: Path) -> None:
@@ -253,3 +366,65 @@ def test_track_records_decay_with_age_and_keep_the_last_races(tmp_path: Path) ->
     assert (got["claude@opus"].passed, got["claude@opus"].races) == (1, 13)
     assert history.contestant_key("codex", None) == "codex"
     assert history.contestant_key("claude", "opus") == "claude@opus"
+
+
+def test_since_all_and_repo_filters(project: Project, racer, tmp_path: Path) -> None:
+    other = make_repo(tmp_path / "other", {"b.txt": "b\n"})
+    early, late = "2026-01-10T23:30:00+00:00", "2026-07-01T00:10:00+00:00"
+    for report in (
+        make_report(project.root, "a1", [("fake", "early", 1, True, 1.0)], created=early),
+        make_report(project.root, "a2", [("fake", "late", 1, True, 1.0)], created=late),
+        make_report(other, "b1", [("fake", "elsewhere", 1, True, 1.0)], created=late),
+    ):
+        assert history.record_race(report) is None
+
+    def keys(*args: str) -> list[str]:
+        res = racer("stats", "--json", *args)
+        assert res.exit_code == 0, res.stderr
+        return sorted(e["key"] for e in json.loads(res.stdout))
+
+    assert keys() == ["fake@early", "fake@late"]  # this repository only
+    assert keys("--all") == ["fake@early", "fake@elsewhere", "fake@late"]
+    assert keys("--repo", str(other)) == ["fake@elsewhere"]
+    assert keys("--since", "2026-07-01") == ["fake@late"]
+    assert keys("--since", "2026-01-10") == ["fake@early", "fake@late"]  # the day itself counts
+    assert keys("--all", "--since", "2026-07-01") == ["fake@elsewhere", "fake@late"]
+    res = racer("stats", "--since", "2027-01-01")
+    assert res.exit_code == 0 and "no races recorded yet" in res.stdout
+    assert "since 2027-01-01" in res.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--since", "yesterday"], "--since takes a date like 2026-12-01"),
+        (["--since", "2026-13-45"], "--since takes a date like 2026-12-01"),
+        (["--repo", "/"], "not a git repository: /"),
+        (["--repo", ".", "--all"], "--repo and --all go one at a time"),
+        (["--json", "--html"], "--json and --html go one at a time"),
+    ],
+)
+def test_bad_input_is_one_line(project: Project, racer, args: list[str], words: str) -> None:
+    res = racer("stats", *args)
+    assert res.exit_code == 1, (res.stdout, res.stderr)
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0] and "Traceback" not in res.stderr, lines
+
+
+def test_stats_outside_a_repository_is_one_line(racer, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    res = racer("stats")
+    assert res.exit_code == 1 and res.stderr.count("\n") == 1
+    assert "not a git repository" in res.stderr
+    res = racer("stats", "--all")  # every repository: no need to be in one
+    assert res.exit_code == 0 and "no races recorded yet" in res.stdout
+
+
+def test_empty_history_says_how_to_get_some(project: Project, racer) -> None:
+    res = racer("stats")
+    assert res.exit_code == 0, res.stderr
+    assert "no races recorded yet" in res.stdout and "racer history import" in res.stdout
+    res = racer("stats", "--json")
+    assert res.exit_code == 0 and json.loads(res.stdout) == []
+    assert "no races recorded yet" in res.stderr
+    assert not default_db().exists()  # reading an empty history creates nothing

@@ -520,6 +520,71 @@ def demo(
     return 0 if result.winner else EXIT_NO_WINNER
 
 
+@app.command("stats")
+@_guarded
+def stats_(
+    repo: Annotated[
+        Path | None,
+        typer.Option("--repo", help="The repository whose races to count (default: this one)."),
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="Count every repository's races.")] = False,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only races started on or after DATE (UTC).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the leaderboard as JSON.")] = False,
+    as_html: Annotated[
+        bool, typer.Option("--html", help="Write stats.html (self-contained), print its path.")
+    ] = False,
+) -> int:
+    """Leaderboard of the recorded races: pass rate, wins, merges, cost, rating per agent@model."""
+    from dataclasses import asdict
+
+    from racer import htmlstats, ui, uistats
+    from racer.standings import standings
+
+    if as_json and as_html:
+        raise UserError("--json and --html go one at a time — pass one of them")
+    found = standings(Path.cwd(), repo, every, since)
+    if found.trouble is not None:
+        _err(found.trouble)
+        return 1
+    if as_json:
+        print(json.dumps([asdict(e) for e in found.entries], indent=2))
+    if not found.entries:
+        _err(found.empty) if as_json else print(found.empty)
+    elif as_html:
+        when = datetime.now().astimezone().isoformat(timespec="seconds")
+        print(htmlstats.write_stats(found.page, found.entries, found.scope, when))
+    elif not as_json:
+        uistats.show_stats(ui.console(), found.entries, f"racer stats: {found.scope}")
+    return 0
+
+
+history_app = typer.Typer(
+    help="The history of finished races that `racer stats` reads.", no_args_is_help=True
+)
+app.add_typer(history_app, name="history")
+
+
+@history_app.command("import")
+@_guarded
+def history_import() -> int:
+    """Record every finished race of this repository (its race.json files) in the history."""
+    from racer import history
+
+    repo = _repo()
+    done = history.import_races(repo.common_dir)
+    for warning in done.warnings:
+        _err(warning)
+    if done.trouble is not None:
+        _err(done.trouble)
+        return 1
+    damaged = f"; skipped {done.skipped} damaged record(s)" if done.skipped else ""
+    where = history.db_path()
+    print(f"recorded {done.imported} finished race(s) of {repo.root} in {where}{damaged}")
+    return 0
+
+
 def main() -> None:
     app()
 

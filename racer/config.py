@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import math
 import os
 import re
 import tomllib
@@ -19,6 +18,7 @@ from pathlib import Path
 from types import MappingProxyType, NoneType, UnionType
 from typing import Any, TypedDict, TypeVar, cast, get_args, get_origin, get_type_hints
 
+from racer import checks
 from racer.errors import ConfigError
 
 __all__ = [
@@ -73,102 +73,6 @@ class AgentConfig:
     # instructions file put in place of the repository's for its lanes (repo-relative path).
     agent: str | None = None
     instructions: str | None = None
-
-
-# ---- checks: each returns the value as Config holds it or raises ValueError; callers add where
-
-
-def _check_list(value: object, *, allow_empty: bool = False) -> tuple[str, ...]:
-    """A list/tuple of non-empty strings, or one comma-separated string."""
-    if isinstance(value, str):
-        items = tuple(part.strip() for part in value.split(",") if part.strip())
-    elif isinstance(value, list | tuple) and all(isinstance(i, str) and i.strip() for i in value):
-        items = tuple(item.strip() for item in value)
-    else:
-        raise ValueError(value)
-    if not items and not allow_empty:
-        raise ValueError(value)
-    return items
-
-
-def _check_copy(value: object) -> tuple[str, ...]:
-    items = _check_list(value, allow_empty=True)
-    if any(Path(item).is_absolute() for item in items):
-        raise ValueError(value)
-    return items
-
-
-def _check_command(value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(value)
-    return value.strip()
-
-
-def _check_agent(value: object) -> str:
-    text = _check_command(value)
-    if any(ch.isspace() for ch in text) or "," in text:
-        raise ValueError(value)
-    return text
-
-
-def _check_delay(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(value)
-    if value < 0:
-        raise ValueError(value)
-    return float(value)
-
-
-def _check_seconds(value: object) -> float:
-    seconds = _check_delay(value)
-    if not seconds:
-        raise ValueError(value)
-    return seconds
-
-
-def _check_jobs(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(value)
-    return value
-
-
-def _check_count(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(value)
-    return value
-
-
-def _check_bool(value: object) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(value)
-    return value
-
-
-def _check_cascade(value: object) -> str:
-    text = _check_command(value)
-    if text.strip() == "auto":
-        return "auto"
-    tiers = [tier.strip() for tier in text.split(";")]
-    if len(tiers) < 2 or not all(tier.strip(", ") for tier in tiers):
-        raise ValueError(value)
-    return text.strip()
-
-
-def _check_path(value: object) -> Path:
-    if isinstance(value, Path):
-        return value
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(value)
-    return Path(value.strip())
-
-
-def _bool_from_string(raw: str) -> object:
-    low = raw.strip().lower()
-    if low in ("1", "true", "yes", "on"):
-        return True
-    if low in ("0", "false", "no", "off"):
-        return False
-    return raw  # not a bool: the check reports it
 
 
 # ---- the settings: Config's fields, one Setting each -----------------------------------------
@@ -268,78 +172,78 @@ class Config:
     """Everything a race needs to know, plus where each value came from (`sources`)."""
 
     # fmt: off
-    agents: tuple[str, ...] = setting((), _check_list,
+    agents: tuple[str, ...] = setting((), checks.check_list,
         "a non-empty list of contestants or a comma-separated string like 'claude,fake*2'",
         spec=True, flag=Flag("--agents", "Contestants: NAME\\[@MODEL]\\[*N], comma-separated.", "-a"))
-    test: str | None = setting(None, _check_command, "a non-empty shell command string",
+    test: str | None = setting(None, checks.check_command, "a non-empty shell command string",
         spec=True, flag=Flag("--test", "Test command run in every worktree."))
-    setup: str | None = setting(None, _check_command, "a non-empty shell command string",
+    setup: str | None = setting(None, checks.check_command, "a non-empty shell command string",
         spec=True, flag=Flag("--setup", "Command run in each worktree before its agent."))
-    copy: tuple[str, ...] = setting((), _check_copy, "a list of paths or globs relative to the repo root",
+    copy: tuple[str, ...] = setting((), checks.check_copy, "a list of paths or globs relative to the repo root",
         flag=Flag("--copy", "Ignored file/glob to copy into each worktree (repeatable).", repeatable=True))
-    timeout: float = setting(DEFAULT_TIMEOUT, _check_seconds, "a positive number of seconds",
+    timeout: float = setting(DEFAULT_TIMEOUT, checks.check_seconds, "a positive number of seconds",
         spec=True, flag=Flag("--timeout", "Per-lane agent timeout, seconds."))
-    test_timeout: float = setting(DEFAULT_TIMEOUT, _check_seconds, "a positive number of seconds",
+    test_timeout: float = setting(DEFAULT_TIMEOUT, checks.check_seconds, "a positive number of seconds",
         flag=Flag("--test-timeout", "Per test run timeout, seconds."))
-    jobs: int = setting(default_jobs, _check_jobs, "an integer ≥ 1",
+    jobs: int = setting(default_jobs, checks.check_jobs, "an integer ≥ 1",
         flag=Flag("--jobs", "Concurrent test runs (default: CPU count).", "-j"))
     worktree_root: Path | None = setting(  # noqa: RUF009 (a field specifier, like field())
-        None, _check_path, "a non-empty path string",
+        None, checks.check_path, "a non-empty path string",
         flag=Flag("--worktree-root", "Where worktrees go (outside the repo)."))
     # retries of a rate-limited agent run, per model; the first waits `backoff`, then doubling
-    retries: int = setting(2, _check_count, "an integer ≥ 0")
-    backoff: float = setting(10.0, _check_delay, "a number of seconds ≥ 0")
+    retries: int = setting(2, checks.check_count, "an integer ≥ 0")
+    backoff: float = setting(10.0, checks.check_delay, "a number of seconds ≥ 0")
     # globs of test files (default: racer.flags.DEFAULT_TEST_PATTERNS)
-    test_paths: tuple[str, ...] = setting((), _check_copy, "a list of globs relative to the repo root")
+    test_paths: tuple[str, ...] = setting((), checks.check_copy, "a list of globs relative to the repo root")
     # JUnit XML a non-pytest test command writes (worktree-relative)
-    test_report: str | None = setting(None, _check_command, "a path relative to the worktree")
+    test_report: str | None = setting(None, checks.check_command, "a path relative to the worktree")
     # runs of the test command on the base commit (2 finds flaky tests)
-    baseline_runs: int = setting(2, _check_count, "an integer ≥ 0")
-    idle_timeout: float | None = setting(None, _check_seconds, "a positive number of seconds",
+    baseline_runs: int = setting(2, checks.check_count, "an integer ≥ 0")
+    idle_timeout: float | None = setting(None, checks.check_seconds, "a positive number of seconds",
         flag=Flag("--idle-timeout", "Stop an agent that prints nothing for this long, seconds."))
-    race_timeout: float | None = setting(None, _check_seconds, "a positive number of seconds",
+    race_timeout: float | None = setting(None, checks.check_seconds, "a positive number of seconds",
         flag=Flag("--race-timeout", "Wall limit for the whole race, seconds."))  # running lanes stop
     max_cost: float | None = setting(  # the CLI's budget flag, else stopped when passed
-        None, _check_seconds, "a positive number of US dollars",
+        None, checks.check_seconds, "a positive number of US dollars",
         flag=Flag("--max-cost", "USD per lane: the CLI's own budget flag where it has one, else "
                   "stopped once its reported cost passes this."))
     sandbox: bool = setting(  # see racer.sandbox
-        False, _check_bool, "true or false",
+        False, checks.check_bool, "true or false",
         flag=Flag("--sandbox", "Run each agent and its tests under bubblewrap: it may write only "
                   "its worktree, its /tmp and its own config dirs."))
     share: tuple[str, ...] = setting(  # see racer.provision
-        (), _check_copy, "a list of ignored directories relative to the repo root, like node_modules",
+        (), checks.check_copy, "a list of ignored directories relative to the repo root, like node_modules",
         flag=Flag("--share", "Ignored dependency dir (node_modules, .venv) to provide to each "
                   "worktree as a reflink, hardlinks or a copy (repeatable).", repeatable=True))
     # spare lane checkouts kept for the next race (racer.pool); no `racer run` flag
-    pool: int = setting(4, _check_count, "an integer ≥ 0 (spare checkouts to keep; 0 keeps none)")
+    pool: int = setting(4, checks.check_count, "an integer ≥ 0 (spare checkouts to keep; 0 keeps none)")
     review: str | None = setting(  # see racer.reviewing
-        None, _check_agent, "an agent like 'codex', 'claude@opus' or 'auto'",
+        None, checks.check_agent, "an agent like 'codex', 'claude@opus' or 'auto'",
         spec=True, flag=Flag("--review", "Reviewer of the top candidates (any contestant syntax, "
                              "or auto: an installed agent of another model family); its "
                              "findings' tests are run and can change the ranking."))
     # candidates the reviewer sees (the best that passed)
-    review_top: int = setting(3, _check_jobs, "an integer ≥ 1")
+    review_top: int = setting(3, checks.check_jobs, "an integer ≥ 1")
     write_tests: str | None = setting(
-        None, _check_agent, "an agent like 'codex' or 'claude@opus'",
+        None, checks.check_agent, "an agent like 'codex' or 'claude@opus'",
         spec=True, flag=Flag("--write-tests", "Agent that writes acceptance tests from the spec "
                              "and the base alone while the contestants work."))
     # diffs bigger than this are linked from report.html rather than inlined
-    inline_diff_mb: float = setting(5.0, _check_seconds, "a positive number of megabytes")
+    inline_diff_mb: float = setting(5.0, checks.check_seconds, "a positive number of megabytes")
     cascade: str | None = setting(  # see racer.cascade
-        None, _check_cascade, "tiers like 'fake@cheap,fake@mid;claude@opus' or 'auto'",
+        None, checks.check_cascade, "tiers like 'fake@cheap,fake@mid;claude@opus' or 'auto'",
         spec=True, flag=Flag("--cascade", "Tiers run in order, cheapest first ('a,b;c': ';' "
                              "between tiers); a tier whose candidate passes (confidence high "
                              "or medium, no tamper flag) ends the race. auto: one tier per "
                              "--agents contestant, by $ per solved race in this repository."))
     # a later tier's prompt says which tests the earlier tiers failed and why (never a diff)
-    cascade_feedback: bool = setting(True, _check_bool, "true or false")
+    cascade_feedback: bool = setting(True, checks.check_bool, "true or false")
     first_pass: bool = setting(
-        False, _check_bool, "true or false",
+        False, checks.check_bool, "true or false",
         flag=Flag("--first-pass", "Stop the lanes still running once a candidate passes with "
                   "high confidence (their work is kept; they are marked stopped)."))
     history: bool = setting(  # see racer.history
-        True, _check_bool, "true or false",
+        True, checks.check_bool, "true or false",
         flag=Flag("--no-history", "Neither read nor record the race history: no track "
                   "record tie-break, nothing written to the database.", negative=True))
     # fmt: on
@@ -351,7 +255,11 @@ class Config:
         return int(self.inline_diff_mb * 2**20)
 
 
-_FROM_STRING: dict[Any, Callable[[str], object]] = {float: float, int: int, bool: _bool_from_string}
+_FROM_STRING: dict[Any, Callable[[str], object]] = {
+    float: float,
+    int: int,
+    bool: checks.bool_from_string,
+}
 
 
 def _read_settings(cls: Any) -> tuple[Setting, ...]:
@@ -582,10 +490,10 @@ def _parse_agents(
             raise _wrong(f"{where}.fallback", "a list of model names", fallback)
         max_parallel = table.get("max_parallel")
         if max_parallel is not None:
-            _checked(_check_jobs, "an integer ≥ 1", max_parallel, f"{where}.max_parallel")
+            _checked(checks.check_jobs, "an integer ≥ 1", max_parallel, f"{where}.max_parallel")
         agent_retries = table.get("retries")
         if agent_retries is not None:
-            _checked(_check_count, "an integer ≥ 0", agent_retries, f"{where}.retries")
+            _checked(checks.check_count, "an integer ≥ 0", agent_retries, f"{where}.retries")
         agents[name] = AgentConfig(
             name=name,
             command=command_items,

@@ -13,7 +13,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from racer.errors import RacerError
 from racer.families import family_of
 from racer.git import git
 from racer.report import Candidate, RaceReport, load
-from racer.status import RaceStatus
+from racer.status import RaceStatus, Status
 
 BUSY_TIMEOUT_MS = 2000
 NOT_RECORDED = "history not recorded"
@@ -163,7 +163,7 @@ def _candidate_row(race: int, c: Candidate) -> tuple[object, ...]:
     tests = c.tests
     return (
         race, c.name, c.agent, c.model, c.agent_version, family_of(c.agent, c.model),
-        c.agent, None, str(c.status), c.rank, int(c.passed),
+        c.agent, c.tier, str(c.status), c.rank, int(c.passed),
         json.dumps([f.kind for f in c.flags]),
         len(tests.fixed) if tests else None, len(tests.broken) if tests else None,
         c.cost_usd, int(c.cost_estimated),
@@ -183,14 +183,16 @@ def _write_race(db: sqlite3.Connection, report: RaceReport, rid: str) -> None:
             report.id, rid, report.repo, _spec_hash(report), report.spec.get("title"),
             report.base.get("commit"), report.test_command, report.created, report.finished,
             report.winner, report.decided_by, report.confidence,
-            report.merged.candidate if report.merged else None, None,
+            report.merged.candidate if report.merged else None,
+            json.dumps(asdict(report.cascade)) if report.cascade else None,
         ),
     )  # fmt: skip
     race = cur.lastrowid
     assert race is not None  # an INSERT always sets it
     db.executemany(
         f"INSERT INTO candidates VALUES ({', '.join('?' * 19)})",
-        [_candidate_row(race, c) for c in report.candidates],
+        # A cascade's skipped candidates never ran: they are no evidence about their agent.
+        [_candidate_row(race, c) for c in report.candidates if c.status != Status.SKIPPED],
     )
 
 

@@ -13,12 +13,11 @@ import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 import anyio
 
-from racer import cascade, checkout, costs, faults, history, pool, provision, reviewrun
+from racer import cascade, checkout, faults, history, pool, provision, reviewrun, tiers
 from racer import changes as changed
 from racer import repo as repos
 from racer.context import NO_AGENT_CFG, Lane, LaneShared
@@ -29,13 +28,12 @@ from racer.outcome import LaneOutcome
 from racer.plan import RacePlan
 from racer.planfile import save_plan
 from racer.proc import child_env, secret_values
-from racer.report import Attempt, Baseline, Candidate, Cascade, RaceReport, RaceState, Track
+from racer.report import Attempt, Baseline, Candidate, Cascade, RaceReport, RaceState
 from racer.reporter import NullReporter, Reporter
 from racer.resume import resume_points, stop_leftovers
 from racer.scoring import cross_check, run_baseline
 from racer.status import RUNNING, RaceStatus, Status
 from racer.store import BASELINE, RaceLock, release_reserve, reserve_space, write_atomic
-from racer.testrun import TestCase, parse_junit
 from racer.verdict import judge, now
 from racer.views import write_views
 
@@ -156,7 +154,7 @@ async def _begin(plan: RacePlan, previous: RaceReport | None) -> tuple[RaceState
         save_plan(plan, plan.race_dir)
         report = initial_report(plan)
         if plan.config.history:
-            report = await anyio.to_thread.run_sync(_with_tracks, plan, report)
+            report = await anyio.to_thread.run_sync(tiers.with_tracks, plan, report)
         if plan.config.share:
             stale = await anyio.to_thread.run_sync(
                 provision.lockfile_warnings, plan.repo.root, plan.base_commit, plan.config.share
@@ -295,23 +293,6 @@ def _interrupted(plan: RacePlan, state: RaceState, exc: BaseException) -> None:
             raise
 
 
-def _with_tracks(plan: RacePlan, report: RaceReport) -> RaceReport:
-    """Each contestant's track record in this repository, from the history (a late tie-break:
-    it never outweighs test evidence). No database or no record: no change."""
-    rid = history.repo_id(plan.repo.root)
-    if rid is None:
-        return report
-    keys = {c.name: history.contestant_key(c.agent, c.model) for c in report.candidates}
-    found = history.track_records(rid, list(keys.values()), datetime.now(UTC))
-    cands = tuple(
-        replace(c, track=Track(t.passed, t.races, round(t.score, 4)))
-        if (t := found.get(keys[c.name])) is not None and t.races
-        else c
-        for c in report.candidates
-    )
-    return replace(report, candidates=cands)
-
-
 def _hidden_tests(plan: RacePlan) -> dict[str, str]:
     """The acceptance files' texts: literals from them in product code are copied from tests."""
     out: dict[str, str] = {}
@@ -358,7 +339,7 @@ async def _lanes(
     """The lanes and the baseline in one task group, under the race's wall limit. A cascade's
     tiers run one after another; --first-pass ends a tier once a candidate clearly passed."""
     base_done = anyio.Event()
-    tiers = sorted({c.tier for c in plan.contestants})
+    levels = sorted({c.tier for c in plan.contestants})
 
     async def baseline() -> None:
         try:
@@ -384,19 +365,19 @@ async def _lanes(
             if plan.config.write_tests and state.report.generated_tests is None:
                 tg.start_soon(writer)
             ended: str | None = None
-            for n, tier in enumerate(tiers, 1):
+            for n, tier in enumerate(levels, 1):
                 names = [c.name for c in plan.contestants if c.tier == tier]
                 if ended is not None:
-                    _skip(state, reporter, names, f"skipped: {ended}")
+                    tiers.skip(state, reporter, names, f"skipped: {ended}")
                     continue
-                prompt = await _tier_prompt(plan, state, tier, tiers, base_done, so_far)
+                prompt = await tiers.tier_prompt(plan, state, tier, levels, base_done, so_far)
                 await _tier(plan, state, starts, reporter, runner, shared, gathered, names, prompt,
                             base_done, so_far)  # fmt: skip
-                if len(tiers) > 1:
+                if len(levels) > 1:
                     await base_done.wait()
                     solved = cascade.solved(so_far(tier))
                     if solved is not None:
-                        _cascade_note(state, n, solved)
+                        tiers.cascade_note(state, n, solved)
                         ended = f"tier {n} solved it: {solved}"
     if deadline.cancelled_caught:
         # Lanes still running were stopped (process groups killed, their work committed).
@@ -406,31 +387,7 @@ async def _lanes(
                 state.put(replace(cand, status=Status.TIMED_OUT, error=why))
                 reporter.phase(cand.name, Status.TIMED_OUT)
     if state.report.cascade is not None:
-        await anyio.to_thread.run_sync(_cascade_costs, plan, state)
-
-
-def _cascade_costs(plan: RacePlan, state: RaceState) -> None:
-    """What each tier that ran cost, and what the skipped ones would have at their mean cost
-    in this repository's history (None when the history knows none of them)."""
-    info = state.report.cascade
-    assert info is not None
-    cands = state.report.candidates
-    ran = [t for t in info.tiers if any(state.candidate(n).status != Status.SKIPPED for n in t)]
-    skipped = [state.candidate(n) for t in info.tiers[len(ran) :] for n in t]
-    means = costs.mean_costs(
-        plan.repo.root, [history.contestant_key(c.agent, c.model) for c in skipped]
-    )
-    known = [v for v in means.values() if v is not None]
-    state.set(
-        replace(
-            state.report,
-            cascade=replace(
-                info,
-                spent=cascade.spent(cands, len(ran)),
-                skipped_cost=round(sum(known), 6) if known else None,
-            ),
-        )
-    )
+        await anyio.to_thread.run_sync(tiers.cascade_costs, plan, state)
 
 
 async def _tier(
@@ -478,54 +435,6 @@ async def _tier(
             if cand.status in RUNNING:
                 state.put(replace(cand, status=Status.STOPPED, error=f"stopped: {first[0]}"))
                 reporter.phase(name, Status.STOPPED)
-
-
-async def _tier_prompt(
-    plan: RacePlan,
-    state: RaceState,
-    tier: int,
-    tiers: Sequence[int],
-    base_done: anyio.Event,
-    so_far: Callable[[int], RaceReport],
-) -> tuple[str, Path] | None:
-    """A later tier's prompt: the race's, plus what the earlier tiers' tests said (config
-    cascade_feedback); kept as prompt-tier<N>.md, so a resumed race gives the same one."""
-    if tier == tiers[0] or not plan.config.cascade_feedback:
-        return None
-    path = plan.race_dir.path / f"prompt-tier{tiers.index(tier) + 1}.md"
-    if path.is_file():
-        return path.read_text(encoding="utf-8"), path
-    await base_done.wait()
-    judged = so_far(tier - 1)
-    earlier = [c for c in judged.candidates if c.tier is not None and c.tier < tier]
-    cases = {c.name: _failed_cases(plan, c) for c in earlier}
-    text = f"{plan.prompt.rstrip()}\n\n{cascade.feedback(earlier, cases)}\n"
-    write_atomic(path, text)
-    return text, path
-
-
-def _failed_cases(plan: RacePlan, cand: Candidate) -> tuple[TestCase, ...]:
-    """The project's tests as they ran on a candidate (JUnit), for the next tier's feedback;
-    the hidden acceptance tests are never among them."""
-    path = plan.race_dir.junit(checkout.slug(cand.name), "tests")
-    try:
-        return parse_junit(path)[4] if path.is_file() else ()
-    except (OSError, ValueError):
-        return ()
-
-
-def _skip(state: RaceState, reporter: Reporter, names: Sequence[str], why: str) -> None:
-    for name in names:
-        cand = state.candidate(name)
-        if cand.status in RUNNING:
-            state.put(replace(cand, status=Status.SKIPPED, error=why))
-            reporter.phase(name, Status.SKIPPED)
-
-
-def _cascade_note(state: RaceState, tier: int, reason: str) -> None:
-    if state.report.cascade is not None:
-        info = replace(state.report.cascade, solved_by=tier, reason=reason)
-        state.set(replace(state.report, cascade=info))
 
 
 def _lane(

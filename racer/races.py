@@ -120,8 +120,8 @@ def merge(
             )
         pool = 0 if keep else pool_size(repo.root)
         merged, result = merging.merge_candidate(report, name, keep=keep, pool=pool, force=force)
-    # The person's pick is the history's ground truth (a race it never recorded stays out).
-    trouble = history.record_merge(merged)
+    # The person's pick is the history's ground truth (a --no-history race stays out).
+    trouble = history.record_merge(merged) if _recorded(race_dir) else None
     return replace(result, warnings=(*result.warnings, trouble)) if trouble else result
 
 
@@ -216,3 +216,11 @@ def review(
 
 def _warned(report: rpt.RaceReport, trouble: str | None) -> rpt.RaceReport:
     return replace(report, warnings=(*report.warnings, trouble)) if trouble else report
+
+
+def _recorded(race_dir: RaceDir) -> bool:
+    """Whether the race went into the history (its plan's `history` setting)."""
+    try:
+        return load_plan(race_dir).config.history
+    except RacerError:
+        return True  # a plan racer cannot read: record the merge, as of old

@@ -27,10 +27,11 @@ SPEC_KEYS = (
     "acceptance",
     "review",
     "write_tests",
+    "cascade",
 )
 # The front-matter keys that are also config keys: they layer between RACER_* env and flags.
 MAX_SPEC_BYTES = 2**20  # a spec is a task, not a data file: bigger ones are refused
-OVERRIDE_KEYS = ("agents", "test", "setup", "timeout", "review", "write_tests")
+OVERRIDE_KEYS = ("agents", "test", "setup", "timeout", "review", "write_tests", "cascade")
 
 _FENCE = "---"
 _HEADING = re.compile(r"^#[ \t]+(?P<text>.*?)(?:[ \t]+#+)?[ \t]*$")
@@ -59,6 +60,7 @@ class Spec:
     acceptance: tuple[str, ...] = ()
     review: str | None = None
     write_tests: str | None = None
+    cascade: str | None = None
 
     def overrides(self) -> dict[str, object]:
         """The config keys this spec sets, for layering over env and file config."""
@@ -69,6 +71,7 @@ class Spec:
             "timeout": self.timeout,
             "review": self.review,
             "write_tests": self.write_tests,
+            "cascade": self.cascade,
         }
         return {key: value for key, value in values.items() if value is not None}
 
@@ -126,6 +129,7 @@ def load_spec(path: Path) -> Spec:
         acceptance=_strings(meta, "acceptance", path, comma_separated=False) or (),
         review=_text(meta, "review", path),
         write_tests=_text(meta, "write_tests", path),
+        cascade=_text(meta, "cascade", path),
     )
 
 

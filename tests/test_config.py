@@ -13,7 +13,7 @@ import pytest
 from typer.main import get_command
 from typer.testing import CliRunner
 
-from racer import cli
+from racer import checks, cli
 from racer import config as cfgmod
 from racer import spec as specmod
 from racer.config import (
@@ -110,6 +110,10 @@ review = "codex@gpt-5.5"
 review_top = 2
 write_tests = "claude"
 inline_diff_mb = 0.5
+cascade = "fake@cheap;claude"
+cascade_feedback = false
+first_pass = true
+history = false
 """,
     )
     config = load_config(tmp_path, env=NO_ENV)
@@ -127,6 +131,8 @@ inline_diff_mb = 0.5
     assert config.pool == 9
     assert (config.review, config.review_top, config.write_tests) == ("codex@gpt-5.5", 2, "claude")
     assert config.inline_diff_bytes == 2**19
+    assert (config.cascade, config.cascade_feedback) == ("fake@cheap;claude", False)
+    assert (config.first_pass, config.history) == (True, False)
     assert dict(config.sources) == dict.fromkeys(KEYS, str(path))
 
 
@@ -313,6 +319,9 @@ def test_every_flag(tmp_path: Path) -> None:
         "review": "codex",
         "review_top": 2,
         "write_tests": "claude@opus",
+        "cascade": "fake;claude",
+        "first_pass": True,
+        "history": False,
     }
     config = load_config(tmp_path, env={"RACER_JOBS": "8"}, flags=flags)
     assert config.agents == ("claude", "codex")
@@ -320,7 +329,10 @@ def test_every_flag(tmp_path: Path) -> None:
     assert config.worktree_root == (tmp_path / "wt").resolve()
     # `pool` is about removing lanes (merge, clean), `inline_diff_mb` about the views, not about
     # one race: no `racer run` flag
-    expected = {**dict.fromkeys(KEYS, "flag"), "pool": "default", "inline_diff_mb": "default"}
+    expected = {
+        **dict.fromkeys(KEYS, "flag"),
+        **dict.fromkeys(("pool", "inline_diff_mb", "cascade_feedback"), "default"),
+    }
     assert dict(config.sources) == expected
     assert (config.review, config.review_top, config.write_tests) == ("codex", 2, "claude@opus")
 
@@ -346,7 +358,7 @@ def test_unknown_top_level_key(tmp_path: Path) -> None:
     message = config_error(tmp_path)
     assert message.startswith(f"{path}: unknown key 'timout' (did you mean 'timeout'?)")
     assert (
-        "known keys: agent, agents, backoff, baseline_runs, copy, idle_timeout, inline_diff_mb, jobs, max_cost, pool, race_timeout, retries, review, review_top, sandbox, setup, share, test, test_paths, test_report, test_timeout, timeout, worktree_root, write_tests"
+        "known keys: agent, agents, backoff, baseline_runs, cascade, cascade_feedback, copy, first_pass, history, idle_timeout, inline_diff_mb, jobs, max_cost, pool, race_timeout, retries, review, review_top, sandbox, setup, share, test, test_paths, test_report, test_timeout, timeout, worktree_root, write_tests"
         in message
     )
 
@@ -361,7 +373,7 @@ def test_unknown_agent_table_key(tmp_path: Path) -> None:
     message = config_error(tmp_path)
     assert message.startswith(f"{path}: unknown key 'agents.mybot.comand'")
     assert (
-        "known keys in [agents.mybot]: args, command, env, fallback, max_parallel, model, retries"
+        "known keys in [agents.mybot]: agent, args, command, env, extra_args, fallback, instructions, max_parallel, model, retries"
         in message
     )
 
@@ -528,7 +540,14 @@ def test_retries_and_backoff_from_env(tmp_path: Path) -> None:
 
 # A RACER_* string every check accepts, by the setting's value type.
 _ENV_SAMPLE = {float: "7", int: "3", bool: "true", str: "a,b", Path: "wt"}
-_ENV_SAMPLE_OF = {"review": "codex", "write_tests": "claude@opus", "review_top": "5"}
+_ENV_SAMPLE_OF = {
+    "review": "codex",
+    "write_tests": "claude@opus",
+    "review_top": "5",
+    "cascade": "fake;claude",
+    "cascade_feedback": "false",
+    "history": "false",
+}
 
 
 def test_one_setting_per_config_field_in_field_order() -> None:
@@ -546,7 +565,9 @@ def test_flags_typeddict_has_one_key_per_setting() -> None:
 
 def test_spec_keys_are_the_spec_modules_override_keys() -> None:
     assert cfgmod.SPEC_KEYS == specmod.OVERRIDE_KEYS
-    assert specmod.OVERRIDE_KEYS == ("agents", "test", "setup", "timeout", "review", "write_tests")
+    assert specmod.OVERRIDE_KEYS == (
+        "agents", "test", "setup", "timeout", "review", "write_tests", "cascade",
+    )  # fmt: skip
 
 
 def test_defaults_come_from_the_table() -> None:
@@ -610,6 +631,8 @@ def test_json_shape_is_what_plan_json_of_existing_races_holds() -> None:
             "max_parallel": None,
             "retries": None,
             "source": "racer.toml",
+            "agent": None,
+            "instructions": None,
         }
     }
     assert data["sources"] == {"agents": "flag"}
@@ -639,12 +662,12 @@ def test_a_new_setting_derives_its_env_parser_cli_value_and_json() -> None:
     @dataclass(frozen=True)
     class Toy:
         limit: float | None = setting(
-            None, cfgmod._check_seconds, "a positive number of seconds", flag=Flag("--limit", "L.")
+            None, checks.check_seconds, "a positive number of seconds", flag=Flag("--limit", "L.")
         )
         dirs: tuple[str, ...] = setting(
-            (), cfgmod._check_copy, "a list of dirs", flag=Flag("--dir", "D.", repeatable=True)
+            (), checks.check_copy, "a list of dirs", flag=Flag("--dir", "D.", repeatable=True)
         )
-        names: tuple[str, ...] = setting(lambda: ("x",), cfgmod._check_list, "names", spec=True)
+        names: tuple[str, ...] = setting(lambda: ("x",), checks.check_list, "names", spec=True)
 
     limit, dirs, names = cfgmod._read_settings(Toy)
     assert (limit.name, limit.env_var, limit.value_type, limit.is_tuple) == (
@@ -692,6 +715,7 @@ def test_every_run_setting_has_exactly_one_option_with_the_tables_name_and_help(
         "pool",
         "review_top",
         "inline_diff_mb",
+        "cascade_feedback",
     }
     assert options["jobs"][0] == ["--jobs", "-j"] and options["agents"][0] == ["--agents", "-a"]
 
@@ -728,6 +752,9 @@ def test_run_options_reach_prepare_as_flags_from_the_table(
         "share": None,
         "review": None,
         "write_tests": None,
+        "cascade": None,
+        "first_pass": None,
+        "history": None,
     }
     CliRunner().invoke(cli.app, ["run", "task.md"])
     flags = seen["flags"]

@@ -8,7 +8,7 @@ from racer.status import GATE_FAILURES, LANE_DONE, RUNNING, RaceStatus, Status
 def test_the_json_strings_are_the_ones_records_hold() -> None:
     assert [s.value for s in Status] == [
         "pending", "worktree", "setup", "waiting", "agent", "queued", "testing",
-        "ok", "setup_failed", "agent_failed", "timed_out", "no_changes", "error",
+        "ok", "setup_failed", "agent_failed", "timed_out", "no_changes", "error", "skipped", "stopped",
         "passed", "flagged", "acceptance_failed", "tests_failed", "tests_invalid",
     ]  # fmt: skip
     assert [s.value for s in RaceStatus][:3] == ["running", "finished", "interrupted"]

@@ -170,10 +170,10 @@ def cascade(c: Cascade | None) -> str | None:
         if c.solved_by
         else f"cascade{how}: no tier of {n} solved it"
     )
-    ran = [(i, cost) for i, cost in enumerate(c.spent, 1)]
-    total = sum(cost for _, cost in ran if cost is not None)
+    ran = list(enumerate(c.spent, 1))
+    known = [cost for _, cost in ran if cost is not None]
     per = ", ".join(f"tier {i} {money(cost, False)}" for i, cost in ran)
-    line = f"{head}; spent {money(total, False)} ({per})" if ran else head
+    line = f"{head}; spent {money(sum(known), False)} ({per})" if known else head
     skipped = range(len(c.spent) + 1, n + 1)
     if skipped:
         which = ", ".join(str(i) for i in skipped)

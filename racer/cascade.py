@@ -60,7 +60,7 @@ def feedback(failed: Sequence[Candidate], cases: Mapping[str, Sequence[TestCase]
     lines = [
         "## Earlier attempts",
         "",
-        f"{len(failed)} earlier attempt(s) at this task did not solve it. Their code is not "
+        f"{fmt.plural(len(failed), 'earlier attempt')} at this task did not solve it. Their code is not "
         "shown; this is what the project's tests said about them:",
         "",
     ]
@@ -71,7 +71,9 @@ def feedback(failed: Sequence[Candidate], cases: Mapping[str, Sequence[TestCase]
             why = f": {fmt.printable(case.message)[:MAX_MESSAGE]}" if case.message else ""
             lines.append(f"  - {fmt.printable(case.id)} {case.outcome}{why}")
         if len(shown) > MAX_FEEDBACK_TESTS:
-            lines.append(f"  - and {len(shown) - MAX_FEEDBACK_TESTS} more failing test(s)")
+            lines.append(
+                f"  - and {fmt.plural(len(shown) - MAX_FEEDBACK_TESTS, 'more failing test')}"
+            )
     lines += ["", "Avoid what made them fail."]
     return "\n".join(lines)
 
@@ -86,7 +88,11 @@ def _how_it_ended(c: Candidate) -> str:
         return "the project's tests passed, but the task's acceptance check failed"
     if c.status in (Status.FLAGGED, Status.TESTS_INVALID):
         return f"not accepted ({c.status}): {fmt.printable(tests.detail())[:MAX_MESSAGE]}"
-    broken = f", broke {len(tests.broken)} test(s) that passed before" if tests.broken else ""
+    broken = (
+        f", broke {fmt.plural(len(tests.broken), 'test')} that passed before"
+        if tests.broken
+        else ""
+    )
     return f"tests failed: {fmt.printable(tests.detail())[:MAX_MESSAGE]}{broken}"
 
 

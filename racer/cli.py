@@ -6,7 +6,6 @@ Errors map to exit codes in one place (`_guarded`): RacerError → its code, Ctr
 from __future__ import annotations
 
 import functools
-import inspect
 import json
 import os
 import shutil
@@ -17,13 +16,13 @@ import traceback
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from types import GenericAlias
 from typing import TYPE_CHECKING, Annotated, ParamSpec
 
 import typer
+import typer.core
 
-from racer import __version__
-from racer.config import RUN_SETTINGS, Setting, flags_from_cli
+from racer import __version__, cliopts, fmt
+from racer.config import flags_from_cli
 from racer.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -46,6 +45,8 @@ if TYPE_CHECKING:
 
 P = ParamSpec("P")
 
+
+cliopts.switches_take_no_value()
 app = typer.Typer(
     name="racer",
     help="Race AI coding agents on one spec in parallel git worktrees; judge on evidence; merge the winner.",
@@ -118,37 +119,9 @@ def _root(
     """racer: one spec, several agents, ranked on evidence."""
 
 
-def _setting_option(setting: Setting) -> inspect.Parameter:
-    """The typer option of one `racer run` setting: name, alias and help from its Flag."""
-    flag = setting.flag
-    assert flag is not None, setting.name  # RUN_SETTINGS holds only settings with a flag
-    names = (flag.name, flag.short) if flag.short else (flag.name,)
-    item = setting.value_type  # a tuple's item type: its flag is repeatable or one string
-    if item is bool:  # an on-only switch
-        kind: object = bool
-    else:  # None when not given; a repeatable option gives a list
-        kind = (GenericAlias(list, (item,)) if flag.repeatable else item) | None
-    option = typer.Option(False if item is bool else None, *names, help=flag.help)
-    return inspect.Parameter(
-        setting.name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind
-    )
-
-
-def _setting_options(command: Callable[..., int]) -> Callable[..., int]:
-    """Give the command one option per setting in RUN_SETTINGS, after its first parameter.
-
-    They replace its **settings in the signature typer reads; it gets their values in there.
-    """
-    first, *rest = inspect.signature(command, eval_str=True).parameters.values()
-    rest = [p for p in rest if p.kind is not inspect.Parameter.VAR_KEYWORD]  # not **settings
-    params = [first, *map(_setting_option, RUN_SETTINGS), *rest]
-    command.__signature__ = inspect.Signature(params, return_annotation=int)  # type: ignore[attr-defined]
-    return command
-
-
 @app.command()
 @_guarded
-@_setting_options
+@cliopts.setting_options
 def run(
     spec: Annotated[Path, typer.Argument(help="Markdown spec file (optional YAML front matter).")],
     *,
@@ -341,14 +314,7 @@ def merge(
     from racer import races
 
     result = races.merge(_repo(), name, race, keep=keep, force=force)
-    n = len(result.files)
-    print(f"merged {name} onto {result.branch} as {result.commit[:12]} ({n} file(s))")
-    if result.removed:
-        removed = ", ".join(result.removed)
-        print(f"removed worktrees and branches of: {removed} (diffs stay in the race record)")
-    if result.kept:
-        kept = ", ".join(result.kept)
-        print(f"kept (they hold unrecorded work): {kept} — `racer clean --force` removes them")
+    print("\n".join(result.said(name)))
     for warning in result.warnings:
         _err(warning)
     return 0
@@ -403,15 +369,17 @@ def pool(
     wt_root = config.worktree_root or default_worktree_root(repo)
     where = spares.pool_dir(wt_root)
     if clear:
-        print(f"removed {spares.clear(wt_root)} spare checkout(s) from {where}")
+        print(f"removed {fmt.plural(spares.clear(wt_root), 'spare checkout')} from {where}")
         return 0
     if fill is not None:
         start = time.monotonic()
         made = spares.fill(repo.common_dir, wt_root, repo.head, fill, config.jobs)
         took = time.monotonic() - start
-        print(f"made {made} spare checkout(s) of HEAD {repo.head[:12]} in {took:.1f} s")
+        print(f"made {fmt.plural(made, 'spare checkout')} of HEAD {repo.head[:12]} in {took:.1f} s")
     held = len(spares.entries(wt_root))
-    print(f"{held} spare checkout(s) in {where} (racer keeps up to pool = {config.pool})")
+    print(
+        f"{fmt.plural(held, 'spare checkout')} in {where} (racer keeps up to pool = {config.pool})"
+    )
     return 0
 
 
@@ -508,7 +476,8 @@ def demo(
         raise RefusedError(f"{where / 'project'} already exists — pick another --dir")
     project = create_demo(where)
     out = ui.console()
-    out.print(f"sample project: {project}")
+    where_said = "" if directory else " (a temporary directory: delete it when you are done)"
+    out.print(f"sample project: {project}{where_said}")
     the_plan = planning.prepare(
         project, project / "specs" / "slugify.md", env=os.environ, flags={"history": False}
     )
@@ -579,9 +548,11 @@ def history_import() -> int:
     if done.trouble is not None:
         _err(done.trouble)
         return 1
-    damaged = f"; skipped {done.skipped} damaged record(s)" if done.skipped else ""
+    damaged = f"; skipped {fmt.plural(done.skipped, 'damaged record')}" if done.skipped else ""
     where = history.db_path()
-    print(f"recorded {done.imported} finished race(s) of {repo.root} in {where}{damaged}")
+    print(
+        f"recorded {fmt.plural(done.imported, 'finished race')} of {repo.root} in {where}{damaged}"
+    )
     return 0
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from racer.report import (
         Attempt,
+        Candidate,
         Cascade,
         DiffStat,
         Finding,
@@ -46,12 +47,29 @@ def money(cost_usd: float | None, estimated: bool) -> str:
     return f"${cost_usd:.4f}" + (" (est.)" if estimated else "")
 
 
+def cost(c: Candidate) -> str:
+    """A candidate's cost: `$0.0100`, `(est.)` when racer estimated it, `(scripted)` when its
+    agent only plays one (the fake agent: nothing was spent)."""
+    return money(c.cost_usd, c.cost_estimated) + (
+        " (scripted)" if c.scripted and c.cost_usd is not None else ""
+    )
+
+
+def usage(c: Candidate) -> str:
+    """A candidate's tokens, `(scripted)` like its cost."""
+    return tokens(c.tokens) + (" (scripted)" if c.scripted and c.tokens is not None else "")
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """`1 file`, `2 files`, `0 files` (`many` for words not made plural by an s)."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
 def diffstat(ds: DiffStat | None) -> str:
     """`2 files +3 -1` (`1 file +0 -5`)."""
     if ds is None:
         return NONE
-    files = f"{ds.files} file" + ("" if ds.files == 1 else "s")
-    return f"{files} +{ds.added} -{ds.removed}"
+    return f"{plural(ds.files, 'file')} +{ds.added} -{ds.removed}"
 
 
 def duration(seconds: float | None) -> str:

@@ -199,7 +199,7 @@ def _write_race(db: sqlite3.Connection, report: RaceReport, rid: str) -> None:
 def record_race(report: RaceReport, db: Path | None = None) -> str | None:
     """Record a finished race (again: a re-judged race replaces its old record), in one
     transaction. Returns None, or one line saying why it was not recorded."""
-    if report.status != RaceStatus.FINISHED:
+    if report.status not in (RaceStatus.FINISHED, RaceStatus.MERGED):
         return None
     path = db or db_path()
     rid = repo_id(Path(report.repo))
@@ -240,14 +240,15 @@ def import_races(common_dir: Path, db: Path | None = None) -> Imported:
         except RacerError as exc:
             warnings.append(f"skipped race {race_id}: {exc.message}")
             continue
-        if report.status == RaceStatus.FINISHED:
+        if report.status in (RaceStatus.FINISHED, RaceStatus.MERGED):
             reports.append(report)
     skipped = len(warnings)
     rid = repo_id(common_dir)
     ids = {r.repo: rid or repo_id(Path(r.repo)) for r in reports}
     kept = [r for r in reports if ids[r.repo] is not None]
     if len(kept) < len(reports):
-        warnings.append(f"{len(reports) - len(kept)} race(s) left out: no repository id")
+        left = len(reports) - len(kept)
+        warnings.append(f"{left} race{'' if left == 1 else 's'} left out: no repository id")
     if not kept:
         return Imported(0, skipped, tuple(warnings))
     try:

@@ -373,6 +373,7 @@ def _header(report: RaceReport, cands: Sequence[Candidate]) -> str:
             f"<code>{_e(report.base.get('branch') or '(detached)')}</code>",
         ),
         ("created", _e(report.created)),
+        ("race time", _e(fmt.duration(report.wall_s))),
         ("winner", winner),
         ("decided by", _e(report.decided_by or "—")),
         ("confidence", f'<span class="badge {_e(confidence)}">{_e(confidence or "—")}</span>'),
@@ -382,7 +383,13 @@ def _header(report: RaceReport, cands: Sequence[Candidate]) -> str:
     facts += htmlreview.facts(report)
     dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
     advice = ""
-    if confidence == "low":
+    if report.merged:
+        m = report.merged
+        advice = (
+            f'<p class="advice">Merged {_e(m.candidate)} as <code>{_e(fmt.commit(m.commit))}</code>'
+            f" onto <code>{_e(m.branch)}</code>.</p>"
+        )
+    elif confidence == "low":
         top = " and ".join(_e(c.name) for c in cands[:2])
         names = f" ({top})" if top else ""
         advice = (
@@ -412,13 +419,21 @@ _COLUMNS = (
     "acceptance passed / failed",
     "flags",
     "diff",
-    "cluster",
+    "agreement",
     "cost",
     "time",
 )
 
 
-def _evidence_row(c: Candidate, anchor: str) -> str:
+def _agreement(c: Candidate, cands: Sequence[Candidate]) -> str:
+    """`same change as fake@x`, `its own change`, or — (not compared: it did not finish)."""
+    if c.cluster is None:
+        return fmt.NONE
+    same = [o.name for o in cands if o.cluster == c.cluster and o.name != c.name]
+    return f"same change as {', '.join(same)}" if same else "its own change"
+
+
+def _evidence_row(c: Candidate, anchor: str, agreement: str) -> str:
     t = c.tests
     cells = [
         f'<td class="num">{_e(fmt.rank(c.rank))}</td>',
@@ -430,8 +445,8 @@ def _evidence_row(c: Candidate, anchor: str) -> str:
         f'<td class="num">{_e(_pass_fail(c.acceptance))}</td>',
         f"<td>{_flag_counts(c)}</td>",
         f'<td class="num">{_e(fmt.diffstat(c.diffstat))}</td>',
-        f'<td class="num">{_e(fmt.NONE if c.cluster is None else c.cluster)}</td>',
-        f'<td class="num">{_e(fmt.money(c.cost_usd, c.cost_estimated))}</td>',
+        f"<td>{_e(agreement)}</td>",
+        f'<td class="num">{_e(fmt.cost(c))}</td>',
         f'<td class="num">{_e(fmt.duration(c.duration_s))}</td>',
     ]
     return "<tr>" + "".join(cells) + "</tr>"
@@ -439,7 +454,7 @@ def _evidence_row(c: Candidate, anchor: str) -> str:
 
 def _evidence(cands: Sequence[Candidate], anchors: Mapping[str, str]) -> str:
     head = "".join(f"<th>{_e(col)}</th>" for col in _COLUMNS)
-    rows = "".join(_evidence_row(c, anchors[c.name]) for c in cands)
+    rows = "".join(_evidence_row(c, anchors[c.name], _agreement(c, cands)) for c in cands)
     return (
         f'<section><h2>Evidence</h2><table class="evidence"><thead><tr>{head}</tr></thead>'
         f"<tbody>{rows}</tbody></table></section>"
@@ -500,11 +515,9 @@ def _meta(c: Candidate) -> str:
     if c.exit_code is not None:
         parts.append(f"exit code {_e(c.exit_code)}")
     parts.append(f"time {_e(fmt.duration(c.duration_s))}")
-    parts.append(f"cost {_e(fmt.money(c.cost_usd, c.cost_estimated))}")
+    parts.append(f"cost {_e(fmt.cost(c))}")
     if c.tokens is not None:
-        parts.append(f"tokens {_e(fmt.tokens(c.tokens))}")
-    if c.cluster is not None:
-        parts.append(f"cluster {_e(c.cluster)}")
+        parts.append(f"tokens {_e(fmt.usage(c))}")
     return '<p class="meta muted">' + " · ".join(parts) + "</p>"
 
 

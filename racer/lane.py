@@ -10,7 +10,7 @@ from enum import StrEnum
 import anyio
 
 from racer import changes as changed
-from racer import checkout, instructions, orphans, prices
+from racer import checkout, fmt, instructions, orphans, prices
 from racer.agents import STATE_FILES
 from racer.attempts import AgentRun, run_attempts
 from racer.context import Lane, sandbox_for
@@ -224,7 +224,7 @@ def _agent_end(lane: Lane, work: _Work) -> LaneOutcome | None:
     if out.error or out.exit_code != 0 or parsed.error:
         why = out.error or parsed.error or f"agent exited {out.exit_code}"
         if parsed.rate_limited:
-            why = f"rate-limited after {len(work.run.attempts)} attempt(s): {why}"
+            why = f"rate-limited after {fmt.plural(len(work.run.attempts), 'attempt')}: {why}"
         return _outcome(lane, work, Status.AGENT_FAILED, f"agent failed: {why}")
     if not work.changes:
         return _outcome(lane, work, Status.NO_CHANGES, "agent changed nothing")

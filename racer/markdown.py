@@ -23,6 +23,7 @@ def _header(report: RaceReport) -> list[str]:
         f"- spec: `{report.spec.get('path')}`",
         f"- base: `{fmt.commit(report.base.get('commit'))}` on `{report.base.get('branch') or '(detached)'}`",
         f"- tests: `{report.test_command or 'none'}`",
+        f"- race time: {fmt.duration(report.wall_s)}",
         winner,
         "",
         "| # | candidate | status | tests | diff | time | tokens | cost |",
@@ -38,8 +39,8 @@ def _row(c: Candidate) -> str:
         _plain(fmt.tests(c.tests, passed=c.status == Status.PASSED)),
         fmt.diffstat(c.diffstat),
         fmt.duration(c.duration_s),
-        fmt.tokens(c.tokens),
-        fmt.money(c.cost_usd, c.cost_estimated),
+        fmt.usage(c),
+        fmt.cost(c),
     )
     return "| " + " | ".join(cells) + " |"
 
@@ -119,6 +120,11 @@ def render_markdown(report: RaceReport, diffs: Mapping[str, str] | None = None) 
     if report.merged:
         m = report.merged
         lines.append(f"Merged **{m.candidate}** as `{fmt.commit(m.commit)}` on `{m.branch}`.")
+    elif report.winner and report.confidence == "low":
+        lines.append(
+            "Low confidence: review the top two candidates, then land one with "
+            f"`racer merge NAME --race {report.id}`."
+        )
     elif report.winner:
         lines.append(f"Land the winner: `racer merge {report.winner} --race {report.id}`")
     return "\n".join(lines) + "\n"

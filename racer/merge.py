@@ -20,7 +20,7 @@ from racer.errors import GitError, RefusedError
 from racer.git import git
 from racer.pool import release
 from racer.repo import branch_tip, delete_branch
-from racer.status import Status
+from racer.status import RaceStatus, Status
 from racer.store import BASELINE, RaceDir
 
 
@@ -31,6 +31,28 @@ class MergeResult:
     files: tuple[str, ...]
     removed: tuple[str, ...]  # candidates whose worktree and branch were removed
     kept: tuple[str, ...]  # candidates kept because they hold work that would be lost
+    rank: int | None = None  # the merged candidate's place in the ranking
+    winner: str | None = None  # the ranking's winner (the person may pick another)
+
+    def said(self, name: str) -> list[str]:
+        """What `racer merge` prints: what landed where (and, when the person picked another
+        than the ranking's winner, which it was), then what was removed or kept."""
+        pick = f"#{self.rank} " if self.winner and self.winner != name else ""
+        other = f"; the ranking's winner was {self.winner}" if pick else ""
+        files = f"{len(self.files)} file{'' if len(self.files) == 1 else 's'}"
+        lines = [f"merged {pick}{name} onto {self.branch} as {self.commit[:12]} ({files}){other}"]
+        if self.removed:
+            lines.append(
+                f"removed worktrees and branches of: {', '.join(self.removed)} "
+                "(diffs stay in the race record)"
+            )
+        if self.kept:
+            lines.append(
+                f"kept (they hold unrecorded work): {', '.join(self.kept)} — "
+                "`racer clean --force` removes them"
+            )
+        return lines
+
     warnings: tuple[str, ...] = ()  # e.g. the history could not record the merge
 
 
@@ -170,14 +192,19 @@ def merge_candidate(
         ref = f"refs/heads/{branch}"
         git(["update-ref", "-m", f"racer merge {name}", ref, new, target_tip], root)
     faults.checkpoint("merge-moved", race_dir.path)
-    report = replace(report, merged=rpt.Merge(candidate=name, commit=new, branch=branch))
+    report = replace(
+        report,
+        merged=rpt.Merge(candidate=name, commit=new, branch=branch),
+        status=RaceStatus.MERGED,
+    )
     _save(report)
     removed: tuple[str, ...] = ()
     kept: tuple[str, ...] = ()
     if not keep:
         report, removed, kept = remove_lanes(report, force=False, pool=pool)
     intent.unlink(missing_ok=True)
-    return report, MergeResult(new, branch, changed, removed, kept)
+    rank = report.candidate(name).rank
+    return report, MergeResult(new, branch, changed, removed, kept, rank, report.winner)
 
 
 def _save(report: rpt.RaceReport) -> None:
@@ -211,7 +238,7 @@ def finish_interrupted_merge(
         merged = rpt.Merge(
             candidate=intent["candidate"], commit=intent["commit"], branch=intent["branch"]
         )
-        report = replace(report, merged=merged)
+        report = replace(report, merged=merged, status=RaceStatus.MERGED)
         _save(report)
     kept: tuple[str, ...] = ()
     if not intent.get("keep"):

@@ -36,7 +36,9 @@ def status_of(report: rpt.RaceReport, race_dir: RaceDir) -> str:
         return RaceStatus.INTERRUPTED
     if report.status == RaceStatus.INTERRUPTED and report.interruption:
         return f"{RaceStatus.INTERRUPTED} ({report.interruption})"
-    return RaceStatus.MERGED if report.merged else report.status
+    if report.merged:
+        return RaceStatus.MERGED
+    return RaceStatus.CLEANED if report.cleaned else report.status
 
 
 def pool_size(root: Path) -> int:
@@ -65,6 +67,7 @@ class RaceRow:
     winner: str | None = None
     candidates: str = ""
     left_running: int = 0
+    merged: str | None = None  # the candidate merged, when one was
 
 
 def race_rows(common_dir: Path) -> list[RaceRow]:
@@ -89,6 +92,7 @@ def race_rows(common_dir: Path) -> list[RaceRow]:
                 status=status,
                 title=r.spec.get("title") or "",
                 winner=r.winner,
+                merged=r.merged.candidate if r.merged else None,
                 candidates=", ".join(c.name for c in r.candidates),
                 left_running=left,
             )
@@ -113,7 +117,7 @@ def merge(
     race_dir = store.find_race(repo.common_dir, race)
     with store.RaceLock(race_dir):
         report = rpt.load(race_dir)
-        if report.status != RaceStatus.FINISHED:
+        if report.status not in (RaceStatus.FINISHED, RaceStatus.MERGED):
             raise RefusedError(
                 f"race {report.id} did not finish ({status_of(report, race_dir)}) — "
                 f"`racer resume {report.id}` finishes it, then merge"
@@ -191,7 +195,7 @@ def review(
     race_dir = store.find_race(repo.common_dir, race)
     with store.RaceLock(race_dir):
         report = rpt.load(race_dir)
-        if report.status != RaceStatus.FINISHED:
+        if report.status not in (RaceStatus.FINISHED, RaceStatus.MERGED):
             raise RefusedError(
                 f"race {report.id} did not finish ({status_of(report, race_dir)}) — "
                 f"`racer resume {report.id}` finishes it, then review"

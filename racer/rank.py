@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from racer import fmt
 from racer.status import Status
@@ -45,7 +45,7 @@ class Evidence:
     duration: float | None = None
     note: str | None = None  # e.g. why fixed tests earned no credit
     track: float = 0.5  # its track record here as a prior (0.5: none known)
-    track_said: str | None = None  # "passed 9 of its last 10 race(s) here"
+    track_said: str | None = None  # "passed 9 of its last 10 races here"
 
     @property
     def review_passed(self) -> int:
@@ -121,7 +121,7 @@ def key(e: Evidence) -> tuple[float, ...]:
         -float(e.cluster_size),
         -e.track,
         float(e.diff_lines),
-        e.cost if e.cost is not None else math.inf,
+        e.cost if e.cost is not None else 0.0,  # unknown for one: compared for none (rank)
         # Whole seconds: run-to-run jitter must not reorder candidates that took the same time.
         float(round(e.duration)) if e.duration is not None else math.inf,
         float(e.order),
@@ -150,7 +150,7 @@ def _evidence_lines(e: Evidence) -> list[str]:
     if not gate_ok(e):
         return [
             f"gate failed: {_gate_reason(e)}",
-            f"diff: {e.diff_files} file(s), {e.diff_lines} line(s)",
+            f"diff: {fmt.plural(e.diff_files, 'file')}, {fmt.plural(e.diff_lines, 'changed line')}",
         ]
     lines = ["agent finished in time and changed files"]
     if e.acceptance_total:
@@ -171,10 +171,12 @@ def _evidence_lines(e: Evidence) -> list[str]:
     if e.tamper or e.scope:
         lines.append(f"flags: {e.tamper} tamper, {e.scope} scope")
     if e.cluster_size > 1:
-        lines.append(f"same change as {e.cluster_size - 1} other candidate(s)")
+        lines.append(f"same change as {fmt.plural(e.cluster_size - 1, 'other candidate')}")
     if e.track_said:
         lines.append(f"track record: {e.name} {e.track_said}")
-    lines.append(f"diff: {e.diff_files} file(s), {e.diff_lines} line(s)")
+    lines.append(
+        f"diff: {fmt.plural(e.diff_files, 'file')}, {fmt.plural(e.diff_lines, 'changed line')}"
+    )
     return lines
 
 
@@ -192,10 +194,10 @@ def _difference(i: int, e: Evidence, above: Evidence) -> str:
         "reviewer's tests": reviewer_difference(above, e),
         "tamper flags": f"{above.tamper} vs {e.tamper} tamper flags",
         "scope flags": f"{above.scope} vs {e.scope} scope flags",
-        "agreement with other candidates": f"agrees with {above.cluster_size - 1} vs {e.cluster_size - 1} other candidate(s)",
+        "agreement with other candidates": f"agrees with {above.cluster_size - 1} vs {fmt.plural(e.cluster_size - 1, 'other candidate')}",
         "track record here": f"{above.name} {above.track_said or 'has no record here'}, {e.name} {e.track_said or 'has no record here'}",
         "smaller diff": f"{above.diff_lines} vs {e.diff_lines} changed lines",
-        "cost": f"{fmt.money(above.cost or 0, False)} vs {fmt.money(e.cost or 0, False)}",
+        "cost": f"{fmt.money(above.cost, False)} vs {fmt.money(e.cost, False)}",
         "time": f"{above.duration or 0:.0f} s vs {e.duration or 0:.0f} s",
         "order given": "tie on all evidence, listed later in --agents",
     }
@@ -218,6 +220,9 @@ def first_difference(a: Evidence, b: Evidence) -> int:
 
 def rank(evidence: Sequence[Evidence]) -> Ranking:
     """Order candidates best first; each carries the evidence for its place."""
+    if any(e.cost is None for e in evidence if gate_ok(e)):
+        # Cost is compared only when every contender's is known: unknown is not expensive.
+        evidence = [replace(e, cost=None) for e in evidence]
     ordered = sorted(evidence, key=lambda e: (key(e), e.name))
     out: list[Ranked] = []
     for i, e in enumerate(ordered):

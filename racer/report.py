@@ -147,6 +147,7 @@ class Candidate:
     secret_files: tuple[str, ...] = ()  # files holding a known secret value (redacted in views)
     tier: int | None = None  # its cascade tier (0-based); None outside a cascade
     track: Track | None = None  # its record here (None: --no-history, or none readable)
+    scripted: bool = False  # its agent's tokens and cost are scripted (the fake agent), not spent
 
 
 @dataclass(frozen=True)
@@ -252,7 +253,7 @@ class Track:
         return round((self.score * self.races + 1) / (self.races + 2), 2)
 
     def said(self) -> str:
-        return f"passed {self.passed} of its last {self.races} race(s) here"
+        return f"passed {self.passed} of its last {self.races} race{'' if self.races == 1 else 's'} here"
 
 
 @dataclass(frozen=True)
@@ -292,6 +293,7 @@ class RaceReport:
     resumed: int = 0  # times `racer resume` picked this race up again
     interruption: str | None = None  # why an interrupted race stopped ("disk full"), if known
     cascade: Cascade | None = None
+    wall_s: float | None = None  # from start to verdict, as the person waited (resumes included)
     review: Review | None = None
     generated_tests: Generated | None = None
     schema: int = SCHEMA_VERSION

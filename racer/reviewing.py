@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import anyio
 
-from racer import checkout, orphans, pool, prices
+from racer import checkout, fmt, orphans, pool, prices
 from racer import findings as contract
 from racer.agents import BUILTIN_AGENTS, Agent, Contestant, check_installed, parse_contestants
 from racer.agents.command import CommandAgent
@@ -223,7 +223,7 @@ def _helper_result(who: Contestant, family: str, run: AgentRun) -> HelperRun:
     elif out.error or out.exit_code != 0 or parsed.error:
         failure = out.error or parsed.error or f"{who.name} exited {out.exit_code}"
         if parsed.rate_limited:
-            failure = f"rate-limited after {len(run.attempts)} attempt(s): {failure}"
+            failure = f"rate-limited after {fmt.plural(len(run.attempts), 'attempt')}: {failure}"
     output = read_tail(out.log_path) if failure is None else ""
     text = parsed.final_message or output
     return HelperRun(

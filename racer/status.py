@@ -85,7 +85,8 @@ class RaceStatus(StrEnum):
     RUNNING = "running"
     FINISHED = "finished"
     INTERRUPTED = "interrupted"
+    MERGED = "merged"  # finished, and a candidate landed (`racer merge`)
     # Derived for display, never written to race.json:
     MERGING_INTERRUPTED = "interrupted (merge)"
-    MERGED = "merged"
     DAMAGED = "damaged"
+    CLEANED = "cleaned"  # finished or interrupted, and its lanes removed without a merge

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Mapping
 from typing import TextIO
 
 from rich.console import Console
@@ -58,7 +59,7 @@ class Board:
                 "end": None,
             }
         self.out.print(
-            f"race {report.id}: {len(report.candidates)} contestant(s) on {report.spec.get('title')!r}"
+            f"race {report.id}: {fmt.plural(len(report.candidates), 'contestant')} on {report.spec.get('title')!r}"
         )
         if self.live_mode:
             self.live = Live(self._table(), console=self.out, refresh_per_second=4, transient=False)
@@ -129,8 +130,8 @@ def ranked_table(report: rpt.RaceReport) -> Table:
             Text(fmt.printable(fmt.tests(c.tests, passed=c.status == Status.PASSED))),
             fmt.diffstat(c.diffstat),
             fmt.duration(c.duration_s),
-            fmt.tokens(c.tokens),
-            fmt.money(c.cost_usd, c.cost_estimated),
+            fmt.usage(c),
+            fmt.cost(c),
         )
     return table
 
@@ -156,23 +157,58 @@ def show_report(out: Console, report: rpt.RaceReport, *, reasons: bool = True) -
         _say(out, f"agreement: {report.cluster_summary}")
     if report.decided_by:
         _say(out, f"decided by: {report.decided_by} (confidence: {report.confidence})")
-        if report.confidence == "low":
-            out.print(
-                "[yellow]low confidence: review the top two candidates before merging[/yellow]"
-            )
-    if report.status != RaceStatus.FINISHED:
+    if report.wall_s is not None:
+        _say(out, f"race time: {fmt.duration(report.wall_s)} from start to verdict")
+    if report.status not in (RaceStatus.FINISHED, RaceStatus.MERGED):
         why = f" ({report.interruption})" if report.interruption else ""
         out.print(f"[yellow]race status: {report.status}{why}[/yellow]")
+    _next_step(out, report)
+
+
+def _next_step(out: Console, report: rpt.RaceReport) -> None:
+    """What the person does next: what was merged, or how to land the winner (after a look at
+    the top two when the confidence is low), or that nothing passed."""
     if report.merged:
         m = report.merged
-        _say(out, f"merged {m.candidate} as {fmt.commit(m.commit)} on {m.branch}")
+        pick = (
+            f" (#{_rank_of(report, m.candidate)}; the ranking's winner was {report.winner})"
+            if report.winner and m.candidate != report.winner
+            else ""
+        )
+        _say(out, f"merged {m.candidate}{pick} as {fmt.commit(m.commit)} onto {m.branch}")
     elif report.winner:
         name = fmt.printable(report.winner)
-        out.print(
-            Text.assemble("winner: ", (name, "bold green"), f" — land it with: racer merge {name}")
-        )
+        if report.confidence == "low":
+            other = next((c.name for c in rpt.ranked(report) if c.name != report.winner), None)
+            look = f"racer diff {name}" + (
+                f" and racer diff {fmt.printable(other)}" if other else ""
+            )
+            out.print(
+                Text.assemble(
+                    "winner: ", (name, "bold green"), " — ",
+                    ("low confidence", "yellow"),
+                    f": review the top two first ({look}), then: racer merge NAME",
+                )
+            )  # fmt: skip
+        else:
+            out.print(
+                Text.assemble(
+                    "winner: ", (name, "bold green"), f" — land it with: racer merge {name}"
+                )
+            )
     elif report.status == RaceStatus.FINISHED:
         out.print("[yellow]no candidate passed[/yellow] — read the reasons above and the logs")
+
+
+def _rank_of(report: rpt.RaceReport, name: str) -> str:
+    return fmt.rank(next((c.rank for c in report.candidates if c.name == name), None))
+
+
+def _winner_cell(row: Mapping[str, object]) -> str:
+    """The ranking's winner, and what was merged when the person picked another."""
+    winner, merged = row.get("winner"), row.get("merged")
+    cell = str(winner or "—")
+    return f"{cell} (merged {merged})" if merged and merged != winner else cell
 
 
 def _say(out: Console, text: str) -> None:
@@ -212,7 +248,7 @@ def races_table(rows: list[dict[str, object]]) -> Table:
             str(row["id"]),
             Text(status, style=style or ""),
             str(row["title"]),
-            str(row["winner"] or "—"),
+            _winner_cell(row),
             str(row["candidates"]),
         )
     return table

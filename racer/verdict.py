@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from racer import cluster, doctests
+from racer import cluster, doctests, fmt
 from racer import rank as ranking
 from racer.flags import (
     DEFAULT_TEST_PATTERNS,
@@ -275,7 +275,7 @@ def evidence(
     if fixed and any(f.kind == "special_cases_tests" for f in c.flags):
         # Product code that special-cases the tests makes them pass without fixing anything:
         # they count as still failing.
-        note = f"no credit for {fixed} fixed test(s): the product code special-cases the tests"
+        note = f"no credit for {fmt.plural(fixed, 'fixed test')}: the product code special-cases the tests"
         still, fixed = still + fixed, 0
     return ranking.Evidence(
         name=c.name,

@@ -85,7 +85,7 @@ def test_persistent_rate_limit_fails_the_lane_but_race_goes_on(
     assert res.exit_code == 0
     by = {c["name"]: c for c in _race_json(project)["candidates"]}
     assert by["fake@busy"]["status"] == "agent_failed"
-    assert "rate-limited after 2 attempt(s)" in by["fake@busy"]["error"]
+    assert "rate-limited after 2 attempts" in by["fake@busy"]["error"]
     assert by["fake@good"]["rank"] == 1
 
 

@@ -44,7 +44,7 @@ def test_a_later_tier_runs_only_when_the_earlier_failed_and_hears_why(
     # The second tier was told which tests failed and why, never shown the failed code.
     prompt = (Path(data["race_dir"]) / "prompt-tier2.md").read_text()
     assert prompt.startswith((Path(data["race_dir"]) / "prompt.md").read_text().rstrip())
-    assert "2 earlier attempt(s)" in prompt and "test_double failed: assert 9 == 6" in prompt
+    assert "2 earlier attempts" in prompt and "test_double failed: assert 9 == 6" in prompt
     assert "x * x" not in prompt and "x + 1" not in prompt
     assert "prompt-tier2.md" in cands["fake@good"]["attempts"][0]["command"]
     assert "prompt-tier2.md" not in cands["fake@bad"]["attempts"][0]["command"]

@@ -277,12 +277,13 @@ def test_evidence_table_row(page: str) -> None:
         "acceptance passed / failed",
         "flags",
         "diff",
-        "cluster",
+        "agreement",
         "cost",
         "time",
     ]
     cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", rows[3])]
-    assert cells == ["3", "gemini", "tests_failed", "10 / 0", "0", "0", "—", "2 tamper", "1 file +0 -5", "2", "—", "—"]  # fmt: skip
+    assert cells == ["3", "gemini", "tests_failed", "10 / 0", "0", "0", "—", "2 tamper", "1 file +0 -5", "its own change", "—", "—"]  # fmt: skip
+    assert "same change as codex" in rows[1] and "its own change" not in rows[2]
 
 
 def test_tamper_flags_are_styled_red(page: str) -> None:

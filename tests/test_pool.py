@@ -144,17 +144,17 @@ def _head(project: Project) -> str:
 def test_pool_command_fills_shows_and_clears(project: Project, racer) -> None:
     res = racer("pool", "--fill", "2")
     assert res.exit_code == 0, res.stderr
-    assert res.stdout.startswith(f"made 2 spare checkout(s) of HEAD {_head(project)[:12]}")
-    assert "2 spare checkout(s) in" in res.stdout
+    assert res.stdout.startswith(f"made 2 spare checkouts of HEAD {_head(project)[:12]}")
+    assert "2 spare checkouts in" in res.stdout
     for spare in _spares(project):
         assert git(spare, "status", "--porcelain") == ""
         assert (spare / "calc.py").read_text() == "def double(x):\n    return x\n"
     assert racer("pool", "--fill", "2").stdout.startswith("made 0 spare")
-    assert "2 spare checkout(s)" in racer("pool").stdout
+    assert "2 spare checkouts" in racer("pool").stdout
     res = racer("pool", "--clear")
-    assert res.exit_code == 0 and res.stdout.startswith("removed 2 spare checkout(s)")
+    assert res.exit_code == 0 and res.stdout.startswith("removed 2 spare checkouts")
     assert _spares(project) == []
-    assert "0 spare checkout(s)" in racer("pool").stdout
+    assert "0 spare checkouts" in racer("pool").stdout
 
 
 def test_pool_command_refuses_fill_and_clear_together(project: Project, racer) -> None:

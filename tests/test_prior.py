@@ -36,7 +36,7 @@ def test_a_track_record_breaks_a_tie_the_tests_cannot(project: Project, racer, m
     assert data["confidence"] == "low"
     assert cands["fake@steady"]["track"]["passed"] == 2
     assert cands["fake@shaky"]["track"] == {"passed": 0, "races": 2, "score": 0.0}
-    assert "track record: fake@steady passed 2 of its last 2 race(s) here" in res.stdout
+    assert "track record: fake@steady passed 2 of its last 2 races here" in res.stdout
     # --no-history: the same race without the prior is decided by the smaller diff.
     res = racer("run", "specs/double.md", "--agents", "fake@shaky,fake@steady", "--no-history")
     data = race_json(project.root)

@@ -109,3 +109,16 @@ def test_when_only_size_decides_the_report_says_the_tests_cannot_tell() -> None:
     )
     by_tests = rank.rank([_ev("a", 0, fixed=1), _ev("b", 1, fixed=2)])
     assert by_tests.decided_by == "fixed tests: 2 vs 1 fixed tests"
+
+
+def test_an_unknown_cost_is_unknown_not_the_most_expensive() -> None:
+    # A CLI that reports no cost must not lose (or win) on cost to one that does.
+    out = rank.rank([_ev("claude", 0, cost=0.009), _ev("mystery", 1, cost=None)])
+    assert (out.decided_by or "").startswith("order given: tie on all evidence")
+    assert [c.name for c in out.candidates] == ["claude", "mystery"]
+    out = rank.rank([_ev("mystery", 0, cost=None), _ev("claude", 1, cost=0.009)])
+    assert [c.name for c in out.candidates] == ["mystery", "claude"]
+    assert "$0.0000" not in " ".join(r for c in out.candidates for r in c.reasons)
+    # Known on both sides, cost decides as before.
+    out = rank.rank([_ev("dear", 0, cost=0.02), _ev("cheap", 1, cost=0.01)])
+    assert out.decided_by is not None and out.decided_by.startswith("cost: $0.0100 vs $0.0200")

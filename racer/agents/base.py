@@ -77,6 +77,8 @@ class Agent:
     spend_is_total: bool = False
     # The repository instructions file the CLI reads (a setup's `instructions` replaces it).
     instructions_file: str = "AGENTS.md"
+    # Its tokens and costs are scripted, not spent (the shipped fake agent): views say so.
+    scripted: bool = False
 
     def invocation(self, ctx: LaunchContext) -> Invocation:
         raise NotImplementedError

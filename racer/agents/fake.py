@@ -49,6 +49,7 @@ SCENARIO_KEYS = frozenset(
 
 class FakeAgent(Agent):
     name = "fake"
+    scripted = True
     executable = sys.executable
     description = "deterministic scripted agent for tests and the demo (RACER_FAKE)"
     install_hint = "ships with racer"

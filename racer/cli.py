@@ -12,7 +12,6 @@ import shutil
 import sys
 import tempfile
 import time
-import traceback
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +30,7 @@ from racer.errors import (
     RacerError,
     RefusedError,
     UserError,
+    crash_log,
     disk_full,
     disk_full_in,
     racer_error_in,
@@ -58,13 +58,6 @@ app = typer.Typer(
 
 def _err(message: str) -> None:
     print(f"racer: {message}", file=sys.stderr)
-
-
-def _crash_log(exc: BaseException) -> Path:
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    path = Path(tempfile.gettempdir()) / f"racer-error-{stamp}-{os.getpid()}.log"
-    path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
-    return path
 
 
 def _guarded(fn: Callable[P, int | None]) -> Callable[P, None]:
@@ -97,7 +90,7 @@ def _guarded(fn: Callable[P, int | None]) -> Callable[P, None]:
 
 def _crashed(exc: BaseException) -> int:
     """The last resort: anything unexpected is exit 3 with a traceback log."""
-    _err(f"internal error: {type(exc).__name__}: {exc} — traceback written to {_crash_log(exc)}")
+    _err(f"internal error: {type(exc).__name__}: {exc} — traceback written to {crash_log(exc)}")
     return EXIT_INTERNAL
 
 
@@ -526,6 +519,16 @@ def stats_(
         print(htmlstats.write_stats(found.page, found.entries, found.scope, when))
     elif not as_json:
         uistats.show_stats(ui.console(), found.entries, f"racer stats: {found.scope}")
+    return 0
+
+
+@app.command("mcp")
+@_guarded
+def mcp_() -> int:
+    """Serve racer's race tools to a lead agent over MCP (stdio), in this repository."""
+    from racer.mcpserver import serve  # without the MCP SDK: one line, exit 1
+
+    serve(Path.cwd())
     return 0
 
 

@@ -19,6 +19,11 @@ race ran and no candidate passed" is not an error: `racer run` returns 4 for it.
 from __future__ import annotations
 
 import errno
+import os
+import tempfile
+import traceback
+from datetime import datetime
+from pathlib import Path
 
 EXIT_USER = 1
 EXIT_INTERNAL = 3
@@ -108,3 +113,11 @@ def disk_full_in(exc: BaseException) -> bool:
     if isinstance(exc, BaseExceptionGroup):
         return any(disk_full_in(inner) for inner in exc.exceptions)
     return False
+
+
+def crash_log(exc: BaseException) -> Path:
+    """Write the traceback of an unexpected error to a log file in the temp dir; its path."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = Path(tempfile.gettempdir()) / f"racer-error-{stamp}-{os.getpid()}.log"
+    path.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+    return path

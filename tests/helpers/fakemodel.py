@@ -69,6 +69,10 @@ _GOOGLE_STATUS = {
 class Scenario:
     """The script one contestant plays: tool steps, then a final message.
 
+    A step is `{"write": {"path", "content"}}` or `{"shell": "command"}` (through whichever
+    tool the CLI offers for it), or `{"tool": NAME, "input": {...}}`: a call of the tool of that
+    exact name from the request's tool list (an MCP tool such as `mcp__racer__race_start`).
+
     `final_text` may hold `{{label_of:NEEDLE}}` placeholders, resolved per request (see
     `resolve_labels`): a scripted reviewer names the blind label of the diff it means."""
 
@@ -525,6 +529,13 @@ def _heredoc(path: str, content: str) -> str:
 
 
 def _tool_action(step: dict[str, Any], call: Call) -> Action | None:
+    if "tool" in step:  # a named tool, called as it is, when the request offers it
+        named = _find(call.tools, (step["tool"],))
+        return (
+            None
+            if named is None
+            else Action(tool=named.name, arguments=dict(step.get("input") or {}))
+        )
     cwd = _cwd(call.text)
     if "write" in step:
         path, content = step["write"]["path"], step["write"]["content"]

@@ -246,6 +246,10 @@ class Config:
         True, checks.check_bool, "true or false",
         flag=Flag("--no-history", "Neither read nor record the race history: no track "
                   "record tie-break, nothing written to the database.", negative=True))
+    preflight: bool = setting(
+        True, checks.check_bool, "true or false",
+        flag=Flag("--no-preflight", "Start the agents even when racer sees no credentials "
+                  "for them (a gateway or login racer cannot see).", negative=True))
     # fmt: on
     agent_configs: Mapping[str, AgentConfig] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)
@@ -292,7 +296,7 @@ Flags = TypedDict("Flags", {  # noqa: UP013 (keys grouped on lines, not one per 
     "idle_timeout": object, "race_timeout": object, "max_cost": object, "sandbox": object,
     "share": object, "pool": object, "review": object, "review_top": object, "write_tests": object,
     "inline_diff_mb": object, "cascade": object, "cascade_feedback": object, "first_pass": object,
-    "history": object,
+    "history": object, "preflight": object,
 }, total=False)
 # fmt: on
 

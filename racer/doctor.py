@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from racer.agents import Agent, agent_version, build_registry, parse_contestants
+from racer.agents import Agent, agent_version, build_registry, credentials, parse_contestants
 from racer.agents.command import CommandAgent
 from racer.config import AgentConfig, Config, load_config
 from racer.errors import GitError
@@ -80,26 +80,13 @@ def check_agent(agent: Agent, cfg: AgentConfig | None, env: Mapping[str, str]) -
             checks.append(
                 Check(name, "flags", True, f"{len(agent.headless_flags)} headless flags accepted")
             )
-    if agent.credential_env or agent.credential_files:
-        found = [var for var in agent.credential_env if lane_env.get(var)]
-        home = _home(lane_env)
-        found += [f"~/{rel}" for rel in agent.credential_files if (home / rel).exists()]
-        if found:
-            checks.append(Check(name, "credentials", True, f"found {found[0]}"))
-        else:
-            want = " or ".join(agent.credential_env[:2]) or "a login"
-            files = ", ".join(f"~/{f}" for f in agent.credential_files)
-            checks.append(
-                Check(
-                    name,
-                    "credentials",
-                    False,
-                    "no API key variable or login file found",
-                    f"set {want}"
-                    + (f" (or log in: {files})" if files else "")
-                    + f", or put it in [agents.{name}].env",
-                )
-            )
+    creds = credentials(agent, name, lane_env)
+    if creds is not None and creds.found:
+        checks.append(Check(name, "credentials", True, f"found {creds.found}"))
+    elif creds is not None:
+        checks.append(
+            Check(name, "credentials", False, "no API key variable or login file found", creds.fix)
+        )
     if name == "codex":
         checks += _codex_traps(lane_env)
     if name == "claude" and os.geteuid() == 0:
@@ -135,10 +122,11 @@ def _codex_traps(env: Mapping[str, str]) -> list[Check]:
                 "install it: apt-get install bubblewrap",
             )
         )
-    codex_home = env.get("CODEX_HOME")
+    given = env.get("CODEX_HOME")
+    codex_home = given or str(_home(env) / ".codex")  # codex's default when unset
     if codex_home:
         home = Path(codex_home)
-        if not home.is_dir():
+        if given and not home.is_dir():
             out.append(
                 Check("codex", "CODEX_HOME", False, f"{home} does not exist", f"mkdir -p {home}")
             )
@@ -149,7 +137,8 @@ def _codex_traps(env: Mapping[str, str]) -> list[Check]:
                     "CODEX_HOME",
                     False,
                     f"{home} is under the temp dir: codex refuses to create its sandbox helpers there",
-                    "point CODEX_HOME at a directory outside /tmp",
+                    "point CODEX_HOME at a directory outside /tmp"
+                    + ("" if given else " (it is ~/.codex by default: your HOME is under /tmp)"),
                 )
             )
     return out

@@ -13,9 +13,16 @@ from pathlib import Path
 
 from racer import cascade, costs, history, instructions, prices, sandbox, store
 from racer import repo as repos
-from racer.agents import Agent, Contestant, build_registry, check_installed, parse_contestants
+from racer.agents import (
+    Agent,
+    Contestant,
+    build_registry,
+    check_installed,
+    credentials,
+    parse_contestants,
+)
 from racer.config import Config, Flags, load_config
-from racer.errors import ConfigError, SpecError
+from racer.errors import AgentError, ConfigError, SpecError
 from racer.git import git
 from racer.prices import Tokens
 from racer.repo import RepoInfo
@@ -75,6 +82,8 @@ def prepare(
     registry = build_registry(config.agent_configs)
     contestants = _contestants(config, registry, repo.root)
     check_installed(contestants, registry)
+    if config.preflight:
+        _check_credentials(contestants, registry, config, env)
     for c in contestants:
         table = config.agent_configs.get(c.agent)
         if table is not None and table.instructions is not None:
@@ -158,6 +167,25 @@ def _contestants(config: Config, registry: Mapping[str, Agent], root: Path) -> l
         )
     order = cascade.auto_order(keys, guess)
     return [replace(given[i], order=pos, tier=pos) for pos, i in enumerate(order)]
+
+
+def _check_credentials(
+    contestants: Sequence[Contestant],
+    registry: Mapping[str, Agent],
+    config: Config,
+    env: Mapping[str, str],
+) -> None:
+    """Refuse, before anything is created, a contestant whose CLI would find no key or login
+    (as `racer doctor` sees it): it would only fail after its checkout and start."""
+    for name in dict.fromkeys(c.agent for c in contestants):
+        table = config.agent_configs.get(name)
+        lane_env = {**env, **(dict(table.env) if table else {})}
+        creds = credentials(registry[name], name, lane_env, table.args if table else ())
+        if creds is not None and creds.found is None:
+            raise AgentError(
+                f"{name}: no API key variable or login file found — {creds.fix} "
+                "(`racer doctor` checks every agent; --no-preflight starts it anyway)"
+            )
 
 
 def writable_dir(path: Path, what: str) -> None:

@@ -114,6 +114,7 @@ cascade = "fake@cheap;claude"
 cascade_feedback = false
 first_pass = true
 history = false
+preflight = false
 """,
     )
     config = load_config(tmp_path, env=NO_ENV)
@@ -132,7 +133,7 @@ history = false
     assert (config.review, config.review_top, config.write_tests) == ("codex@gpt-5.5", 2, "claude")
     assert config.inline_diff_bytes == 2**19
     assert (config.cascade, config.cascade_feedback) == ("fake@cheap;claude", False)
-    assert (config.first_pass, config.history) == (True, False)
+    assert (config.first_pass, config.history, config.preflight) == (True, False, False)
     assert dict(config.sources) == dict.fromkeys(KEYS, str(path))
 
 
@@ -322,6 +323,7 @@ def test_every_flag(tmp_path: Path) -> None:
         "cascade": "fake;claude",
         "first_pass": True,
         "history": False,
+        "preflight": False,
     }
     config = load_config(tmp_path, env={"RACER_JOBS": "8"}, flags=flags)
     assert config.agents == ("claude", "codex")
@@ -358,7 +360,7 @@ def test_unknown_top_level_key(tmp_path: Path) -> None:
     message = config_error(tmp_path)
     assert message.startswith(f"{path}: unknown key 'timout' (did you mean 'timeout'?)")
     assert (
-        "known keys: agent, agents, backoff, baseline_runs, cascade, cascade_feedback, copy, first_pass, history, idle_timeout, inline_diff_mb, jobs, max_cost, pool, race_timeout, retries, review, review_top, sandbox, setup, share, test, test_paths, test_report, test_timeout, timeout, worktree_root, write_tests"
+        "known keys: agent, agents, backoff, baseline_runs, cascade, cascade_feedback, copy, first_pass, history, idle_timeout, inline_diff_mb, jobs, max_cost, pool, preflight, race_timeout, retries, review, review_top, sandbox, setup, share, test, test_paths, test_report, test_timeout, timeout, worktree_root, write_tests"
         in message
     )
 
@@ -547,6 +549,7 @@ _ENV_SAMPLE_OF = {
     "cascade": "fake;claude",
     "cascade_feedback": "false",
     "history": "false",
+    "preflight": "false",
 }
 
 
@@ -755,6 +758,7 @@ def test_run_options_reach_prepare_as_flags_from_the_table(
         "cascade": None,
         "first_pass": None,
         "history": None,
+        "preflight": None,
     }
     CliRunner().invoke(cli.app, ["run", "task.md"])
     flags = seen["flags"]

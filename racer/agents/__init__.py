@@ -9,6 +9,7 @@ import re
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from racer.agents.aider import AiderAgent
 from racer.agents.base import Agent, AgentOutput, Invocation, LaunchContext, Tokens
@@ -166,8 +167,46 @@ def agent_version(
     if not argv:
         return None, "no version flag"
     code, text = run_capture(argv, timeout=timeout, env=env)
-    first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")[:80]
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    # The line with a version number: a CLI may print a warning first (codex does).
+    first = next((ln for ln in lines if _VERSION.search(ln)), lines[0] if lines else "")[:80]
     return (first or None) if code == 0 else None, first or f"exit {code}"
+
+
+_VERSION = re.compile(r"\d+\.\d+")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Where an agent's CLI would find its key or login; `found` None: nowhere."""
+
+    found: str | None
+    fix: str = ""
+
+
+def credentials(
+    agent: Agent, name: str, env: Mapping[str, str], args: Sequence[str] = ()
+) -> Credentials | None:
+    """The credentials `agent` (contestant name `name`) would find in `env` (the lane's
+    environment, its agent table's `env` included) or its provider config (`args`: the table's);
+    None when it needs none racer knows of."""
+    if not (agent.credential_env or agent.credential_files):
+        return None
+    found = [var for var in agent.credential_env if env.get(var)]
+    if (key := agent.provider_key(env, args)) is not None:
+        found.append(f"{key} (from your provider config)")
+    home = Path(env.get("HOME") or Path.home())
+    found += [f"~/{rel}" for rel in agent.credential_files if (home / rel).exists()]
+    if found:
+        return Credentials(found[0])
+    want = " or ".join(agent.credential_env[:2]) or "a login"
+    files = ", ".join(f"~/{f}" for f in agent.credential_files)
+    return Credentials(
+        None,
+        f"set {want}"
+        + (f" (or log in: {files})" if files else "")
+        + f", or put it in [agents.{name}].env",
+    )
 
 
 def agent_inventory(registry: Mapping[str, Agent]) -> list[dict[str, str | bool | None]]:

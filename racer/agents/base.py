@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,6 +82,11 @@ class Agent:
 
     def invocation(self, ctx: LaunchContext) -> Invocation:
         raise NotImplementedError
+
+    def provider_key(self, env: Mapping[str, str], args: Sequence[str]) -> str | None:
+        """A key variable set in `env` that the CLI's own provider config names (a gateway of
+        yours), for credential checks; None when there is none racer can see."""
+        return None
 
     def parse_output(self, output: str, exit_code: int | None) -> AgentOutput:
         """Default: the last non-empty line is the final message."""

@@ -6,7 +6,10 @@ The final text is the last agent_message; a failed turn ends with turn.failed.
 from __future__ import annotations
 
 import json
+import re
 import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from racer.agents.base import (
     Agent,
@@ -19,6 +22,8 @@ from racer.agents.base import (
     json_lines,
     status_in,
 )
+
+_ENV_KEY = re.compile(r"env_key\s*=\s*[\"']([A-Za-z_][A-Za-z0-9_]*)[\"']")
 
 
 class CodexAgent(Agent):
@@ -40,6 +45,19 @@ class CodexAgent(Agent):
     credential_files: tuple[str, ...] = (".codex/auth.json",)  # relative to $HOME
     home_dirs: tuple[str, ...] = (".codex",)
     dir_env: tuple[str, ...] = ("CODEX_HOME",)
+
+    def provider_key(self, env: Mapping[str, str], args: Sequence[str]) -> str | None:
+        """The `env_key` of a custom provider (`-c model_providers.X={…env_key="VAR"…}` in the
+        table's args, or in $CODEX_HOME/config.toml), when that variable is set."""
+        home = Path(env.get("CODEX_HOME") or Path(env.get("HOME") or Path.home()) / ".codex")
+        try:
+            config = (home / "config.toml").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            config = ""
+        for var in _ENV_KEY.findall("\n".join([*args, config])):
+            if env.get(var):
+                return str(var)
+        return None
 
     def invocation(self, ctx: LaunchContext) -> Invocation:
         argv = [self.executable, "exec", "--json", "--skip-git-repo-check", "--ephemeral"]

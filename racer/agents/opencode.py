@@ -6,6 +6,8 @@ racer allows edits and shell commands through OPENCODE_CONFIG_CONTENT, merged wi
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from racer.agents.base import (
@@ -63,6 +65,28 @@ class OpencodeAgent(Agent):
         "XDG_STATE_HOME/opencode",
         "XDG_CACHE_HOME/opencode",
     )
+
+    def provider_key(self, env: Mapping[str, str], args: Sequence[str]) -> str | None:
+        """A provider with an `apiKey` in opencode's config (OPENCODE_CONFIG_CONTENT, or
+        opencode.json in its XDG config dir)."""
+        home = Path(env.get("HOME") or Path.home())
+        config_dir = Path(env.get("XDG_CONFIG_HOME") or home / ".config") / "opencode"
+        texts = [env.get("OPENCODE_CONFIG_CONTENT") or ""]
+        for name in ("opencode.json", "opencode.jsonc"):
+            try:
+                texts.append((config_dir / name).read_text(encoding="utf-8", errors="replace"))
+            except OSError:
+                continue
+        for text in texts:
+            try:
+                providers = json.loads(text).get("provider") or {}
+            except (ValueError, AttributeError):
+                continue
+            for pid, spec in providers.items() if isinstance(providers, dict) else ():
+                options = spec.get("options") if isinstance(spec, dict) else None
+                if isinstance(options, dict) and options.get("apiKey"):
+                    return f"provider {pid}'s apiKey"
+        return None
 
     def invocation(self, ctx: LaunchContext) -> Invocation:
         # --auto approves what the config does not deny: without it a headless run stops at the

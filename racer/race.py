@@ -431,7 +431,10 @@ async def _tier(
         if plan.config.first_pass and not first and outcome.status == Status.OK:
             await base_done.wait()
             judged = so_far(lane.contestant.tier)
-            if judged.winner is not None and judged.confidence == "high" and not first:
+            # Clearly ahead of everything finished so far, or two that passed: solved either way.
+            passed = sum(1 for c in judged.candidates if c.passed)
+            clear = judged.confidence == "high" or passed >= 2
+            if judged.winner is not None and clear and not first:
                 first.append(f"{judged.winner} passed first (--first-pass)")
                 scope.cancel()
 

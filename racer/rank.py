@@ -237,9 +237,15 @@ def rank(evidence: Sequence[Evidence]) -> Ranking:
     return Ranking(tuple(out), decided_by, confidence)
 
 
+NEVER_COMPARED = frozenset({Status.SKIPPED, Status.STOPPED})  # they never finished: no evidence
+
+
 def _decision(ordered: Sequence[Evidence]) -> tuple[str | None, str | None]:
     if not ordered or not gate_ok(ordered[0]):
         return None, None
+    # A cascade's skipped lane or one --first-pass stopped lost to no evidence: the winner is
+    # judged against those that finished (a lone finisher is the only candidate).
+    ordered = [e for e in ordered if e.status not in NEVER_COMPARED]
     if len(ordered) == 1:
         return "only candidate", "medium"
     j = first_difference(ordered[0], ordered[1])

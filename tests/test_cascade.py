@@ -61,7 +61,11 @@ def test_a_first_tier_that_solves_it_ends_the_race(project: Project, racer, monk
         "fake@bad": "skipped",
     }
     assert "agent" not in cands["fake@bad"]["logs"]  # its agent never started
-    assert race_json(project.root)["cascade"]["spent"] == [0.5]
+    data = race_json(project.root)
+    assert data["cascade"]["spent"] == [0.5]
+    # Lanes that never ran are no evidence: one finisher is the only candidate, not a winner
+    # "by gates" at high confidence.
+    assert (data["decided_by"], data["confidence"]) == ("only candidate", "medium")
 
 
 def test_no_tier_solves_it_then_every_tier_ran(project: Project, racer, monkeypatch) -> None:
@@ -86,6 +90,21 @@ def test_first_pass_stops_the_lanes_still_running(project: Project, racer, monke
         "stopped: fake@good passed first (--first-pass)"
     )
     assert slow["commit"]  # its (empty) work was committed like any stopped lane's
+
+
+def test_first_pass_stops_once_two_candidates_passed_alike(
+    project: Project, racer, monkeypatch
+) -> None:
+    project.fake(monkeypatch, {**SCENARIOS, "good2": {"write": {"calc.py": CORRECT}}})
+    started = time.monotonic()
+    res = racer(
+        "run", "specs/double.md", "--agents", "fake@good,fake@good2,fake@slow", "--first-pass"
+    )
+    assert res.exit_code == 0, res.stderr
+    assert time.monotonic() - started < 45
+    cands = _cands(project)
+    assert cands["fake@slow"]["status"] == "stopped"
+    assert cands["fake@good"]["passed"] and cands["fake@good2"]["passed"]
 
 
 def test_cascade_input_errors_are_one_line(project: Project, racer, monkeypatch) -> None:

@@ -475,6 +475,19 @@ def rows(
         unknown = sum(lane.how == "unknown" for lane in lanes)
         if unknown:
             row.notes.append(f"{unknown} lane(s) ended without a cost: charged in full")
+        if strategy == "first":
+            # --first-pass stops the others only at confidence high; two passing candidates
+            # with the same change rank by cost at confidence low, so nothing is stopped.
+            kept = sum(
+                sum(lane.status == "passed" for lane in race.lanes) >= 2
+                and not any(lane.status == "stopped" for lane in race.lanes)
+                for r in rs
+                for race in r.races
+            )
+            if kept:
+                row.notes.append(
+                    f"in {kept} race(s) two or more candidates passed and no lane was stopped"
+                )
         if strategy != "first":
             order = auto_order if strategy == "auto" else [c.name for c in cs]
             rate, per_task = expected(strategy, cs, order)
@@ -737,8 +750,13 @@ def print_report(b: Bench) -> None:
         f"cascade benchmark: {args.specs} evaluation specs, {args.warmup} warm-up, seed {args.seed},"
         " one repository, fake agents in real racer races"
     )
+    n = len(b.evaluation)
     for c in b.contestants:
-        print(f"  fake@{c.name}: p {c.p:.2f}, ${c.cost:.2f} per run, {c.sleep:g} s")
+        drawn = sum(b.setup.truth(fn, 0)[c.name] for fn in b.evaluation)
+        print(
+            f"  fake@{c.name}: p {c.p:.2f}, ${c.cost:.2f} per run, {c.sleep:g} s;"
+            f" drawn correct on {drawn}/{n} evaluation specs"
+        )
     print_tasks(b.evaluation, b.results, b.setup)
     print_table(b.table)
     print(

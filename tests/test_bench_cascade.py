@@ -68,6 +68,7 @@ def test_quick_run_prints_every_strategy_and_its_figures_add_up(
     for title in bc.TITLES.values():
         assert f"\n| {title} | " in out, out
     assert "cascade vs strongest + 1 retry" in out and "wall time" in out
+    assert out.count("drawn correct on") == len(bc.NAMES)
 
     assert b.problems == [], b.problems  # every winner drawn correct, a winner when one could be
     by = {row.strategy: row for row in b.table}

@@ -8,6 +8,7 @@ size. Same inputs, same output.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -223,6 +224,7 @@ def rank(evidence: Sequence[Evidence]) -> Ranking:
     if any(e.cost is None for e in evidence if gate_ok(e)):
         # Cost is compared only when every contender's is known: unknown is not expensive.
         evidence = [replace(e, cost=None) for e in evidence]
+    evidence = _time_where_it_tells(evidence)
     ordered = sorted(evidence, key=lambda e: (key(e), e.name))
     out: list[Ranked] = []
     for i, e in enumerate(ordered):
@@ -235,6 +237,29 @@ def rank(evidence: Sequence[Evidence]) -> Ranking:
         out.append(Ranked(e.name, i + 1, status, status == Status.PASSED, tuple(reasons)))
     decided_by, confidence = _decision(ordered)
     return Ranking(tuple(out), decided_by, confidence)
+
+
+TIME = _INDEX["time"]
+TIME_GAP_S, TIME_GAP_SHARE = 2.0, 0.25  # closer than this, times are run-to-run noise
+
+
+def _time_where_it_tells(evidence: Sequence[Evidence]) -> list[Evidence]:
+    """Time decides between candidates tied on everything before it only when their times
+    are far apart (each gap at least 2 s and a quarter of the longer): otherwise it is noise
+    that would reorder a rerun, and the order given decides."""
+    groups: dict[tuple[float, ...], list[Evidence]] = {}
+    for e in evidence:
+        if gate_ok(e):
+            groups.setdefault(key(e)[:TIME], []).append(e)
+    noisy: set[str] = set()
+    for group in groups.values():
+        times = sorted(e.duration for e in group if e.duration is not None)
+        gaps_tell = len(times) == len(group) and all(
+            b - a >= max(TIME_GAP_S, TIME_GAP_SHARE * b) for a, b in itertools.pairwise(times)
+        )
+        if len(group) > 1 and not gaps_tell:
+            noisy |= {e.name for e in group}
+    return [replace(e, duration=None) if e.name in noisy else e for e in evidence]
 
 
 NEVER_COMPARED = frozenset({Status.SKIPPED, Status.STOPPED})  # they never finished: no evidence

@@ -122,3 +122,14 @@ def test_an_unknown_cost_is_unknown_not_the_most_expensive() -> None:
     # Known on both sides, cost decides as before.
     out = rank.rank([_ev("dear", 0, cost=0.02), _ev("cheap", 1, cost=0.01)])
     assert out.decided_by is not None and out.decided_by.startswith("cost: $0.0100 vs $0.0200")
+
+
+def test_time_decides_only_when_the_times_are_far_apart() -> None:
+    # 0.4 s against 1.6 s is noise a rerun would flip: the order given decides.
+    out = rank.rank([_ev("slowish", 0, duration=1.6), _ev("quick", 1, duration=0.4)])
+    assert [c.name for c in out.candidates] == ["slowish", "quick"]
+    assert (out.decided_by or "").startswith("order given")
+    # 30 s against 90 s is not.
+    out = rank.rank([_ev("slow", 0, duration=90.0), _ev("fast", 1, duration=30.0)])
+    assert [c.name for c in out.candidates] == ["fast", "slow"]
+    assert (out.decided_by or "").startswith("time: 30 s vs 90 s")

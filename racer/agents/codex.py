@@ -19,13 +19,14 @@ from racer.agents.base import (
     json_lines,
     status_in,
 )
+from racer.agents.pins import PINS
 
 
 class CodexAgent(Agent):
     name = "codex"
     executable = "codex"
     description = "OpenAI Codex CLI"
-    install_hint = "npm install -g @openai/codex"
+    install_hint = PINS["codex"].install_hint
     help_args: tuple[str, ...] = ("exec", "--help")
     headless_flags: tuple[str, ...] = (
         "--json",

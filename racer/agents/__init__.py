@@ -15,8 +15,10 @@ from racer.agents.base import Agent, AgentOutput, Invocation, LaunchContext, Tok
 from racer.agents.claude import ClaudeAgent
 from racer.agents.codex import CodexAgent
 from racer.agents.command import CommandAgent
+from racer.agents.copilot import CopilotAgent
 from racer.agents.fake import FakeAgent
 from racer.agents.gemini import GeminiAgent
+from racer.agents.kilo import KiloAgent
 from racer.agents.opencode import OpencodeAgent
 from racer.agents.qwen import QwenAgent
 from racer.config import AgentConfig
@@ -48,6 +50,8 @@ BUILTIN_AGENTS: dict[str, type[Agent]] = {
     "qwen": QwenAgent,
     "opencode": OpencodeAgent,
     "aider": AiderAgent,
+    "copilot": CopilotAgent,
+    "kilo": KiloAgent,
     "fake": FakeAgent,
 }
 

@@ -1,12 +1,15 @@
 """`racer doctor`: is each selected agent ready for a headless race, and if not, what fixes it.
 
-Checks: installed, version, the headless flags racer uses are accepted, credentials present,
-and agent-specific traps (codex's sandbox needs bubblewrap; CODEX_HOME must not be under /tmp).
+Checks: installed (and not a stub an offline npm install left), version, the headless flags racer
+uses are accepted, credentials present, and agent-specific traps (codex's sandbox needs
+bubblewrap; CODEX_HOME must not be under /tmp; copilot's bring-your-own-model settings).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -52,6 +55,11 @@ def check_agent(agent: Agent, cfg: AgentConfig | None, env: Mapping[str, str]) -
     checks = [Check(name, "installed", True, path)]
     if agent.version_argv():
         version, said = agent_version(agent, lane_env, timeout=30)
+        stub = placeholder(path, said) if version is None else None
+        if stub is not None:
+            # Nothing else can work: the rest of the checks would only repeat the failure.
+            fix = f"reinstall where its download can be reached: {agent.install_hint}"
+            return [Check(name, "installed", False, stub, fix)]
         checks.append(
             Check(
                 name,
@@ -63,45 +71,12 @@ def check_agent(agent: Agent, cfg: AgentConfig | None, env: Mapping[str, str]) -
                 else f"`{' '.join(agent.version_argv())}` failed: reinstall ({agent.install_hint})",
             )
         )
-    if agent.headless_flags:
-        _, text = run_capture((exe, *agent.help_args), timeout=30, env=lane_env)
-        missing = [flag for flag in agent.headless_flags if flag not in text]
-        if missing:
-            checks.append(
-                Check(
-                    name,
-                    "flags",
-                    False,
-                    f"help does not list {', '.join(missing)}",
-                    f"this {name} version is not one racer knows: install {agent.install_hint}",
-                )
-            )
-        else:
-            checks.append(
-                Check(name, "flags", True, f"{len(agent.headless_flags)} headless flags accepted")
-            )
-    if agent.credential_env or agent.credential_files:
-        found = [var for var in agent.credential_env if lane_env.get(var)]
-        home = _home(lane_env)
-        found += [f"~/{rel}" for rel in agent.credential_files if (home / rel).exists()]
-        if found:
-            checks.append(Check(name, "credentials", True, f"found {found[0]}"))
-        else:
-            want = " or ".join(agent.credential_env[:2]) or "a login"
-            files = ", ".join(f"~/{f}" for f in agent.credential_files)
-            checks.append(
-                Check(
-                    name,
-                    "credentials",
-                    False,
-                    "no API key variable or login file found",
-                    f"set {want}"
-                    + (f" (or log in: {files})" if files else "")
-                    + f", or put it in [agents.{name}].env",
-                )
-            )
+    checks += _flags(agent, exe, lane_env)
+    checks += _credentials(agent, lane_env)
     if name == "codex":
         checks += _codex_traps(lane_env)
+    if name == "copilot":
+        checks += _copilot_traps(lane_env, cfg)
     if name == "claude" and os.geteuid() == 0:
         checks.append(
             Check(
@@ -112,6 +87,81 @@ def check_agent(agent: Agent, cfg: AgentConfig | None, env: Mapping[str, str]) -
             )
         )
     return checks
+
+
+# What the stubs say that npm packages leave where a postinstall (or a platform package) should
+# have put the native binary: claude's and amp's "native binary not installed", copilot's "no
+# platform package found", kilo's "package manager failed to install the right version".
+_NOT_DOWNLOADED = re.compile(
+    r"native binary|platform package|failed to install|binary (?:is )?not (?:installed|found)"
+    r"|not downloaded",
+    re.IGNORECASE,
+)
+_STUB_BYTES = 64 * 1024  # the wrappers and stubs are a few KB; a native binary is 100+ MB
+
+
+def placeholder(path: str, said: str) -> str | None:
+    """Why `path` is a stub an offline or script-less npm install left, or None when it is not
+    one (`said`: the first line its failed `--version` printed)."""
+    real = Path(os.path.realpath(path))
+    try:
+        size = real.stat().st_size
+        with real.open("rb") as fh:
+            script = fh.read(2) == b"#!"
+    except OSError:
+        return None
+    if not (script and size < _STUB_BYTES and _NOT_DOWNLOADED.search(said)):
+        return None
+    return (
+        f"the npm package's native binary was not downloaded: {real} ({size} bytes) is only a"
+        f" launcher, which says {said!r}"
+    )
+
+
+def _flags(agent: Agent, exe: str, env: Mapping[str, str]) -> list[Check]:
+    if not agent.headless_flags:
+        return []
+    _, text = run_capture((exe, *agent.help_args), timeout=30, env=env)
+    missing = [flag for flag in agent.headless_flags if flag not in text]
+    if missing:
+        return [
+            Check(
+                agent.name,
+                "flags",
+                False,
+                f"help does not list {', '.join(missing)}",
+                f"this {agent.name} version is not one racer knows: install {agent.install_hint}",
+            )
+        ]
+    return [
+        Check(agent.name, "flags", True, f"{len(agent.headless_flags)} headless flags accepted")
+    ]
+
+
+def _credentials(agent: Agent, env: Mapping[str, str]) -> list[Check]:
+    name = agent.name
+    if not (agent.credential_env or agent.credential_files):
+        return []
+    found = [var for var in agent.credential_env if env.get(var)]
+    home = _home(env)
+    found += [f"~/{rel}" for rel in agent.credential_files if (home / rel).exists()]
+    if name == "copilot":
+        found += _copilot_login(env)
+    if found:
+        return [Check(name, "credentials", True, f"found {found[0]}")]
+    want = " or ".join(agent.credential_env[:2]) or "a login"
+    files = ", ".join(f"~/{f}" for f in agent.credential_files)
+    return [
+        Check(
+            name,
+            "credentials",
+            False,
+            "no API key variable or login file found",
+            f"set {want}"
+            + (f" (or log in: {files})" if files else "")
+            + f", or put it in [agents.{name}].env",
+        )
+    ]
 
 
 def _codex_traps(env: Mapping[str, str]) -> list[Check]:
@@ -152,6 +202,57 @@ def _codex_traps(env: Mapping[str, str]) -> list[Check]:
                     "point CODEX_HOME at a directory outside /tmp",
                 )
             )
+    return out
+
+
+def _copilot_login(env: Mapping[str, str]) -> list[str]:
+    """A `copilot login` kept in plain text: config.json's `logged_in_users` (a login in the
+    system keychain cannot be seen from here)."""
+    config = Path(env.get("COPILOT_HOME") or _home(env) / ".copilot") / "config.json"
+    try:
+        # The file opens with `//` comment lines.
+        lines = config.read_text(encoding="utf-8").splitlines()
+        data = json.loads("\n".join(ln for ln in lines if not ln.lstrip().startswith("//")))
+    except (OSError, ValueError):
+        return []
+    users = data.get("logged_in_users") if isinstance(data, dict) else None
+    return [f"a copilot login in {config}"] if users else []
+
+
+def _copilot_traps(env: Mapping[str, str], cfg: AgentConfig | None) -> list[Check]:
+    out = []
+    if env.get("COPILOT_ALLOW_ALL") == "true":
+        out.append(
+            Check(
+                "copilot",
+                "allow-all",
+                False,
+                'COPILOT_ALLOW_ALL is exactly "true": copilot then also trusts the checkout\'s'
+                " hooks, skills and MCP servers, which an agent of the race may have written",
+                "unset it: racer passes --allow-all-tools, which only approves tools",
+            )
+        )
+    byok = env.get("COPILOT_PROVIDER_BASE_URL")
+    if env.get("COPILOT_OFFLINE", "").lower() == "true" and not byok:
+        out.append(
+            Check(
+                "copilot",
+                "offline",
+                False,
+                "COPILOT_OFFLINE=true without COPILOT_PROVIDER_BASE_URL: there is no model to use",
+                "set COPILOT_PROVIDER_BASE_URL (and COPILOT_MODEL) or unset COPILOT_OFFLINE",
+            )
+        )
+    if byok:
+        model = env.get("COPILOT_MODEL") or env.get("COPILOT_PROVIDER_MODEL_ID")
+        model = model or (cfg.model if cfg else None)
+        detail = (
+            f"your own model provider at {byok}, model {model}"
+            if model
+            else f"your own model provider at {byok} and no COPILOT_MODEL: every contestant must"
+            " name its model (copilot@MODEL), or copilot exits 1 (BYOK requires a model)"
+        )
+        out.append(Check("copilot", "byok", True, detail))
     return out
 
 

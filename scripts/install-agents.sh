@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the pinned agent CLIs into .agents/ (git-ignored), never globally:
-#   .agents/node_modules/.bin/{claude,codex,gemini,qwen,opencode}   (npm)
+#   .agents/node_modules/.bin/{claude,codex,gemini,qwen,opencode,copilot,kilo}   (npm)
 #   .agents/aider-venv/bin/aider                                     (pip, its own venv)
 #   .agents/bin/<name>                                               (symlinks to the above)
 # plus Debian's bubblewrap (codex's workspace-write sandbox) when run as root with apt-get.
@@ -11,9 +11,11 @@ cd "$(dirname "$0")/.."
 root="$PWD/.agents"
 mkdir -p "$root/bin"
 
-CLAUDE=2.1.329 CODEX=0.169.0 GEMINI=0.61.0 QWEN=0.15.10 OPENCODE=1.18.33 AIDER=0.86.2
-declare -A PIN=([claude]=$CLAUDE [codex]=$CODEX [gemini]=$GEMINI [qwen]=$QWEN [opencode]=$OPENCODE [aider]=$AIDER)
-NPM_CLIS=(claude codex gemini qwen opencode)
+# The pinned versions and packages live in racer/agents/pins.py, which racer's install hints
+# read too: PIN[name]=version and PKG[name]=package, one pair per CLI.
+declare -A PIN PKG
+eval "$(python3 racer/agents/pins.py)"
+NPM_CLIS=(claude codex gemini qwen opencode copilot kilo)
 
 # The version line of one installed CLI, run with a throwaway HOME so nothing lands in ours
 # (not under /tmp: codex warns about helper binaries there).
@@ -36,11 +38,12 @@ for exe in "${NPM_CLIS[@]}"; do
 done
 if [ "$npm_ok" = 0 ] || [ "${RACER_REINSTALL_AGENTS:-}" = 1 ]; then
   [ -f "$root/package.json" ] || echo '{"name": "racer-agents", "private": true}' > "$root/package.json"
-  # Pinned on purpose: on node 20 an unpinned claude-code resolves to an old 2.1.197 and
-  # qwen-code newer than 0.15.10 needs node 22.
-  npm install --prefix "$root" --no-audit --no-fund --loglevel=error \
-    "@anthropic-ai/claude-code@$CLAUDE" "@openai/codex@$CODEX" "@google/gemini-cli@$GEMINI" \
-    "@qwen-code/qwen-code@$QWEN" "opencode-ai@$OPENCODE"
+  # Pinned on purpose (pins.py says why). copilot and kilo take their native binaries from
+  # per-platform optional packages (@github/copilot-linux-x64, @kilocode/cli-linux-x64) that
+  # npm fetches from the registry like any other: no download from elsewhere at postinstall.
+  specs=()
+  for exe in "${NPM_CLIS[@]}"; do specs+=("${PKG[$exe]}@${PIN[$exe]}"); done
+  npm install --prefix "$root" --no-audit --no-fund --loglevel=error "${specs[@]}"
   # npm 11 skips Claude Code's postinstall, which puts the native binary in place.
   (cd "$root/node_modules/@anthropic-ai/claude-code" && node install.cjs)
   # opencode's postinstall may be skipped the same way.
@@ -52,7 +55,7 @@ fi
 if ! pinned aider "$root/aider-venv/bin/aider" || [ "${RACER_REINSTALL_AGENTS:-}" = 1 ]; then
   rm -rf "$root/aider-venv"
   python3 -m venv "$root/aider-venv"
-  "$root/aider-venv/bin/pip" install --quiet --disable-pip-version-check "aider-chat==$AIDER"
+  "$root/aider-venv/bin/pip" install --quiet --disable-pip-version-check "${PKG[aider]}==${PIN[aider]}"
 fi
 
 for exe in "${NPM_CLIS[@]}"; do
@@ -70,7 +73,7 @@ if ! command -v bwrap > /dev/null && [ "$(id -u)" = 0 ] && command -v apt-get > 
 fi
 
 status=0
-for exe in claude codex gemini qwen opencode aider; do
+for exe in "${NPM_CLIS[@]}" aider; do
   line="$(version_of "$root/bin/$exe")"
   printf '%-9s %s\n' "$exe" "$line"
   if [[ "$line" != *"${PIN[$exe]}"* ]]; then

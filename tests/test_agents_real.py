@@ -1,4 +1,5 @@
-"""The real agent CLIs (claude, codex, gemini, qwen, opencode, aider) against the fake model server.
+"""The real agent CLIs (claude, codex, gemini, qwen, opencode, aider, copilot, kilo) against the
+fake model server.
 
 Each CLI runs as racer's adapter would run it, in a scratch git repo with a scratch HOME, and must
 write the file, exit as documented and report the scripted final text and usage.
@@ -21,9 +22,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.agent_env import AGENT_BIN, AGENTS, CODEX_HOMES, DEFAULT_MODELS, agent_setup, cli_path
+from helpers.agent_env import (
+    AGENT_BIN,
+    AGENTS,
+    BYOK_AGENTS,
+    CODEX_HOMES,
+    DEFAULT_MODELS,
+    KILO_PRICE,
+    agent_setup,
+    cli_path,
+)
 from helpers.fakemodel import FakeModelServer, Scenario
 from helpers.repos import make_repo
+
+from racer.agents import BUILTIN_AGENTS, AgentOutput, Invocation, LaunchContext
 
 AGENT_TIMEOUT = 120
 PROMPT = "Create hello.py with a hello() function that returns 'hello', then run it."
@@ -67,8 +79,18 @@ def require(name: str) -> str:
     return exe
 
 
+def adapter_invocation(name: str, model: str, prompt: str, extra: list[str]) -> Invocation:
+    """copilot's and kilo's command line and environment, from racer's own adapter."""
+    if name == "kilo":
+        model = f"racer/{model}"  # the provider the kilo setup defines
+    ctx = LaunchContext(prompt, Path("prompt.md"), model, Path.cwd(), extra_args=tuple(extra))
+    return BUILTIN_AGENTS[name]().invocation(ctx)
+
+
 def racer_argv(name: str, exe: str, model: str, prompt: str, extra: list[str]) -> list[str]:
     """What racer's adapters run, with the user's extra args (the prompt stays last)."""
+    if name in BYOK_AGENTS:
+        return list(adapter_invocation(name, model, prompt, extra).argv)
     if name == "claude":
         return [
             exe, "-p", prompt, "--output-format", "stream-json", "--verbose",
@@ -116,6 +138,8 @@ def racer_env(name: str) -> dict[str, str]:
         return {"IS_SANDBOX": "1"}  # else bypassPermissions exits 1 as root
     if name == "gemini":
         return {"GEMINI_CLI_TRUST_WORKSPACE": "true"}  # else exit 55 in an untrusted folder
+    if name in BYOK_AGENTS:
+        return dict(adapter_invocation(name, DEFAULT_MODELS[name], PROMPT, []).env)
     return {}
 
 
@@ -191,6 +215,8 @@ STEPS: dict[str, list[dict[str, Any]]] = {
     "qwen": [SHELL_STEP],
     "opencode": [SHELL_STEP],
     "aider": [],  # one --message is one model call, edits come from the reply text
+    "copilot": [SHELL_STEP],
+    "kilo": [SHELL_STEP],
 }
 
 
@@ -254,6 +280,8 @@ def check_output(name: str, run: Run) -> None:
         )
         assert tokens == (TOTAL_IN, TOTAL_OUT)
         assert sum(s["cost"] for s in steps) > 0
+    elif name in BYOK_AGENTS:
+        check_byok_output(name, run)
     elif name == "aider":
         assert FINAL in run.stdout
         assert "Applied edit to hello.py" in run.stdout
@@ -263,7 +291,35 @@ def check_output(name: str, run: Run) -> None:
         assert float(match.group(3)) > 0
 
 
-@pytest.mark.parametrize("name", AGENTS)
+def parsed(name: str, run: Run) -> AgentOutput:
+    return BUILTIN_AGENTS[name]().parse_output(run.stdout + run.stderr, run.returncode)
+
+
+def check_byok_output(name: str, run: Run) -> None:
+    """copilot and kilo: the raw events, then what racer's adapter reads from them."""
+    events = run.jsonl()
+    if name == "copilot":
+        texts = [e["data"]["content"] for e in events if e["type"] == "assistant.message"]
+        assert texts[-1] == FINAL
+        assert [e["exitCode"] for e in events if e["type"] == "result"] == [0]
+        # The usage file, printed by racer's sh wrapper after copilot exited.
+        usage = next(e["data"] for e in events if e["type"] == "racer.copilot_usage")
+        counts = usage["modelMetrics"][DEFAULT_MODELS["copilot"]]["usage"]
+        assert (counts["inputTokens"], counts["outputTokens"]) == (TOTAL_IN, TOTAL_OUT)
+        assert usage["totalPremiumRequestCost"] == 0  # BYOK: no premium requests
+    else:
+        text = "".join(e["part"]["text"] for e in events if e["type"] == "text")
+        assert text == FINAL
+        steps = [e["part"] for e in events if e["type"] == "step_finish"]
+        assert sum(s["cost"] for s in steps) == pytest.approx(
+            (TOTAL_IN * KILO_PRICE["input"] + TOTAL_OUT * KILO_PRICE["output"]) / 1e6
+        )
+    out = parsed(name, run)
+    assert out.error is None and out.final_message == FINAL
+    assert out.tokens is not None and (out.tokens.input, out.tokens.output) == (TOTAL_IN, TOTAL_OUT)
+
+
+@pytest.mark.parametrize("name", AGENTS + BYOK_AGENTS)
 def test_cli_writes_file_and_reports_usage(name: str, drive: Drive) -> None:
     scenario = hello_scenario(name)
     run = drive(name, scenario)
@@ -317,6 +373,57 @@ def test_cli_reports_api_error(name: str, status: int, drive: Drive) -> None:
             assert f'"code":{status}' in result["error"]["message"]
     except (AssertionError, KeyError, IndexError) as exc:
         raise AssertionError(f"{exc!r}\n{run.explain()}") from exc
+
+
+# How often each retries an error before it gives up (with the setups' own retry settings):
+# copilot has no setting for it (~58 s of backoff on 429); KILO_SESSION_RETRY_LIMIT=1 for kilo.
+BYOK_TRIES = {
+    ("copilot", 401): 3,
+    ("copilot", 429): 6,
+    ("copilot", 500): 6,
+    ("kilo", 401): 1,
+    ("kilo", 429): 2,
+    ("kilo", 500): 2,
+}
+
+
+@pytest.mark.parametrize(("name", "status"), sorted(BYOK_TRIES))
+def test_byok_cli_reports_api_error(name: str, status: int, drive: Drive) -> None:
+    """Exit 1, the HTTP status in the error event, and racer reads a failure (rate-limited on
+    429, so racer's own retry and fallback policy takes over once the CLI gave up)."""
+    run = drive(
+        name,
+        Scenario(steps=[{"write": {"path": "hello.py", "content": HELLO}}], error_status=status),
+    )
+    assert not (run.repo / "hello.py").exists()
+    main = [r["status"] for r in run.requests if r.get("tools")]
+    try:
+        assert run.returncode == 1
+        assert main == [status] * BYOK_TRIES[name, status]
+        events = run.jsonl()
+        if name == "copilot":
+            error = next(e["data"] for e in events if e["type"] == "session.error")
+            assert error["statusCode"] == status
+            kinds = {401: "authentication", 429: "rate_limit", 500: "query"}
+            assert error["errorType"] == kinds[status]
+            assert [e["exitCode"] for e in events if e["type"] == "result"] == [1]
+        else:
+            error = next(e["error"] for e in events if e["type"] == "error")
+            assert error["name"] == "APIError" and error["data"]["statusCode"] == status
+        out = parsed(name, run)
+        assert out.error and out.api_status == status
+        assert out.rate_limited is (status == 429)
+    except (AssertionError, KeyError, StopIteration) as exc:
+        raise AssertionError(f"{exc!r}\n{run.explain()}") from exc
+
+
+def test_copilot_without_output_is_a_failure() -> None:
+    """github/copilot-cli#3189: `-p` may exit 1 having printed nothing; racer says so."""
+    out = BUILTIN_AGENTS["copilot"]().parse_output("", 1)
+    assert out.error is not None and "copilot-cli#3189" in out.error
+    assert "exited 1" in out.error and not out.rate_limited
+    # Exit 0 and no result event is no success either.
+    assert BUILTIN_AGENTS["copilot"]().parse_output("", 0).error is not None
 
 
 def test_claude_retries_a_429_once(drive: Drive) -> None:

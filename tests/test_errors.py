@@ -49,7 +49,7 @@ def test_unborn_head(tmp_path: Path, racer, monkeypatch) -> None:
         (["run", "specs/double.md", "--agents", "fake,gpt9"], "unknown agent 'gpt9'"),
         (
             ["run", "specs/double.md", "--agents", "nobot"],
-            "known agents: aider, claude, codex, fake, gemini, ghost, opencode, qwen",
+            "known agents: aider, claude, codex, copilot, fake, gemini, ghost, kilo, opencode, qwen",
         ),
         (["run", "specs/double.md", "--agents", "ghost"], "not on PATH"),
         (["run", "specs/double.md", "--agents", "fake", "--jobs", "0"], "jobs"),

@@ -16,8 +16,10 @@ from racer.agents.base import Agent, AgentOutput, Invocation, LaunchContext, Tok
 from racer.agents.claude import ClaudeAgent
 from racer.agents.codex import CodexAgent
 from racer.agents.command import CommandAgent
+from racer.agents.copilot import CopilotAgent
 from racer.agents.fake import FakeAgent
 from racer.agents.gemini import GeminiAgent
+from racer.agents.kilo import KiloAgent
 from racer.agents.opencode import OpencodeAgent
 from racer.agents.qwen import QwenAgent
 from racer.config import AgentConfig
@@ -49,6 +51,8 @@ BUILTIN_AGENTS: dict[str, type[Agent]] = {
     "qwen": QwenAgent,
     "opencode": OpencodeAgent,
     "aider": AiderAgent,
+    "copilot": CopilotAgent,
+    "kilo": KiloAgent,
     "fake": FakeAgent,
 }
 
@@ -194,7 +198,7 @@ def credentials(
         return None
     found = [var for var in agent.credential_env if env.get(var)]
     if (key := agent.provider_key(env, args)) is not None:
-        found.append(f"{key} (from your provider config)")
+        found.append(key)
     home = Path(env.get("HOME") or Path.home())
     found += [f"~/{rel}" for rel in agent.credential_files if (home / rel).exists()]
     if found:

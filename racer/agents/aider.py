@@ -16,6 +16,7 @@ from racer.agents.base import (
     is_rate_limit,
     status_in,
 )
+from racer.agents.pins import PINS
 
 _TOKENS = re.compile(
     r"Tokens:\s*([\d.]+)(k?)\s+sent(?:,\s*([\d.]+)(k?)\s+cache write)?(?:,\s*([\d.]+)(k?)\s+cache hit)?,"
@@ -35,7 +36,7 @@ class AiderAgent(Agent):
     instructions_file = "CONVENTIONS.md"
     executable = "aider"
     description = "aider"
-    install_hint = "pipx install aider-chat==0.86.2 (or pip in its own venv)"
+    install_hint = PINS["aider"].install_hint
     help_args: tuple[str, ...] = ("--help",)
     headless_flags: tuple[str, ...] = (
         "--message",

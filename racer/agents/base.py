@@ -84,8 +84,9 @@ class Agent:
         raise NotImplementedError
 
     def provider_key(self, env: Mapping[str, str], args: Sequence[str]) -> str | None:
-        """A key variable set in `env` that the CLI's own provider config names (a gateway of
-        yours), for credential checks; None when there is none racer can see."""
+        """Credentials beyond the key variables and login files, in words: a key variable set in
+        `env` that the CLI's own provider config names (a gateway of yours), or a login the CLI
+        keeps in its config; None when there is none racer can see."""
         return None
 
     def parse_output(self, output: str, exit_code: int | None) -> AgentOutput:

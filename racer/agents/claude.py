@@ -20,6 +20,7 @@ from racer.agents.base import (
     json_lines,
     status_in,
 )
+from racer.agents.pins import PINS
 
 
 class ClaudeAgent(Agent):
@@ -27,7 +28,7 @@ class ClaudeAgent(Agent):
     instructions_file = "CLAUDE.md"
     executable = "claude"
     description = "Claude Code"
-    install_hint = "npm install -g @anthropic-ai/claude-code"
+    install_hint = PINS["claude"].install_hint
     help_args: tuple[str, ...] = ("--help",)
     headless_flags: tuple[str, ...] = (
         "-p",

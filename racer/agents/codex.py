@@ -22,6 +22,7 @@ from racer.agents.base import (
     json_lines,
     status_in,
 )
+from racer.agents.pins import PINS
 
 _ENV_KEY = re.compile(r"env_key\s*=\s*[\"']([A-Za-z_][A-Za-z0-9_]*)[\"']")
 
@@ -30,7 +31,7 @@ class CodexAgent(Agent):
     name = "codex"
     executable = "codex"
     description = "OpenAI Codex CLI"
-    install_hint = "npm install -g @openai/codex"
+    install_hint = PINS["codex"].install_hint
     help_args: tuple[str, ...] = ("exec", "--help")
     headless_flags: tuple[str, ...] = (
         "--json",
@@ -56,7 +57,7 @@ class CodexAgent(Agent):
             config = ""
         for var in _ENV_KEY.findall("\n".join([*args, config])):
             if env.get(var):
-                return str(var)
+                return f"{var} (from your provider config)"
         return None
 
     def invocation(self, ctx: LaunchContext) -> Invocation:

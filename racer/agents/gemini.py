@@ -18,6 +18,7 @@ from racer.agents.base import (
     json_lines,
     status_in,
 )
+from racer.agents.pins import PINS
 
 
 class GeminiAgent(Agent):
@@ -25,7 +26,7 @@ class GeminiAgent(Agent):
     instructions_file = "GEMINI.md"
     executable = "gemini"
     description = "Google Gemini CLI"
-    install_hint = "npm install -g @google/gemini-cli"
+    install_hint = PINS["gemini"].install_hint
     help_args: tuple[str, ...] = ("--help",)
     headless_flags: tuple[str, ...] = (
         "--prompt",

@@ -21,6 +21,7 @@ from racer.agents.base import (
     json_lines,
     status_in,
 )
+from racer.agents.pins import PINS
 
 # Unattended: allow what an agent needs in its own worktree, deny fetching from the web.
 RACER_OPENCODE_CONFIG: dict[str, Any] = {
@@ -44,7 +45,7 @@ class OpencodeAgent(Agent):
     name = "opencode"
     executable = "opencode"
     description = "opencode"
-    install_hint = "npm install -g opencode-ai@1.18.33"
+    install_hint = PINS["opencode"].install_hint
     help_args: tuple[str, ...] = ("run", "--help")
     headless_flags: tuple[str, ...] = ("--format", "--auto", "--model")
     credential_env: tuple[str, ...] = (
@@ -65,6 +66,10 @@ class OpencodeAgent(Agent):
         "XDG_STATE_HOME/opencode",
         "XDG_CACHE_HOME/opencode",
     )
+    # Where the config racer merges into goes, and the auto-update switch (kilo, a fork, renames
+    # both).
+    config_env = "OPENCODE_CONFIG_CONTENT"
+    autoupdate_env = "OPENCODE_DISABLE_AUTOUPDATE"
 
     def provider_key(self, env: Mapping[str, str], args: Sequence[str]) -> str | None:
         """A provider with an `apiKey` in opencode's config (OPENCODE_CONFIG_CONTENT, or
@@ -85,7 +90,7 @@ class OpencodeAgent(Agent):
             for pid, spec in providers.items() if isinstance(providers, dict) else ():
                 options = spec.get("options") if isinstance(spec, dict) else None
                 if isinstance(options, dict) and options.get("apiKey"):
-                    return f"provider {pid}'s apiKey"
+                    return f"provider {pid}'s apiKey (from your provider config)"
         return None
 
     def invocation(self, ctx: LaunchContext) -> Invocation:
@@ -96,18 +101,16 @@ class OpencodeAgent(Agent):
             argv += ["-m", ctx.model]  # provider/model, e.g. anthropic/claude-sonnet-4-5
         argv += [*ctx.extra_args, ctx.prompt]
         env = dict(ctx.extra_env)
-        user_raw = (
-            env.get("OPENCODE_CONFIG_CONTENT") or ctx.env.get("OPENCODE_CONFIG_CONTENT") or "{}"
-        )
+        user_raw = env.get(self.config_env) or ctx.env.get(self.config_env) or "{}"
         try:
             user = json.loads(user_raw)
         except ValueError:
             user = {}
         # The user's settings win; racer only fills in what unattended runs need.
-        env["OPENCODE_CONFIG_CONTENT"] = json.dumps(
+        env[self.config_env] = json.dumps(
             _merge(RACER_OPENCODE_CONFIG, user if isinstance(user, dict) else {})
         )
-        env.setdefault("OPENCODE_DISABLE_AUTOUPDATE", "1")
+        env.setdefault(self.autoupdate_env, "1")
         return Invocation(tuple(argv), env)
 
     def parse_output(self, output: str, exit_code: int | None) -> AgentOutput:
@@ -137,7 +140,7 @@ class OpencodeAgent(Agent):
                 code = data.get("statusCode")
                 status = code if isinstance(code, int) else status_in(error)
         if error is None and exit_code not in (0, None):
-            error = f"opencode exited {exit_code}"
+            error = f"{self.name} exited {exit_code}"
         return AgentOutput(
             final_message=texts[-1] if texts else None,
             error=error,

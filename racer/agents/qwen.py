@@ -20,6 +20,7 @@ from racer.agents.base import (
     status_in,
 )
 from racer.agents.claude import claude_style_progress
+from racer.agents.pins import PINS
 
 
 class QwenAgent(Agent):
@@ -27,7 +28,7 @@ class QwenAgent(Agent):
     instructions_file = "QWEN.md"
     executable = "qwen"
     description = "Qwen Code"
-    install_hint = "npm install -g @qwen-code/qwen-code@0.15.10"
+    install_hint = PINS["qwen"].install_hint
     help_args: tuple[str, ...] = ("--help",)
     headless_flags: tuple[str, ...] = (
         "--prompt",

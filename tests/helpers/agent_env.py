@@ -35,6 +35,8 @@ CODEX_HOMES = _not_under_tmp(
 )
 
 AGENTS = ("claude", "codex", "gemini", "qwen", "opencode", "aider")
+# Two more, whose command lines the tests take from racer's own adapters.
+BYOK_AGENTS = ("copilot", "kilo")
 # A model each CLI knows (so codex offers apply_patch, claude prices it) and the fake accepts.
 DEFAULT_MODELS = {
     "claude": "claude-sonnet-4-5",
@@ -43,7 +45,11 @@ DEFAULT_MODELS = {
     "qwen": "qwen3-coder-plus",
     "opencode": "claude-sonnet-4-5",
     "aider": "racer-fake-model",
+    "copilot": "gpt-4.1",  # in racer's price table: the estimate is checkable
+    "kilo": "racer-fake-model",  # a model of the provider the setup below defines
 }
+# What the kilo setup prices its model at (USD per million tokens), so kilo reports a cost.
+KILO_PRICE = {"input": 1.25, "output": 10.0}
 DUMMY_KEY = "racer-fake-key"
 
 
@@ -266,6 +272,68 @@ def agent_setup(
             },
         )
         args += ["--model-metadata-file", str(metadata)]
+    elif name in BYOK_AGENTS:
+        env |= _byok_setup(name, base_url, home, model)
     else:
-        raise ValueError(f"unknown agent {name!r} (known: {', '.join(AGENTS)})")
+        raise ValueError(f"unknown agent {name!r} (known: {', '.join(AGENTS + BYOK_AGENTS)})")
     return env, args
+
+
+def _byok_setup(name: str, base_url: str, home: Path, model: str) -> dict[str, str]:
+    """copilot and kilo with a model provider of the user's own (OpenAI Chat Completions)."""
+    if name == "copilot":
+        # User supplies: the BYOK variables (no GitHub login then) and a model, which BYOK
+        # requires (COPILOT_MODEL or racer's --model from the contestant's @model).
+        # COPILOT_OFFLINE=true: no GitHub auth, telemetry or update checks.
+        # racer adds: sh -c (prints --usage-output-file) copilot -p PROMPT --allow-all-tools
+        # --no-ask-user --no-auto-update --output-format json [--model M].
+        # Copilot retries 401 twice and 429/5xx five times with its own backoff; no setting
+        # turns that off.
+        return {
+            "COPILOT_OFFLINE": "true",
+            "COPILOT_PROVIDER_BASE_URL": f"{base_url}/v1",
+            "COPILOT_PROVIDER_TYPE": "openai",
+            # Copilot masks a key's value wherever it appears in its output: a one-letter key
+            # would mangle every event name holding that letter.
+            "COPILOT_PROVIDER_API_KEY": DUMMY_KEY,
+            "COPILOT_MODEL": model,
+        }
+    # kilo. User supplies: a provider in their kilo config (here the XDG config file) with its
+    # baseURL, key, models and prices, XDG dirs, the opt-outs, and (a test's choice) one retry.
+    # racer adds: run --format json --auto [-m PROVIDER/M] PROMPT, and merges the permissions
+    # into KILO_CONFIG_CONTENT plus KILO_DISABLE_AUTOUPDATE=1.
+    xdg = {
+        "XDG_CONFIG_HOME": home / ".config",
+        "XDG_DATA_HOME": home / ".local" / "share",
+        "XDG_CACHE_HOME": home / ".cache",
+        "XDG_STATE_HOME": home / ".local" / "state",
+    }
+    for path in xdg.values():
+        path.mkdir(parents=True, exist_ok=True)
+    provider = {
+        "npm": "@ai-sdk/openai-compatible",
+        "name": "racer fake",
+        "options": {"baseURL": f"{base_url}/v1", "apiKey": DUMMY_KEY},
+        "models": {model: {"name": model, "cost": KILO_PRICE}},
+    }
+    _write_json(
+        xdg["XDG_CONFIG_HOME"] / "kilo" / "kilo.json",
+        {
+            "provider": {"racer": provider},
+            "model": f"racer/{model}",  # without -m kilo would pick a Kilo Gateway model
+            "autoupdate": False,
+            "share": "disabled",
+        },
+    )
+    return {
+        **{key: str(path) for key, path in xdg.items()},
+        "KILO_TELEMETRY_LEVEL": "off",
+        "KILO_DISABLE_MODELS_FETCH": "1",
+        "KILO_DISABLE_CODEBASE_INDEXING": "1",
+        "KILO_DISABLE_LSP_DOWNLOAD": "1",
+        "KILO_DISABLE_SHARE": "1",
+        "KILO_NO_DAEMON": "1",
+        # Kilo retries 5xx five times over ~75 s (429 as often as Retry-After allows); 0 is
+        # ignored, 1 means one retry.
+        "KILO_SESSION_RETRY_LIMIT": "1",
+    }

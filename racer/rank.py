@@ -41,7 +41,9 @@ class Evidence:
     scope: int = 0
     cluster_size: int = 1
     diff_files: int = 0
-    diff_lines: int = 0
+    diff_lines: int = 0  # added + removed
+    diff_added: int = 0
+    diff_removed: int = 0
     cost: float | None = None
     duration: float | None = None
     note: str | None = None  # e.g. why fixed tests earned no credit
@@ -151,7 +153,7 @@ def _evidence_lines(e: Evidence) -> list[str]:
     if not gate_ok(e):
         return [
             f"gate failed: {_gate_reason(e)}",
-            f"diff: {fmt.plural(e.diff_files, 'file')}, {fmt.plural(e.diff_lines, 'changed line')}",
+            f"diff: {_diffstat(e)}",
         ]
     lines = ["agent finished in time and changed files"]
     if e.acceptance_total:
@@ -175,10 +177,13 @@ def _evidence_lines(e: Evidence) -> list[str]:
         lines.append(f"same change as {fmt.plural(e.cluster_size - 1, 'other candidate')}")
     if e.track_said:
         lines.append(f"track record: {e.name} {e.track_said}")
-    lines.append(
-        f"diff: {fmt.plural(e.diff_files, 'file')}, {fmt.plural(e.diff_lines, 'changed line')}"
-    )
+    lines.append(f"diff: {_diffstat(e)}")
     return lines
+
+
+def _diffstat(e: Evidence) -> str:
+    """The one diffstat format of every view: `1 file +5 -1`."""
+    return f"{fmt.plural(e.diff_files, 'file')} +{e.diff_added} -{e.diff_removed}"
 
 
 def _difference(i: int, e: Evidence, above: Evidence) -> str:

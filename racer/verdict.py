@@ -300,6 +300,8 @@ def evidence(
         cluster_size=sizes.get(c.cluster, 1) if c.cluster is not None else 1,
         diff_files=c.diffstat.files,
         diff_lines=c.diffstat.lines,
+        diff_added=c.diffstat.added,
+        diff_removed=c.diffstat.removed,
         cost=c.cost_usd,
         duration=c.duration_s,
         note=note,

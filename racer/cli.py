@@ -26,6 +26,7 @@ from racer.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_NO_WINNER,
+    EXIT_PIPE_CLOSED,
     RaceNotFound,
     RacerError,
     RefusedError,
@@ -73,6 +74,9 @@ def _guarded(fn: Callable[P, int | None]) -> Callable[P, None]:
         except KeyboardInterrupt:
             _err("interrupted")
             code = EXIT_INTERRUPTED
+        except BrokenPipeError:  # the reader went away (`racer ls --json | head`): not an error
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            code = EXIT_PIPE_CLOSED
         except typer.Exit:
             raise
         except Exception as exc:  # a racer error from inside a task group, a full disk, or…

@@ -12,7 +12,7 @@ The tree (exit code in brackets):
     │   └── RefusedError      racer will not do it without --force (work would be lost)
     └── DiskFull [75]         no space left on the disk (ENOSPC, EDQUOT): free some, run it again
 
-Ctrl-C is exit 130 and typer's own usage errors (unknown flag, missing argument) exit 2; "the
+Ctrl-C is exit 130, output cut short by its reader (`| head`) a silent 141, and typer's own usage errors (unknown flag, missing argument) exit 2; "the
 race ran and no candidate passed" is not an error: `racer run` returns 4 for it.
 """
 
@@ -30,6 +30,7 @@ EXIT_INTERNAL = 3
 EXIT_NO_WINNER = 4
 EXIT_DISK_FULL = 75  # EX_TEMPFAIL: the same command works once space is freed
 EXIT_INTERRUPTED = 130
+EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, what a shell reports for a command whose reader quit
 
 _NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 NO_SPACE_TEXTS = ("No space left on device", "Disk quota exceeded")

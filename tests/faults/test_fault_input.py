@@ -310,3 +310,22 @@ def test_the_inline_diff_limit_is_a_config_key(project: Project, racer, monkeypa
     (project.root / "racer.toml").write_text("inline_diff_mb = -2\n")
     res = racer("run", "specs/double.md", "--agents", "fake@mid")
     assert res.exit_code == 1 and "inline_diff_mb" in res.stderr, res.stderr
+
+
+def test_output_cut_short_by_its_reader_is_not_an_error(project: Project) -> None:
+    # `racer ls --json | head -1`: the reader quits; racer stops quietly, as git log would.
+    import subprocess
+    import sys
+
+    child = subprocess.Popen(
+        [sys.executable, "-m", "racer", "agents", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=project.root,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()  # the reader went away before racer wrote a byte
+    err = child.stderr.read().decode()
+    child.stderr.close()
+    assert child.wait(timeout=120) == 141, err
+    assert "internal error" not in err and "Traceback" not in err and "Exception" not in err, err

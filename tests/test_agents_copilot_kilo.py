@@ -159,8 +159,14 @@ def test_copilot_429_retries_count_against_the_lane_timeout(
     lane = candidates(project)["copilot"]
     first, *rest = lane["attempts"]
     assert (first["exit_code"], first["rate_limited"], first["api_status"]) == (1, True, 429)
-    assert rest and rest[-1]["timed_out"], lane["attempts"]
-    assert lane["status"] == "timed_out" and "timed out after 20" in lane["error"], lane
+    assert rest, lane["attempts"]  # racer retried once copilot had given up
+    # The lane ends inside its timeout either way: its last attempt cut by it, or racer not
+    # starting another with under a second left (how many of copilot's own ~6 s rounds of
+    # retries fit in 20 s depends on the machine's load).
+    if rest[-1]["timed_out"]:
+        assert lane["status"] == "timed_out" and "timed out after 20" in lane["error"], lane
+    else:
+        assert lane["status"] == "agent_failed" and "rate-limited after" in lane["error"], lane
     assert sum(a["duration_s"] for a in lane["attempts"]) <= 21 and took < 60
     # more requests than copilot's own six: racer retried once copilot had given up
     assert len(server.for_scenario("busy")) > 6

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from racer import store
-from racer.stats import COLUMNS, ESTIMATED_NOTE, SMALL_NOTE, Entry, cells, percent
+from racer.stats import COLUMNS, ESTIMATED_NOTE, NUMERIC, SMALL_NOTE, Entry, cells, percent
 
 _CSS = """
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328;
@@ -35,17 +35,6 @@ svg .nocost { fill: #f6f8fa; }
 WIDTH, HEIGHT = 760, 440
 _LEFT, _RIGHT, _TOP, _BOTTOM = 70, 30, 20, 60
 _NOCOST = 60  # a band left of the cost axis for entries without a cost per solved race
-_NUMERIC = {
-    "races",
-    "passed",
-    "wins",
-    "merged",
-    "mean $",
-    "median $",
-    "$/solved",
-    "mean time",
-    "rated on",
-}
 
 
 def _e(value: object) -> str:
@@ -69,7 +58,7 @@ def _table(entries: Sequence[Entry]) -> str:
                 )
                 tds.append(f"<td>{bar}{_e(text)}</td>")
             else:
-                tds.append(f"<td{' class=num' if col in _NUMERIC else ''}>{_e(text)}</td>")
+                tds.append(f"<td{' class=num' if col in NUMERIC else ''}>{_e(text)}</td>")
         css = ' class="small"' if e.small_sample else ""
         rows.append(f"<tr{css}>{''.join(tds)}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"

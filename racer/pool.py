@@ -46,11 +46,13 @@ def entries(worktree_root: Path) -> list[Path]:
     return sorted(p for p in found if p.is_dir() and not p.is_symlink())
 
 
-def offer(path: Path, worktree_root: Path, size: int) -> bool:
-    """Move a removed lane's checkout into the pool if there is room; True when it moved."""
+def offer(path: Path, worktree_root: Path, size: int, *, agent_ran: bool = True) -> bool:
+    """Move a removed lane's checkout into the pool if there is room; True when it moved.
+    `agent_ran` False (the baseline, a lane whose agent never started): no agent work can be
+    left uncommitted there, so its untracked files (test artefacts) are not looked for."""
     if size <= 0 or not checkout.is_lane_repo(path) or (path / ".git").is_symlink():
         return False
-    if len(entries(worktree_root)) >= size or _holds_untracked(path):
+    if len(entries(worktree_root)) >= size or (agent_ran and _holds_untracked(path)):
         return False
     target = pool_dir(worktree_root) / secrets.token_hex(6)
     try:
@@ -154,7 +156,7 @@ def clear(worktree_root: Path) -> int:
     return len(found)
 
 
-def release(root: Path, path: Path, size: int = 0) -> None:
+def release(root: Path, path: Path, size: int = 0, *, agent_ran: bool = True) -> None:
     """Remove a lane's checkout: a lane repository, or a `git worktree` of races made before
     lanes had repositories of their own.
 
@@ -167,5 +169,5 @@ def release(root: Path, path: Path, size: int = 0) -> None:
         git(["worktree", "prune"], root, check=False)
     if path.is_symlink():
         path.unlink()
-    elif path.exists() and not offer(path, path.parent.parent, size):
+    elif path.exists() and not offer(path, path.parent.parent, size, agent_ran=agent_ran):
         checkout.discard(path)

@@ -187,7 +187,10 @@ async def _begin(plan: RacePlan, previous: RaceReport | None) -> tuple[RaceState
 
 
 async def _release(plan: RacePlan, path: Path) -> None:
-    await anyio.to_thread.run_sync(pool.release, plan.repo.root, path, plan.config.pool)
+    """Release the baseline's checkout, or a lane's no agent ran in yet (to the pool)."""
+    await anyio.to_thread.run_sync(
+        lambda: pool.release(plan.repo.root, path, plan.config.pool, agent_ran=False)
+    )
 
 
 @dataclass
@@ -289,7 +292,8 @@ def _interrupted(plan: RacePlan, state: RaceState, exc: BaseException) -> None:
         )
     try:
         collect_lanes(state)
-        pool.release(plan.repo.root, plan.checkout(BASELINE), 0 if full else plan.config.pool)
+        size = 0 if full else plan.config.pool
+        pool.release(plan.repo.root, plan.checkout(BASELINE), size, agent_ran=False)
     except DiskFull:
         if not full:
             raise

@@ -278,6 +278,10 @@ COLUMNS = (
     "agent@model", "races", "passed", "pass rate (95 %)", "wins", "merged", "mean $",
     "median $", "$/solved", "mean time", "rating (95 %)", "rated on",
 )  # fmt: skip
+# Columns of figures: right-aligned in the terminal, numeric cells in the page.
+NUMERIC = frozenset(
+    {"races", "passed", "wins", "merged", "mean $", "median $", "$/solved", "mean time", "rated on"}
+)
 SMALL_MARK = "*"
 SMALL_NOTE = (
     f"{SMALL_MARK} fewer than {SMALL_SAMPLE} races: too few to compare on; mind the intervals"

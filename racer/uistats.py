@@ -13,20 +13,9 @@ from rich.table import Table
 from rich.text import Text
 
 from racer import fmt
-from racer.stats import COLUMNS, ESTIMATED_NOTE, SMALL_NOTE, Entry, cells
+from racer.stats import COLUMNS, ESTIMATED_NOTE, NUMERIC, SMALL_NOTE, Entry, cells
 
 BAR_WIDTH = 8
-_RIGHT = {
-    "races",
-    "passed",
-    "wins",
-    "merged",
-    "mean $",
-    "median $",
-    "$/solved",
-    "mean time",
-    "rated on",
-}
 
 
 def bar(rate: float, width: int = BAR_WIDTH) -> str:
@@ -40,7 +29,7 @@ def stats_table(entries: Sequence[Entry], title: str) -> Table:
     table.collapse_padding, table.pad_edge = True, False  # room for every column in 120
     for col in COLUMNS:
         # On a narrow terminal only the pass rate and the rating wrap, at their intervals.
-        if col in _RIGHT:
+        if col in NUMERIC:
             table.add_column(col, justify="right", no_wrap=True)
         elif col == COLUMNS[0]:
             table.add_column(col, no_wrap=True)

@@ -173,3 +173,18 @@ def test_half_filled_entries_are_never_claimed_and_clear_removes_them(project: P
     assert pool.entries(project.worktrees) == []
     assert not pool.claim(project.worktrees, project.worktrees / "race" / "lane")
     assert pool.clear(project.worktrees) == 1
+
+
+def test_untracked_files_keep_an_agents_lane_out_of_the_pool_not_the_baseline(
+    project: Project,
+) -> None:
+    # An agent's lane holding files it never committed (its commit failed on a full disk) is
+    # deleted, so the space comes back; the baseline's untracked test artefacts are no such work.
+    assert pool.fill(project.root / ".git", project.worktrees, _head(project), 2, 1) == 2
+    lanes = [project.worktrees / "race" / name for name in ("lane", "_baseline")]
+    for lane in lanes:
+        assert pool.claim(project.worktrees, lane)
+        (lane / "left.bin").write_bytes(b"x" * 1000)
+    assert not pool.offer(lanes[0], project.worktrees, 4)
+    assert pool.offer(lanes[1], project.worktrees, 4, agent_ran=False)
+    assert len(pool.entries(project.worktrees)) == 1

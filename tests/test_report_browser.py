@@ -3,28 +3,12 @@
 from __future__ import annotations
 
 import html as html_lib
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
+from helpers.browser import FLAGS, chromium
 from helpers.repos import CORRECT, WRONG, Project
-
-FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-
-
-def chromium() -> str:
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    if exe is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium missing: .ci/run installs Debian's chromium package")
-        pytest.skip("chromium not installed (apt-get install chromium)")
-    return exe
 
 
 def test_html_report_shows_ranking_evidence_and_diffs(

@@ -5,34 +5,18 @@ from __future__ import annotations
 
 import html as html_lib
 import math
-import os
 import re
-import shutil
 import subprocess
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from helpers.browser import FLAGS, chromium
 from helpers.records import make_report
 from helpers.repos import Project
 
 from racer import history, htmlstats, stats
 from racer.history import CandidateRow
-
-# Chromium as tests/test_report_browser.py runs it.
-FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-
-
-def chromium() -> str:
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    if exe is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium missing: .ci/run installs Debian's chromium package")
-        pytest.skip("chromium not installed (apt-get install chromium)")
-    return exe
 
 
 def row(

@@ -13,7 +13,6 @@ import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import datetime
 from pathlib import Path
 
 import anyio
@@ -265,7 +264,7 @@ async def _run(
         raise
     await _release(plan, plan.checkout(BASELINE))
     faults.checkpoint("judging", plan.race_dir.path)
-    state.set(_timed(judging(state.report)))
+    state.set(judging(state.report))
     if plan.config.history:  # trouble with the database is one warning; the race goes on
         state.warn(
             *filter(None, [await anyio.to_thread.run_sync(history.record_race, state.report)])
@@ -297,17 +296,6 @@ def _interrupted(plan: RacePlan, state: RaceState, exc: BaseException) -> None:
     except DiskFull:
         if not full:
             raise
-
-
-def _timed(report: RaceReport) -> RaceReport:
-    """The race's own wall time, start to verdict (a resumed race's includes the pause)."""
-    try:
-        took = datetime.fromisoformat(report.finished or "") - datetime.fromisoformat(
-            report.created
-        )
-    except ValueError:
-        return report
-    return replace(report, wall_s=round(took.total_seconds(), 3))
 
 
 def _hidden_tests(plan: RacePlan) -> dict[str, str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -293,10 +294,21 @@ class RaceReport:
     resumed: int = 0  # times `racer resume` picked this race up again
     interruption: str | None = None  # why an interrupted race stopped ("disk full"), if known
     cascade: Cascade | None = None
-    wall_s: float | None = None  # from start to verdict, as the person waited (resumes included)
     review: Review | None = None
     generated_tests: Generated | None = None
     schema: int = SCHEMA_VERSION
+
+    @property
+    def wall_s(self) -> float | None:
+        """The race's own wall time, created to finished (a resumed race's includes the pause);
+        None while it runs."""
+        try:
+            took = datetime.fromisoformat(self.finished or "") - datetime.fromisoformat(
+                self.created
+            )
+        except ValueError:
+            return None
+        return took.total_seconds()
 
     def candidate(self, name: str) -> Candidate:
         for c in self.candidates:

@@ -428,3 +428,15 @@ def test_each_lane_gets_its_own_free_port(
     assert len(rows) == 4
     assert all(r[1] == r[2] and int(r[1]) > 0 for r in rows)
     assert len({r[1] for r in rows}) == 4
+
+
+def test_the_race_says_its_own_wall_time(project: Project, racer, monkeypatch) -> None:
+    project.fake(monkeypatch, {"slow": {"write": {"calc.py": CORRECT}, "sleep": 2}})
+    res = racer("run", "specs/double.md", "--agents", "fake@slow")
+    assert res.exit_code == 0, res.stderr
+    data = race_json(project.root)
+    said = re.search(r"race time: ([\d.]+) s from start to verdict", res.stdout)
+    assert said is not None, res.stdout[-1500:]
+    assert float(said.group(1)) >= 2  # the agent alone slept 2 s
+    md = (Path(data["race_dir"]) / "report.md").read_text()
+    assert f"- race time: {said.group(1)} s" in md

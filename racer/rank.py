@@ -226,9 +226,7 @@ def first_difference(a: Evidence, b: Evidence) -> int:
 
 def rank(evidence: Sequence[Evidence]) -> Ranking:
     """Order candidates best first; each carries the evidence for its place."""
-    if any(e.cost is None for e in evidence if gate_ok(e)):
-        # Cost is compared only when every contender's is known: unknown is not expensive.
-        evidence = [replace(e, cost=None) for e in evidence]
+    evidence = _costs_where_known(evidence)
     evidence = _time_where_it_tells(evidence)
     ordered = sorted(evidence, key=lambda e: (key(e), e.name))
     out: list[Ranked] = []
@@ -244,25 +242,42 @@ def rank(evidence: Sequence[Evidence]) -> Ranking:
     return Ranking(tuple(out), decided_by, confidence)
 
 
-TIME = _INDEX["time"]
+COST, TIME = _INDEX["cost"], _INDEX["time"]
 TIME_GAP_S, TIME_GAP_SHARE = 2.0, 0.25  # closer than this, times are run-to-run noise
+
+
+def _tie_groups(evidence: Sequence[Evidence], upto: int) -> list[list[Evidence]]:
+    """Candidates past the gates that tie on every key component before `upto`."""
+    groups: dict[tuple[float, ...], list[Evidence]] = {}
+    for e in evidence:
+        if gate_ok(e):
+            groups.setdefault(key(e)[:upto], []).append(e)
+    return [g for g in groups.values() if len(g) > 1]
+
+
+def _costs_where_known(evidence: Sequence[Evidence]) -> list[Evidence]:
+    """Cost decides between tied candidates only when each of theirs is known: an unknown cost
+    is unknown, not the most expensive."""
+    unknown = {
+        e.name
+        for group in _tie_groups(evidence, COST)
+        if any(e.cost is None for e in group)
+        for e in group
+    }
+    return [replace(e, cost=None) if e.name in unknown else e for e in evidence]
 
 
 def _time_where_it_tells(evidence: Sequence[Evidence]) -> list[Evidence]:
     """Time decides between candidates tied on everything before it only when their times
     are far apart (each gap at least 2 s and a quarter of the longer): otherwise it is noise
     that would reorder a rerun, and the order given decides."""
-    groups: dict[tuple[float, ...], list[Evidence]] = {}
-    for e in evidence:
-        if gate_ok(e):
-            groups.setdefault(key(e)[:TIME], []).append(e)
     noisy: set[str] = set()
-    for group in groups.values():
+    for group in _tie_groups(evidence, TIME):
         times = sorted(e.duration for e in group if e.duration is not None)
         gaps_tell = len(times) == len(group) and all(
             b - a >= max(TIME_GAP_S, TIME_GAP_SHARE * b) for a, b in itertools.pairwise(times)
         )
-        if len(group) > 1 and not gaps_tell:
+        if not gaps_tell:
             noisy |= {e.name for e in group}
     return [replace(e, duration=None) if e.name in noisy else e for e in evidence]
 

@@ -133,3 +133,16 @@ def test_time_decides_only_when_the_times_are_far_apart() -> None:
     out = rank.rank([_ev("slow", 0, duration=90.0), _ev("fast", 1, duration=30.0)])
     assert [c.name for c in out.candidates] == ["fast", "slow"]
     assert (out.decided_by or "").startswith("time: 30 s vs 90 s")
+
+
+def test_an_unknown_cost_elsewhere_leaves_a_tie_of_known_costs_to_cost() -> None:
+    # The candidate without a cost is not tied with the two: their costs still decide.
+    out = rank.rank(
+        [
+            _ev("dear", 0, cost=0.03),
+            _ev("cheap", 1, cost=0.02),
+            _ev("bigger", 2, lines=50, cost=None),
+        ]
+    )
+    assert [c.name for c in out.candidates] == ["cheap", "dear", "bigger"]
+    assert (out.decided_by or "").startswith("cost: $0.0200 vs $0.0300")

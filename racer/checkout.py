@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from racer import upper
 from racer.errors import GitError, disk_full, no_space
 from racer.git import RACER_IDENTITY, git
 from racer.proc import redact_file, spawn_detached
@@ -205,13 +206,23 @@ def commit_all(
 ) -> str:
     """Commit everything the agent changed (edits, new files, deletions), except the agent
     tools' own state files (`exclude` globs); returns HEAD (commits the agent made itself are
-    kept: they are part of its work)."""
+    kept: they are part of its work). An overlay lane is committed from its upper layer (racer.upper): the same tree, without a look at the files it did not touch."""
     if not (worktree / ".git").exists():
         raise GitError(
             f"the lane's checkout {worktree} is gone (the agent deleted it or its .git) — "
             "nothing of this lane could be kept"
         )
     seal(worktree, common_dir)
+    if upper.is_overlay(worktree):  # only what the lane touched is read
+        tip = upper.commit(worktree, message, exclude)
+    else:
+        tip = _commit_checkout(worktree, message, exclude)
+    if branch is not None:  # the lane branch holds the work even if the agent switched branches
+        git(["update-ref", f"refs/heads/{branch}", tip], worktree, lane=True)
+    return tip
+
+
+def _commit_checkout(worktree: Path, message: str, exclude: Sequence[str]) -> str:
     git(["add", "-A", "--", ".", *_excludes(exclude)], worktree, env=RACER_IDENTITY, lane=True)
     staged = git(["diff", "--cached", "--quiet"], worktree, check=False, lane=True)
     if staged.returncode != 0:
@@ -221,10 +232,7 @@ def commit_all(
             env=RACER_IDENTITY,
             lane=True,
         )
-    tip = git(["rev-parse", "HEAD"], worktree).stdout.strip()
-    if branch is not None:  # the lane branch holds the work even if the agent switched branches
-        git(["update-ref", f"refs/heads/{branch}", tip], worktree, lane=True)
-    return tip
+    return git(["rev-parse", "HEAD"], worktree).stdout.strip()
 
 
 _DIFF = ("diff", "--binary", "--no-color", "--no-ext-diff", "--no-textconv")

@@ -73,6 +73,12 @@ def check_bool(value: object) -> bool:
     return value
 
 
+def check_lanes(value: object) -> str:
+    if value not in ("auto", "overlay", "checkout"):
+        raise ValueError(value)
+    return str(value)
+
+
 def check_cascade(value: object) -> str:
     text = check_command(value)
     if text.strip() == "auto":

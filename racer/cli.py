@@ -154,8 +154,12 @@ def _race_and_show(plan: RacePlan, previous: RaceReport | None, as_json: bool) -
 
     from racer import report as rpt
     from racer import store, ui
+    from racer.prepare import choose_lanes
     from racer.race import run_race
 
+    plan, why = choose_lanes(plan)
+    if why:
+        _err(f"lanes are checkouts: {why}")
     out = ui.console(sys.stderr if as_json else None)
     result = anyio.run(run_race, plan, ui.Board(out), previous)
     if as_json:

@@ -217,6 +217,8 @@ class Config:
                   "worktree as a reflink, hardlinks or a copy (repeatable).", repeatable=True))
     # spare lane checkouts kept for the next race (racer.pool); no `racer run` flag
     pool: int = setting(4, checks.check_count, "an integer ≥ 0 (spare checkouts to keep; 0 keeps none)")
+    # lanes as overlays on one base checkout where Linux allows, else checkouts (racer.overlay)
+    lanes: str = setting("auto", checks.check_lanes, "auto, overlay or checkout")
     review: str | None = setting(  # see racer.reviewing
         None, checks.check_agent, "an agent like 'codex', 'claude@opus' or 'auto'",
         spec=True, flag=Flag("--review", "Reviewer of the top candidates (any contestant syntax, "
@@ -294,7 +296,7 @@ Flags = TypedDict("Flags", {  # noqa: UP013 (keys grouped on lines, not one per 
     "test_timeout": object, "jobs": object, "worktree_root": object, "retries": object,
     "backoff": object, "test_paths": object, "test_report": object, "baseline_runs": object,
     "idle_timeout": object, "race_timeout": object, "max_cost": object, "sandbox": object,
-    "share": object, "pool": object, "review": object, "review_top": object, "write_tests": object,
+    "share": object, "pool": object, "lanes": object, "review": object, "review_top": object, "write_tests": object,
     "inline_diff_mb": object, "cascade": object, "cascade_feedback": object, "first_pass": object,
     "history": object, "preflight": object,
 }, total=False)

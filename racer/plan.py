@@ -53,6 +53,7 @@ class RacePlan:
     worktree_root: Path
     race_id: str
     acceptance: tuple[AcceptanceFile, ...] = ()
+    overlay: bool = False  # lanes are overlays (racer.overlay), chosen when the race starts
 
     @property
     def race_dir(self) -> store.RaceDir:

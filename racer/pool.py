@@ -24,7 +24,7 @@ import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from racer import checkout
+from racer import checkout, overlay, upper
 from racer.agents import STATE_FILES
 from racer.errors import DiskFull, GitError
 from racer.git import git
@@ -106,9 +106,21 @@ def renew(common_dir: Path, path: Path, branch: str, commit: str) -> None:
     git(["clean", "-ffdxq"], path, lane=True)
 
 
-def check_out(common_dir: Path, worktree_root: Path, path: Path, branch: str, commit: str) -> bool:
-    """A lane checkout at `path`: a renewed spare if the pool has one, else a fresh checkout.
+def check_out(
+    common_dir: Path,
+    worktree_root: Path,
+    path: Path,
+    branch: str,
+    commit: str,
+    *,
+    overlay_lane: bool = False,
+) -> bool:
+    """A lane checkout at `path`: with `overlay_lane`, an overlay on the base checkout
+    (racer.overlay); else a renewed spare if the pool has one, else a fresh checkout.
     True when it came from the pool."""
+    if overlay_lane:
+        overlay.check_out(common_dir, worktree_root, path, branch, commit)
+        return False
     if claim(worktree_root, path):
         try:
             renew(common_dir, path, branch, commit)
@@ -146,14 +158,16 @@ def fill(common_dir: Path, worktree_root: Path, commit: str, count: int, jobs: i
 
 
 def clear(worktree_root: Path) -> int:
-    """Discard every spare checkout (and any a killed `fill` left half made); returns the count."""
+    """Discard every spare checkout (and any a killed `fill` left half made) and every base
+    checkout no overlay lane stands on; returns the count."""
+    dropped = overlay.prune_bases(worktree_root, 0)
     try:
         found = [p for p in pool_dir(worktree_root).iterdir() if p.is_dir()]
     except OSError:
-        return 0
+        return dropped
     for entry in found:
         checkout.discard(entry)
-    return len(found)
+    return len(found) + dropped
 
 
 def release(root: Path, path: Path, size: int = 0, *, agent_ran: bool = True) -> None:
@@ -164,6 +178,9 @@ def release(root: Path, path: Path, size: int = 0, *, agent_ran: bool = True) ->
     otherwise it is discarded (gone at once, deleted in the background). Lanes live at
     <worktree_root>/<race>/<lane>.
     """
+    if upper.is_overlay(path):  # nothing to keep: a new overlay lane costs a mkdir
+        overlay.release(path)
+        return
     if path.exists() and not checkout.is_lane_repo(path):
         git(["worktree", "remove", "--force", str(path)], root, check=False)
         git(["worktree", "prune"], root, check=False)

@@ -4,14 +4,25 @@ ignored files copied in, dependency dirs shared, then the setup command (lanes a
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import anyio
 
-from racer import checkout, pool, provision
+from racer import checkout, overlay, pool, provision
 from racer.plan import RacePlan
 from racer.proc import ProcRequest, run_process, secret_values
+
+
+def choose_lanes(plan: RacePlan) -> tuple[RacePlan, str | None]:
+    """The plan with its lanes' kind decided (config key `lanes`: overlays where Linux allows,
+    racer.overlay), before racer starts any thread; and, on Linux, why they are checkouts when
+    overlays were wanted but cannot be."""
+    use, why = overlay.wanted(plan.config.lanes, plan.worktree_root)
+    shown = why if why and sys.platform.startswith("linux") else None
+    return replace(plan, overlay=use), shown
 
 
 async def prepare_checkout(
@@ -29,7 +40,9 @@ async def prepare_checkout(
     Returns an error text, or None."""
     at = commit or plan.base_commit
     await anyio.to_thread.run_sync(
-        pool.check_out, plan.repo.common_dir, plan.worktree_root, path, branch, at
+        lambda: pool.check_out(
+            plan.repo.common_dir, plan.worktree_root, path, branch, at, overlay_lane=plan.overlay
+        )
     )
     await anyio.to_thread.run_sync(checkout.copy_into, plan.repo.root, path, copies)
     for rel in plan.config.share:  # dependency dirs: a reflink, hardlinks or a copy, no install

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import anyio
 
-from racer import cascade, checkout, faults, history, pool, provision, reviewrun, tiers
+from racer import cascade, checkout, faults, history, overlay, pool, provision, reviewrun, tiers
 from racer import changes as changed
 from racer import repo as repos
 from racer.context import NO_AGENT_CFG, Lane, LaneShared
@@ -263,6 +263,8 @@ async def _run(
             await anyio.to_thread.run_sync(_interrupted, plan, state, exc)
         raise
     await _release(plan, plan.checkout(BASELINE))
+    if plan.overlay:  # base checkouts of other commits no lane stands on, beyond the pool's size
+        await anyio.to_thread.run_sync(overlay.prune_bases, plan.worktree_root, plan.config.pool)
     faults.checkpoint("judging", plan.race_dir.path)
     state.set(judging(state.report))
     if plan.config.history:  # trouble with the database is one warning; the race goes on

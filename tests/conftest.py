@@ -28,6 +28,9 @@ def _isolated_env(
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    # In-process races keep checkout lanes: an overlay lane needs a mount namespace, entered for
+    # a whole process (tests/test_overlay.py runs racer as a child for those).
+    monkeypatch.setenv("RACER_LANES", "checkout")
     monkeypatch.setenv("GIT_AUTHOR_NAME", "Test User")
     monkeypatch.setenv("GIT_AUTHOR_EMAIL", "test@example.com")
     monkeypatch.setenv("GIT_COMMITTER_NAME", "Test User")

@@ -1,0 +1,286 @@
+"""Overlay lanes (Linux): a lane is a writable layer over one shared checkout of the base commit.
+
+A checkout of a 50k-file repository creates 50k files; an overlay lane creates a few
+directories. The base commit is checked out once (`<worktree_root>/.racer-base/<commit>/tree`,
+with its index beside it) and kept for the next race of the same base; each lane is an upper
+and a work dir (`<race dir>/.<lane>.overlay/`), and its own `.git` lives in its upper dir. The
+merged view is mounted at the lane's usual path — but only inside racer's own private mount
+namespace, which racer enters before it starts any thread (`attach`): racer and every process it
+starts (setup, agent, git, tests, cross-checks, the sandbox's bwrap) see the lane there, nobody
+else does, and when the last of them exits the kernel drops the mounts. A SIGKILLed racer leaves
+no mount behind; the upper dirs stay on disk, and `racer resume` mounts them again.
+
+As root the namespace is a plain mount namespace; otherwise a user namespace too (kernel ≥ 5.11
+mounts overlayfs there). `unavailable` says why a lane cannot be an overlay (not Linux, no
+namespace, a file system overlayfs refuses as its upper layer, racer already running threads),
+and the lanes are then checkouts as before (racer.pool). Config key `lanes`: auto | overlay |
+checkout.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import os
+import secrets
+import shutil
+import sys
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from racer import checkout
+from racer.errors import ConfigError, GitError
+from racer.proc import run_captured
+from racer.upper import SUFFIX, layers
+
+MODES = ("auto", "overlay", "checkout")
+BASES = ".racer-base"
+
+_CLONE_NEWNS = 0x00020000
+_CLONE_NEWUSER = 0x10000000
+_MS_REC = 0x4000
+_MS_SLAVE = 0x80000
+_MNT_DETACH = 2
+_OPTIONS = "redirect_dir=off,metacopy=off,index=off"
+_UNSAFE = (",", ":", "\\", "\n")  # characters overlayfs options cannot carry unescaped
+
+_state: dict[str, bool] = {}  # "entered", "user": this process's namespace
+_lock = threading.Lock()
+
+
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _fail(what: str) -> OSError:
+    err = ctypes.get_errno()
+    return OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def base_dir(worktree_root: Path, commit: str) -> Path:
+    return worktree_root / BASES / commit
+
+
+# ---- the namespace ---------------------------------------------------------------------------
+
+
+def enter() -> None:
+    """Move this process into a mount namespace of its own (and, not as root, a user namespace
+    mapping your ids to themselves). Only while racer runs one thread: threads started later
+    share it. Mounts made here never reach the rest of the system."""
+    if _state.get("entered"):
+        return
+    if not sys.platform.startswith("linux"):
+        raise OSError("overlay lanes need Linux")
+    if threading.active_count() > 1:
+        raise OSError("racer already runs threads, and a namespace must come first")
+    libc = _libc()
+    user = os.geteuid() != 0
+    uid, gid = os.geteuid(), os.getegid()
+    if libc.unshare(_CLONE_NEWNS | (_CLONE_NEWUSER if user else 0)) != 0:
+        raise _fail("unshare")
+    if user:
+        Path("/proc/self/setgroups").write_text("deny", encoding="ascii")
+        Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1", encoding="ascii")
+        Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1", encoding="ascii")
+    # Slave: your mounts still appear here, ours never propagate out.
+    if libc.mount(b"none", b"/", None, _MS_REC | _MS_SLAVE, None) != 0:
+        raise _fail("mount --make-rslave /")
+    _state.update(entered=True, user=user)
+
+
+_PROBE = """
+import ctypes, os, sys
+sys.path.insert(0, sys.argv[2])
+from racer import overlay
+where = sys.argv[1]
+for d in ("lower", "upper", "work", "merged"):
+    os.mkdir(os.path.join(where, d))
+open(os.path.join(where, "lower", "f"), "w").write("x")
+overlay.enter()
+overlay.mount_layers(*(os.path.join(where, d) for d in ("lower", "upper", "work", "merged")))
+os.unlink(os.path.join(where, "merged", "f"))
+os.mkdir(os.path.join(where, "merged", "d"))
+print("ok")
+"""
+
+
+@functools.cache
+def unavailable(worktree_root: Path) -> str | None:
+    """Why lanes under `worktree_root` cannot be overlays here (None: they can). Probed once, in
+    a child process, on that file system: a mount, a deletion and a new directory."""
+    if not sys.platform.startswith("linux"):
+        return "overlay lanes need Linux"
+    if any(c in str(worktree_root) for c in _UNSAFE):
+        return f"worktree_root {worktree_root} holds a character overlayfs options cannot carry"
+    if not _state.get("entered") and threading.active_count() > 1:
+        return "racer runs inside a process that already started threads (say, the MCP server)"
+    worktree_root.mkdir(parents=True, exist_ok=True)
+    where = Path(_mkdtemp(worktree_root))
+    try:
+        here = str(Path(__file__).resolve().parent.parent)
+        out = run_captured(
+            [sys.executable, "-c", _PROBE, str(where), here], cwd=where, env=os.environ
+        )
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
+    if out.returncode == 0 and out.stdout.strip() == "ok":
+        return None
+    lines = out.stderr.strip().splitlines()
+    return f"overlayfs cannot be mounted here ({lines[-1] if lines else f'exit {out.returncode}'})"
+
+
+def _mkdtemp(parent: Path) -> str:
+    path = parent / f".racer-probe-{secrets.token_hex(4)}"
+    path.mkdir()
+    return str(path)
+
+
+def wanted(mode: str, worktree_root: Path) -> tuple[bool, str | None]:
+    """(lanes are overlays, why not when `mode` asked for them or auto fell back)."""
+    if mode not in MODES:
+        raise ConfigError(f"unknown lanes mode {mode!r} — use one of {', '.join(MODES)}")
+    if mode == "checkout":
+        return False, None
+    why = unavailable(worktree_root.resolve())
+    if why is None:
+        try:
+            enter()
+        except OSError as exc:
+            why = f"no mount namespace for racer ({exc})"
+    if why is not None and mode == "overlay":
+        raise ConfigError(f"lanes = overlay, but {why} — set lanes = auto or checkout")
+    return why is None, why
+
+
+def mount_layers(lower: str, up: str, work: str, target: str) -> None:
+    opts = f"lowerdir={lower},upperdir={up},workdir={work},{_OPTIONS}"
+    if _state.get("user"):
+        opts += ",userxattr"
+    if _libc().mount(b"overlay", target.encode(), b"overlay", 0, opts.encode()) != 0:
+        raise _fail(f"mount overlay on {target}")
+
+
+def mounted(path: Path) -> bool:
+    return os.path.ismount(path)
+
+
+def mount(lane: Path) -> None:
+    """Mount a lane's merged view at its path (in racer's namespace), if not there yet."""
+    if mounted(lane):
+        return
+    where = layers(lane)
+    lower = (where / "lower").read_text(encoding="utf-8").strip()
+    for d in ("upper", "work"):
+        (where / d).mkdir(exist_ok=True)
+    lane.mkdir(parents=True, exist_ok=True)
+    mount_layers(lower, str(where / "upper"), str(where / "work"), str(lane))
+
+
+def unmount(lane: Path) -> None:
+    if mounted(lane) and _libc().umount2(str(lane).encode(), _MNT_DETACH) != 0:
+        raise _fail(f"umount {lane}")
+
+
+def attach(race_dirs: Iterable[Path]) -> int:
+    """Enter racer's namespace and mount every overlay lane found in these race dirs (the
+    lanes' parent: a later racer command — resume, merge, clean); returns how many. Nothing at
+    all when there are none."""
+    found = sorted(up for d in set(race_dirs) for up in d.glob(f".*{SUFFIX}/upper"))
+    if not found:
+        return 0
+    enter()
+    for up in found:
+        where = up.parent
+        lane = where.parent / where.name[1 : -len(SUFFIX)]
+        mount(lane)
+    return len(found)
+
+
+# ---- the base checkout and the lanes ---------------------------------------------------------
+
+
+def ensure_base(common_dir: Path, worktree_root: Path, commit: str) -> Path:
+    """The shared read-only checkout of `commit` (made once; lanes and baseline share it)."""
+    final = base_dir(worktree_root, commit)
+    with _lock:
+        if (final / "tree").is_dir() and (final / "index").is_file():
+            os.utime(final)  # most recently used: kept longest
+            return final
+        tmp = final.parent / f".filling-{secrets.token_hex(6)}"
+        try:
+            tree = tmp / "tree"
+            checkout.create_lane_repo(common_dir, tree, "racer-base", commit)
+            checkout.populate_worktree(tree)
+            (tree / ".git" / "index").rename(tmp / "index")
+            shutil.rmtree(tree / ".git")
+            try:
+                tmp.rename(final)
+            except OSError:  # another racer made it first
+                if not (final / "tree").is_dir():
+                    raise
+                checkout.discard(tmp)
+        except BaseException:
+            if tmp.exists():
+                checkout.discard(tmp)
+            raise
+    return final
+
+
+def check_out(common_dir: Path, worktree_root: Path, lane: Path, branch: str, commit: str) -> None:
+    """An overlay lane at `lane` on `commit`: its own repository in the upper dir (the base's
+    index copied in, so git in the lane sees every file unchanged without reading it)."""
+    base = ensure_base(common_dir, worktree_root, commit)
+    where = layers(lane)
+    if where.exists() or (lane.exists() and any(lane.iterdir())):
+        raise GitError(f"{lane} already exists — remove it or pick another race")
+    up = where / "upper"
+    up.mkdir(parents=True)
+    (where / "work").mkdir()
+    (where / "lower").write_text(f"{base / 'tree'}\n", encoding="utf-8")
+    checkout.init_lane_repo(common_dir, up, branch, commit)
+    shutil.copyfile(base / "index", up / ".git" / "index")
+    mount(lane)
+
+
+def release(lane: Path) -> None:
+    """Remove an overlay lane: the mount, the mount point and its layers."""
+    unmount(lane)
+    if lane.is_dir() and not lane.is_symlink() and not any(lane.iterdir()):
+        lane.rmdir()
+    elif lane.exists() or lane.is_symlink():
+        checkout.discard(lane)
+    if layers(lane).exists():
+        checkout.discard(layers(lane))
+
+
+def in_use(worktree_root: Path) -> set[str]:
+    """The base checkouts some lane on disk still stands on."""
+    used = set()
+    for lower in worktree_root.glob(f"*/.*{SUFFIX}/lower"):
+        try:
+            used.add(Path(lower.read_text(encoding="utf-8").strip()).parent.name)
+        except OSError:
+            continue
+    return used
+
+
+def prune_bases(worktree_root: Path, keep: int) -> int:
+    """Drop base checkouts no lane stands on, beyond the `keep` most recently used; returns how
+    many went. (The pool's rule: `pool` = 0 keeps none.)"""
+    try:
+        found = [p for p in (worktree_root / BASES).iterdir() if p.is_dir()]
+    except OSError:
+        return 0
+    used = in_use(worktree_root)
+    idle = sorted(
+        (p for p in found if p.name not in used), key=lambda p: p.stat().st_mtime, reverse=True
+    )
+    # Half-made ones (a killed racer's) go only on `racer pool --clear` (keep 0): another racer
+    # may be filling one right now.
+    drop = [p for p in idle if p.name.startswith(".") and keep <= 0]
+    drop += [p for p in idle if not p.name.startswith(".")][max(0, keep) :]
+    for path in drop:
+        checkout.discard(path)
+    return len(drop)

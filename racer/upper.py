@@ -1,0 +1,269 @@
+"""An overlay lane's commit, from its upper layer: only the files the lane touched are read.
+
+The upper dir holds exactly what differs from the base checkout: new and changed files (a
+changed mode or a symlink is a copied-up file too), whiteouts (a character device 0/0) where
+something was deleted, opaque directories (a directory that replaced one of the base, or a
+file) whose base contents are gone. So the paths to look at are those, plus the paths where
+the lane's index (the agent may have staged or committed) differs from the base. Each is
+looked at in the merged view, as `git add -A` would; the result goes into a copy of the lane's
+index with `git update-index`, then `write-tree`, `commit-tree` and `update-ref` — the same tree
+`checkout.commit_all` makes for the same change, without a stat of the other 50k files.
+"""
+
+from __future__ import annotations
+
+import bisect
+import fnmatch
+import os
+import secrets
+import shutil
+import stat
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from racer.errors import GitError
+from racer.git import RACER_IDENTITY, git
+
+SUFFIX = ".overlay"
+_ZERO = "0" * 40
+_OPAQUE = ("trusted.overlay.opaque", "user.overlay.opaque")
+
+
+def layers(lane: Path) -> Path:
+    """Where a lane's upper and work dirs are: next to the lane, hidden (`.<lane>.overlay`)."""
+    return lane.parent / f".{lane.name}{SUFFIX}"
+
+
+def upper(lane: Path) -> Path:
+    return layers(lane) / "upper"
+
+
+def is_overlay(lane: Path) -> bool:
+    """Whether the lane at this path is an overlay lane (racer.overlay)."""
+    return upper(lane).is_dir()
+
+
+class _Index:
+    """The index's entries (path → mode, object), sorted for the entries under a directory."""
+
+    def __init__(self, lane: Path, env: dict[str, str]) -> None:
+        out = git(["ls-files", "-s", "-z"], lane, env=env, lane=True).stdout
+        self.entries: dict[str, tuple[str, str]] = {}
+        for item in out.split("\0"):
+            if not item:
+                continue
+            meta, _, path = item.partition("\t")
+            mode, sha, _stage = meta.split(" ")
+            self.entries[path] = (mode, sha)
+        self.paths = sorted(self.entries)
+
+    def under(self, directory: str) -> list[str]:
+        prefix = directory + "/"
+        start = bisect.bisect_left(self.paths, prefix)
+        end = bisect.bisect_left(self.paths, prefix[:-1] + "0")  # "0" sorts right after "/"
+        return self.paths[start:end]
+
+    def holds_under(self, directory: str) -> bool:
+        return bool(self.under(directory))
+
+
+def _excluded(rel: str, patterns: Sequence[str]) -> bool:
+    """Whether a `checkout._excludes` pathspec (glob at any depth, files or dirs) leaves it out."""
+    parts = rel.split("/")
+    for pattern in patterns:
+        pat = pattern.strip("/").split("/")
+        for i in range(len(parts) - len(pat) + 1):
+            if all(fnmatch.fnmatchcase(parts[i + k], pat[k]) for k in range(len(pat))):
+                return True
+    return False
+
+
+def _is_whiteout(info: os.stat_result) -> bool:
+    return stat.S_ISCHR(info.st_mode) and info.st_rdev == 0
+
+
+def _is_opaque(path: str) -> bool:
+    for name in _OPAQUE:
+        try:
+            if os.getxattr(path, name, follow_symlinks=False) == b"y":
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def _touched(upper: Path, index: _Index, exclude: Sequence[str]) -> tuple[set[str], list[str]]:
+    """(paths to look at in the merged view, directories new to the index to look into)."""
+    paths: set[str] = set()
+    new_dirs: list[str] = []
+    stack = [""]
+    while stack:
+        sub = stack.pop()
+        with os.scandir(upper / sub if sub else upper) as found:
+            for entry in found:
+                rel = f"{sub}/{entry.name}" if sub else entry.name
+                if rel == ".git" or _excluded(rel, exclude):
+                    continue
+                info = entry.stat(follow_symlinks=False)
+                if stat.S_ISDIR(info.st_mode):
+                    if rel in index.entries or _is_opaque(entry.path):
+                        paths.add(rel)  # whatever the base had there is gone
+                        paths.update(index.under(rel))
+                    if rel not in index.entries and not index.holds_under(rel):
+                        new_dirs.append(rel)
+                    else:
+                        stack.append(rel)
+                    continue
+                paths.add(rel)
+                if _is_whiteout(info) or index.holds_under(rel):
+                    paths.update(index.under(rel))
+    return paths, new_dirs
+
+
+def _not_ignored(lane: Path, rels: Iterable[str], env: dict[str, str]) -> set[str]:
+    wanted = sorted(rels)
+    if not wanted:
+        return set()
+    proc = git(
+        ["check-ignore", "-z", "--stdin"],
+        lane,
+        env=env,
+        input="\0".join(wanted) + "\0",
+        check=False,
+        lane=True,
+    )
+    if proc.returncode not in (0, 1):
+        raise GitError(f"git check-ignore failed: {proc.stderr.strip()}")
+    ignored = {p for p in proc.stdout.split("\0") if p}
+    return {p for p in wanted if p not in ignored}
+
+
+def _new_files(
+    lane: Path, dirs: list[str], env: dict[str, str], exclude: Sequence[str]
+) -> set[str]:
+    """The files in new directories that git would add: ignored directories are not entered."""
+    files: set[str] = set()
+    level = _not_ignored(lane, dirs, env)
+    while level:
+        candidates: list[str] = []
+        subdirs: list[str] = []
+        for rel in level:
+            with os.scandir(lane / rel) as found:
+                for entry in found:
+                    inner = f"{rel}/{entry.name}"
+                    if _excluded(inner, exclude):
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        subdirs.append(inner)
+                    else:
+                        candidates.append(inner)
+        files |= _not_ignored(lane, candidates, env)
+        level = _not_ignored(lane, subdirs, env)
+    return files
+
+
+def _hash(lane: Path, rels: Sequence[str], env: dict[str, str]) -> dict[str, str]:
+    """Blob ids of regular files, written to the lane's objects, with the repository's
+    attributes applied (eol conversion) as `git add` does."""
+    if not rels:
+        return {}
+    out = git(
+        ["hash-object", "-w", "--stdin-paths"],
+        lane,
+        env=env,
+        input="\n".join(rels) + "\n",
+        lane=True,
+    )
+    return dict(zip(rels, out.stdout.split(), strict=True))
+
+
+def _link_blob(lane: Path, target: str, env: dict[str, str]) -> str:
+    out = git(
+        ["hash-object", "-w", "--no-filters", "--stdin"], lane, env=env, input=target, lane=True
+    )
+    return out.stdout.strip()
+
+
+def _index_lines(lane: Path, paths: set[str], index: _Index, env: dict[str, str]) -> list[str]:
+    """`update-index --index-info` lines: removals first, then the files as the merged view
+    holds them now."""
+    removals: list[str] = []
+    files: list[tuple[str, str]] = []  # (mode, path)
+    links: list[tuple[str, str]] = []  # (target, path)
+    for rel in sorted(paths):
+        if "\n" in rel:
+            raise GitError(f"a file name in the lane holds a newline: {rel!r}")
+        try:
+            info = os.lstat(lane / rel)
+        except (FileNotFoundError, NotADirectoryError):
+            info = None
+        if info is not None and stat.S_ISREG(info.st_mode):
+            files.append(("100755" if info.st_mode & stat.S_IXUSR else "100644", rel))
+        elif info is not None and stat.S_ISLNK(info.st_mode):
+            links.append((os.readlink(lane / rel), rel))
+        elif info is not None and stat.S_ISDIR(info.st_mode):
+            if index.entries.get(rel, ("",))[0] == "160000":
+                continue  # a submodule's directory: its entry stays
+            if rel in index.entries:
+                removals.append(rel)
+        elif rel in index.entries:
+            removals.append(rel)
+    blobs = _hash(lane, [rel for _, rel in files], env)
+    lines = [f"0 {_ZERO}\t{rel}" for rel in removals]
+    lines += [f"{mode} {blobs[rel]}\t{rel}" for mode, rel in files]
+    lines += [f"120000 {_link_blob(lane, target, env)}\t{rel}" for target, rel in links]
+    return lines
+
+
+def base_of(lane: Path) -> str:
+    """The commit of the base checkout the lane stands on (`.racer-base/<commit>/tree`)."""
+    return Path((layers(lane) / "lower").read_text(encoding="utf-8").strip()).parent.name
+
+
+def commit(lane: Path, message: str, exclude: Sequence[str] = ()) -> str:
+    """Commit the lane's change set on its HEAD (nothing when its tree is HEAD's); returns HEAD.
+    The lane must be mounted (racer is in the namespace) and sealed."""
+    if not os.path.ismount(lane):
+        raise GitError(f"the overlay lane {lane} is not mounted in this racer — nothing to commit")
+    upper_dir, base = upper(lane), base_of(lane)
+    git_dir = lane / ".git"
+    tmp = git_dir / f"racer-index-{secrets.token_hex(4)}"
+    if (git_dir / "index").is_file() and not (git_dir / "index").is_symlink():
+        shutil.copyfile(git_dir / "index", tmp)
+    env = {**RACER_IDENTITY, "GIT_INDEX_FILE": str(tmp)}
+    try:
+        if not tmp.exists():
+            git(["read-tree", "HEAD"], lane, env=env, lane=True)
+        index = _Index(lane, env)
+        paths, new_dirs = _touched(upper_dir, index, exclude)
+        staged = git(
+            ["diff-index", "--cached", "--no-renames", "--name-only", "-z", base, "--"],
+            lane,
+            env=env,
+            lane=True,
+        ).stdout
+        paths.update(p for p in staged.split("\0") if p and not _excluded(p, exclude))
+        known = {p for p in paths if p in index.entries}
+        paths = known | _not_ignored(lane, paths - known, env)
+        paths |= _new_files(lane, new_dirs, env, exclude)
+        lines = _index_lines(lane, paths, index, env)
+        if lines:
+            git(
+                ["update-index", "-z", "--index-info"],
+                lane,
+                env=env,
+                input="\0".join(lines) + "\0",
+                lane=True,
+            )
+        tree = git(["write-tree"], lane, env=env, lane=True).stdout.strip()
+        head = git(["rev-parse", "HEAD", "HEAD^{tree}"], lane, lane=True).stdout.split()
+        tip = head[0]
+        if tree != head[1]:
+            tip = git(
+                ["commit-tree", tree, "-p", tip, "-m", message], lane, env=env, lane=True
+            ).stdout.strip()
+            git(["update-ref", "-m", f"commit: {message}", "HEAD", tip], lane, lane=True)
+        os.replace(tmp, git_dir / "index")
+    finally:
+        tmp.unlink(missing_ok=True)
+    return tip

@@ -1,0 +1,90 @@
+"""Run in a child process by tests/test_overlay.py (it enters a mount namespace, which a pytest
+process with threads cannot): each change of CORPUS made in an overlay lane and in a checkout
+lane of the same base, both committed by racer; prints {name: [overlay tree, checkout tree]}.
+
+argv: repo root, worktree root.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from racer import checkout, overlay
+from racer.agents import STATE_FILES
+
+IDENTITY = "git -c user.name=agent -c user.email=agent@localhost"
+
+# name → shell commands run in the lane (as an agent would)
+CORPUS = {
+    "nothing": "true",
+    "new file": "echo new > new.txt",
+    "changed file": "echo more >> a.txt",
+    "deleted file": "rm a.txt",
+    "deleted dir": "rm -r dir",
+    "emptied dir": "rm dir/*",
+    "renamed file": "mv a.txt renamed.txt",
+    "renamed dir": "mv dir dir2",
+    "made executable": "chmod +x a.txt",
+    "not executable": "chmod -x run.sh",
+    "new symlink": "ln -s a.txt link2",
+    "retargeted symlink": "rm link && ln -s dir/b.txt link",
+    "file to symlink": "rm a.txt && ln -s dir a.txt",
+    "symlink to file": "rm link && echo plain > link",
+    "file replaced by dir": "rm a.txt && mkdir a.txt && echo x > a.txt/inner",
+    "dir replaced by file": "rm -r dir && echo f > dir",
+    "opaque dir": "rm -r dir && mkdir dir && echo n > dir/new.txt",
+    "binary": "printf '\\000\\001\\377' > new.bin && printf '\\377\\376' >> bin.dat",
+    "ignored": "echo x > debug.log && mkdir -p build/sub && echo y > build/sub/z",
+    "new package": "mkdir -p pkg/__pycache__ pkg/sub && echo 1 > pkg/mod.py "
+    "&& echo c > pkg/__pycache__/m.pyc && echo s > pkg/sub/s.py",
+    "tracked ignored file": "echo z >> keep.log",
+    "agent state files": "echo h > .aider.chat.history.md && echo q > dir/.aider.tags",
+    "odd names": "echo u > 'sp ace é.txt' && mkdir 'd ir' && echo v > 'd ir/x'",
+    "eol attribute": "printf 'a\\r\\nb\\r\\n' > new.crlf && printf 'c\\r\\n' >> old.crlf",
+    "agent commits": f"echo one > a.txt && git add -A && {IDENTITY} commit -qm agent "
+    "&& echo after > after.txt",
+    "agent commits a deletion": f"git rm -q dir/b.txt && {IDENTITY} commit -qm gone",
+    "staged then reverted": "cp a.txt /tmp/.racer-a && echo s > a.txt && git add a.txt "
+    "&& cp /tmp/.racer-a a.txt",
+    "staged removal kept": "git rm -q --cached dir/c.txt",
+    "deep": "mkdir -p dir/deep/er && echo d > dir/deep/er/f && rm dir/b.txt",
+}
+
+
+def _lane(root: Path, common: Path, wt_root: Path, name: str, kind: str) -> Path:
+    lane = wt_root / "race" / f"{kind}-{abs(hash(name))}"
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    if kind == "overlay":
+        overlay.check_out(common, wt_root, lane, f"racer/{kind}", head)
+    else:
+        checkout.create_lane_repo(common, lane, f"racer/{kind}", head)
+        checkout.populate_worktree(lane)
+    return lane
+
+
+def _tree(lane: Path, script: str, common: Path) -> str:
+    subprocess.run(["/bin/sh", "-c", script], cwd=lane, check=True, capture_output=True)
+    tip = checkout.commit_all(lane, "racer: work", STATE_FILES, None, common)
+    return subprocess.run(
+        ["git", "rev-parse", f"{tip}^{{tree}}"], cwd=lane, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def main() -> None:
+    root, wt_root = Path(sys.argv[1]), Path(sys.argv[2])
+    common = root / ".git"
+    overlay.enter()
+    found = {}
+    for name, script in CORPUS.items():
+        trees = [_tree(_lane(root, common, wt_root, name, k), script, common) for k in ("overlay", "checkout")]
+        found[name] = trees
+    print(json.dumps(found))
+
+
+if __name__ == "__main__":
+    main()

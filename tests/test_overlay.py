@@ -11,10 +11,11 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
-from helpers.repos import CORRECT, Project, git, make_repo, race_json
+from helpers.repos import CORRECT, WRONG, Project, git, make_repo, race_json
 
 from racer import overlay
 
@@ -83,3 +84,113 @@ def test_overlay_commits_make_the_same_trees_as_checkouts(tmp_path: Path) -> Non
         "ignored",
         "agent state files",
     }
+
+
+def _racer(project: Project, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "racer", *args],
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+        env=_env(RACER_LANES="overlay", **env),
+        timeout=300,
+    )
+
+
+def _mounts_under(where: Path) -> list[str]:
+    text = Path("/proc/self/mountinfo").read_text(encoding="utf-8")
+    return [line for line in text.splitlines() if str(where) in line]
+
+
+def test_a_race_with_overlay_lanes_ranks_merges_and_leaves_no_mount(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _needs_overlay(project.worktrees)
+    project.fake(
+        monkeypatch,
+        {
+            "fix": {"write": {"calc.py": CORRECT}},
+            "junk": {"write": {"calc.py": WRONG, "notes/n.txt": "x\n"}, "run": ["rm pyproject.toml"]},
+        },
+    )
+    res = _racer(project, "run", "specs/double.md", "--agents", "fake@fix,fake@junk")
+    assert res.returncode == 0, res.stderr
+    assert "lanes are checkouts" not in res.stderr
+    data = race_json(project.root)
+    assert data["winner"] == "fake@fix"
+    head = git(project.root, "rev-parse", "HEAD")
+    base = project.worktrees / ".racer-base" / head / "tree"
+    assert (base / "calc.py").read_text(encoding="utf-8") == "def double(x):\n    return x\n"
+    by_name = {c["name"]: c for c in data["candidates"]}
+    for c in data["candidates"]:
+        lane = Path(c["worktree"])
+        # racer is gone: outside its namespace the lane's path is an empty mount point, and its
+        # change set is in its upper layer
+        assert not os.path.ismount(lane) and not any(lane.iterdir())
+        assert (overlay.layers(lane) / "upper" / "calc.py").is_file()
+    assert _mounts_under(project.worktrees) == []
+    junk = by_name["fake@junk"]
+    assert git(project.root, "show", f"{junk['branch']}:notes/n.txt") == "x"
+    files = git(project.root, "ls-tree", "-r", "--name-only", junk["branch"]).split()
+    assert "pyproject.toml" not in files and "tests/test_calc.py" in files
+    # the baseline's layer went at the end of the race; the base checkout stays for the next
+    assert not list((project.worktrees / data["id"]).glob(".baseline*"))
+    merged = _racer(project, "merge", "fake@fix")
+    assert merged.returncode == 0, merged.stderr
+    assert (project.root / "calc.py").read_text(encoding="utf-8") == CORRECT
+    for c in data["candidates"]:
+        assert not overlay.layers(Path(c["worktree"])).exists()
+        assert not Path(c["worktree"]).exists()
+    assert base.is_dir()
+
+
+def test_a_killed_racer_leaves_no_mount_and_resume_goes_on_from_the_upper_layer(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _needs_overlay(project.worktrees)
+    project.fake(monkeypatch, {"hang": {"write": {"calc.py": CORRECT}, "hang": True}})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "racer", "run", "specs/double.md", "--agents", "fake@hang"],
+        cwd=project.root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=_env(RACER_LANES="overlay"),
+    )
+    races = project.root / ".git" / "racer" / "races"
+    deadline = time.monotonic() + 60
+    while not any("child pid" in p.read_text() for p in races.glob("*/logs/*.agent.log")):
+        assert time.monotonic() < deadline and proc.poll() is None, "the agent never started"
+        time.sleep(0.1)
+    proc.kill()
+    proc.wait()
+    lane = Path(race_json(project.root)["candidates"][0]["worktree"])
+    assert _mounts_under(project.worktrees) == []
+    assert (overlay.layers(lane) / "upper" / "calc.py").read_text(encoding="utf-8") == CORRECT
+    project.fake(monkeypatch, {"hang": {"append": {"calc.py": "# resumed\n"}}})
+    resumed = _racer(project, "resume")
+    assert resumed.returncode == 0, resumed.stderr
+    data = race_json(project.root)
+    assert data["status"] == "finished" and data["winner"] == "fake@hang"
+    branch = data["candidates"][0]["branch"]
+    assert git(project.root, "show", f"{branch}:calc.py") + "\n" == CORRECT + "# resumed\n"
+    assert _mounts_under(project.worktrees) == []
+
+
+def test_a_sandboxed_overlay_lane_sees_no_other_lane(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _needs_overlay(project.worktrees)
+    if subprocess.run(["bwrap", "--version"], capture_output=True).returncode != 0:
+        pytest.skip("bubblewrap is not installed")
+    peek = "ls -a .. > seen.txt; ls -a ../.racer-base ../../.racer-base >> seen.txt 2>&1 || true"
+    project.fake(monkeypatch, {"peek": {"write": {"calc.py": CORRECT}, "run": [peek]}})
+    res = _racer(project, "run", "specs/double.md", "--agents", "fake@peek*2", "--sandbox")
+    assert res.returncode == 0, res.stderr
+    data = race_json(project.root)
+    for c in data["candidates"]:
+        lane = Path(c["worktree"])
+        seen = git(project.root, "show", f"{c['branch']}:seen.txt").splitlines()
+        # its own lane only: not the other lane, nor any upper dir, nor the base checkout
+        assert seen[:3] == [".", "..", lane.name], seen
+        assert all("No such file" in line for line in seen[3:]), seen
+        assert c["status"] == "passed"

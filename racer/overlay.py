@@ -167,7 +167,8 @@ def mounted(path: Path) -> bool:
 
 
 def mount(lane: Path) -> None:
-    """Mount a lane's merged view at its path (in racer's namespace), if not there yet."""
+    """Mount a lane's merged view at its path (in racer's namespace), if not there yet, and
+    its shared dependency dirs on top (`share`)."""
     if mounted(lane):
         return
     where = layers(lane)
@@ -176,6 +177,47 @@ def mount(lane: Path) -> None:
         (where / d).mkdir(exist_ok=True)
     lane.mkdir(parents=True, exist_ok=True)
     mount_layers(lower, str(where / "upper"), str(where / "work"), str(lane))
+    for n, (rel, src) in enumerate(_shares(lane)):
+        _mount_share(lane, n, rel, src)
+
+
+def _shares(lane: Path) -> list[tuple[str, str]]:
+    try:
+        text = (layers(lane) / "shares").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    return [(rel, src) for rel, _, src in (line.partition("\t") for line in text.splitlines())]
+
+
+def _mount_share(lane: Path, n: int, rel: str, src: str) -> None:
+    where = layers(lane) / "share" / str(n)
+    for d in ("upper", "work"):
+        (where / d).mkdir(parents=True, exist_ok=True)
+    (lane / rel).mkdir(parents=True, exist_ok=True)
+    mount_layers(src, str(where / "upper"), str(where / "work"), str(lane / rel))
+
+
+def can_share(src_root: Path, rel: str) -> bool:
+    """Whether `share` entry `rel` can be a layer of its own over your directory (else
+    racer.provision copies or links it as for a checkout lane)."""
+    src = src_root / rel
+    parts = Path(rel).parts
+    if not parts or Path(rel).is_absolute() or ".." in parts or not src.is_dir():
+        return False
+    return not any(c in str(src.resolve()) for c in _UNSAFE)
+
+
+def share(src_root: Path, lane: Path, rel: str) -> None:
+    """Your dependency dir `src_root/rel` at `lane/rel` as a read-only layer with a writable
+    layer of the lane's own on top: nothing is copied, and whatever the lane writes there stays
+    in its layer, never in your files."""
+    src = str((src_root / rel).resolve())
+    known = _shares(lane)
+    if (lane / rel).exists() or any(r == rel for r, _ in known):
+        raise GitError(f"{lane / rel} already exists — racer will not replace it")
+    _mount_share(lane, len(known), rel, src)
+    with (layers(lane) / "shares").open("a", encoding="utf-8") as out:
+        out.write(f"{rel}\t{src}\n")
 
 
 def unmount(lane: Path) -> None:

@@ -46,7 +46,11 @@ async def prepare_checkout(
     )
     await anyio.to_thread.run_sync(checkout.copy_into, plan.repo.root, path, copies)
     for rel in plan.config.share:  # dependency dirs: a reflink, hardlinks or a copy, no install
-        await anyio.to_thread.run_sync(provision.provide, plan.repo.root, path, rel)
+        if plan.overlay and overlay.can_share(plan.repo.root, rel):  # or a layer: nothing copied
+            await anyio.to_thread.run_sync(overlay.share, plan.repo.root, path, rel)
+            await anyio.to_thread.run_sync(provision.relocate, plan.repo.root, path, rel)
+        else:
+            await anyio.to_thread.run_sync(provision.provide, plan.repo.root, path, rel)
     if not plan.config.setup:
         return None
     if on_setup is not None:

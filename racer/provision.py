@@ -26,7 +26,7 @@ from racer.errors import ConfigError, RefusedError, UserError
 from racer.git import git
 from racer.proc import run_capture
 
-__all__ = ["METHODS", "READ_MOSTLY", "Provided", "lockfile_warnings", "provide"]
+__all__ = ["METHODS", "READ_MOSTLY", "Provided", "lockfile_warnings", "provide", "relocate"]
 
 METHODS = ("auto", "reflink", "hardlink", "copy")
 # Dirs whose tools replace files (write new, rename, unlink) instead of editing them in place, so
@@ -118,6 +118,17 @@ def provide(src_root: Path, dest_root: Path, rel: str, method: str = "auto") -> 
     if (dest / "pyvenv.cfg").is_file():
         _relocate_venv(dest, src_root, dest_root)
     return Provided(rel, used, found.files, found.bytes, time.perf_counter() - start)
+
+
+def relocate(src_root: Path, dest_root: Path, rel: str) -> None:
+    """For a dir that is at `dest_root/rel` already (an overlay lane's layer over the source,
+    racer.overlay): its symlinks and virtualenv scripts pointed at the lane, as `provide` does."""
+    src, dest = (src_root / rel).resolve(), dest_root / rel
+    for path, target in _scan(src, src_root, dest_root, rel).relinks:
+        os.unlink(dest / path)
+        os.symlink(target, dest / path)
+    if (dest / "pyvenv.cfg").is_file():
+        _relocate_venv(dest, src_root, dest_root)
 
 
 def _message(exc: BaseException) -> str:

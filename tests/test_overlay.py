@@ -110,7 +110,10 @@ def test_a_race_with_overlay_lanes_ranks_merges_and_leaves_no_mount(
         monkeypatch,
         {
             "fix": {"write": {"calc.py": CORRECT}},
-            "junk": {"write": {"calc.py": WRONG, "notes/n.txt": "x\n"}, "run": ["rm pyproject.toml"]},
+            "junk": {
+                "write": {"calc.py": WRONG, "notes/n.txt": "x\n"},
+                "run": ["rm pyproject.toml"],
+            },
         },
     )
     res = _racer(project, "run", "specs/double.md", "--agents", "fake@fix,fake@junk")
@@ -194,3 +197,30 @@ def test_a_sandboxed_overlay_lane_sees_no_other_lane(
         assert seen[:3] == [".", "..", lane.name], seen
         assert all("No such file" in line for line in seen[3:]), seen
         assert c["status"] == "passed"
+
+
+def test_a_shared_dir_is_a_layer_whose_writes_never_reach_your_files(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _needs_overlay(project.worktrees)
+    with (project.root / ".gitignore").open("a", encoding="utf-8") as out:
+        out.write("node_modules/\n")
+    git(project.root, "commit", "--quiet", "-am", "ignore node_modules")
+    lib = project.root / "node_modules" / "lib" / "index.js"
+    lib.parent.mkdir(parents=True)
+    lib.write_text("original\n", encoding="utf-8")
+    (project.root / "node_modules" / "self").symlink_to(project.root / "node_modules" / "lib")
+    edit = "echo patched >> node_modules/lib/index.js && cat node_modules/self/index.js > seen.txt"
+    project.fake(monkeypatch, {"edit": {"write": {"calc.py": CORRECT}, "run": [edit]}})
+    res = _racer(
+        project, "run", "specs/double.md", "--agents", "fake@edit", "--share", "node_modules"
+    )
+    assert res.returncode == 0, res.stderr
+    cand = race_json(project.root)["candidates"][0]
+    # the lane read your files and its own edit, through a link made to lead into the lane
+    assert git(project.root, "show", f"{cand['branch']}:seen.txt") == "original\npatched"
+    assert lib.read_text(encoding="utf-8") == "original\n"
+    files = git(project.root, "ls-tree", "-r", "--name-only", cand["branch"]).split()
+    assert not [f for f in files if f.startswith("node_modules")]
+    lane = Path(cand["worktree"])
+    assert (overlay.layers(lane) / "share" / "0" / "upper" / "lib" / "index.js").is_file()

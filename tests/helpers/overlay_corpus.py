@@ -71,7 +71,11 @@ def _tree(lane: Path, script: str, common: Path) -> str:
     subprocess.run(["/bin/sh", "-c", script], cwd=lane, check=True, capture_output=True)
     tip = checkout.commit_all(lane, "racer: work", STATE_FILES, None, common)
     return subprocess.run(
-        ["git", "rev-parse", f"{tip}^{{tree}}"], cwd=lane, capture_output=True, text=True, check=True
+        ["git", "rev-parse", f"{tip}^{{tree}}"],
+        cwd=lane,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
 
 
@@ -81,7 +85,10 @@ def main() -> None:
     overlay.enter()
     found = {}
     for name, script in CORPUS.items():
-        trees = [_tree(_lane(root, common, wt_root, name, k), script, common) for k in ("overlay", "checkout")]
+        trees = [
+            _tree(_lane(root, common, wt_root, name, k), script, common)
+            for k in ("overlay", "checkout")
+        ]
         found[name] = trees
     print(json.dumps(found))
 

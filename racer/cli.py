@@ -358,7 +358,8 @@ def pool(
     ] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Delete every spare checkout.")] = False,
 ) -> int:
-    """Spare lane checkouts kept for the next race (config key `pool`): show, fill or clear them."""
+    """Spare lane checkouts kept for the next race (config key `pool`): show, fill or clear them.
+    With overlay lanes (config key `lanes`), --fill makes the base checkout of HEAD instead."""
     from racer import pool as spares
     from racer.config import load_config
     from racer.repo import default_worktree_root
@@ -372,14 +373,20 @@ def pool(
     if clear:
         print(f"removed {fmt.plural(spares.clear(wt_root), 'spare checkout')} from {where}")
         return 0
-    if fill is not None:
+    if fill is not None and spares.overlays_wanted(config.lanes, wt_root):
+        start = time.monotonic()
+        spares.fill_base(repo.common_dir, wt_root, repo.head)
+        took = time.monotonic() - start
+        print(f"base checkout of HEAD {repo.head[:12]} for overlay lanes ready in {took:.1f} s")
+    elif fill is not None:
         start = time.monotonic()
         made = spares.fill(repo.common_dir, wt_root, repo.head, fill, config.jobs)
         took = time.monotonic() - start
         print(f"made {fmt.plural(made, 'spare checkout')} of HEAD {repo.head[:12]} in {took:.1f} s")
-    held = len(spares.entries(wt_root))
+    held, bases = len(spares.entries(wt_root)), len(spares.bases(wt_root))
     print(
         f"{fmt.plural(held, 'spare checkout')} in {where} (racer keeps up to pool = {config.pool})"
+        + (f"; {fmt.plural(bases, 'base checkout')} for overlay lanes" if bases else "")
     )
     return 0
 

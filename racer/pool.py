@@ -157,6 +157,26 @@ def fill(common_dir: Path, worktree_root: Path, commit: str, count: int, jobs: i
     return missing
 
 
+def overlays_wanted(mode: str, worktree_root: Path) -> bool:
+    """Whether lanes under `worktree_root` would be overlays (config key `lanes`): then a spare
+    is one base checkout per commit (racer.overlay), not a checkout per lane."""
+    return mode != "checkout" and overlay.unavailable(worktree_root.resolve()) is None
+
+
+def fill_base(common_dir: Path, worktree_root: Path, commit: str) -> Path:
+    """The base checkout overlay lanes of `commit` stand on, made now if it is not there."""
+    return overlay.ensure_base(common_dir, worktree_root, commit)
+
+
+def bases(worktree_root: Path) -> list[Path]:
+    """The base checkouts kept for overlay lanes."""
+    try:
+        found = (worktree_root / overlay.BASES).iterdir()
+        return sorted(p for p in found if p.is_dir() and not p.name.startswith("."))
+    except OSError:
+        return []
+
+
 def clear(worktree_root: Path) -> int:
     """Discard every spare checkout (and any a killed `fill` left half made) and every base
     checkout no overlay lane stands on; returns the count."""

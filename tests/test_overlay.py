@@ -224,3 +224,35 @@ def test_a_shared_dir_is_a_layer_whose_writes_never_reach_your_files(
     assert not [f for f in files if f.startswith("node_modules")]
     lane = Path(cand["worktree"])
     assert (overlay.layers(lane) / "share" / "0" / "upper" / "lib" / "index.js").is_file()
+
+
+def test_pool_fill_makes_the_base_checkout_and_clear_drops_it(project: Project) -> None:
+    _needs_overlay(project.worktrees)
+    filled = _racer(project, "pool", "--fill", "3")
+    assert filled.returncode == 0, filled.stderr
+    assert "base checkout of HEAD" in filled.stdout and "1 base checkout" in filled.stdout
+    base = project.worktrees / ".racer-base" / git(project.root, "rev-parse", "HEAD")
+    assert (base / "tree" / "calc.py").is_file() and (base / "index").is_file()
+    assert not (base / "tree" / ".git").exists()  # a lane's .git is its own, in its upper dir
+    cleared = _racer(project, "pool", "--clear")
+    assert cleared.returncode == 0, cleared.stderr
+    assert not base.exists()
+
+
+def test_lanes_overlay_where_it_cannot_be_is_a_config_error_and_auto_falls_back(
+    project: Project, racer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    odd = project.root.parent / "work,trees"  # overlayfs options cannot carry the comma
+    monkeypatch.setenv("RACER_WORKTREE_ROOT", str(odd))
+    project.fake(monkeypatch, {"fix": {"write": {"calc.py": CORRECT}}})
+    monkeypatch.setenv("RACER_LANES", "overlay")
+    res = racer("run", "specs/double.md", "--agents", "fake@fix")
+    assert res.exit_code == 1, res.stderr  # a bad configuration
+    assert "lanes = overlay, but" in res.stderr and "Traceback" not in res.stderr
+    monkeypatch.setenv("RACER_LANES", "auto")
+    res = racer("run", "specs/double.md", "--agents", "fake@fix")
+    assert res.exit_code == 0, res.stderr
+    if sys.platform.startswith("linux"):
+        assert "lanes are checkouts: worktree_root" in res.stderr
+    lane = Path(race_json(project.root)["candidates"][0]["worktree"])
+    assert (lane / ".git").is_dir() and not overlay.layers(lane).exists()

@@ -31,7 +31,6 @@ from pathlib import Path
 
 from racer import checkout
 from racer.errors import ConfigError, GitError
-from racer.proc import run_captured
 from racer.upper import SUFFIX, layers
 
 MODES = ("auto", "overlay", "checkout")
@@ -90,26 +89,25 @@ def enter() -> None:
     _state.update(entered=True, user=user)
 
 
-_PROBE = """
-import ctypes, os, sys
-sys.path.insert(0, sys.argv[2])
-from racer import overlay
-where = sys.argv[1]
-for d in ("lower", "upper", "work", "merged"):
-    os.mkdir(os.path.join(where, d))
-open(os.path.join(where, "lower", "f"), "w").write("x")
-overlay.enter()
-overlay.mount_layers(*(os.path.join(where, d) for d in ("lower", "upper", "work", "merged")))
-os.unlink(os.path.join(where, "merged", "f"))
-os.mkdir(os.path.join(where, "merged", "d"))
-print("ok")
-"""
+def probe(where: str) -> None:
+    """Mount an overlay in `where` (this process's namespace), delete a lower file through it
+    and make a directory: what a lane does. Raises OSError when overlayfs refuses."""
+    dirs = [os.path.join(where, d) for d in ("lower", "upper", "work", "merged")]
+    for d in dirs:
+        os.mkdir(d)
+    Path(dirs[0], "f").write_text("x", encoding="ascii")
+    mount_layers(*dirs)
+    try:
+        os.unlink(os.path.join(dirs[3], "f"))
+        os.mkdir(os.path.join(dirs[3], "d"))
+    finally:
+        unmount(Path(dirs[3]))
 
 
 @functools.cache
 def unavailable(worktree_root: Path) -> str | None:
-    """Why lanes under `worktree_root` cannot be overlays here (None: they can). Probed once, in
-    a child process, on that file system: a mount, a deletion and a new directory."""
+    """Why lanes under `worktree_root` cannot be overlays here (None: they can). Probed once, on
+    that file system, in this process's own namespace (entered now: racer's lanes need it)."""
     if not sys.platform.startswith("linux"):
         return "overlay lanes need Linux"
     if any(c in str(worktree_root) for c in _UNSAFE):
@@ -119,16 +117,13 @@ def unavailable(worktree_root: Path) -> str | None:
     worktree_root.mkdir(parents=True, exist_ok=True)
     where = Path(_mkdtemp(worktree_root))
     try:
-        here = str(Path(__file__).resolve().parent.parent)
-        out = run_captured(
-            [sys.executable, "-c", _PROBE, str(where), here], cwd=where, env=os.environ
-        )
+        enter()
+        probe(str(where))
+    except OSError as exc:
+        return f"overlayfs cannot be mounted here ({exc.strerror or exc})"
     finally:
         shutil.rmtree(where, ignore_errors=True)
-    if out.returncode == 0 and out.stdout.strip() == "ok":
-        return None
-    lines = out.stderr.strip().splitlines()
-    return f"overlayfs cannot be mounted here ({lines[-1] if lines else f'exit {out.returncode}'})"
+    return None
 
 
 def _mkdtemp(parent: Path) -> str:

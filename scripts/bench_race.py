@@ -4,7 +4,7 @@ synthetic 50k-file repo, and the same race under coderace (its default and --par
 
     python scripts/bench_race.py [--sizes 1,4,8,16] [--files 50000] [--agent-seconds 4]
         [--test-seconds 1] [--no-coderace] [--coderace-lanes 5] [--keep] [--cache DIR]
-        [--profile DIR] [--pool cold|warm|both]
+        [--profile DIR] [--pool cold|warm|both] [--lanes overlay|checkout|both]
 
 Every contestant, racer's and coderace's, is one fake agent executable: it ignores its arguments,
 sleeps --agent-seconds, fixes calc.add in its working directory and prints one line. The test
@@ -19,11 +19,14 @@ The phases printed under each race come from the fake agent's and the test's own
 pytest runs with PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 so that a test run costs its sleep, not ~1 s of
 CPU scanning every installed distribution for plugins.
 
-Each N is raced twice (--pool both): "cold", with the pool of spare checkouts emptied first
-(`racer pool --clear`: every lane is checked out afresh), and "warm", with N + 1 spares in the
-pool (`racer pool --fill`; the lanes and the baseline are renewed spares, see racer/pool.py). The
-repo's racer.toml sets `pool` to the largest N + 1. Before each race the bench waits until the
-checkouts racer deleted in the background are gone.
+Each N is raced with both kinds of lanes (--lanes both, config key `lanes`): "overlay" (one
+base checkout shared by every lane, a writable layer each, racer/overlay.py) and "checkout" (a
+checkout per lane); and each twice (--pool both): "cold", with the pool emptied first (`racer
+pool --clear`: no spare checkout and no base checkout — every checkout lane, or the overlay
+lanes' one base checkout, is made afresh), and "warm" (`racer pool --fill`: N + 1 spares for
+checkout lanes, the base checkout for overlay lanes). The repo's racer.toml sets `pool` to the
+largest N + 1. Before each race the bench waits until the checkouts racer deleted in the
+background are gone. The coderace comparison races racer with overlay lanes.
 
 After each race: `racer show` (best of 3), then a plain `racer merge WINNER` (landing it and
 removing every lane: into the pool while it has room), then the base branch reset to the base
@@ -160,6 +163,7 @@ class Phases:
 @dataclass(frozen=True)
 class RacerRun:
     lanes: int
+    kind: str  # "overlay" | "checkout"
     wall: float
     exit_code: int
     rss_mb: float
@@ -323,7 +327,7 @@ class Bench:
 
     # -- racer -------------------------------------------------------------------------------
 
-    def race(self, n: int) -> RacerRun:
+    def race(self, n: int, kind: str) -> RacerRun:
         self.clear_logs()
         rss_file = self.root / f"rss-{n}.txt"
         prof = ""
@@ -350,8 +354,10 @@ class Bench:
         ]
         t_launch = time.time()
         t0 = time.monotonic()
-        proc = run(argv, self.repo, self.env, check=False)
+        proc = run(argv, self.repo, {**self.env, "RACER_LANES": kind}, check=False)
         wall = time.monotonic() - t0
+        if "lanes are checkouts" in proc.stderr and kind == "overlay":
+            raise SystemExit(f"overlay lanes unavailable here: {proc.stderr.strip()}")
         if proc.returncode not in (0, 4):
             raise SystemExit(f"racer run failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
         (self.root / f"racer-run-{n}.stderr.log").write_text(proc.stderr)
@@ -380,6 +386,7 @@ class Bench:
         baseline = record.get("baseline") or {}
         return RacerRun(
             lanes=n,
+            kind=kind,
             wall=wall,
             exit_code=proc.returncode,
             rss_mb=own / 1024,
@@ -395,8 +402,8 @@ class Bench:
             baseline_runs=len(baseline.get("runs") or ()),
         )
 
-    def racer_cmd(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return run([*self.racer, *args], self.repo, self.env)
+    def racer_cmd(self, *args: str, kind: str = "checkout") -> subprocess.CompletedProcess[str]:
+        return run([*self.racer, *args], self.repo, {**self.env, "RACER_LANES": kind})
 
     def best_of(self, times: int, *args: str) -> float:
         return min(timed(lambda: self.racer_cmd(*args)) for _ in range(times))
@@ -406,15 +413,20 @@ class Bench:
         it has room), then the base branch back to the base commit; `racer clean --force`
         when there is no winner."""
         if not r.winner:
-            self.racer_cmd("clean", r.race_id, "--force")
+            self.racer_cmd("clean", r.race_id, "--force", kind=r.kind)
             return None
-        took = timed(lambda: self.racer_cmd("merge", r.winner or ""))
+        took = timed(lambda: self.racer_cmd("merge", r.winner or "", kind=r.kind))
         run(["git", "reset", "-q", "--hard", self.base], self.repo, self.env)
         return took
 
     def spares(self) -> int:
         return len(
             [p for p in self.xdg.glob("racer/worktrees/*/.racer-pool/*") if p.name[0] != "."]
+        )
+
+    def bases(self) -> int:
+        return len(
+            [p for p in self.xdg.glob("racer/worktrees/*/.racer-base/*") if p.name[0] != "."]
         )
 
     def settle(self) -> None:
@@ -427,14 +439,15 @@ class Bench:
                 return
             time.sleep(0.5)
 
-    def prepare(self, n: int, mode: str) -> float:
-        """Empty the pool (cold) or fill it with n + 1 spares (warm: n lanes + the baseline);
-        returns the seconds `racer pool --fill` took (0 when the pool already held them)."""
+    def prepare(self, n: int, mode: str, kind: str) -> float:
+        """Empty the pool (cold) or fill it with n + 1 spares (warm: n lanes + the baseline) or
+        the base checkout (overlay lanes); returns the seconds `racer pool --fill` took (0 when
+        the pool already held them)."""
         took = 0.0
         if mode == "cold":
             self.racer_cmd("pool", "--clear")
         else:
-            took = timed(lambda: self.racer_cmd("pool", "--fill", str(n + 1)))
+            took = timed(lambda: self.racer_cmd("pool", "--fill", str(n + 1), kind=kind))
         self.settle()
         return took
 
@@ -509,7 +522,7 @@ class Bench:
 
 def print_races(runs: Sequence[tuple[str, RacerRun, Ideal]], largest: int) -> None:
     print(
-        f"{'N':>3} {'pool':>5} {'racer s':>8} {'ideal s':>8} {'ratio':>6} {'target':>12} "
+        f"{'N':>3} {'lanes':>8} {'pool':>5} {'racer s':>8} {'ideal s':>8} {'ratio':>6} {'target':>12} "
         f"{'RSS MB':>7} {'CPU s':>6} {'kids CPU s':>10} {'ran/scored/passed':>18}"
     )
     for mode, r, ideal in runs:
@@ -517,7 +530,7 @@ def print_races(runs: Sequence[tuple[str, RacerRun, Ideal]], largest: int) -> No
         limit = {8: 1.05, 16: 1.10}.get(r.lanes)
         target = f"<={limit:.2f} {fmt_target(ratio <= limit)}" if limit else "-"
         print(
-            f"{r.lanes:>3} {mode:>5} {r.wall:>8.2f} {ideal.total:>8.2f} {ratio:>6.2f} {target:>12} "
+            f"{r.lanes:>3} {r.kind:>8} {mode:>5} {r.wall:>8.2f} {ideal.total:>8.2f} {ratio:>6.2f} {target:>12} "
             f"{r.rss_mb:>7.1f} {r.cpu_s:>6.2f} {r.children_cpu_s:>10.2f} "
             f"{f'{r.ran}/{r.scored}/{r.passed} of {r.lanes}':>18}"
         )
@@ -535,7 +548,8 @@ def print_races(runs: Sequence[tuple[str, RacerRun, Ideal]], largest: int) -> No
         if r.lanes == largest:
             ok = r.rss_mb <= 150
             print(
-                f"peak RSS of the racer process at N={r.lanes} ({mode}): {r.rss_mb:.1f} MB (<= 150) "
+                f"peak RSS of the racer process at N={r.lanes} ({r.kind}, {mode}): "
+                f"{r.rss_mb:.1f} MB (<= 150) "
                 f"{fmt_target(ok)}; largest descendant (git/pytest): {r.children_rss_mb:.1f} MB"
             )
 
@@ -567,8 +581,15 @@ def main() -> int:
         help="race with an empty pool of spare checkouts (every lane checked out afresh), a "
         "full one (every lane a renewed spare), or both (default)",
     )
+    parser.add_argument(
+        "--lanes",
+        choices=("overlay", "checkout", "both"),
+        default="both",
+        help="race with overlay lanes, checkout lanes, or both (default)",
+    )
     args = parser.parse_args()
     modes = ("cold", "warm") if args.pool == "both" else (args.pool,)
+    kinds = ("overlay", "checkout") if args.lanes == "both" else (args.lanes,)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     cr_lanes = min(args.coderace_lanes, len(CODERACE_AGENTS))
 
@@ -583,41 +604,44 @@ def main() -> int:
         )
         print(f"racer: {shlex.join(bench.racer)}; run with --jobs N, baseline_runs default (2)")
         print(f"tests: {bench.test_cmd} with PYTEST_DISABLE_PLUGIN_AUTOLOAD=1")
+        print(f"load before: {_load()}")
         print()
 
         help_s = bench.best_of(5, "--help")
         runs: list[tuple[str, RacerRun, Ideal]] = []
-        costs: dict[tuple[str, int], tuple[float, float | None]] = {}
+        costs: dict[tuple[str, str, int], tuple[float, float | None]] = {}
 
-        def race(n: int, mode: str) -> tuple[str, RacerRun, Ideal]:
-            fill = bench.prepare(n, mode)
-            spares = bench.spares()
+        def race(n: int, mode: str, kind: str) -> tuple[str, RacerRun, Ideal]:
+            fill = bench.prepare(n, mode, kind)
+            spares, bases = bench.spares(), bench.bases()
             ideal = bench.measure_ideal()
-            r = bench.race(n)
+            r = bench.race(n, kind)
             show = bench.best_of(3, "show", r.race_id)
             merge = bench.merge(r)
-            costs[(mode, n)] = (show, merge)
+            costs[(kind, mode, n)] = (show, merge)
             print(
-                f"  raced N={n}, {mode} pool ({spares} spares"
+                f"  raced N={n}, {kind} lanes, {mode} pool ({spares} spares, {bases} base"
                 + (f", filled in {fill:.1f} s" if fill > 0.5 else "")
                 + f"): {r.wall:.1f} s (ideal {ideal.total:.1f} = worktree add "
                 f"{ideal.worktree_add:.2f} + agent {ideal.agent:.2f} + test {ideal.test:.2f}); "
-                f"baseline runs {r.baseline_runs}",
+                f"baseline runs {r.baseline_runs}; load {_load()}",
                 flush=True,
             )
             return mode, r, ideal
 
         for n in sizes:
-            for mode in modes:
-                runs.append(race(n, mode))
+            for kind in kinds:
+                for mode in modes:
+                    runs.append(race(n, mode, kind))
 
         cmp_racer: list[tuple[str, RacerRun, Ideal]] = []
         cr_runs: list[CoderaceRun] = []
         if not args.no_coderace:
             exe = bench.ensure_coderace()
-            cmp_racer = [run for run in runs if run[1].lanes == cr_lanes]
+            best = kinds[0]  # overlay lanes when they are raced
+            cmp_racer = [run for run in runs if run[1].lanes == cr_lanes and run[1].kind == best]
             if not cmp_racer:
-                cmp_racer = [race(cr_lanes, mode) for mode in modes]
+                cmp_racer = [race(cr_lanes, mode, best) for mode in modes]
             for parallel in (False, True):
                 cr = bench.coderace(exe, cr_lanes, parallel)
                 cr_runs.append(cr)
@@ -632,27 +656,28 @@ def main() -> int:
         print(
             f"racer --help (best of 5):           {help_s:6.2f} s  (<= 0.3) {fmt_target(help_s <= 0.3)}"
         )
-        for mode in modes:
-            show, merge = costs[(mode, largest)]
-            print(
-                f"racer show, N={largest} race, {mode} (best of 3): {show:6.2f} s  (<= 0.5) "
-                f"{fmt_target(show <= 0.5)}"
-            )
-            if merge is None:
-                print(f"racer merge: no winner at N={largest}, {mode}, not measured")
-            else:
+        for kind in kinds:
+            for mode in modes:
+                show, merge = costs[(kind, mode, largest)]
                 print(
-                    f"racer merge (land + remove {largest} lanes), {mode}: {merge:6.2f} s  (<= 3) "
-                    f"{fmt_target(merge <= 3)}"
+                    f"racer show, N={largest} race, {kind} {mode} (best of 3): {show:6.2f} s  "
+                    f"(<= 0.5) {fmt_target(show <= 0.5)}"
                 )
-        for (mode, n), (s, m) in costs.items():
+                if merge is None:
+                    print(f"racer merge: no winner at N={largest}, {kind} {mode}, not measured")
+                else:
+                    print(
+                        f"racer merge (land + remove {largest} lanes), {kind} {mode}: "
+                        f"{merge:6.2f} s  (<= 3) {fmt_target(merge <= 3)}"
+                    )
+        for (kind, mode, n), (s, m) in costs.items():
             shown = f"{m:5.2f} s" if m is not None else "no winner"
-            print(f"  N={n:<3} {mode:>4}: show {s:5.2f} s, merge {shown}")
+            print(f"  N={n:<3} {kind:>8} {mode:>4}: show {s:5.2f} s, merge {shown}")
 
         for mode, r, ideal in cmp_racer:
             print()
             print(
-                f"== racer ({mode} pool) vs coderace {CODERACE_VERSION}, {cr_lanes} lanes "
+                f"== racer ({r.kind} lanes, {mode} pool) vs coderace {CODERACE_VERSION}, {cr_lanes} lanes "
                 f"({', '.join(CODERACE_AGENTS[:cr_lanes])} -> the same fake agent) =="
             )
             print(
@@ -676,9 +701,15 @@ def main() -> int:
             print(
                 f"racer ran and scored every lane: {r.ran}/{r.scored} of {r.lanes} {fmt_target(every)}"
             )
+        print(f"\nload after: {_load()}")
     finally:
         bench.cleanup()
     return 0
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f} (1/5/15 min)"
 
 
 if __name__ == "__main__":

@@ -29,9 +29,16 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def _needs_overlay(where: Path) -> None:
-    why = overlay.unavailable(where)
-    if why is not None:
-        pytest.skip(f"overlay lanes unavailable here: {why}")
+    """Skip where overlay lanes cannot be (probed in a child: the probe enters a namespace)."""
+    where.mkdir(parents=True, exist_ok=True)
+    script = "import sys; from pathlib import Path; from racer import overlay; "
+    script += "print(overlay.unavailable(Path(sys.argv[1])) or '')"
+    probe = subprocess.run(
+        [sys.executable, "-c", script, str(where)], capture_output=True, text=True, env=_env()
+    )
+    assert probe.returncode == 0, probe.stderr
+    if probe.stdout.strip():
+        pytest.skip(f"overlay lanes unavailable here: {probe.stdout.strip()}")
 
 
 BASE = {

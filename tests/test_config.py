@@ -106,6 +106,7 @@ max_cost = 2.5
 sandbox = true
 share = ["node_modules"]
 pool = 9
+lanes = "checkout"
 review = "codex@gpt-5.5"
 review_top = 2
 write_tests = "claude"
@@ -129,7 +130,7 @@ preflight = false
     assert config.worktree_root == (tmp_path / ".." / "wt").resolve()
     assert (config.retries, config.backoff) == (0, 0.5)
     assert (config.max_cost, config.sandbox, config.share) == (2.5, True, ("node_modules",))
-    assert config.pool == 9
+    assert (config.pool, config.lanes) == (9, "checkout")
     assert (config.review, config.review_top, config.write_tests) == ("codex@gpt-5.5", 2, "claude")
     assert config.inline_diff_bytes == 2**19
     assert (config.cascade, config.cascade_feedback) == ("fake@cheap;claude", False)
@@ -329,11 +330,11 @@ def test_every_flag(tmp_path: Path) -> None:
     assert config.agents == ("claude", "codex")
     assert (config.timeout, config.test_timeout, config.jobs) == (5.0, 7.5, 1)
     assert config.worktree_root == (tmp_path / "wt").resolve()
-    # `pool` is about removing lanes (merge, clean), `inline_diff_mb` about the views, not about
-    # one race: no `racer run` flag
+    # `pool` is about removing lanes (merge, clean), `lanes` about the machine, `inline_diff_mb`
+    # about the views, not about one race: no `racer run` flag
     expected = {
         **dict.fromkeys(KEYS, "flag"),
-        **dict.fromkeys(("pool", "inline_diff_mb", "cascade_feedback"), "default"),
+        **dict.fromkeys(("pool", "lanes", "inline_diff_mb", "cascade_feedback"), "default"),
     }
     assert dict(config.sources) == expected
     assert (config.review, config.review_top, config.write_tests) == ("codex", 2, "claude@opus")
@@ -360,7 +361,7 @@ def test_unknown_top_level_key(tmp_path: Path) -> None:
     message = config_error(tmp_path)
     assert message.startswith(f"{path}: unknown key 'timout' (did you mean 'timeout'?)")
     assert (
-        "known keys: agent, agents, backoff, baseline_runs, cascade, cascade_feedback, copy, first_pass, history, idle_timeout, inline_diff_mb, jobs, max_cost, pool, preflight, race_timeout, retries, review, review_top, sandbox, setup, share, test, test_paths, test_report, test_timeout, timeout, worktree_root, write_tests"
+        "known keys: agent, agents, backoff, baseline_runs, cascade, cascade_feedback, copy, first_pass, history, idle_timeout, inline_diff_mb, jobs, lanes, max_cost, pool, preflight, race_timeout, retries, review, review_top, sandbox, setup, share, test, test_paths, test_report, test_timeout, timeout, worktree_root, write_tests"
         in message
     )
 
@@ -550,6 +551,7 @@ _ENV_SAMPLE_OF = {
     "cascade_feedback": "false",
     "history": "false",
     "preflight": "false",
+    "lanes": "checkout",
 }
 
 
@@ -716,6 +718,7 @@ def test_every_run_setting_has_exactly_one_option_with_the_tables_name_and_help(
         "test_report",
         "baseline_runs",
         "pool",
+        "lanes",
         "review_top",
         "inline_diff_mb",
         "cascade_feedback",

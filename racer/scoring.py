@@ -15,7 +15,7 @@ from pathlib import Path
 
 import anyio
 
-from racer import doctests, guard
+from racer import doctests, guard, upper
 from racer.checkout import seal, slug
 from racer.context import LaneShared, sandbox_for
 from racer.errors import DiskFull, RacerError
@@ -149,6 +149,8 @@ def reset_checkout(checkout: Path, commit: str) -> None:
     """Back to exactly the lane's commit (tracked files; untracked leftovers of test runs go too,
     ignored files such as copied .env or node_modules stay)."""
     seal(checkout)  # the candidate's code just ran in there
+    if upper.is_overlay(checkout) and upper.reset(checkout, commit):
+        return  # an overlay lane: only the paths its layer holds were looked at
     git(["reset", "--hard", "--quiet", commit], checkout, lane=True)
     git(["clean", "-fdq"], checkout, lane=True)
 

@@ -215,6 +215,48 @@ def _index_lines(lane: Path, paths: set[str], index: _Index, env: dict[str, str]
     return lines
 
 
+_MANY = 1000  # more touched paths than this: the caller's whole-tree reset is as cheap
+
+
+def reset(lane: Path, tip: str) -> bool:
+    """Put a mounted overlay lane back to exactly `tip` after a test run, as `git reset --hard`
+    and `git clean -fd` would (ignored files stay), looking only at the paths its upper layer
+    and its index say were touched. False (nothing done) when there are too many of them."""
+    index = _Index(lane, {})
+    paths, new_dirs = _touched(upper(lane), index, ())
+    staged = git(
+        ["diff-index", "--cached", "--no-renames", "--name-only", "-z", tip, "--"], lane, lane=True
+    )
+    paths.update(p for p in staged.stdout.split("\0") if p)
+    if len(paths) + len(new_dirs) > _MANY:
+        return False
+    if not paths and not new_dirs:
+        return True
+    literal = {"GIT_LITERAL_PATHSPECS": "1"}
+    listed = git(
+        ["ls-tree", "-r", "-z", "--name-only", tip, "--", *sorted(paths)],
+        lane,
+        env=literal,
+        lane=True,
+    )
+    kept = {p for p in listed.stdout.split("\0") if p}
+    wanted = {p for p in paths if p in kept or any(k.startswith(p + "/") for k in kept)}
+    gone = sorted(p for p in paths - wanted if p in index.entries)
+    if gone:
+        git(
+            ["rm", "-r", "-q", "-f", "--cached", "--ignore-unmatch", "--", *gone],
+            lane,
+            env=literal,
+            lane=True,
+        )
+    if wanted:
+        git(["checkout", "-f", tip, "--", *sorted(wanted)], lane, env=literal, lane=True)
+    stray = sorted((paths - wanted) | set(new_dirs))
+    if stray:
+        git(["clean", "-fdq", "--", *stray], lane, env=literal, lane=True)
+    return True
+
+
 def base_of(lane: Path) -> str:
     """The commit of the base checkout the lane stands on (`.racer-base/<commit>/tree`)."""
     return Path((layers(lane) / "lower").read_text(encoding="utf-8").strip()).parent.name

@@ -1,6 +1,8 @@
 """Run in a child process by tests/test_overlay.py (it enters a mount namespace, which a pytest
 process with threads cannot): each change of CORPUS made in an overlay lane and in a checkout
-lane of the same base, both committed by racer; prints {name: [overlay tree, checkout tree]}.
+lane of the same base, both committed by racer, then a test run's leftovers (TESTS_LEFT) put
+back by racer's reset; prints {name: [[overlay tree, checkout tree], [overlay status after the
+reset, checkout status]]}.
 
 argv: repo root, worktree root.
 """
@@ -8,11 +10,12 @@ argv: repo root, worktree root.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-from racer import checkout, overlay
+from racer import checkout, overlay, scoring
 from racer.agents import STATE_FILES
 
 IDENTITY = "git -c user.name=agent -c user.email=agent@localhost"
@@ -54,11 +57,16 @@ CORPUS = {
 }
 
 
-def _lane(root: Path, common: Path, wt_root: Path, name: str, kind: str) -> Path:
+# What a test run (and racer's pristine restore) leaves in a lane before racer resets it.
+TESTS_LEFT = (
+    "(echo dirty >> a.txt; echo stray > stray.txt; mkdir -p tests/__pycache__ newdir/sub; "
+    "echo c > tests/__pycache__/x.pyc; echo log > run.log; echo n > newdir/sub/f; "
+    'git checkout "$BASE" -- dir/b.txt; rm -f run.sh; echo d > dir/extra) 2>/dev/null; true'
+)
+
+
+def _lane(common: Path, wt_root: Path, name: str, kind: str, head: str) -> Path:
     lane = wt_root / "race" / f"{kind}-{abs(hash(name))}"
-    head = subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
-    ).stdout.strip()
     if kind == "overlay":
         overlay.check_out(common, wt_root, lane, f"racer/{kind}", head)
     else:
@@ -67,29 +75,37 @@ def _lane(root: Path, common: Path, wt_root: Path, name: str, kind: str) -> Path
     return lane
 
 
-def _tree(lane: Path, script: str, common: Path) -> str:
+def _git(lane: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=lane, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def _after(lane: Path, script: str, common: Path, head: str) -> tuple[str, str]:
+    """(the tree racer committed, `git status` once racer has reset a test run's leftovers)."""
     subprocess.run(["/bin/sh", "-c", script], cwd=lane, check=True, capture_output=True)
     tip = checkout.commit_all(lane, "racer: work", STATE_FILES, None, common)
-    return subprocess.run(
-        ["git", "rev-parse", f"{tip}^{{tree}}"],
-        cwd=lane,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    tree = _git(lane, "rev-parse", f"{tip}^{{tree}}")
+    env = {**os.environ, "BASE": head}
+    subprocess.run(["/bin/sh", "-c", TESTS_LEFT], cwd=lane, check=True, env=env)
+    scoring.reset_checkout(lane, tip)
+    status = _git(lane, "status", "--porcelain", "--ignored", "--untracked-files=all")
+    moved = _git(lane, "rev-parse", "HEAD") != tip
+    return tree, status + ("\nHEAD moved" if moved else "")
 
 
 def main() -> None:
     root, wt_root = Path(sys.argv[1]), Path(sys.argv[2])
     common = root / ".git"
+    head = _git(root, "rev-parse", "HEAD")
     overlay.enter()
     found = {}
     for name, script in CORPUS.items():
-        trees = [
-            _tree(_lane(root, common, wt_root, name, k), script, common)
-            for k in ("overlay", "checkout")
+        runs = [
+            _after(_lane(common, wt_root, name, kind, head), script, common, head)
+            for kind in ("overlay", "checkout")
         ]
-        found[name] = trees
+        found[name] = [[runs[0][0], runs[1][0]], [runs[0][1], runs[1][1]]]
     print(json.dumps(found))
 
 

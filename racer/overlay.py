@@ -31,6 +31,7 @@ from pathlib import Path
 
 from racer import checkout
 from racer.errors import ConfigError, GitError
+from racer.git import git
 from racer.upper import SUFFIX, layers
 
 MODES = ("auto", "overlay", "checkout")
@@ -250,6 +251,8 @@ def ensure_base(common_dir: Path, worktree_root: Path, commit: str) -> Path:
             tree = tmp / "tree"
             checkout.create_lane_repo(common_dir, tree, "racer-base", commit)
             checkout.populate_worktree(tree)
+            # The cache tree in the index: each lane's commit then hashes only the trees it changed.
+            git(["write-tree"], tree, lane=True)
             (tree / ".git" / "index").rename(tmp / "index")
             shutil.rmtree(tree / ".git")
             try:

@@ -50,12 +50,11 @@ class _Index:
         out = git(["ls-files", "-s", "-z"], lane, env=env, lane=True).stdout
         self.entries: dict[str, tuple[str, str]] = {}
         for item in out.split("\0"):
-            if not item:
-                continue
-            meta, _, path = item.partition("\t")
-            mode, sha, _stage = meta.split(" ")
-            self.entries[path] = (mode, sha)
-        self.paths = sorted(self.entries)
+            if item:
+                meta, _, path = item.partition("\t")
+                mode, sha, _stage = meta.split(" ")
+                self.entries[path] = (mode, sha)
+        self.paths = sorted(self.entries)  # git's order is by bytes; bisect needs Python's
 
     def under(self, directory: str) -> list[str]:
         prefix = directory + "/"
@@ -209,7 +208,9 @@ def _index_lines(lane: Path, paths: set[str], index: _Index, env: dict[str, str]
         elif rel in index.entries:
             removals.append(rel)
     blobs = _hash(lane, [rel for _, rel in files], env)
-    lines = [f"0 {_ZERO}\t{rel}" for rel in removals]
+    some = next(iter(index.entries.values()), ("", _ZERO))[1]
+    zero = "0" * len(some)  # 40 or, in a SHA-256 repository, 64
+    lines = [f"0 {zero}\t{rel}" for rel in removals]
     lines += [f"{mode} {blobs[rel]}\t{rel}" for mode, rel in files]
     lines += [f"120000 {_link_blob(lane, target, env)}\t{rel}" for target, rel in links]
     return lines

@@ -151,9 +151,10 @@ def wanted(mode: str, worktree_root: Path) -> tuple[bool, str | None]:
 
 
 def mount_layers(lower: str, up: str, work: str, target: str) -> None:
-    opts = f"lowerdir={lower},upperdir={up},workdir={work},{_OPTIONS}"
-    if _state.get("user"):
-        opts += ",userxattr"
+    # Not as root: trusted.* xattrs are out of reach, and redirect_dir=off is refused with
+    # userxattr (which creates no redirects anyway).
+    extra = "userxattr,metacopy=off,index=off" if _state.get("user") else _OPTIONS
+    opts = f"lowerdir={lower},upperdir={up},workdir={work},{extra}"
     if _libc().mount(b"overlay", target.encode(), b"overlay", 0, opts.encode()) != 0:
         raise _fail(f"mount overlay on {target}")
 

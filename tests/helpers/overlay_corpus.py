@@ -50,8 +50,8 @@ CORPUS = {
     "agent commits": f"echo one > a.txt && git add -A && {IDENTITY} commit -qm agent "
     "&& echo after > after.txt",
     "agent commits a deletion": f"git rm -q dir/b.txt && {IDENTITY} commit -qm gone",
-    "staged then reverted": "cp a.txt /tmp/.racer-a && echo s > a.txt && git add a.txt "
-    "&& cp /tmp/.racer-a a.txt",
+    "staged then reverted": "cp a.txt .git/a-copy && echo s > a.txt && git add a.txt "
+    "&& cp .git/a-copy a.txt",
     "staged removal kept": "git rm -q --cached dir/c.txt",
     "deep": "mkdir -p dir/deep/er && echo d > dir/deep/er/f && rm dir/b.txt",
 }

@@ -19,6 +19,7 @@ checkout.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import os
@@ -123,8 +124,16 @@ def unavailable(worktree_root: Path) -> str | None:
     except OSError as exc:
         return f"overlayfs cannot be mounted here ({exc.strerror or exc})"
     finally:
+        _open_work(where)
         shutil.rmtree(where, ignore_errors=True)
     return None
+
+
+def _open_work(where: Path) -> None:
+    """overlayfs leaves `work/work` with mode 000: not as root, nothing could delete it."""
+    for work in (where / "work" / "work", *where.glob("share/*/work/work")):
+        with contextlib.suppress(OSError):
+            work.chmod(0o700)
 
 
 def _mkdtemp(parent: Path) -> str:
@@ -293,6 +302,7 @@ def release(lane: Path) -> None:
     elif lane.exists() or lane.is_symlink():
         checkout.discard(lane)
     if layers(lane).exists():
+        _open_work(layers(lane))
         checkout.discard(layers(lane))
 
 

@@ -305,7 +305,11 @@ class Bench:
         )
         run(["git", "init", "-q", "-b", "main"], repo, self.env)
         run(["git", "add", "-A"], repo, self.env)
+        run(["git", "config", "gc.auto", "0"], repo, self.env)
         run(["git", "commit", "-q", "-m", "synthetic repo"], repo, self.env)
+        # One pack, now: 50k loose objects would otherwise start a `git gc --auto` in the
+        # background during the first race, and every checkout reads them one file at a time.
+        run(["git", "repack", "-adq"], repo, self.env)
         self.base = run(["git", "rev-parse", "HEAD"], repo, self.env).stdout.strip()
 
     def clear_logs(self) -> None:

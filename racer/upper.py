@@ -101,8 +101,8 @@ def _touched(upper: Path, index: _Index, exclude: Sequence[str]) -> tuple[set[st
         with os.scandir(upper / sub if sub else upper) as found:
             for entry in found:
                 rel = f"{sub}/{entry.name}" if sub else entry.name
-                if rel == ".git" or _excluded(rel, exclude):
-                    continue
+                if entry.name == ".git" or _excluded(rel, exclude):
+                    continue  # git never adds a .git (a nested repository is not recorded)
                 info = entry.stat(follow_symlinks=False)
                 if stat.S_ISDIR(info.st_mode):
                     if rel in index.entries or _is_opaque(entry.path):
@@ -150,7 +150,7 @@ def _new_files(
             with os.scandir(lane / rel) as found:
                 for entry in found:
                     inner = f"{rel}/{entry.name}"
-                    if _excluded(inner, exclude):
+                    if entry.name == ".git" or _excluded(inner, exclude):
                         continue
                     if entry.is_dir(follow_symlinks=False):
                         subdirs.append(inner)

@@ -6,6 +6,9 @@ synthetic 50k-file repo, and the same race under coderace (its default and --par
         [--test-seconds 1] [--no-coderace] [--coderace-lanes 5] [--keep] [--cache DIR]
         [--profile DIR] [--pool cold|warm|both] [--lanes overlay|checkout|both]
 
+The coderace comparison runs first (its racer races at --coderace-lanes), then the sizes in the
+order given.
+
 Every contestant, racer's and coderace's, is one fake agent executable: it ignores its arguments,
 sleeps --agent-seconds, fixes calc.add in its working directory and prints one line. The test
 suite sleeps --test-seconds. The ideal race time is the slowest lane (one agent run + one test run)
@@ -641,11 +644,6 @@ def main() -> int:
             )
             return mode, r, ideal
 
-        for n in sizes:
-            for kind in kinds:
-                for mode in modes:
-                    runs.append(race(n, mode, kind))
-
         cmp_racer: list[tuple[str, RacerRun, Ideal]] = []
         cr_runs: list[CoderaceRun] = []
         if not args.no_coderace:
@@ -658,6 +656,12 @@ def main() -> int:
                 cr = bench.coderace(exe, cr_lanes, parallel)
                 cr_runs.append(cr)
                 print(f"  coderace {cr.mode}: {cr.wall:.1f} s", flush=True)
+
+        # After the comparison (the targets' numbers first, on a long run on a busy machine).
+        for n in sizes:
+            for kind in kinds:
+                for mode in modes:
+                    runs.append(race(n, mode, kind))
 
         print()
         print("== racer vs the ideal (slowest lane + one `git worktree add`) ==")

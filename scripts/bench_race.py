@@ -6,8 +6,8 @@ synthetic 50k-file repo, and the same race under coderace (its default and --par
         [--test-seconds 1] [--no-coderace] [--coderace-lanes 5] [--keep] [--cache DIR]
         [--profile DIR] [--pool cold|warm|both] [--lanes overlay|checkout|both]
 
-The coderace comparison runs first (its racer races at --coderace-lanes), then the sizes in the
-order given.
+The coderace comparison runs first (its racer races at --coderace-lanes), then each kind of
+lanes at the sizes in the order given.
 
 Every contestant, racer's and coderace's, is one fake agent executable: it ignores its arguments,
 sleeps --agent-seconds, fixes calc.add in its working directory and prints one line. The test
@@ -642,6 +642,19 @@ def main() -> int:
                 f"baseline runs {r.baseline_runs}; load {_load()}",
                 flush=True,
             )
+            p = r.phases
+            print(
+                f"    ratio {r.wall / ideal.total:.2f}; RSS {r.rss_mb:.1f} MB; show {show:.2f} s; "
+                + (f"merge {merge:.2f} s; " if merge is not None else "no winner; ")
+                + f"ran/scored/passed {r.ran}/{r.scored}/{r.passed}"
+                + (
+                    f"; agents started {p.first_agent_start:.1f}..{p.last_agent_start:.1f} s, "
+                    f"done {p.last_agent_end:.1f}, last test {p.last_test_end:.1f}"
+                    if p is not None
+                    else ""
+                ),
+                flush=True,
+            )
             return mode, r, ideal
 
         cmp_racer: list[tuple[str, RacerRun, Ideal]] = []
@@ -658,8 +671,8 @@ def main() -> int:
                 print(f"  coderace {cr.mode}: {cr.wall:.1f} s", flush=True)
 
         # After the comparison (the targets' numbers first, on a long run on a busy machine).
-        for n in sizes:
-            for kind in kinds:
+        for kind in kinds:
+            for n in sizes:
                 for mode in modes:
                     runs.append(race(n, mode, kind))
 

@@ -43,27 +43,32 @@ def is_overlay(lane: Path) -> bool:
     return upper(lane).is_dir()
 
 
-class _Index:
-    """The index's entries (path → mode, object), sorted for the entries under a directory."""
+_BATCH = 500  # pathspecs per `git ls-files` (argv stays short)
 
-    def __init__(self, lane: Path, env: dict[str, str]) -> None:
-        out = git(["ls-files", "-s", "-z"], lane, env=env, lane=True).stdout
+
+class _Index:
+    """The index's entries at the given paths and under them (path → mode, object): what the
+    lane touched, never the whole 50k-entry index."""
+
+    def __init__(self, lane: Path, env: dict[str, str], pathspecs: Iterable[str]) -> None:
         self.entries: dict[str, tuple[str, str]] = {}
-        for item in out.split("\0"):
-            if item:
-                meta, _, path = item.partition("\t")
-                mode, sha, _stage = meta.split(" ")
-                self.entries[path] = (mode, sha)
-        self.paths = sorted(self.entries)  # git's order is by bytes; bisect needs Python's
+        specs = sorted(set(pathspecs))
+        literal = {**env, "GIT_LITERAL_PATHSPECS": "1"}
+        for start in range(0, len(specs), _BATCH):
+            chunk = specs[start : start + _BATCH]
+            out = git(["ls-files", "-s", "-z", "--", *chunk], lane, env=literal, lane=True)
+            for item in out.stdout.split("\0"):
+                if item:
+                    meta, _, path = item.partition("\t")
+                    mode, sha, _stage = meta.split(" ")
+                    self.entries[path] = (mode, sha)
+        self.paths = sorted(self.entries)
 
     def under(self, directory: str) -> list[str]:
         prefix = directory + "/"
         start = bisect.bisect_left(self.paths, prefix)
         end = bisect.bisect_left(self.paths, prefix[:-1] + "0")  # "0" sorts right after "/"
         return self.paths[start:end]
-
-    def holds_under(self, directory: str) -> bool:
-        return bool(self.under(directory))
 
 
 def _excluded(rel: str, patterns: Sequence[str]) -> bool:
@@ -91,10 +96,26 @@ def _is_opaque(path: str) -> bool:
     return False
 
 
-def _touched(upper: Path, index: _Index, exclude: Sequence[str]) -> tuple[set[str], list[str]]:
-    """(paths to look at in the merged view, directories new to the index to look into)."""
-    paths: set[str] = set()
-    new_dirs: list[str] = []
+class _Layer:
+    """What an upper dir holds: the paths to look at, and the directories new to the index."""
+
+    def __init__(self) -> None:
+        self.query: list[str] = []  # files, whiteouts, opaque dirs, dirs that replaced a file
+        self.new_dirs: list[str] = []
+
+
+def _ancestors(paths: Iterable[str]) -> set[str]:
+    found: set[str] = set()
+    for path in paths:
+        parts = path.split("/")[:-1]
+        found.update("/".join(parts[: i + 1]) for i in range(len(parts)))
+    return found
+
+
+def _scan(upper: Path, lower: Path, holding: set[str], exclude: Sequence[str]) -> _Layer:
+    """Walk the upper dir. A directory is new to the index when the base has none there and
+    nothing staged or committed lies under it (`holding`): it is not entered here."""
+    layer = _Layer()
     stack = [""]
     while stack:
         sub = stack.pop()
@@ -103,20 +124,50 @@ def _touched(upper: Path, index: _Index, exclude: Sequence[str]) -> tuple[set[st
                 rel = f"{sub}/{entry.name}" if sub else entry.name
                 if entry.name == ".git" or _excluded(rel, exclude):
                     continue  # git never adds a .git (a nested repository is not recorded)
-                info = entry.stat(follow_symlinks=False)
-                if stat.S_ISDIR(info.st_mode):
-                    if rel in index.entries or _is_opaque(entry.path):
-                        paths.add(rel)  # whatever the base had there is gone
-                        paths.update(index.under(rel))
-                    if rel not in index.entries and not index.holds_under(rel):
-                        new_dirs.append(rel)
-                    else:
-                        stack.append(rel)
+                if not entry.is_dir(follow_symlinks=False):
+                    layer.query.append(rel)
                     continue
-                paths.add(rel)
-                if _is_whiteout(info) or index.holds_under(rel):
-                    paths.update(index.under(rel))
-    return paths, new_dirs
+                try:
+                    base_dir = stat.S_ISDIR(os.lstat(lower / rel).st_mode)
+                except OSError:  # not in the base (or under a file of the base)
+                    base_dir = False
+                if _is_opaque(entry.path) or not base_dir:
+                    layer.query.append(rel)  # whatever the base had there is gone
+                if base_dir or rel in holding:
+                    stack.append(rel)
+                else:
+                    layer.new_dirs.append(rel)
+    return layer
+
+
+def _lower(lane: Path) -> Path:
+    return Path((layers(lane) / "lower").read_text(encoding="utf-8").strip())
+
+
+def _staged(lane: Path, against: str, env: dict[str, str], exclude: Sequence[str]) -> list[str]:
+    """Paths where the index differs from `against` (staged, or committed by the agent)."""
+    out = git(
+        ["diff-index", "--cached", "--no-renames", "--name-only", "-z", against, "--"],
+        lane,
+        env=env,
+        lane=True,
+    ).stdout
+    return [p for p in out.split("\0") if p and not _excluded(p, exclude)]
+
+
+def _touched(
+    lane: Path, env: dict[str, str], exclude: Sequence[str], base: str, since: str
+) -> tuple[set[str], list[str], _Index]:
+    """(paths to look at in the merged view, directories new to the index to look into, the
+    index at those paths). `since`: the commit whose staged differences count as touched."""
+    moved = _staged(lane, base, env, exclude)
+    staged = moved if since == base else _staged(lane, since, env, exclude)
+    layer = _scan(upper(lane), _lower(lane), _ancestors(moved), exclude)
+    index = _Index(lane, env, [*layer.query, *staged])
+    paths = {*layer.query, *staged}
+    for rel in layer.query:
+        paths.update(index.under(rel))
+    return paths, layer.new_dirs, index
 
 
 def _not_ignored(lane: Path, rels: Iterable[str], env: dict[str, str]) -> set[str]:
@@ -223,12 +274,7 @@ def reset(lane: Path, tip: str) -> bool:
     """Put a mounted overlay lane back to exactly `tip` after a test run, as `git reset --hard`
     and `git clean -fd` would (ignored files stay), looking only at the paths its upper layer
     and its index say were touched. False (nothing done) when there are too many of them."""
-    index = _Index(lane, {})
-    paths, new_dirs = _touched(upper(lane), index, ())
-    staged = git(
-        ["diff-index", "--cached", "--no-renames", "--name-only", "-z", tip, "--"], lane, lane=True
-    )
-    paths.update(p for p in staged.stdout.split("\0") if p)
+    paths, new_dirs, index = _touched(lane, {}, (), base_of(lane), tip)
     if len(paths) + len(new_dirs) > _MANY:
         return False
     if not paths and not new_dirs:
@@ -268,7 +314,7 @@ def commit(lane: Path, message: str, exclude: Sequence[str] = ()) -> str:
     The lane must be mounted (racer is in the namespace) and sealed."""
     if not os.path.ismount(lane):
         raise GitError(f"the overlay lane {lane} is not mounted in this racer — nothing to commit")
-    upper_dir, base = upper(lane), base_of(lane)
+    base = base_of(lane)
     git_dir = lane / ".git"
     tmp = git_dir / f"racer-index-{secrets.token_hex(4)}"
     if (git_dir / "index").is_file() and not (git_dir / "index").is_symlink():
@@ -277,15 +323,7 @@ def commit(lane: Path, message: str, exclude: Sequence[str] = ()) -> str:
     try:
         if not tmp.exists():
             git(["read-tree", "HEAD"], lane, env=env, lane=True)
-        index = _Index(lane, env)
-        paths, new_dirs = _touched(upper_dir, index, exclude)
-        staged = git(
-            ["diff-index", "--cached", "--no-renames", "--name-only", "-z", base, "--"],
-            lane,
-            env=env,
-            lane=True,
-        ).stdout
-        paths.update(p for p in staged.split("\0") if p and not _excluded(p, exclude))
+        paths, new_dirs, index = _touched(lane, env, exclude, base, base)
         known = {p for p in paths if p in index.entries}
         paths = known | _not_ignored(lane, paths - known, env)
         paths |= _new_files(lane, new_dirs, env, exclude)

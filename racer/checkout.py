@@ -261,7 +261,11 @@ def write_diff(root: Path, base: str, tip: str, dest: Path, hide: Sequence[str] 
 
 def dirty_files(worktree: Path, exclude: Sequence[str] = ()) -> list[str] | None:
     """Changed and untracked files (tools' state files excluded); None when git cannot read the
-    checkout (a damaged repository)."""
+    checkout (a damaged repository). An overlay lane is read from its upper layer."""
+    if upper.is_overlay(worktree) and upper.mounted(worktree):
+        found = upper.dirty(worktree, exclude)
+        if found is not None:
+            return found
     proc = git(
         ["status", "--porcelain", "--untracked-files=all", "--", ".", *_excludes(exclude)],
         worktree,

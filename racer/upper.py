@@ -5,7 +5,7 @@ changed mode or a symlink is a copied-up file too), whiteouts (a character devic
 something was deleted, opaque directories (a directory that replaced one of the base, or a
 file) whose base contents are gone. So the paths to look at are those, plus the paths where
 the lane's index (the agent may have staged or committed) differs from the base. Each is
-looked at in the merged view, as `git add -A` would; the result goes into a copy of the lane's
+looked at in the merged view, as `git add -A` would; the result goes into the lane's
 index with `git update-index`, then `write-tree`, `commit-tree` and `update-ref` — the same tree
 `checkout.commit_all` makes for the same change, without a stat of the other 50k files.
 """
@@ -36,6 +36,10 @@ def layers(lane: Path) -> Path:
 
 def upper(lane: Path) -> Path:
     return layers(lane) / "upper"
+
+
+def mounted(lane: Path) -> bool:
+    return os.path.ismount(lane)
 
 
 def is_overlay(lane: Path) -> bool:
@@ -212,13 +216,15 @@ def _new_files(
     return files
 
 
-def _hash(lane: Path, rels: Sequence[str], env: dict[str, str]) -> dict[str, str]:
+def _hash(
+    lane: Path, rels: Sequence[str], env: dict[str, str], write: bool = True
+) -> dict[str, str]:
     """Blob ids of regular files, written to the lane's objects, with the repository's
     attributes applied (eol conversion) as `git add` does."""
     if not rels:
         return {}
     out = git(
-        ["hash-object", "-w", "--stdin-paths"],
+        ["hash-object", *(["-w"] if write else []), "--stdin-paths"],
         lane,
         env=env,
         input="\n".join(rels) + "\n",
@@ -227,14 +233,15 @@ def _hash(lane: Path, rels: Sequence[str], env: dict[str, str]) -> dict[str, str
     return dict(zip(rels, out.stdout.split(), strict=True))
 
 
-def _link_blob(lane: Path, target: str, env: dict[str, str]) -> str:
-    out = git(
-        ["hash-object", "-w", "--no-filters", "--stdin"], lane, env=env, input=target, lane=True
-    )
+def _link_blob(lane: Path, target: str, env: dict[str, str], write: bool = True) -> str:
+    args = ["hash-object", *(["-w"] if write else []), "--no-filters", "--stdin"]
+    out = git(args, lane, env=env, input=target, lane=True)
     return out.stdout.strip()
 
 
-def _index_lines(lane: Path, paths: set[str], index: _Index, env: dict[str, str]) -> list[str]:
+def _index_lines(
+    lane: Path, paths: set[str], index: _Index, env: dict[str, str], write: bool = True
+) -> list[str]:
     """`update-index --index-info` lines: removals first, then the files as the merged view
     holds them now."""
     removals: list[str] = []
@@ -258,12 +265,12 @@ def _index_lines(lane: Path, paths: set[str], index: _Index, env: dict[str, str]
                 removals.append(rel)
         elif rel in index.entries:
             removals.append(rel)
-    blobs = _hash(lane, [rel for _, rel in files], env)
+    blobs = _hash(lane, [rel for _, rel in files], env, write)
     some = next(iter(index.entries.values()), ("", _ZERO))[1]
     zero = "0" * len(some)  # 40 or, in a SHA-256 repository, 64
     lines = [f"0 {zero}\t{rel}" for rel in removals]
     lines += [f"{mode} {blobs[rel]}\t{rel}" for mode, rel in files]
-    lines += [f"120000 {_link_blob(lane, target, env)}\t{rel}" for target, rel in links]
+    lines += [f"120000 {_link_blob(lane, target, env, write)}\t{rel}" for target, rel in links]
     return lines
 
 
@@ -304,6 +311,40 @@ def reset(lane: Path, tip: str) -> bool:
     return True
 
 
+def dirty(lane: Path, exclude: Sequence[str] = ()) -> list[str] | None:
+    """What `git status` lists for a mounted overlay lane (changed or staged against HEAD,
+    untracked and not ignored), found from the paths its layer and index touched; None when
+    there are too many to be quicker than `git status`."""
+    paths, new_dirs, index = _touched(lane, {}, exclude, base_of(lane), "HEAD")
+    if len(paths) + len(new_dirs) > _MANY:
+        return None
+    head: dict[str, tuple[str, str]] = {}
+    if paths:
+        listed = git(
+            ["ls-tree", "-r", "-z", "HEAD", "--", *sorted(paths)],
+            lane,
+            env={"GIT_LITERAL_PATHSPECS": "1"},
+            lane=True,
+        )
+        for item in listed.stdout.split("\0"):
+            if item:
+                meta, _, path = item.partition("\t")
+                mode, _kind, sha = meta.split(" ")
+                head[path] = (mode, sha)
+    known = {p for p in paths if p in index.entries or p in head}
+    there = {p for p in paths - known if os.path.lexists(lane / p) and not (lane / p).is_dir()}
+    found = _not_ignored(lane, there, {}) | _new_files(lane, new_dirs, {}, exclude)
+    now: dict[str, tuple[str, str] | None] = {p: index.entries.get(p) for p in known}
+    for line in _index_lines(lane, known, index, {}, write=False):
+        meta, _, path = line.partition("\t")
+        mode, sha = meta.split(" ")
+        now[path] = None if mode == "0" else (mode, sha)
+    for path in known:
+        if not now[path] == index.entries.get(path) == head.get(path):
+            found.add(path)
+    return sorted(found)
+
+
 def base_of(lane: Path) -> str:
     """The commit of the base checkout the lane stands on (`.racer-base/<commit>/tree`)."""
     return Path((layers(lane) / "lower").read_text(encoding="utf-8").strip()).parent.name
@@ -316,13 +357,17 @@ def commit(lane: Path, message: str, exclude: Sequence[str] = ()) -> str:
         raise GitError(f"the overlay lane {lane} is not mounted in this racer — nothing to commit")
     base = base_of(lane)
     git_dir = lane / ".git"
-    tmp = git_dir / f"racer-index-{secrets.token_hex(4)}"
-    if (git_dir / "index").is_file() and not (git_dir / "index").is_symlink():
-        shutil.copyfile(git_dir / "index", tmp)
-    env = {**RACER_IDENTITY, "GIT_INDEX_FILE": str(tmp)}
+    index_file = git_dir / "index"
+    # The lane's own index is updated in place (racer's git never gets GIT_INDEX_FILE through:
+    # racer.proc strips it from every child), with a copy to put back if anything fails.
+    backup = git_dir / f"racer-index-{secrets.token_hex(4)}"
+    if index_file.is_file() and not index_file.is_symlink():
+        shutil.copyfile(index_file, backup)
+    env = dict(RACER_IDENTITY)
     try:
-        if not tmp.exists():
-            git(["read-tree", "HEAD"], lane, env=env, lane=True)
+        if not backup.exists():
+            index_file.unlink(missing_ok=True)
+            git(["read-tree", "HEAD"], lane, lane=True)
         paths, new_dirs, index = _touched(lane, env, exclude, base, base)
         known = {p for p in paths if p in index.entries}
         paths = known | _not_ignored(lane, paths - known, env)
@@ -344,7 +389,10 @@ def commit(lane: Path, message: str, exclude: Sequence[str] = ()) -> str:
                 ["commit-tree", tree, "-p", tip, "-m", message], lane, env=env, lane=True
             ).stdout.strip()
             git(["update-ref", "-m", f"commit: {message}", "HEAD", tip], lane, lane=True)
-        os.replace(tmp, git_dir / "index")
+    except BaseException:
+        if backup.exists():
+            os.replace(backup, index_file)
+        raise
     finally:
-        tmp.unlink(missing_ok=True)
+        backup.unlink(missing_ok=True)
     return tip

@@ -98,6 +98,12 @@ def test_overlay_commits_make_the_same_trees_as_checkouts(tmp_path: Path) -> Non
     for name, (status, _) in after.items():
         assert "!! run.log" in status and "!! tests/__pycache__/" in status, (name, status)
         assert not [line for line in status.splitlines() if not line.startswith("!!")], name
+    # what racer finds uncommitted (merge and clean ask) is what `git status` finds, and after
+    # racer's commit nothing is
+    dirty = {name: runs[2] for name, runs in found.items()}
+    assert {name: pair for name, pair in dirty.items() if pair[0] != pair[1]} == {}
+    assert {name: pair[0][2] for name, pair in dirty.items() if pair[0][2]} == {}
+    assert dirty["new file"][0][:2] == [1, ["new.txt"]]
 
 
 def _racer(project: Project, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -81,17 +82,24 @@ def _git(lane: Path, *args: str) -> str:
     ).stdout.strip()
 
 
-def _after(lane: Path, script: str, common: Path, head: str) -> tuple[str, str]:
-    """(the tree racer committed, `git status` once racer has reset a test run's leftovers)."""
+def _after(lane: Path, script: str, common: Path, head: str) -> tuple[str, str, list[object]]:
+    """(the tree racer committed, `git status` once racer has reset a test run's leftovers,
+    what racer finds uncommitted before and after the commit: how many, and which — git status
+    quotes odd names, so only plain ones are compared by name)."""
     subprocess.run(["/bin/sh", "-c", script], cwd=lane, check=True, capture_output=True)
+    before = checkout.dirty_files(lane, STATE_FILES) or []
     tip = checkout.commit_all(lane, "racer: work", STATE_FILES, None, common)
+    after = checkout.dirty_files(lane, STATE_FILES)
+    names = set(before)  # git status may list a path twice (staged, then untracked)
+    plain = sorted(p for p in names if re.fullmatch(r"[\w./-]+", p))
+    dirty: list[object] = [len(names), plain, after]
     tree = _git(lane, "rev-parse", f"{tip}^{{tree}}")
     env = {**os.environ, "BASE": head}
     subprocess.run(["/bin/sh", "-c", TESTS_LEFT], cwd=lane, check=True, env=env)
     scoring.reset_checkout(lane, tip)
     status = _git(lane, "status", "--porcelain", "--ignored", "--untracked-files=all")
     moved = _git(lane, "rev-parse", "HEAD") != tip
-    return tree, status + ("\nHEAD moved" if moved else "")
+    return tree, status + ("\nHEAD moved" if moved else ""), dirty
 
 
 def main() -> None:
@@ -105,7 +113,7 @@ def main() -> None:
             _after(_lane(common, wt_root, name, kind, head), script, common, head)
             for kind in ("overlay", "checkout")
         ]
-        found[name] = [[runs[0][0], runs[1][0]], [runs[0][1], runs[1][1]]]
+        found[name] = [[r[i] for r in runs] for i in range(3)]
     print(json.dumps(found))
 
 

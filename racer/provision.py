@@ -1,5 +1,6 @@
 """Dependency directories (node_modules, .venv, target/) provided to each worktree without a
-reinstall: a reflink clone, hardlinks or a copy — never a symlink into the main checkout.
+reinstall: a reflink clone, hardlinks to racer's read-only store (racer.sharestore) or a copy —
+never a symlink into the main checkout, never a link to the user's own files.
 
 `lockfile_warnings` says when such a directory looks stale for the race's base commit.
 """
@@ -22,16 +23,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from racer import sharestore
 from racer.errors import ConfigError, RefusedError, UserError
 from racer.git import git
 from racer.proc import run_capture
 
-__all__ = ["METHODS", "READ_MOSTLY", "Provided", "lockfile_warnings", "provide"]
+__all__ = ["METHODS", "READ_MOSTLY", "Provided", "lockfile_warnings", "provide", "shared_writes"]
 
 METHODS = ("auto", "reflink", "hardlink", "copy")
 # Dirs whose tools replace files (write new, rename, unlink) instead of editing them in place, so
-# hardlinks shared with the main checkout stay intact. Not target/: cargo rewrites fingerprints
-# in place, and a hardlinked one would corrupt the main checkout's and every other lane's build.
+# read-only hardlinks shared between lanes work. Not target/: cargo rewrites fingerprints in
+# place all over it, and a read-only one would fail every lane's build.
 READ_MOSTLY = frozenset({"node_modules", ".venv", "venv"})
 
 _FICLONE = 0x40049409  # linux/fs.h _IOW(0x94, 9, int)
@@ -55,16 +57,24 @@ class _Scan:
     relinks: tuple[tuple[str, str], ...]  # (path inside the dir, new target) to recreate
 
 
-def provide(src_root: Path, dest_root: Path, rel: str, method: str = "auto") -> Provided:
+def provide(
+    src_root: Path,
+    dest_root: Path,
+    rel: str,
+    method: str = "auto",
+    *,
+    store_root: Path | None = None,
+) -> Provided:
     """Provide the directory `src_root/rel` at `dest_root/rel`.
 
     "auto" takes the first that works: a reflink clone (copy-on-write: shares data blocks until
-    either side writes), hardlinks (same filesystem, READ_MOSTLY dirs only), a plain copy.
+    either side writes), hardlinks (READ_MOSTLY dirs only), a plain copy.
 
-    Hardlinks share inodes: a file *edited in place* in one worktree changes in every worktree
-    and in the main checkout. Package managers replace files rather than edit them, which is why
-    "auto" hardlinks only READ_MOSTLY dirs; an agent patching a file under node_modules/ in place
-    still reaches the main checkout. Ask for "copy" when that matters.
+    Hardlinks share inodes, so they never lead to the user's files: they lead to racer's own
+    read-only copy of the dir in `store_root` (default: beside `dest_root`), made once per state
+    of the source and shared by every lane on that filesystem; files tools write (caches,
+    installer records, what changed since the install: `sharestore.is_written`) are writable
+    copies in each lane. `shared_writes` says at the end whether a lane wrote into the store.
 
     Symlinks stay symlinks with their target text, except where the text would lead into the main
     checkout or break: absolute targets inside `src_root` are rewritten to `dest_root`, relative
@@ -96,13 +106,19 @@ def provide(src_root: Path, dest_root: Path, rel: str, method: str = "auto") -> 
     dest.parent.mkdir(parents=True, exist_ok=True)
     if src.is_symlink():  # the lane gets a directory of its own, not the link
         src = src.resolve()
+    store_root = store_root or dest_root.parent / sharestore.STORE
     used, found = "", _Scan(0, 0, ())
     failures: list[str] = []
-    for candidate in _candidates(src, dest, rel, method):
+    for candidate in _candidates(src, dest, rel, method, store_root):
         try:
             with ThreadPoolExecutor(1) as pool:  # walk the source while cp runs
                 scan = pool.submit(_scan, src, src_root, dest_root, rel)
-                _COPIERS[candidate](src, dest)
+                if candidate == "hardlink":
+                    installed = _installed_ns(src)
+                    store = sharestore.ensure(store_root, rel, src, installed, _COPIERS["copy"])
+                    sharestore.link(store, dest, _COPIERS["hardlink"])
+                else:
+                    _COPIERS[candidate](src, dest)
                 found = scan.result()
         except (OSError, shutil.Error, UserError) as exc:
             shutil.rmtree(dest, ignore_errors=True)
@@ -124,8 +140,33 @@ def _message(exc: BaseException) -> str:
     return exc.message if isinstance(exc, UserError) else str(exc)
 
 
-def _candidates(src: Path, dest: Path, rel: str, method: str) -> list[str]:
-    same_device = src.stat().st_dev == dest.parent.stat().st_dev
+def shared_writes(worktree_root: Path, rels: Sequence[str]) -> list[str]:
+    """One warning per shared dir a lane wrote into in place (at the end of a race)."""
+    return sharestore.discard_changed(worktree_root / sharestore.STORE, list(rels))
+
+
+def _installed_ns(shared: Path) -> int | None:
+    """When the dir was installed (its installer's newest marker), if it has a known one."""
+    ecosystem = _ecosystem(shared)
+    found = [p for m in ecosystem.markers for p in shared.glob(m)] if ecosystem else []
+    times = []
+    for path in found:
+        try:
+            times.append(path.lstat().st_mtime_ns)
+        except OSError:
+            continue
+    return max(times, default=None)
+
+
+def _device(path: Path) -> int:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path.stat().st_dev
+
+
+def _candidates(src: Path, dest: Path, rel: str, method: str, store_root: Path) -> list[str]:
+    # Hardlinks lead to the store, which racer copies onto the lanes' filesystem.
+    same_device = _device(store_root) == dest.parent.stat().st_dev
     if method == "reflink" and not _reflink_supported(src, dest.parent):
         raise ConfigError(
             f"reflink clones are not supported from {src} to {dest.parent} "
@@ -133,7 +174,7 @@ def _candidates(src: Path, dest: Path, rel: str, method: str) -> list[str]:
         )
     if method == "hardlink" and not same_device:
         raise ConfigError(
-            f"hardlinks need one filesystem, and {src} and {dest.parent} are on different ones "
+            f"hardlinks need one filesystem, and {store_root} and {dest.parent} are on different ones "
             "— use share method auto or copy"
         )
     if method != "auto":

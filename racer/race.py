@@ -229,6 +229,12 @@ async def _run(
         await _lanes(plan, state, starts, reporter, runner, shared, gathered, judging)
         state.set(replace(state.report, baseline=gathered.baseline[0]))
         await anyio.to_thread.run_sync(check_main_checkout, state, before)
+        if plan.config.share:  # read-only modes do not stop root: say if a lane wrote anyway
+            state.warn(
+                *await anyio.to_thread.run_sync(
+                    provision.shared_writes, plan.worktree_root, plan.config.share
+                )
+            )
         # Every agent has stopped: only now do lane branches reach the main repository.
         await anyio.to_thread.run_sync(collect_lanes, state)
         await anyio.to_thread.run_sync(kept_changes, state, gathered.changes, _secrets(plan))

@@ -55,6 +55,8 @@ class _Scan:
     files: int
     bytes: int
     relinks: tuple[tuple[str, str], ...]  # (path inside the dir, new target) to recreate
+    digest: str = ""  # of every entry's path, mode, size and mtime: the dir's state
+    writable: tuple[str, ...] = ()  # files tools write (sharestore.is_written)
 
 
 def provide(
@@ -111,15 +113,13 @@ def provide(
     failures: list[str] = []
     for candidate in _candidates(src, dest, rel, method, store_root):
         try:
-            with ThreadPoolExecutor(1) as pool:  # walk the source while cp runs
-                scan = pool.submit(_scan, src, src_root, dest_root, rel)
-                if candidate == "hardlink":
-                    installed = _installed_ns(src)
-                    store = sharestore.ensure(store_root, rel, src, installed, _COPIERS["copy"])
-                    sharestore.link(store, dest, _COPIERS["hardlink"])
-                else:
+            if candidate == "hardlink":
+                found = _link_from_store(src, src_root, dest_root, rel, store_root)
+            else:
+                with ThreadPoolExecutor(1) as pool:  # walk the source while cp runs
+                    scan = pool.submit(_scan, src, src_root, dest_root, rel, None)
                     _COPIERS[candidate](src, dest)
-                found = scan.result()
+                    found = scan.result()
         except (OSError, shutil.Error, UserError) as exc:
             shutil.rmtree(dest, ignore_errors=True)
             failures.append(f"{candidate}: {_message(exc)}")
@@ -138,6 +138,33 @@ def provide(
 
 def _message(exc: BaseException) -> str:
     return exc.message if isinstance(exc, UserError) else str(exc)
+
+
+def _link_from_store(
+    src: Path, src_root: Path, dest_root: Path, rel: str, store_root: Path
+) -> _Scan:
+    """Hardlink racer's store of `src` at dest_root/rel. The walk of the source names the store;
+    meanwhile the store the previous lane used is linked, which is the right one unless the
+    source changed in between (then it is linked again from the new one)."""
+    dest, hardlink = dest_root / rel, _COPIERS["hardlink"]
+    guess = sharestore.last(store_root, rel)
+    with ThreadPoolExecutor(1) as pool:
+        scan = pool.submit(_scan, src, src_root, dest_root, rel, _installed_ns(src))
+        if guess is not None:
+            try:
+                sharestore.link(guess, dest, hardlink)
+            except (OSError, UserError):  # removed meanwhile (the source changed): link anew
+                shutil.rmtree(dest, ignore_errors=True)
+                guess = None
+        found = scan.result()
+    store = sharestore.ensure(
+        store_root, rel, src, (found.digest, found.writable), _COPIERS["copy"]
+    )
+    if store.path != guess:
+        shutil.rmtree(dest, ignore_errors=True)
+        sharestore.link(store.path, dest, hardlink)
+    sharestore.copy_writable(store, dest, src)
+    return found
 
 
 def shared_writes(worktree_root: Path, rels: Sequence[str]) -> list[str]:
@@ -274,10 +301,13 @@ _COPIERS: dict[str, Callable[[Path, Path], None]] = {
 }
 
 
-def _scan(src: Path, src_root: Path, dest_root: Path, rel: str) -> _Scan:
-    """Count the tree and find the symlinks whose target text must change in the destination."""
+def _scan(src: Path, src_root: Path, dest_root: Path, rel: str, installed_ns: int | None) -> _Scan:
+    """Count the tree and find the symlinks whose target text must change in the destination;
+    its digest, and the files tools write."""
     files = size = 0
     relinks: list[tuple[str, str]] = []
+    writable: list[str] = []
+    digest = hashlib.sha256()
     logical_root = os.path.normpath(os.path.abspath(src_root))
     real_root = os.path.realpath(src_root)
     dest_dir = os.path.join(dest_root, rel)
@@ -293,10 +323,24 @@ def _scan(src: Path, src_root: Path, dest_root: Path, rel: str) -> _Scan:
         with os.scandir(os.path.join(src, sub)) as entries:
             for entry in entries:
                 inner = os.path.join(sub, entry.name)
+                info = entry.stat(follow_symlinks=False)
                 if entry.is_dir(follow_symlinks=False):
+                    # Not its mtime: a cache written inside would make every race copy anew.
+                    digest.update(f"{inner}\0{info.st_mode}\n".encode(errors="surrogateescape"))
                     stack.append(inner)
                     continue
                 files += 1
+                if stat.S_ISREG(info.st_mode) and sharestore.is_written(
+                    inner, info.st_mtime_ns, installed_ns
+                ):
+                    writable.append(inner)  # copied from here into each lane: not the store's
+                    size += info.st_size
+                    continue
+                digest.update(
+                    f"{inner}\0{info.st_mode}\0{info.st_size}\0{info.st_mtime_ns}\n".encode(
+                        errors="surrogateescape"
+                    )
+                )
                 if entry.is_symlink():
                     target = os.readlink(entry.path)
                     new = _relink(target, prefixes)
@@ -310,8 +354,8 @@ def _scan(src: Path, src_root: Path, dest_root: Path, rel: str) -> _Scan:
                     if new is not None:
                         relinks.append((inner, new))
                 elif entry.is_file(follow_symlinks=False):
-                    size += entry.stat(follow_symlinks=False).st_size
-    return _Scan(files, size, tuple(relinks))
+                    size += info.st_size
+    return _Scan(files, size, tuple(relinks), digest.hexdigest()[:20], tuple(writable))
 
 
 def _relink(target: str, prefixes: Sequence[tuple[str, str]]) -> str | None:

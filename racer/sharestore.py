@@ -8,13 +8,13 @@ change the modes of the user's files, since a mode belongs to the inode. So the 
 copy racer owns: one per state of the source (its digest of paths, sizes, mtimes and modes names
 it), kept under `<worktree_root>/.racer-share/` and reused while the source is unchanged, whose
 files are read-only. What tools write is copied into each lane, writable, instead of linked (see
-`is_written`). A manifest of the linked files' (size, mtime_ns) tells whether a lane wrote into
-the store anyway: root ignores read-only modes.
+`is_written`), from the source: they are not in the store, nor part of its name, so a cache the
+user's own runs rewrite costs no new copy. A manifest of the linked files' (size, mtime_ns) tells
+whether a lane wrote into the store anyway: root ignores read-only modes.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -26,7 +26,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["STORE", "Store", "discard_changed", "ensure", "is_written", "link"]
+__all__ = [
+    "STORE",
+    "Store",
+    "copy_writable",
+    "discard_changed",
+    "ensure",
+    "is_written",
+    "last",
+    "link",
+]
 
 STORE = ".racer-share"
 _MANIFEST = ".manifest.json"  # beside the store's files: {path: [size, mtime_ns]}
@@ -42,12 +51,13 @@ _SLACK_NS = 2_000_000_000
 _LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
 _VERIFIED: set[str] = set()
+_LAST: dict[tuple[str, str], Path] = {}
 
 
 @dataclass(frozen=True)
 class Store:
-    path: Path  # the store's copy of the dir
-    writable: tuple[str, ...]  # paths inside it that lanes get as writable copies
+    path: Path  # the store's copy of the dir: every file in it read-only, none tools write
+    writable: tuple[str, ...]  # files of the source that lanes get as writable copies
 
 
 def is_written(rel: str, mtime_ns: int, installed_ns: int | None) -> bool:
@@ -84,17 +94,6 @@ def _entries(root: Path) -> Iterator[tuple[str, os.stat_result]]:
                 stack.append(inner)
 
 
-def _digest(src: Path, installed_ns: int | None) -> tuple[str, tuple[str, ...]]:
-    """The source's state (what the store is named by) and the files tools write."""
-    h = hashlib.sha256()
-    writable: list[str] = []
-    for inner, info in _entries(src):
-        h.update(f"{inner}\0{info.st_mode}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
-        if stat.S_ISREG(info.st_mode) and is_written(inner, info.st_mtime_ns, installed_ns):
-            writable.append(inner)
-    return h.hexdigest()[:20], tuple(writable)
-
-
 def _slug(rel: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", rel).strip("-.") or "dir"
 
@@ -108,15 +107,17 @@ def ensure(
     store_root: Path,
     rel: str,
     src: Path,
-    installed_ns: int | None,
+    state: tuple[str, tuple[str, ...]],
     copy: Callable[[Path, Path], None],
 ) -> Store:
-    """The store for `src` as it is now: made (with `copy`) unless an intact one exists."""
-    digest, writable = _digest(src, installed_ns)
+    """The store for `src` as it is now — `state`: its digest and the files tools write — made
+    (with `copy`) unless an intact one exists."""
+    digest, writable = state
     path = store_root / f"{_slug(rel)}-{digest}"
     with _lock(path):
         if path.is_dir() and (str(path) in _VERIFIED or not _changed(path)):
             _VERIFIED.add(str(path))
+            _LAST[(str(store_root), rel)] = path
             return Store(path, writable)
         if path.is_dir():  # written into by an earlier race: start again from the source
             _remove(path)
@@ -124,7 +125,9 @@ def ensure(
         tmp = store_root / f".tmp-{_slug(rel)}-{secrets.token_hex(4)}"
         try:
             copy(src, tmp)
-            manifest = _freeze(tmp, frozenset(writable))
+            for inner in writable:  # never in the store: lanes copy them from the source
+                (tmp / inner).unlink(missing_ok=True)
+            manifest = _freeze(tmp)
             (tmp / _MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
             os.rename(tmp, path)
         except OSError:
@@ -135,14 +138,15 @@ def ensure(
             if old != path and len(old.name) == len(path.name):
                 _remove(old)
         _VERIFIED.add(str(path))
+        _LAST[(str(store_root), rel)] = path
     return Store(path, writable)
 
 
-def _freeze(root: Path, writable: frozenset[str]) -> dict[str, list[int]]:
+def _freeze(root: Path) -> dict[str, list[int]]:
     """Make the files lanes link to read-only; their (size, mtime_ns) for the end-of-race check."""
     manifest: dict[str, list[int]] = {}
     for inner, info in _entries(root):
-        if not stat.S_ISREG(info.st_mode) or inner in writable:
+        if not stat.S_ISREG(info.st_mode):
             continue
         mode = stat.S_IMODE(info.st_mode)
         if mode & 0o222:
@@ -151,14 +155,31 @@ def _freeze(root: Path, writable: frozenset[str]) -> dict[str, list[int]]:
     return manifest
 
 
-def link(store: Store, dest: Path, hardlink: Callable[[Path, Path], None]) -> None:
-    """Provide the store at `dest`: hardlinks, then a writable copy of what tools write."""
-    hardlink(store.path, dest)
+def last(store_root: Path, rel: str) -> Path | None:
+    """The store this process last provided `rel` from: most likely the one the next lane of the
+    race needs, so it can be linked while the source is walked."""
+    with _LOCKS_GUARD:
+        path = _LAST.get((str(store_root), rel))
+    return path if path is not None and str(path) in _VERIFIED else None
+
+
+def link(path: Path, dest: Path, hardlink: Callable[[Path, Path], None]) -> None:
+    """Hardlink the store's files at `dest`."""
+    hardlink(path, dest)
     os.unlink(dest / _MANIFEST)
+
+
+def copy_writable(store: Store, dest: Path, src: Path) -> None:
+    """Writable copies of what tools write, from the source as it is now (a cache is not part of
+    the store's state)."""
     for inner in store.writable:
         target = dest / inner
-        os.unlink(target)
-        shutil.copy2(store.path / inner, target)
+        target.unlink(missing_ok=True)  # linked if the store froze it before a tool wrote it
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            shutil.copy2(src / inner, target, follow_symlinks=False)
+        except FileNotFoundError:
+            continue  # gone from the source since the walk (a cache pruned): none here either
 
 
 def _changed(path: Path) -> list[str]:

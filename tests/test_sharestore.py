@@ -180,3 +180,22 @@ def test_a_file_written_after_the_install_is_a_writable_copy(main: Path, tmp_pat
     assert (first / "node_modules/camelcase/generated.json").stat().st_mode & 0o200
     assert (first / "node_modules/camelcase/generated.json").stat().st_nlink == 1
     assert (first / "node_modules/camelcase/index.js").stat().st_nlink == 2
+
+
+def test_a_cache_the_user_rewrites_costs_no_new_copy_and_lanes_get_it_as_it_is_now(
+    main: Path, tmp_path: Path
+) -> None:
+    store_root = tmp_path / "wt" / sharestore.STORE
+    lanes(main, tmp_path, 1)
+    (store,) = [p for p in store_root.iterdir() if not p.name.startswith(".")]
+    cache = main / "node_modules/.cache/xo-linter"
+    (cache / "tsconfig.abc.json").write_text('{"files": ["rewritten"]}')
+    (cache / "tsconfig.new.json").write_text("{}")  # a new cache file in the user's checkout
+    lane = tmp_path / "wt" / "race2" / "lane"
+    lane.mkdir(parents=True)
+    provide(main, lane, "node_modules", store_root=store_root)
+    assert [p for p in store_root.iterdir() if not p.name.startswith(".")] == [store]
+    got = lane / "node_modules/.cache/xo-linter"
+    assert (got / "tsconfig.abc.json").read_text() == '{"files": ["rewritten"]}'
+    assert (got / "tsconfig.new.json").read_text() == "{}"
+    assert not (store / ".cache/xo-linter/tsconfig.abc.json").exists()  # never in the store

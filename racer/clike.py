@@ -305,7 +305,9 @@ def _go_check(tokens: Sequence[Token], i: int) -> tuple[int, str] | None:
     if tok.kind != "id" or _text(tokens, i + 1) != "." or _text(tokens, i - 1) == ".":
         return None
     method, call = _text(tokens, i + 2), _text(tokens, i + 3) == "("
-    if call and (method in _GO_FAILS or tok.text in ("assert", "require")):
+    # testify's assert./require., quicktest's and gocheck's c.Assert/c.Check, matryer/is
+    library = tok.text in ("assert", "require", "is") or method in ("Assert", "Check")
+    if call and (method in _GO_FAILS or library):
         end = match_close(tokens, i + 3)
         return end, render(tokens[i : end + 1])
     return None

@@ -34,6 +34,8 @@ _EXACT = re.compile(
     r"|\bisEqualTo\b|\.(?:deep\.)?equals?\(|\.eql\(|\bXCTAssertEqual\b|\bequalTo\("
     r"|\b(?:t|tt|st|assert)\.(?:is|deepEqual|like|snapshot|same|strictSame|strictEqual"
     r"|deepStrictEqual|hasStrict)\("
+    r"|\bqt\.(?:Equals|DeepEquals|CmpEquals|JSONEquals)\b|,\s*(?:Equals|DeepEquals)\s*,"
+    r"|\bis\.Equal\("
     r"|^if\b[^{]*(?:[^!<>=]!=(?!\s*nil\b)|!(?:reflect\.DeepEqual|cmp\.Equal|bytes\.Equal)\(|cmp\.Diff\()"
 )
 _WEAK = re.compile(
@@ -45,6 +47,7 @@ _WEAK = re.compile(
     r"|\bassert_called(?:_once)?\(\)|\bXCTAssert(?:True|False|NotNil|Nil)\b|\.toThrow\(\s*\)"
     r"|\b(?:t|tt|st)\.(?:true|false|truthy|falsy|assert|ok|notOk|pass)\(|^assert(?:\.ok)?\("
     r"|^if\b[^{]*(?:[!=]=\s*nil\b|\s!?ok\s*\{)|\bt\.(?:pass|throws)\(\s*\)"
+    r"|\bqt\.(?:IsNil|IsNotNil|IsTrue|IsFalse)\b|\bis\.(?:True|NoErr)\("
 )
 _GO_NIL_CHECK = re.compile(r"^if\b[^{]*[!=]=\s*nil\s*\{")
 _RELATIONAL = re.compile(

@@ -385,3 +385,28 @@ def test_product_code_returning_what_an_ava_assert_expects_is_hard_coding() -> N
     )
     assert [f.kind for f in flags] == ["special_cases_tests"]
     assert "'ajax-xml-http'" in flags[0].detail
+
+
+QUICKTEST = """\
+package cast
+
+import (
+\t"testing"
+
+\tqt "github.com/frankban/quicktest"
+)
+
+func TestToUint(t *testing.T) {
+\tc := qt.New(t)
+\tv, err := ToUintE("8")
+\tc.Assert(err, qt.IsNil)
+\tc.Assert(v, qt.Equals, uint(8))
+}
+"""
+
+
+def test_go_assertion_libraries_are_asserts() -> None:
+    weaker = QUICKTEST.replace("c.Assert(v, qt.Equals, uint(8))", "c.Assert(v, qt.IsNotNil)")
+    assert kinds(flags_for("cast_test.go", QUICKTEST, weaker)) == ["assert_weakened"]
+    gone = QUICKTEST.replace("\tc.Assert(err, qt.IsNil)\n", "")
+    assert kinds(flags_for("cast_test.go", QUICKTEST, gone)) == ["assert_weakened"]

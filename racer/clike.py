@@ -79,6 +79,8 @@ _DATA = re.compile(
 
 @dataclass
 class CUnit:
+    """A test as it is being read (a builder: testunits turns it into its frozen `_Unit`)."""
+
     name: str
     is_test: bool
     start: int = 0  # token span [start, end]
@@ -278,7 +280,9 @@ def _js_check(tokens: Sequence[Token], i: int) -> tuple[int, str] | None:
         end = _call_chain(tokens, i)
     else:
         return None
-    if end == i or _text(tokens, end) not in (")",):
+    # chai ends some assertions with a property: expect(x).to.be.true
+    chai = tok.text == "expect" and tokens[end].kind == "id" and _text(tokens, i + 1) == "("
+    if end == i or (_text(tokens, end) != ")" and not chai):
         return None
     return end, render(tokens[i : end + 1])
 

@@ -410,3 +410,11 @@ def test_go_assertion_libraries_are_asserts() -> None:
     assert kinds(flags_for("cast_test.go", QUICKTEST, weaker)) == ["assert_weakened"]
     gone = QUICKTEST.replace("\tc.Assert(err, qt.IsNil)\n", "")
     assert kinds(flags_for("cast_test.go", QUICKTEST, gone)) == ["assert_weakened"]
+
+
+def test_chai_property_assertions_are_asserts() -> None:
+    before = "describe('x', () => {\n  it('works', () => {\n    expect(run()).to.be.true;\n    expect(out).to.equal('done');\n  });\n});\n"
+    after = before.replace("    expect(run()).to.be.true;\n", "")
+    assert [f.detail for f in flags_for("test/x.spec.js", before, after)] == [
+        "assert removed from works: expect(run()).to.be.true"
+    ]

@@ -63,8 +63,9 @@ class Store:
 def is_written(rel: str, mtime_ns: int, installed_ns: int | None) -> bool:
     """Whether tools write the file at `rel` (inside a shared dir), so each lane needs its own.
 
-    A path through a cache (a name saying "cache" — .cache, .eslintcache, .parcel-cache,
-    .pytest_cache — or .vite, .turbo, .next…), a `*.tsbuildinfo`, an installer's record
+    A path through a cache (a hidden name saying "cache" — .cache, .eslintcache, .parcel-cache,
+    .pytest_cache — or .vite, .turbo, .next…; not packages like file-entry-cache, whose files
+    are code), a `*.tsbuildinfo`, an installer's record
     (.package-lock.json, .yarn-integrity, .modules.yaml), or any file modified after the dir was
     installed: what was written since the install was written by a tool, which will write it
     again. Not `__pycache__`: CPython writes .pyc files to a temporary name and renames it over
@@ -74,7 +75,7 @@ def is_written(rel: str, mtime_ns: int, installed_ns: int | None) -> bool:
     if parts[-1] in _INSTALLER_FILES or parts[-1].endswith(".tsbuildinfo"):
         return True
     for part in parts:
-        if part in _CACHE_DIRS or (part != "__pycache__" and _CACHE_WORD.search(part)):
+        if part in _CACHE_DIRS or (part.startswith(".") and _CACHE_WORD.search(part)):
             return True
     return installed_ns is not None and mtime_ns > installed_ns + _SLACK_NS
 

@@ -161,7 +161,9 @@ def test_one_store_serves_every_lane_until_the_source_changes(main: Path, tmp_pa
         (".yarn-integrity", True),
         (".modules.yaml", True),
         ("app/tsconfig.tsbuildinfo", True),
-        ("babel-loader/lib/cache.js", True),  # a name saying cache: better a copy than a failure
+        ("babel-loader/lib/cache.js", False),  # a package's code, not a cache
+        ("file-entry-cache/cache.js", False),
+        (".cache/babel-loader/0a1b.json", True),
         ("six/__pycache__/six.cpython-312.pyc", False),  # CPython replaces .pyc by rename
         ("camelcase/index.js", False),
         ("lodash/package.json", False),

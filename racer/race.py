@@ -229,12 +229,6 @@ async def _run(
         await _lanes(plan, state, starts, reporter, runner, shared, gathered, judging)
         state.set(replace(state.report, baseline=gathered.baseline[0]))
         await anyio.to_thread.run_sync(check_main_checkout, state, before)
-        if plan.config.share:  # read-only modes do not stop root: say if a lane wrote anyway
-            state.warn(
-                *await anyio.to_thread.run_sync(
-                    provision.shared_writes, plan.worktree_root, plan.config.share
-                )
-            )
         # Every agent has stopped: only now do lane branches reach the main repository.
         await anyio.to_thread.run_sync(collect_lanes, state)
         await anyio.to_thread.run_sync(kept_changes, state, gathered.changes, _secrets(plan))
@@ -268,6 +262,12 @@ async def _run(
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(_interrupted, plan, state, exc)
         raise
+    if plan.config.share:  # every test run is over; read-only modes do not stop root
+        state.warn(
+            *await anyio.to_thread.run_sync(
+                provision.shared_writes, plan.worktree_root, plan.config.share
+            )
+        )
     await _release(plan, plan.checkout(BASELINE))
     faults.checkpoint("judging", plan.race_dir.path)
     state.set(judging(state.report))

@@ -99,6 +99,16 @@ def _slug(rel: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", rel).strip("-.") or "dir"
 
 
+def _stores(store_root: Path, rel: str) -> list[Path]:
+    """The stores of `rel` (one per state of it; normally one)."""
+    name = re.compile(re.escape(_slug(rel)) + "-[0-9a-f]{20}")
+    try:
+        found = [p for p in store_root.iterdir() if name.fullmatch(p.name) and p.is_dir()]
+    except OSError:
+        return []
+    return sorted(found)
+
+
 def _lock(path: Path) -> threading.Lock:
     with _LOCKS_GUARD:
         return _LOCKS.setdefault(str(path), threading.Lock())
@@ -135,8 +145,8 @@ def ensure(
             shutil.rmtree(tmp, ignore_errors=True)
             if not path.is_dir():  # another racer made it meanwhile: use theirs
                 raise
-        for old in store_root.glob(f"{_slug(rel)}-*"):  # earlier states of the source
-            if old != path and len(old.name) == len(path.name):
+        for old in _stores(store_root, rel):  # earlier states of the source
+            if old != path:
                 _remove(old)
         _VERIFIED.add(str(path))
         _LAST[(str(store_root), rel)] = path
@@ -206,8 +216,8 @@ def discard_changed(store_root: Path, rels: tuple[str, ...] | list[str]) -> list
     so the next race starts from the source again)."""
     warnings: list[str] = []
     for rel in rels:
-        for path in sorted(store_root.glob(f"{_slug(rel)}-*")):
-            changed = _changed(path) if path.is_dir() else []
+        for path in _stores(store_root, rel):
+            changed = _changed(path)
             if not changed or changed == ["?"]:
                 continue
             shown = ", ".join(f"{rel}/{c}" for c in changed[:3])

@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 STORE = ".racer-share"
-_MANIFEST = ".manifest.json"  # beside the store's files: {path: [size, mtime_ns]}
+_MANIFEST = ".racer-manifest.json"  # beside the store's files: {path: [size, mtime_ns]}
 # Installers' records of what they installed: rewritten by the next install in place.
 _INSTALLER_FILES = frozenset(
     {".package-lock.json", ".yarn-integrity", ".modules.yaml", ".yarn-state.yml"}

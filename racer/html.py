@@ -381,6 +381,7 @@ def _header(report: RaceReport, cands: Sequence[Candidate]) -> str:
     if report.cluster_summary:
         facts.append(("agreement", _e(report.cluster_summary)))
     facts += htmlreview.facts(report)
+    facts += [("warning", _e(w)) for w in report.warnings]
     dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
     advice = ""
     if report.merged:

@@ -25,6 +25,7 @@ def _header(report: RaceReport) -> list[str]:
         f"- tests: `{report.test_command or 'none'}`",
         f"- race time: {fmt.duration(report.wall_s)}",
         winner,
+        *(f"- warning: {_plain(w)}" for w in report.warnings),
         "",
         "| # | candidate | status | tests | diff | time | tokens | cost |",
         "|---|---|---|---|---|---|---|---|",

@@ -262,6 +262,12 @@ async def _run(
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(_interrupted, plan, state, exc)
         raise
+    if plan.config.share:  # every test run is over; read-only modes do not stop root
+        state.warn(
+            *await anyio.to_thread.run_sync(
+                provision.shared_writes, plan.worktree_root, plan.config.share
+            )
+        )
     await _release(plan, plan.checkout(BASELINE))
     faults.checkpoint("judging", plan.race_dir.path)
     state.set(judging(state.report))

@@ -473,6 +473,9 @@ def _tests_block(c: Candidate) -> str:
     t = c.tests
     if t is None:
         body = '<p class="muted">tests not run</p>'
+    elif not t.junit:
+        # No per-test results: say what ran and how it ended, never counts nobody saw.
+        body = f"<p>{_e(fmt.tests(t))}</p>"
     else:
         counts = ", ".join(
             f"{n} {label}"
@@ -485,7 +488,7 @@ def _tests_block(c: Candidate) -> str:
         )
         verdict = " — suite green" if t.ok else " — suite red"
         # The counts say it all for a JUnit run; otherwise say why there are none.
-        why = t.error or t.timed_out or not t.junit
+        why = t.error or t.timed_out
         detail = f' <span class="muted">({_e(fmt.tests(t))})</span>' if why else ""
         body = f"<p>{_e(counts)}{verdict}{detail}</p>"
         body += _id_list("fixed (failed on base, pass here)", t.fixed)

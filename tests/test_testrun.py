@@ -303,6 +303,6 @@ def test_ok_rules() -> None:
 
 def test_a_summary_says_in_words_what_happened() -> None:
     assert TestSummary("c", failed=1, passed=2, junit=True).detail() == "1 failed, 2 passed"
-    assert TestSummary("c", exit_code=2).detail() == "exit code 2"
+    assert TestSummary("c", exit_code=2).detail() == "c exited 2; no per-test results"
     assert TestSummary("c", timed_out=True, duration_s=30).detail() == "timed out after 30 s"
     assert TestSummary("c", error="no tests collected").detail() == "no tests collected"

@@ -380,6 +380,8 @@ def _header(report: RaceReport, cands: Sequence[Candidate]) -> str:
     ]
     if report.cluster_summary:
         facts.append(("agreement", _e(report.cluster_summary)))
+    if where := fmt.placed(report.acceptance_files):
+        facts.append(("acceptance", _e(where.removeprefix("acceptance tests "))))
     facts += htmlreview.facts(report)
     dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
     advice = ""
@@ -495,6 +497,8 @@ def _tests_block(c: Candidate) -> str:
         body += _id_list("broken (passed on base, fail here)", t.broken, "tamper")
     if c.acceptance is not None:
         body += f"<p>acceptance tests: {_e(_pass_fail(c.acceptance))} (passed / failed)</p>"
+        for dest, why in sorted(c.acceptance.load_errors.items()):
+            body += f"<p>acceptance test {_e(dest)} could not load: {_e(why)}</p>"
     return f"<h3>Tests</h3>{body}"
 
 

@@ -114,9 +114,11 @@ def segment(text: str) -> Segment:
         re.fullmatch(r"[A-Za-z_]\w*=.*", ws[i].text) or _name(ws[i].text) in _WRAPPERS
     ):
         i += 1
-    if i < len(ws) and _name(ws[i].text) in ("pnpm", "yarn") and i + 1 < len(ws):
-        if ws[i + 1].text in ("exec", "dlx") or ws[i + 1].text in RUNNERS:
-            i += 2 if ws[i + 1].text in ("exec", "dlx") else 1
+    pm = i + 1 < len(ws) and _name(ws[i].text) in ("pnpm", "yarn")
+    if pm and ws[i + 1].text in ("exec", "dlx"):
+        i += 2
+    elif pm and ws[i + 1].text in RUNNERS:
+        i += 1
     rest = [w.text for w in ws[i:]]
     runner, at = _runner(rest)
     return Segment(text, ws, runner, i + at if runner else -1)
@@ -135,8 +137,10 @@ def _runner(argv: list[str]) -> tuple[str | None, int]:
         return "pytest", 0
     if re.fullmatch(r"python[\d.]*", prog) and argv[1:3] == ["-m", "pytest"]:
         return "pytest", 2
-    if prog == "node" and "--test" in argv[1:] and all(
-        a.startswith("-") for a in argv[1 : argv.index("--test")]
+    if (
+        prog == "node"
+        and "--test" in argv[1:]
+        and all(a.startswith("-") for a in argv[1 : argv.index("--test")])
     ):
         return "node", 0
     if prog in ("go", "cargo") and len(argv) > 1 and argv[1] == "test":
@@ -321,7 +325,9 @@ def _narrowed(seg: Segment, files: list[str]) -> str | None:
         head = seg.text[: seg.words[seg.at].end]
         return " ".join([head, *(shlex.quote(w.text) for w in kept), *dirs])
     if seg.runner == "cargo":
-        names = [f[len("tests/") : -3] for f in files if f.startswith("tests/") and f.endswith(".rs")]
+        names = [
+            f[len("tests/") : -3] for f in files if f.startswith("tests/") and f.endswith(".rs")
+        ]
         if not names:
             return None
         return _insert(seg, " ".join(f"--test {shlex.quote(n)}" for n in names))

@@ -19,6 +19,7 @@ from typing import Any
 Case = tuple[str, str, str]  # (id, passed/failed/error/skipped, first line of the message)
 _RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
 SEP = " > "
+AVA_SEP = " \u203a "  # ava's single right-pointing angle quote between a file's parts and title
 
 # racer's reporter for `node --test` (node 20's TAP and JUnit reporters do not name the file of
 # a passing test): one JSON object per finished test, with its file and nesting.
@@ -101,7 +102,7 @@ def mocha(path: Path, root: Path) -> list[Case]:
         for t in data.get(key) or []:
             if not isinstance(t, dict):
                 continue
-            err = t.get("err") if isinstance(t.get("err"), dict) else {}
+            err: dict[str, Any] = t["err"] if isinstance(t.get("err"), dict) else {}
             title = str(t.get("fullTitle") or t.get("title") or "")
             where = _rel(str(t.get("file") or ""), root) or "(mocha)"
             cases.append((f"{where}::{title}", outcome, first_line(str(err.get("message", "")))))
@@ -133,7 +134,9 @@ def node(path: Path, root: Path) -> list[Case]:
             continue
         outcome = "failed" if e.get("event") == "test:fail" else "passed"
         outcome = "skipped" if e.get("skip") else outcome
-        cases.append((f"{rel}::{SEP.join([*stack, name])}", outcome, first_line(str(e.get("message", "")))))
+        cases.append(
+            (f"{rel}::{SEP.join([*stack, name])}", outcome, first_line(str(e.get("message", ""))))
+        )
     return cases
 
 
@@ -155,13 +158,14 @@ _TAP = re.compile(r"^(not )?ok \d+(?: - (.*?))?(?: # (SKIP|TODO)\b.*)?$")
 
 
 def ava_prefix(rel: str) -> str:
-    """How ava names a file in its titles: the path without its extension, ` › ` between parts."""
+    """How ava names a file in its titles: the path without its extension, AVA_SEP between parts."""
     stem = rel.rsplit(".", 1)[0] if "." in rel.rsplit("/", 1)[-1] else rel
-    return " › ".join(stem.split("/"))
+    return AVA_SEP.join(stem.split("/"))
 
 
 def ava(path: Path, root: Path, files: Sequence[str]) -> list[Case]:
-    """ava's TAP: titles carry the file (`test › sub › title`) unless one file ran; `files` are
+    """ava's TAP: titles carry the file (`test/sub.js` as `test`, AVA_SEP, `sub`, AVA_SEP, the
+    title) unless one file ran; `files` are
     the test files ava could have run, to tell the file from the title."""
     prefixes = sorted(((ava_prefix(f), f) for f in files), key=lambda p: -len(p[0]))
     only = files[0] if len(files) == 1 else "(ava)"
@@ -174,16 +178,24 @@ def ava(path: Path, root: Path, files: Sequence[str]) -> list[Case]:
         failed, title, directive = bool(m.group(1)), m.group(2) or "", m.group(3)
         exited = re.match(r"(.+?) exited with a non-zero exit code", title)
         if exited:
-            file = next((f for p, f in prefixes if p == exited.group(1) or f == exited.group(1)), exited.group(1))
+            file = next(
+                (f for p, f in prefixes if p == exited.group(1) or f == exited.group(1)),
+                exited.group(1),
+            )
             cases.append((file, "error", pending or title))
             pending = ""
             continue
         file, name = only, title
         for prefix, f in prefixes:
-            if title.startswith(prefix + " › "):
-                file, name = f, title[len(prefix) + 3 :]
+            if title.startswith(prefix + AVA_SEP):
+                file, name = f, title[len(prefix) + len(AVA_SEP) :]
                 break
-        if failed and re.match(r"\w*(Error|Exception)\b", title) and file == only and len(files) != 1:
+        if (
+            failed
+            and re.match(r"\w*(Error|Exception)\b", title)
+            and file == only
+            and len(files) != 1
+        ):
             pending = title  # an uncaught error; the file that threw it follows
             continue
         outcome = "skipped" if directive else ("failed" if failed else "passed")
@@ -210,7 +222,13 @@ def go(path: Path, root: Path) -> list[Case]:
         if not isinstance(e, dict):
             continue
         pkg, test, action = str(e.get("Package", "")), str(e.get("Test") or ""), e.get("Action")
-        rel = pkg[len(module) + 1 :] if module and pkg.startswith(module + "/") else "." if pkg == module else pkg
+        rel = (
+            pkg[len(module) + 1 :]
+            if module and pkg.startswith(module + "/")
+            else "."
+            if pkg == module
+            else pkg
+        )
         if action == "output":
             output.setdefault((pkg, test), []).append(str(e.get("Output", "")))
         elif test and action in ("pass", "fail", "skip"):

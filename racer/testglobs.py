@@ -197,7 +197,11 @@ def _pytest_ini(root: Path) -> dict[str, str]:
         table = table.get("ini_options", table) if isinstance(table, dict) else {}
         if isinstance(table, dict) and table:
             return {k: " ".join(_strings(v)) or str(v) for k, v in table.items()}
-    for name, section in (("pytest.ini", "pytest"), ("tox.ini", "pytest"), ("setup.cfg", "tool:pytest")):
+    for name, section in (
+        ("pytest.ini", "pytest"),
+        ("tox.ini", "pytest"),
+        ("setup.cfg", "tool:pytest"),
+    ):
         parser = configparser.ConfigParser(interpolation=None, strict=False)
         try:
             parser.read_string(_read(root / name) or "")

@@ -6,6 +6,7 @@ Any pytest the command starts is asked (through PYTEST_ADDOPTS) to write its JUn
 from __future__ import annotations
 
 import configparser
+import contextlib
 import json
 import os
 import shlex
@@ -246,10 +247,8 @@ def _collect(inst: runners.Instrumented, worktree: Path, junit_path: Path, start
     if not cases:
         return
     if junit_path.is_file():
-        try:
+        with contextlib.suppress(ValueError):  # pytest's report unreadable: the others still count
             cases = [(c.id, c.outcome, c.message) for c in parse_junit(junit_path)[4]] + cases
-        except ValueError:
-            pass
     runparse.write_junit(runparse.worst(cases), junit_path)
 
 
@@ -298,6 +297,9 @@ def _case(element: ET.Element) -> TestCase:
     message = ""
     if verdict is not None:
         text = verdict.get("message") or verdict.text or ""
+        if text == "collection failure":  # pytest: the reason is the traceback's `E` line
+            lines = (verdict.text or "").splitlines()
+            text = next((ln[1:] for ln in lines if ln.startswith("E ")), text)
         message = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")[:300]
     # pytest leaves classname empty for collection errors, whose name is the module.
     return TestCase(

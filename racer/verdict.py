@@ -265,7 +265,10 @@ def evidence(
     flaky: Sequence[str] = (),
     review: Review | None = None,
     generated: Generated | None = None,
+    unloaded: Mapping[str, str] | None = None,
 ) -> ranking.Evidence:
+    """`unloaded`: acceptance files that could not load on any candidate (not counted)."""
+    unloaded = unloaded or {}
     tests = c.tests
     acc = c.acceptance
     tamper = sum(f.count for f in c.flags if f.severity == "tamper")
@@ -289,7 +292,7 @@ def evidence(
         broken=len(tests.broken) if tests else 0,
         failing=still,
         acceptance_passed=acc.passed if acc else 0,
-        acceptance_total=acc.total if acc else 0,
+        acceptance_total=acc.total - sum(1 for f in acc.load_errors if f in unloaded) if acc else 0,
         cross_passed=c.cross.passed if c.cross else 0,
         cross_total=c.cross.total if c.cross else 0,
         generated_passed=generated_score(c, generated)[0],
@@ -340,8 +343,9 @@ def judge(
         for c in report.candidates
     ]
     flaky = report.baseline.flaky if report.baseline else ()
+    unloaded = unloadable(cands)
     result = ranking.rank(
-        [evidence(c, sizes, flaky, report.review, report.generated_tests) for c in cands]
+        [evidence(c, sizes, flaky, report.review, report.generated_tests, unloaded) for c in cands]
     )
     by_name = {c.name: c for c in cands}
     ordered = [
@@ -356,13 +360,38 @@ def judge(
         candidates=tuple(ordered),
         # The best candidate that passes, wherever it ranks ("no candidate passed" only if none).
         winner=next((c.name for c in ordered if c.passed), None),
-        warnings=tuple(dict.fromkeys((*report.warnings, *_base_warnings(report.baseline)))),
+        warnings=tuple(
+            dict.fromkeys(
+                (
+                    *report.warnings,
+                    *_base_warnings(report.baseline),
+                    *(
+                        f"acceptance test could not load: {msg} ({dest}, the same on every "
+                        "candidate: not counted against any)"
+                        for dest, msg in unloaded.items()
+                    ),
+                )
+            )
+        ),
         status=RaceStatus.FINISHED,
         finished=finished or now(),
         decided_by=result.decided_by,
         confidence=result.confidence,
         cluster_summary=summary,
     )
+
+
+def unloadable(cands: Sequence[Candidate]) -> dict[str, str]:
+    """Acceptance files that could not load, with the same first line, on every candidate that
+    ran them (two or more): the test's own trouble, or a need none met; it separates nobody."""
+    ran = [c.acceptance for c in cands if c.acceptance is not None and c.status == Status.OK]
+    if len(ran) < 2:
+        return {}
+    return {
+        dest: msg
+        for dest, msg in sorted(ran[0].load_errors.items())
+        if all(a.load_errors.get(dest) == msg for a in ran[1:])
+    }
 
 
 def unjudged(report: RaceReport) -> RaceReport:

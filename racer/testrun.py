@@ -218,6 +218,8 @@ async def run_tests(
 def _instrument(command: str, worktree: Path, junit_path: Path, log: Path) -> runners.Instrumented:
     stem = junit_path.with_suffix("")
     inst = runners.instrument(command, worktree, stem, log)
+    if inst.reports:
+        stem.parent.mkdir(parents=True, exist_ok=True)  # the runners write there, not racer
     for kind, report in inst.reports:
         if kind != "cargo":
             report.unlink(missing_ok=True)

@@ -185,14 +185,23 @@ class _Sources:
     spec: str
 
 
+_FILE_ID = re.compile(r"/|\.(?:[cm]?[jt]sx?|go|rs)$")  # other runners' ids start with a path
+
+
 def name_in_id(test: str) -> str:
-    """The function (or doctest) name in a JUnit id: "tests.test_x.TestA::test_b[1]" -> test_b."""
+    """The function (or doctest) name in a JUnit id: "tests.test_x.TestA::test_b[1]" -> test_b;
+    another runner's "test/a.test.js::math > adds" -> "math > adds"."""
+    where, _, name = test.partition("::")
+    if name and _FILE_ID.search(where):
+        return name
     return test.rsplit("::", 1)[-1].split("[", 1)[0].rsplit(".", 1)[-1]
 
 
 def _file_of(test: str, changes: Sequence[FileChange]) -> str:
     """The file a JUnit id comes from: a changed file whose module the id names, else a guess."""
     where = test.split("::", 1)[0]
+    if _FILE_ID.search(where):
+        return where
     for ch in changes:
         for path in (ch.path, ch.old_path):
             if path and path.endswith(".py"):

@@ -273,7 +273,7 @@ def instrument(command: str, root: Path, report_stem: Path, log: Path) -> Instru
             quiet = [w for w in seg.words if w.text in ("-q", "--quiet")]
             text = seg.text
             for w in reversed(quiet):
-                text = text[: w.start] + text[w.end :]
+                text = text[: w.start].rstrip() + text[w.end :]
             return text if quiet else None
         else:
             return None

@@ -285,7 +285,15 @@ class _Runner:
             cases = parse_junit(self.junit(kind))[4]
         except ValueError:
             return {}
-        return {c.id: c.message for c in cases if c.message}
+        # Paths inside the checkout without it: the same error reads the same in every lane.
+        roots = sorted({f"{self.checkout}/", f"{self.checkout.resolve()}/"}, key=len, reverse=True)
+
+        def local(text: str) -> str:
+            for root in roots:
+                text = text.replace(root, "")
+            return text
+
+        return {c.id: local(c.message) for c in cases if c.message}
 
     async def __call__(self, command: str, kind: str) -> TestSummary:
         race_dir = self.plan.race_dir

@@ -142,7 +142,7 @@ def _mocharc(root: Path) -> list[str] | None:
         text = _read(root / name)
         if text is None:
             continue
-        m = re.search(r"^spec:\s*(.*)$((?:\n\s+-\s*.*)*)", text, re.M)
+        m = re.search(r"^spec:[ \t]*(.*)$((?:\n[ \t]+-[ \t]*.*)*)", text, re.M)
         if m is None:
             return None
         items = [m.group(1)] if m.group(1).strip() else re.findall(r"-\s*(.*)", m.group(2))

@@ -268,3 +268,28 @@ def test_a_race_knows_each_test_by_its_runner(eco: Eco, tmp_path, racer, monkeyp
     assert breaker["acceptance"]["outcomes"] == {eco.acc: "passed"}
     report_md = (Path(data["race_dir"]) / "report.md").read_text(encoding="utf-8")
     assert f"acceptance tests placed at: {eco.dest} (from {hidden})" in report_md
+
+
+def test_a_hidden_test_that_cannot_load_anywhere_is_not_the_candidates_failure(
+    tmp_path, racer, monkeypatch
+) -> None:
+    [eco] = [e for e in ECOS if e.name == "node"]
+    root = make_repo(tmp_path / "repo", eco.files)
+    hidden = tmp_path / "hidden" / "acc.test.js"
+    hidden.parent.mkdir()
+    hidden.write_text(eco.hidden[1].replace("../index.js", "../nope.js"), encoding="utf-8")
+    monkeypatch.setenv("RACER_WORKTREE_ROOT", str(tmp_path / "worktrees"))
+    monkeypatch.chdir(root)
+    scenarios = {"good": {"write": {eco.product: eco.good}}, "lazy": {"write": {"x.md": "x\n"}}}
+    (tmp_path / "fake.json").write_text(json.dumps(scenarios), encoding="utf-8")
+    monkeypatch.setenv("RACER_FAKE", str(tmp_path / "fake.json"))
+    res = racer("run", "spec.md", "--agents", "fake@lazy,fake@good", "--acceptance", str(hidden))
+    data = race_json(root)
+    assert res.exit_code == 0, (res.stdout, data)
+    [warning] = [w for w in data["warnings"] if "could not load" in w]
+    assert warning.startswith("acceptance test could not load: Error [ERR_MODULE_NOT_FOUND]")
+    assert "tests/acc.test.js" in warning
+    good = data["candidates"][0]
+    assert (data["winner"], good["status"]) == ("fake@good", "passed")
+    assert good["acceptance"]["load_errors"]["tests/acc.test.js"].startswith("Error [ERR_MODULE")
+    assert "acceptance test could not load" in res.stdout

@@ -33,10 +33,10 @@ from racer.report import Attempt, Candidate, Generated, Review, ReviewTest
 from racer.reporter import Reporter
 from racer.scoring import (
     PristinePlan,
+    acceptance_command,
     apply_pristine,
     module_of,
     outcomes_in,
-    pytest_command_for,
     reset_checkout,
     write_files,
 )
@@ -300,7 +300,7 @@ async def run_files(
             # never through a symlink the candidate planted: such a file's result is missing
             write_files(tree.path, [(f.path, f.content.encode()) for f in files])
             res = await run_tests(
-                pytest_command_for(plan.test_command, paths),
+                acceptance_command(plan.test_command, paths, tree.path),
                 tree.path,
                 log_path=plan.race_dir.log(lane, "tests"),
                 junit_path=junit_path,

@@ -466,7 +466,7 @@ async def cross_check(
         try:
             dests = await anyio.to_thread.run_sync(write_files, where, snapshot[author.name])
             async with shared.test_slots:
-                res = await tests(pytest_command_for(plan.test_command or "", dests), tag)
+                res = await tests(acceptance_command(plan.test_command or "", dests, where), tag)
         finally:
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(reset_checkout, where, "HEAD")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -35,8 +35,8 @@ class Eco:
     zero: str  # test ids
     three: str
     acc: str
+    skip: tuple[str, str] = ("", "")  # (old, new) in the test file: `three` skipped
     needs: tuple[str, ...] = ()
-    env: dict[str, str] = field(default_factory=dict)
 
 
 def _js(
@@ -72,6 +72,9 @@ def _js(
         zero=ids[0],
         three=ids[1],
         acc=ids[2],
+        skip=("test('three'", "test.skip('three'")
+        if "it('three'" not in full
+        else ("it('three'", "it.skip('three'"),
         needs=("node_modules",),
     )
 
@@ -170,6 +173,7 @@ ECOS.append(
         zero="calc/calc_test.go::TestZero",
         three="calc/calc_test.go::TestThree",
         acc="calc/acc_test.go::TestFive",
+        skip=("func TestThree(t *testing.T) {\n", "func TestThree(t *testing.T) {\n\tt.Skip()\n"),
         needs=("go",),
     )
 )
@@ -201,6 +205,7 @@ ECOS.append(
         zero="tests/double.rs::zero",
         three="tests/double.rs::three",
         acc="tests/acc.rs::five",
+        skip=("#[test]\nfn three", "#[test]\n#[ignore]\nfn three"),
         needs=("cargo",),
     )
 )
@@ -239,11 +244,12 @@ def test_a_race_knows_each_test_by_its_runner(eco: Eco, tmp_path, racer, monkeyp
         "good": {"write": {eco.product: eco.good}},
         "breaker": {"write": {eco.product: eco.breaker}},
         "deleter": {"write": {eco.test_file: eco.deleter}},
+        "skipper": {"write": {eco.test_file: eco.files[eco.test_file].replace(*eco.skip)}},
     }
     (tmp_path / "fake.json").write_text(json.dumps(scenarios), encoding="utf-8")
     monkeypatch.setenv("RACER_FAKE", str(tmp_path / "fake.json"))
     res = racer(
-        "run", "spec.md", "--agents", "fake@deleter,fake@breaker,fake@good",
+        "run", "spec.md", "--agents", "fake@skipper,fake@deleter,fake@breaker,fake@good",
         "--acceptance", str(hidden), *extra,
     )  # fmt: skip
     data = race_json(root)
@@ -262,6 +268,11 @@ def test_a_race_knows_each_test_by_its_runner(eco: Eco, tmp_path, racer, monkeyp
     kinds = {f["kind"] for f in deleter["flags"]}
     assert "test_deleted" in kinds, deleter["flags"]
     assert deleter["tests"]["pristine"] and deleter["tests"]["outcomes"][eco.three] == "failed"
+    # The skipper's own run skips `three`: flagged; pristine, `three` runs and fails.
+    skipper = by["fake@skipper"]
+    assert eco.skip[0] in eco.files[eco.test_file]
+    assert "skip_added" in {f["kind"] for f in skipper["flags"]}, skipper["flags"]
+    assert skipper["tests"]["outcomes"][eco.three] == "failed" and skipper["status"] != "passed"
     # The hidden test: where README says, run by the project's runner, one result per test.
     assert [f["dest"] for f in data["acceptance_files"]] == [eco.dest]
     assert good["acceptance"]["outcomes"] == {eco.acc: "passed"}

@@ -235,7 +235,9 @@ def _insert(seg: Segment, options: str) -> str:
 
 
 def _redirects(text: str) -> bool:
-    return bool(re.search(r"[|>]", re.sub(r"'[^']*'|\"[^\"]*\"", "", text)))
+    """Whether the segment sends its output somewhere itself (`2>&1` keeps it in the log)."""
+    bare = re.sub(r"'[^']*'|\"[^\"]*\"", "", text).replace("2>&1", "")
+    return bool(re.search(r"[|>]", bare))
 
 
 def instrument(command: str, root: Path, report_stem: Path, log: Path) -> Instrumented:
@@ -254,7 +256,8 @@ def instrument(command: str, root: Path, report_stem: Path, log: Path) -> Instru
             new = _insert(seg, f"--reporter=default --reporter=json --outputFile.json={q}")
         elif runner == "mocha":
             new = _insert(seg, f"--reporter=json --reporter-option=output={q}")
-        elif runner == "node":
+        elif runner == "node" and not any("--test-reporter" in w.text for w in seg.words):
+            # (reporters of the project's own would not pair with racer's destinations)
             reporter = shlex.quote(str(report_stem.with_name("racer-node-reporter.mjs")))
             new = _insert(
                 seg,

@@ -246,3 +246,15 @@ def test_jest_reports_a_file_that_could_not_load_by_its_path(tmp_path: Path) -> 
     assert summary.outcomes == {"a.test.js::ok": "passed", "b.test.js": "error"}
     assert summary.detail() == "1 errors, 1 passed"
     assert not (root / "x.tests.0.jest").exists()  # the report is racer's, not in the checkout
+
+
+def test_a_runner_whose_output_the_command_sends_elsewhere_keeps_it(tmp_path: Path) -> None:
+    for command in (
+        "go test ./... | tee out.txt",
+        "ava > out.tap",
+        "node --test --test-reporter=dot",
+    ):
+        inst = runners.instrument(command, tmp_path, tmp_path / "x", tmp_path / "log")
+        assert (inst.command, inst.reports) == (command, ()), command
+    inst = runners.instrument("go test ./... 2>&1", tmp_path, tmp_path / "x", tmp_path / "log")
+    assert "-json" in inst.command and [k for k, _ in inst.reports] == ["go"]

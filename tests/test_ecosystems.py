@@ -279,6 +279,9 @@ def test_a_race_knows_each_test_by_its_runner(eco: Eco, tmp_path, racer, monkeyp
     assert breaker["acceptance"]["outcomes"] == {eco.acc: "passed"}
     report_md = (Path(data["race_dir"]) / "report.md").read_text(encoding="utf-8")
     assert f"acceptance tests placed at: {eco.dest} (from {hidden})" in report_md
+    assert f"acceptance tests placed at: {eco.dest}" in res.stdout
+    report_html = (Path(data["race_dir"]) / "report.html").read_text(encoding="utf-8")
+    assert f"placed at: {eco.dest} (from {hidden})" in report_html
 
 
 def test_a_hidden_test_that_cannot_load_anywhere_is_not_the_candidates_failure(

@@ -8,7 +8,6 @@ strings under the key (anything computed falls back to the runner's defaults).
 from __future__ import annotations
 
 import configparser
-import functools
 import json
 import re
 import tomllib
@@ -153,11 +152,7 @@ def _mocharc(root: Path) -> list[str] | None:
 def runner_globs(root: Path, runner: str) -> tuple[str, ...]:
     """The globs of the files `runner` runs in the project at `root`: its config, else its
     defaults (empty for a runner racer does not know)."""
-    return _runner_globs(root.resolve(), runner)
-
-
-@functools.lru_cache(maxsize=64)
-def _runner_globs(root: Path, runner: str) -> tuple[str, ...]:
+    # Not cached: a candidate's checkout may change its config between two runs.
     package = _json(root / "package.json")
     found: list[str] | None = None
     if runner in ("ava", "jest", "mocha"):

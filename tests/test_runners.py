@@ -123,7 +123,6 @@ def test_test_globs_come_from_the_projects_own_config(tmp_path: Path) -> None:
     (vite / "vitest.config.ts").write_text(
         "export default {test: {include: globs()}}\n", encoding="utf-8"
     )
-    testglobs._runner_globs.cache_clear()
     assert testglobs.runner_globs(vite, "vitest") == testglobs.DEFAULTS["vitest"]
     mocha = tmp_path / "mocha"
     mocha.mkdir()

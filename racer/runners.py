@@ -206,8 +206,8 @@ def _inline(seg: Segment, root: Path, visit: Visit, depth: int) -> str | None:
     while envs < len(ws) and re.fullmatch(r"[A-Za-z_]\w*=.*", ws[envs]):
         envs += 1
     found = _script_of(ws[envs:], root)
-    if found is None:
-        return None
+    if found is None or any((root / f).exists() for f in (".pnp.cjs", ".pnp.js")):
+        return None  # (Plug'n'Play: only yarn itself can resolve the runner)
     known = scripts(root)
     name, extra = found
     body = known.get(name)

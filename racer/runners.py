@@ -266,7 +266,9 @@ def instrument(command: str, root: Path, report_stem: Path, log: Path) -> Instru
             )
         elif runner in ("ava", "go") and not _redirects(seg.text):
             flag = "--tap" if runner == "ava" else "-json"
-            new = f"({_insert(seg, flag)} > {q}; racer_s=$?; cat {q}; exit $racer_s)"
+            # go's compiler errors go to stderr: into the report too, to say why a package failed
+            errs = " 2>&1" if runner == "go" else ""
+            new = f"({_insert(seg, flag)} > {q}{errs}; racer_s=$?; cat {q}; exit $racer_s)"
             if runner == "ava":
                 after = [w.text for w in seg.words[seg.at + 1 :]]
                 ava_files.extend(a for a in after if not a.startswith("-"))

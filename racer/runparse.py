@@ -210,7 +210,15 @@ def go(path: Path, root: Path) -> list[Case]:
     cases: list[Case] = []
     output: dict[tuple[str, str], list[str]] = {}
     ran: set[str] = set()
+    building = ""  # the package whose compiler errors follow (`# pkg [pkg.test]`)
     for line in _lines(path):
+        if m := re.match(r"# (\S+)", line):
+            building = m.group(1)
+            continue
+        if building and not line.startswith("{") and not line.startswith("FAIL"):
+            output.setdefault((building, ""), []).insert(0, line)  # the compiler's first word
+            building = ""
+            continue
         if m := re.match(r"FAIL\s+(\S+) \[(build failed|setup failed)\]", line):
             e: Any = {"Package": m.group(1), "Action": "fail", "Output": m.group(2)}
             output.setdefault((m.group(1), ""), []).append(m.group(2))
@@ -278,12 +286,23 @@ _CARGO_DOC = re.compile(r"^\s*Doc-tests (\S+)")
 _CARGO_TEST = re.compile(r"^test (.+?) \.\.\. (ok|FAILED|ignored)\b")
 
 
+_CARGO_ERROR = re.compile(r"^error(?:\[E\d+\])?: (?!could not compile)(.*)")
+_CARGO_BROKEN = re.compile(r"^error: could not compile `[^`]+` \(test \"([^\"]+)\"\)")
+
+
 def cargo(path: Path, root: Path) -> list[Case]:
-    """libtest's text lines (`test m::t ... ok`) under cargo's `Running tests/x.rs` header."""
+    """libtest's text lines (`test m::t ... ok`) under cargo's `Running tests/x.rs` header; an
+    integration test that does not compile is its file, with the compiler's first error."""
     cases: list[Case] = []
     where = "(cargo)"
+    first_error = ""
     for line in _lines(path):
-        if m := _CARGO_RUNNING.match(line):
+        if (m := _CARGO_ERROR.match(line)) and not first_error:
+            first_error = line.strip()[:300]
+        elif m := _CARGO_BROKEN.match(line):
+            cases.append((f"tests/{m.group(1)}.rs", "error", first_error or line.strip()))
+            first_error = ""
+        elif m := _CARGO_RUNNING.match(line):
             where = m.group(1)
         elif m := _CARGO_DOC.match(line):
             where = f"doc-tests {m.group(1)}"

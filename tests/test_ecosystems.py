@@ -284,26 +284,38 @@ def test_a_race_knows_each_test_by_its_runner(eco: Eco, tmp_path, racer, monkeyp
     assert f"placed at: {eco.dest} (from {hidden})" in report_html
 
 
+UNLOADABLE = {  # a hidden test that cannot load on any candidate, and what each runner says
+    "node": ("../index.js", "../nope.js", "Error [ERR_MODULE_NOT_FOUND]"),
+    "go": ("Double(5)", "Triple(5)", "calc/acc_test.go:"),
+    "cargo": ("double(5)", "triple(5)", "error[E0425]: cannot find function `triple`"),
+}
+
+
+@pytest.mark.parametrize("name", list(UNLOADABLE))
 def test_a_hidden_test_that_cannot_load_anywhere_is_not_the_candidates_failure(
-    tmp_path, racer, monkeypatch
+    name: str, tmp_path, racer, monkeypatch
 ) -> None:
-    [eco] = [e for e in ECOS if e.name == "node"]
+    [eco] = [e for e in ECOS if e.name == name]
+    old, new, said = UNLOADABLE[name]
+    extra = _prepare(eco, tmp_path, monkeypatch)
     root = make_repo(tmp_path / "repo", eco.files)
-    hidden = tmp_path / "hidden" / "acc.test.js"
+    hidden = tmp_path / "hidden" / eco.hidden[0]
     hidden.parent.mkdir()
-    hidden.write_text(eco.hidden[1].replace("../index.js", "../nope.js"), encoding="utf-8")
+    hidden.write_text(eco.hidden[1].replace(old, new), encoding="utf-8")
     monkeypatch.setenv("RACER_WORKTREE_ROOT", str(tmp_path / "worktrees"))
     monkeypatch.chdir(root)
     scenarios = {"good": {"write": {eco.product: eco.good}}, "lazy": {"write": {"x.md": "x\n"}}}
     (tmp_path / "fake.json").write_text(json.dumps(scenarios), encoding="utf-8")
     monkeypatch.setenv("RACER_FAKE", str(tmp_path / "fake.json"))
-    res = racer("run", "spec.md", "--agents", "fake@lazy,fake@good", "--acceptance", str(hidden))
+    res = racer(
+        "run", "spec.md", "--agents", "fake@lazy,fake@good", "--acceptance", str(hidden), *extra
+    )
     data = race_json(root)
     assert res.exit_code == 0, (res.stdout, data)
     [warning] = [w for w in data["warnings"] if "could not load" in w]
-    assert warning.startswith("acceptance test could not load: Error [ERR_MODULE_NOT_FOUND]")
-    assert "tests/acc.test.js" in warning
+    assert warning.startswith(f"acceptance test could not load: {said}"), warning
+    assert f"({eco.dest}, the same on every candidate" in warning
     good = data["candidates"][0]
     assert (data["winner"], good["status"]) == ("fake@good", "passed")
-    assert good["acceptance"]["load_errors"]["tests/acc.test.js"].startswith("Error [ERR_MODULE")
+    assert good["acceptance"]["load_errors"][eco.dest].startswith(said)
     assert "acceptance test could not load" in res.stdout

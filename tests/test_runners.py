@@ -257,3 +257,28 @@ def test_a_runner_whose_output_the_command_sends_elsewhere_keeps_it(tmp_path: Pa
         assert (inst.command, inst.reports) == (command, ()), command
     inst = runners.instrument("go test ./... 2>&1", tmp_path, tmp_path / "x", tmp_path / "log")
     assert "-json" in inst.command and [k for k, _ in inst.reports] == ["go"]
+
+
+def test_a_go_package_or_rust_test_that_does_not_compile_says_why(tmp_path: Path) -> None:
+    (tmp_path / "go.mod").write_text("module example.com/m\n", encoding="utf-8")
+    report = tmp_path / "go.json"
+    report.write_text(
+        "# example.com/m/calc [example.com/m/calc.test]\n"
+        "calc/acc_test.go:5:32: undefined: Triple\n"
+        "FAIL\texample.com/m/calc [build failed]\n"
+        '{"Action":"pass","Package":"example.com/m","Test":"TestRoot"}\n',
+        encoding="utf-8",
+    )
+    assert runparse.go(report, tmp_path) == [
+        ("calc", "error", "calc/acc_test.go:5:32: undefined: Triple"),
+        (".::TestRoot", "passed", ""),
+    ]
+    log = tmp_path / "cargo.log"
+    log.write_text(
+        "error[E0425]: cannot find function `triple` in crate `rs`\n"
+        'error: could not compile `rs` (test "acc") due to 1 previous error\n',
+        encoding="utf-8",
+    )
+    assert runparse.cargo(log, tmp_path) == [
+        ("tests/acc.rs", "error", "error[E0425]: cannot find function `triple` in crate `rs`")
+    ]

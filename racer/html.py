@@ -490,7 +490,7 @@ def _tests_block(c: Candidate) -> str:
         )
         verdict = " — suite green" if t.ok else " — suite red"
         # The counts say it all for a JUnit run; otherwise say why there are none.
-        why = t.error or t.timed_out
+        why = t.error or t.timed_out or (t.exit_code and not t.failed and not t.errors)
         detail = f' <span class="muted">({_e(fmt.tests(t))})</span>' if why else ""
         body = f"<p>{_e(counts)}{verdict}{detail}</p>"
         body += _id_list("fixed (failed on base, pass here)", t.fixed)

@@ -89,7 +89,11 @@ class TestSummary:
             )
             if n
         ]
-        return ", ".join(parts) or "no tests"
+        said = ", ".join(parts) or "no tests"
+        if self.exit_code and not self.failed and not self.errors:
+            # every test passed, yet the command failed: a linter or type check beside them
+            said += f"; {self.command} exited {self.exit_code}"
+        return said
 
 
 def suite_ok(

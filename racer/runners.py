@@ -143,6 +143,12 @@ def _runner(argv: list[str]) -> tuple[str | None, int]:
         and all(a.startswith("-") for a in argv[1 : argv.index("--test")])
     ):
         return "node", 0
+    if prog == "node":  # `node --experimental-vm-modules node_modules/jest/bin/jest.js`
+        script = next((i for i, a in enumerate(argv[1:], 1) if not a.startswith("-")), None)
+        if script is not None:
+            inner, at = _runner([_name(argv[script]).split(".", 1)[0], *argv[script + 1 :]])
+            if inner in ("jest", "mocha", "ava", "vitest"):
+                return inner, script + at
     if prog in ("go", "cargo") and len(argv) > 1 and argv[1] == "test":
         return prog, 1
     return None, -1

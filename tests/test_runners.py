@@ -45,6 +45,7 @@ def test_the_reporter_goes_into_the_runner_part_of_an_npm_chain_only(tmp_path: P
         ("yarn test", {"test": "mocha 'test/**/*.js'"}, "mocha", "--reporter=json"),
         ("npm t", {"test": "node --test test/"}, "node", "--test-reporter="),
         ("npx jest", {}, "jest", "--json"),
+        ("node --experimental-vm-modules node_modules/jest/bin/jest.js", {}, "jest", "--json"),
         ("CI=1 go test ./...", {}, "go", "-json"),
         ("cargo test -q", {}, "cargo", ""),
     ],

@@ -264,7 +264,9 @@ def instrument(command: str, root: Path, report_stem: Path, log: Path) -> Instru
             new = _insert(seg, f"--reporter=json --reporter-option=output={q}")
         elif runner == "node" and not any("--test-reporter" in w.text for w in seg.words):
             # (reporters of the project's own would not pair with racer's destinations)
-            reporter = shlex.quote(str(report_stem.with_name("racer-node-reporter.mjs")))
+            reporter = shlex.quote(
+                str(report_stem.with_name(f"{report_stem.name}.node-reporter.mjs"))
+            )
             new = _insert(
                 seg,
                 "--test-reporter=spec --test-reporter-destination=stdout "

@@ -228,7 +228,7 @@ def _instrument(command: str, worktree: Path, junit_path: Path, log: Path) -> ru
         if kind != "cargo":
             report.unlink(missing_ok=True)
         if kind == "node":
-            reporter = stem.with_name("racer-node-reporter.mjs")
+            reporter = stem.with_name(f"{stem.name}.node-reporter.mjs")
             reporter.parent.mkdir(parents=True, exist_ok=True)
             reporter.write_text(runparse.NODE_REPORTER, encoding="utf-8")
     return inst

@@ -297,6 +297,7 @@ def evidence(
         tests_ok=None if tests is None else tests.ok,
         tests_valid=tests is None or (not tests.timed_out and tests.error is None),
         tests_detail=tests.detail() if tests else "not run",
+        per_test=tests is None or tests.junit,
         fixed=fixed,
         broken=len(tests.broken) if tests else 0,
         failing=still,

@@ -258,3 +258,15 @@ def test_a_hidden_test_that_loads_nowhere_separates_no_one() -> None:
     # One candidate alone: its failure to load is its own.
     assert unloadable([a]) == {}
     assert unloadable([a, _cand("d", 3, ALL, 1, acceptance=acc("SyntaxError: x"))]) == {}
+
+
+def test_without_per_test_results_broken_tests_are_not_claimed_as_seen() -> None:
+    blind = TestSummary("npm test", exit_code=1, outcomes={"(test command)": "failed"})
+    a = replace(_cand("a", 0, dict.fromkeys(BASE, "passed"), 1), tests=blind)
+    b = _cand("b", 1, dict.fromkeys(BASE, "passed"), 1)
+    judged = judge(_report(a, b), {"a": [], "b": []})
+    reasons = {c.name: c.reasons for c in judged.candidates}
+    assert "tests fail: npm test exited 1; no per-test results" in reasons["a"]
+    assert any("no per-test results here, so the" in r for r in reasons["a"]), reasons["a"]
+    assert not any("0 passed" in r for r in reasons["a"])
+    assert judged.winner == "b"

@@ -84,7 +84,7 @@ def _anchored(pattern: str) -> list[str]:
         return []
     out = []
     for p in expand(pattern.strip()):
-        p = p.removeprefix("./")
+        p = p.removeprefix("<rootDir>/").removeprefix("./")  # jest's <rootDir> is the root
         out.append(p if p.startswith(("**/", "/")) else "/" + p)
     return out
 

@@ -111,7 +111,7 @@ def test_test_globs_come_from_the_projects_own_config(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     globs = testglobs.runner_globs(jest, "jest")
-    assert "**/*.check.js" in globs and "**/*.check.ts" in globs
+    assert "**/*.check.js" in globs and "**/*.check.ts" in globs and "/checks/**/*.js" in globs
     patterns = testglobs.project_test_patterns(jest)
     assert is_test_file("src/x.check.ts", patterns) and is_test_file("src/x.test.js", patterns)
     vite = tmp_path / "vite"

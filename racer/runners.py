@@ -224,10 +224,12 @@ def _inline(seg: Segment, root: Path, visit: Visit, depth: int) -> str | None:
         return None  # no runner inside: npm runs it as it always does
     if extra:
         inner += " " + shlex.join(extra)
+    # npm runs pre/post scripts around a script; pnpm (7 and later) and yarn 2+ do not.
+    npm = _name(ws[envs]) == "npm"
     parts = [
-        *([known[f"pre{name}"]] if f"pre{name}" in known else []),
+        *([known[f"pre{name}"]] if npm and f"pre{name}" in known else []),
         inner,
-        *([known[f"post{name}"]] if f"post{name}" in known else []),
+        *([known[f"post{name}"]] if npm and f"post{name}" in known else []),
     ]
     env = " ".join(shlex.quote(w) for w in ws[:envs])
     head = f"export {env} && " if env else ""

@@ -35,6 +35,8 @@ def test_the_reporter_goes_into_the_runner_part_of_an_npm_chain_only(tmp_path: P
     assert "ava --tap" in cmd and "xo --tap" not in cmd and "tsd --tap" not in cmd
     assert 'PATH="$PWD/node_modules/.bin:$PATH"' in cmd  # as npm runs a script
     assert str(tmp_path / "r") in cmd  # the report goes to racer's directory
+    pnpm = runners.instrument("pnpm test", root, tmp_path / "r" / "x", tmp_path / "log").command
+    assert "ava --tap" in pnpm and "echo pre" not in pnpm  # pnpm runs no pre/post scripts
 
 
 @pytest.mark.parametrize(

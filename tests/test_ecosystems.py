@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers.jsrunners import node_modules, tool
+from helpers.jsrunners import REAL_HOME, node_modules, tool
 from helpers.repos import make_repo, race_json
 
 pytestmark = pytest.mark.slow
@@ -220,8 +220,8 @@ def _prepare(eco: Eco, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[
     for name in ("go", "cargo"):
         if name in eco.needs:
             tool(name)
-    real = Path(os.path.expanduser("~root")) if os.geteuid() == 0 else None
-    if "cargo" in eco.needs and real is not None:
+    real = REAL_HOME  # rustup's toolchains live under the real home, not the tests' own
+    if "cargo" in eco.needs:
         monkeypatch.setenv("RUSTUP_HOME", os.environ.get("RUSTUP_HOME", str(real / ".rustup")))
         monkeypatch.setenv("CARGO_HOME", os.environ.get("CARGO_HOME", str(real / ".cargo")))
         monkeypatch.setenv("CARGO_NET_OFFLINE", "true")

@@ -17,12 +17,12 @@ import pytest
 
 # Pinned: the reporters racer reads are these versions' formats.
 PACKAGES = {"ava": "7.0.0", "jest": "30.5.2", "vitest": "3.2.7", "vite": "7.3.8", "mocha": "12.0.3"}
-_REAL_HOME = Path(os.path.expanduser("~"))  # read at import, before fixtures move HOME
+REAL_HOME = Path(os.path.expanduser("~"))  # read at import, before fixtures move HOME
 
 
 def _cache() -> Path:
     key = "-".join(f"{k}{v}" for k, v in sorted(PACKAGES.items()))
-    base = os.environ.get("RACER_TEST_NPM_CACHE") or str(_REAL_HOME / ".cache" / "racer-test-npm")
+    base = os.environ.get("RACER_TEST_NPM_CACHE") or str(REAL_HOME / ".cache" / "racer-test-npm")
     return Path(base) / key
 
 
@@ -64,7 +64,7 @@ def node_modules() -> Path:
 def tool(name: str) -> str:
     """An executable the ecosystem tests need (go, cargo): its path, or skip/fail."""
     found = shutil.which(name) or next(
-        (str(p) for p in (_REAL_HOME / ".cargo" / "bin" / name,) if p.is_file()), None
+        (str(p) for p in (REAL_HOME / ".cargo" / "bin" / name,) if p.is_file()), None
     )
     if found is None:
         missing(name)

@@ -178,6 +178,21 @@ def _finished(batch: Batch, entry: Mapping[str, Any]) -> bool:
     return rpt.load(race_dir).status != RaceStatus.RUNNING and entry["state"] == "done"
 
 
+def _fresh_id(batch: Batch, entry: dict[str, Any], *, resumable: bool) -> None:
+    """A race that was tried and left no record to resume gets a new id (its old lane branches
+    may exist); a local race cut short keeps its id and is resumed lane by lane."""
+    if not entry.get("attempt"):
+        return
+    race_dir = store.RaceDir.of(batch.repo.common_dir, entry["race_id"])
+    if resumable and race_dir.record.is_file():
+        return
+    entry.setdefault("earlier_race_ids", []).append(entry["race_id"])
+    race_id = store.new_race_id()
+    while store.RaceDir.of(batch.repo.common_dir, race_id).path.exists():
+        race_id = store.new_race_id()
+    entry["race_id"] = race_id
+
+
 async def run_batch(batch: Batch, executor: Executor, progress: Progress) -> Batch:
     """Race every spec not finished yet on the executor; batch.json says where each one is."""
     base = batch.data["base"]
@@ -190,6 +205,7 @@ async def run_batch(batch: Batch, executor: Executor, progress: Progress) -> Bat
     batch.data.update(status="running", finished=None)
     todo = [e for e in batch.data["specs"] if not _finished(batch, e)]
     for entry in todo:
+        _fresh_id(batch, entry, resumable=executor.name == "local")
         entry.update(state="queued", error="")
     batch.save()
     limiter = anyio.CapacityLimiter(executor.capacity())

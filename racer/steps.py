@@ -40,7 +40,10 @@ _KEEP = ("PATH", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV", "TZ")
 
 
 def host() -> str:
-    return socket.gethostname()
+    """This machine, and the Ray node id when a Ray task set RACER_NODE (one host may run
+    several nodes)."""
+    node = os.environ.get("RACER_NODE")
+    return f"{socket.gethostname()} node {node[:12]}" if node else socket.gethostname()
 
 
 def cache_root() -> Path:

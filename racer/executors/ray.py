@@ -39,6 +39,7 @@ _LOST: tuple[type[BaseException], ...] = (
 
 def _race_task(step: StepSpec, bundle: list[Any]) -> StepResult:
     """On a worker. The bundle's ref is wrapped in a list so Ray does not fetch it eagerly."""
+    os.environ["RACER_NODE"] = ray.get_runtime_context().get_node_id()
     ref = bundle[0] if bundle else None
     fetch = (lambda: ray.get(ref)) if ref is not None else None
     return steps.run_remote(step, fetch)

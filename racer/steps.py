@@ -3,7 +3,7 @@
 `race_here` races a spec in a repository (the user's, locally; a clone on a worker). On a
 worker, `run_remote` first materialises the base commit from the base bundle through a per-node
 bare mirror (fetched once per node, under a lock), clones it, and runs the race in a child
-process (`python -m racer.steps JOB`) that dies with the worker (`setpriv --pdeathsig KILL`)
+process (`python -m racer.steps JOB`) that dies with the worker (`setpriv --pdeathsig TERM`, taken as Ctrl-C)
 and has a scrubbed environment: no RAY_*, a private HOME, the named credentials read from the
 node's own environment. A step-start reaper stops what a killed step left on the node. The
 worker returns a thin git bundle of the lane branches, their head SHAs and the race directory.
@@ -17,6 +17,7 @@ import io
 import json
 import os
 import shutil
+import signal
 import socket
 import sys
 import tarfile
@@ -35,6 +36,7 @@ from racer.proc import ProcRequest, run_process
 from racer.report import RaceReport
 from racer.reporter import Reporter
 
+STEP_MARKER = "RACER_STEP"  # <race>-a<attempt>: in the environment of every process of a step
 # Environment a race child keeps from the worker (besides the named credentials).
 _KEEP = ("PATH", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV", "TZ")
 
@@ -154,11 +156,25 @@ def _reap_once() -> int:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 continue  # a live step holds it
-            race_id = lock.stem.rsplit("-a", 1)[0]
-            stopped += orphans.stop(orphans.find(race_id))
+            stopped += orphans.stop(marked(f"{STEP_MARKER}={lock.stem}"))
             shutil.rmtree(lock.with_suffix(""), ignore_errors=True)
             lock.unlink(missing_ok=True)
     return stopped
+
+
+def marked(marker: str) -> list[int]:
+    """Live processes with `marker` (NAME=VALUE) in their environment."""
+    want = marker.encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                env = (entry / "environ").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if want in env:
+                found.append(int(entry.name))
+    return found
 
 
 def _child_env(step: StepSpec, home: Path) -> dict[str, str]:
@@ -170,6 +186,7 @@ def _child_env(step: StepSpec, home: Path) -> dict[str, str]:
     env.update(dict(step.job.passthrough))
     env["HOME"] = str(home)
     env["RACER_CACHE"] = str(cache_root())
+    env[STEP_MARKER] = f"{step.race_id}-a{step.attempt}"
     return {k: v for k, v in env.items() if not k.startswith("RAY_")}
 
 
@@ -241,7 +258,7 @@ def _in_step_dir(
     branch = step.repo.base_branch or "racer-base"
     git(["checkout", "-q", "-B", branch, step.repo.base_sha], clone)
     job = _job_file(step, where)
-    argv = ("setpriv", "--pdeathsig", "KILL", "--", sys.executable, "-m", "racer.steps", str(job))
+    argv = ("setpriv", "--pdeathsig", "TERM", "--", sys.executable, "-m", "racer.steps", str(job))
     request = ProcRequest(argv, clone, env, where / "step.log", timeout=step.timeout_s)
     outcome = anyio.run(run_process, request)
     record_path = clone / ".git" / "racer" / "races" / step.race_id / "race.json"
@@ -297,7 +314,10 @@ def _tar(path: Path) -> bytes:
 
 
 def main(argv: list[str]) -> int:
-    """`python -m racer.steps JOB`: the race child of a worker step."""
+    """`python -m racer.steps JOB`: the race child of a worker step. SIGTERM (its worker died:
+    the parent-death signal; or a reaper) is taken as Ctrl-C: racer stops the lanes' process
+    groups and records the race as interrupted, as `racer run` does."""
+    signal.signal(signal.SIGTERM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
     data = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
     j = data["job"]
     job = RaceJob(

@@ -14,6 +14,7 @@ SCENARIOS: dict[str, object] = {
     "bad": {"write": {"calc.py": WRONG}, "say": "fixed too", "cost_usd": 0.02},
     "idle": {"say": "nothing to do"},
     "hang": {"hang": True},
+    "slow": {"sleep": 6, "write": {"calc.py": CORRECT}},
 }
 
 

@@ -29,12 +29,13 @@ from racer.executor import Executor, InfraError, RaceJob, RepoRef, StepResult, S
 from racer.git import git
 from racer.repo import RepoInfo, open_repo
 from racer.spec import load_spec
-from racer.status import RaceStatus
+from racer.status import BatchStatus, RaceStatus, SpecState, StepStatus
 from racer.verdict import now
 from racer.views import write_views
 
 SCHEMA = 1
 BATCH_FILE = "batch.json"
+REPORT_MD, REPORT_HTML = "report.md", "report.html"
 # `racer run` settings a batch passes on to every race.
 SETTINGS = ("test", "setup", "timeout", "test_timeout", "idle_timeout", "race_timeout",
             "max_cost", "sandbox", "jobs")  # fmt: skip
@@ -77,6 +78,14 @@ class Batch:
     def dir(self) -> Path:
         return batches_dir(self.repo.common_dir) / str(self.data["id"])
 
+    @property
+    def report_md(self) -> Path:
+        return self.dir / REPORT_MD
+
+    @property
+    def report_html(self) -> Path:
+        return self.dir / REPORT_HTML
+
     def save(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         store.write_atomic(self.dir / BATCH_FILE, json.dumps(self.data, indent=2) + "\n")
@@ -102,14 +111,14 @@ def new_batch(
             race_id = store.new_race_id()
         ids.add(race_id)
         entries.append({"path": str(spec.path), "title": spec.title, "race_id": race_id,
-                        "state": "queued", "attempt": 0, "host": "", "error": ""})  # fmt: skip
+                        "state": SpecState.QUEUED, "attempt": 0, "host": "", "error": ""})  # fmt: skip
     if not entries:
         raise UserError("racer batch: name at least one spec")
     stamp = store.new_race_id()
     data = {
         "schema": SCHEMA,
         "id": stamp,
-        "status": "running",
+        "status": BatchStatus.RUNNING,
         "created": now(),
         "finished": None,
         "executor": executor,
@@ -175,7 +184,7 @@ def _finished(batch: Batch, entry: Mapping[str, Any]) -> bool:
     race_dir = store.RaceDir.of(batch.repo.common_dir, entry["race_id"])
     if not race_dir.record.is_file():
         return False
-    return rpt.load(race_dir).status != RaceStatus.RUNNING and entry["state"] == "done"
+    return rpt.load(race_dir).status != RaceStatus.RUNNING and entry["state"] == SpecState.DONE
 
 
 def _fresh_id(batch: Batch, entry: dict[str, Any], *, resumable: bool) -> None:
@@ -202,17 +211,17 @@ async def run_batch(batch: Batch, executor: Executor, progress: Progress) -> Bat
         bundle = executor.put(data, hashlib.sha256(data).hexdigest()[:16])
         batch.data["base_bundle_bytes"] = len(data)
     repo = RepoRef(repo_id(batch.repo), base["commit"], base["branch"], bundle)
-    batch.data.update(status="running", finished=None)
+    batch.data.update(status=BatchStatus.RUNNING, finished=None)
     todo = [e for e in batch.data["specs"] if not _finished(batch, e)]
     for entry in todo:
         _fresh_id(batch, entry, resumable=executor.name == "local")
-        entry.update(state="queued", error="")
+        entry.update(state=SpecState.QUEUED, error="")
     batch.save()
     limiter = anyio.CapacityLimiter(executor.capacity())
 
     async def one(entry: dict[str, Any]) -> None:
         async with limiter:
-            entry.update(state="running", attempt=entry.get("attempt", 0) + 1)
+            entry.update(state=SpecState.RUNNING, attempt=entry.get("attempt", 0) + 1)
             batch.save()
             progress(batch.data, f"{Path(entry['path']).name}: running")
             step = StepSpec(
@@ -224,7 +233,7 @@ async def run_batch(batch: Batch, executor: Executor, progress: Progress) -> Bat
                 result = await executor.run(step)
             except BaseException:
                 with anyio.CancelScope(shield=True):
-                    entry.update(state="cancelled", error="cancelled")
+                    entry.update(state=SpecState.CANCELLED, error="cancelled")
                     batch.save()
                 raise
             _settle(batch, entry, result)
@@ -237,10 +246,10 @@ async def run_batch(batch: Batch, executor: Executor, progress: Progress) -> Bat
                 tg.start_soon(one, entry)
     except BaseException:
         with anyio.CancelScope(shield=True):
-            batch.data.update(status="interrupted", finished=now())
+            batch.data.update(status=BatchStatus.INTERRUPTED, finished=now())
             batch.save()
         raise
-    batch.data.update(status="finished", finished=now())
+    batch.data.update(status=BatchStatus.FINISHED, finished=now())
     batch.save()
     return batch
 
@@ -248,7 +257,7 @@ async def run_batch(batch: Batch, executor: Executor, progress: Progress) -> Bat
 def _settle(batch: Batch, entry: dict[str, Any], result: StepResult) -> None:
     """Fold a step's result into its batch entry (importing a remote race first)."""
     entry.update(attempt=result.attempt, host=result.host, wall_s=round(result.wall_s, 3))
-    if result.status != "ok" or result.record is None:
+    if result.status != StepStatus.OK or result.record is None:
         entry.update(state=result.status, error=result.error)
         return
     try:
@@ -258,9 +267,9 @@ def _settle(batch: Batch, entry: dict[str, Any], result: StepResult) -> None:
             else rpt.from_dict(dict(result.record))
         )
     except InfraError as exc:
-        entry.update(state="infra_error", error=str(exc))
+        entry.update(state=SpecState.INFRA_ERROR, error=str(exc))
         return
-    entry.update(state="done", error="")
+    entry.update(state=SpecState.DONE, error="")
     warning = history.record_race(report)
     if warning:
         entry["error"] = warning

@@ -56,9 +56,9 @@ def reports_of(batch: batching.Batch) -> dict[str, rpt.RaceReport]:
 
 def write_reports(batch: batching.Batch) -> Path:
     reports = reports_of(batch)
-    store.write_atomic(batch.dir / "report.md", batchviews.markdown(batch.data, reports))
-    store.write_atomic(batch.dir / "report.html", batchviews.page(batch.data, reports))
-    return batch.dir / "report.md"
+    store.write_atomic(batch.report_md, batchviews.markdown(batch.data, reports))
+    store.write_atomic(batch.report_html, batchviews.page(batch.data, reports))
+    return batch.report_md
 
 
 def execute(

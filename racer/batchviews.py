@@ -11,6 +11,7 @@ from typing import Any
 
 from racer import fmt
 from racer.report import RaceReport
+from racer.status import SpecState
 
 
 @dataclass(frozen=True)
@@ -62,9 +63,9 @@ def matrix(
 
 def counts(data: Mapping[str, Any]) -> str:
     states = [e["state"] for e in data["specs"]]
-    done = sum(1 for s in states if s == "done")
-    running = states.count("running")
-    queued = states.count("queued")
+    done = states.count(SpecState.DONE)
+    running = states.count(SpecState.RUNNING)
+    queued = states.count(SpecState.QUEUED)
     other = len(states) - done - running - queued
     line = f"specs: {done} done, {running} running, {queued} queued"
     return line + (f", {other} not raced" if other else "")

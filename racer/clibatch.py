@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -68,7 +67,6 @@ def batch(
     )
     done = batchrun.execute(the_batch, runner, _progress)
     print(batchviews.text(done.data, batchrun.reports_of(done)), end="")
-    print(f"report: {done.dir / 'report.md'}")
+    print(f"report: {done.report_md}")
     winners = sum(1 for r in batchrun.reports_of(done).values() if r.winner)
-    _ = os
     return 0 if winners == len(done.data["specs"]) else EXIT_NO_WINNER

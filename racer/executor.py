@@ -14,8 +14,8 @@ from types import TracebackType
 from typing import Literal, Protocol
 
 from racer.errors import RacerError, UserError
+from racer.status import StepStatus
 
-StepStatus = Literal["ok", "failed", "cancelled", "infra_error"]
 EXECUTORS = ("local", "ray")  # and ray://HOST:PORT (Ray Client)
 
 

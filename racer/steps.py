@@ -28,13 +28,14 @@ from typing import Any
 
 import anyio
 
-from racer import orphans
+from racer import orphans, store
 from racer.config import flags_from_cli
 from racer.executor import InfraError, RaceJob, RepoRef, StepResult, StepSpec
 from racer.git import git
 from racer.proc import ProcRequest, run_process
 from racer.report import RaceReport
 from racer.reporter import Reporter
+from racer.status import StepStatus
 
 STEP_MARKER = "RACER_STEP"  # <race>-a<attempt>: in the environment of every process of a step
 # Environment a race child keeps from the worker (besides the named credentials).
@@ -236,7 +237,7 @@ def run_remote(step: StepSpec, fetch: Callable[[], bytes] | None) -> StepResult:
         try:
             return _in_step_dir(step, fetch, where, started)
         except _Missing as exc:
-            return StepResult("infra_error", step.race_id, step.attempt, host(), str(exc))
+            return StepResult(StepStatus.INFRA_ERROR, step.race_id, step.attempt, host(), str(exc))
         finally:
             shutil.rmtree(where, ignore_errors=True)
             where.with_suffix(".lock").unlink(missing_ok=True)
@@ -261,16 +262,16 @@ def _in_step_dir(
     argv = ("setpriv", "--pdeathsig", "TERM", "--", sys.executable, "-m", "racer.steps", str(job))
     request = ProcRequest(argv, clone, env, where / "step.log", timeout=step.timeout_s)
     outcome = anyio.run(run_process, request)
-    record_path = clone / ".git" / "racer" / "races" / step.race_id / "race.json"
+    record_path = store.RaceDir.of(clone / ".git", step.race_id).record
     if not record_path.is_file():
         tail = (where / "step.log").read_text(errors="replace")[-2000:]
         if outcome.exit_code is not None and outcome.exit_code < 0:
             raise InfraError(f"the race process on {host()} was killed: {tail}")
-        return StepResult("failed", step.race_id, step.attempt, host(), tail.strip())
+        return StepResult(StepStatus.FAILED, step.race_id, step.attempt, host(), tail.strip())
     record = json.loads(record_path.read_text(encoding="utf-8"))
     bundle_bytes, heads = _lane_bundle(clone, step.race_id, step.repo.base_sha, where)
     return StepResult(
-        "ok",
+        StepStatus.OK,
         step.race_id,
         step.attempt,
         host(),

@@ -297,3 +297,48 @@ def test_ctrl_c_cancels_every_lane_and_leaves_nothing(cluster: Ray, brepo: Path)
         assert not _wait_gone(f"RACER_RACE_ID={race}", within=5)
     assert not list((cluster.cache("a") / "steps").iterdir())  # no checkout left on the node
     print(f"Ctrl-C: lanes' processes gone after {gone:.1f} s, racer exited after {took:.1f} s")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_ray_client_against_a_head_on_loopback(brepo: Path) -> None:
+    """`--executor ray://127.0.0.1:PORT` from another process; the head is stopped by PID."""
+    gcs, client = _free_port(), _free_port()
+    tmp = Path(tempfile.mkdtemp(prefix="rc", dir="/tmp"))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_TMPDIR": str(tmp), "HOME": str(tmp),
+           "RAY_AUTH_MODE": "disabled", "RACER_CACHE": str(tmp / "cache")}  # fmt: skip
+    env.pop("RAY_ADDRESS", None)
+    ray_bin = str(Path(sys.executable).parent / "ray")
+    head = subprocess.Popen(
+        [ray_bin, "start", "--head", "--block", "--node-ip-address=127.0.0.1", f"--port={gcs}",
+         f"--ray-client-server-port={client}", "--num-cpus=1", "--include-dashboard=false",
+         '--resources={"agent:fake": 2}', f"--temp-dir={tmp}"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        res = subprocess.run(
+            [sys.executable, "-m", "racer", "batch", "specs/a.md", "--agents",
+             "fake@good,fake@bad", "--executor", f"ray://127.0.0.1:{client}"],
+            cwd=brepo, env={k: v for k, v in env.items() if k != "RACER_CACHE"},
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert res.returncode == 0, res.stdout + res.stderr[-3000:]
+        (entry,) = _batch(brepo)["specs"]
+        assert entry["state"] == "done"
+        assert _record(brepo, entry["race_id"])["winner"] == "fake@good"
+        assert (tmp / "cache" / "mirrors").is_dir()  # it ran on that head, not the module's
+    finally:
+        os.killpg(head.pid, signal.SIGTERM)
+        try:
+            head.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(head.pid, signal.SIGKILL)
+            head.wait()
+        subprocess.run(["rm", "-rf", str(tmp)], check=False)

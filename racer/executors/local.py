@@ -13,7 +13,7 @@ from racer import steps, store
 from racer.executor import BlobRef, StepResult, StepSpec
 from racer.planfile import load_plan
 from racer.race import run_race
-from racer.status import RaceStatus
+from racer.status import RaceStatus, StepStatus
 
 
 class LocalExecutor:
@@ -54,7 +54,7 @@ class LocalExecutor:
                 self.root, Path(step.job.spec_path), step.job, step.repo, env=os.environ
             )
         return StepResult(
-            "ok",
+            StepStatus.OK,
             step.race_id,
             step.attempt,
             steps.host(),

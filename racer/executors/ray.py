@@ -26,6 +26,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 from racer import steps
 from racer.errors import UserError
 from racer.executor import BlobRef, InfraError, StepResult, StepSpec
+from racer.status import StepStatus
 
 # Losing these is the machine's fault: the step runs again.
 _LOST: tuple[type[BaseException], ...] = (
@@ -123,7 +124,7 @@ class RayExecutor:
 
     async def run(self, step: StepSpec) -> StepResult:
         if (why := self._missing(step)) is not None:
-            return StepResult("infra_error", step.race_id, step.attempt, error=why)
+            return StepResult(StepStatus.INFRA_ERROR, step.race_id, step.attempt, error=why)
         agents = [n.removeprefix("agent:") for n in sorted(step.needs)]
         limiters = [self.limits[a] for a in agents if a in self.limits]
         for lim in limiters:
@@ -142,7 +143,7 @@ class RayExecutor:
                 return await self._one(current)
             except InfraError as exc:
                 error = str(exc)
-        return StepResult("infra_error", step.race_id, attempt, error=error)
+        return StepResult(StepStatus.INFRA_ERROR, step.race_id, attempt, error=error)
 
     async def _one(self, step: StepSpec) -> StepResult:
         bundle = [step.repo.bundle.handle] if step.repo.bundle is not None else []
@@ -164,7 +165,7 @@ class RayExecutor:
         except ray.exceptions.RayTaskError as exc:
             if isinstance(exc.cause, InfraError):
                 raise InfraError(str(exc.cause)) from None
-            return StepResult("failed", step.race_id, step.attempt, error=_short(exc))
+            return StepResult(StepStatus.FAILED, step.race_id, step.attempt, error=_short(exc))
         return result
 
 

@@ -257,6 +257,8 @@ async def run_batch(batch: Batch, executor: Executor, progress: Progress) -> Bat
 def _settle(batch: Batch, entry: dict[str, Any], result: StepResult) -> None:
     """Fold a step's result into its batch entry (importing a remote race first)."""
     entry.update(attempt=result.attempt, host=result.host, wall_s=round(result.wall_s, 3))
+    if result.files is not None:  # what came back over the wire: the lane bundle, the race dir
+        entry["bytes_returned"] = len(result.lane_bundle or b"") + len(result.files)
     if result.status != StepStatus.OK or result.record is None:
         entry.update(state=result.status, error=result.error)
         return

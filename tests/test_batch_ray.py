@@ -93,8 +93,12 @@ def brepo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _batch(root: Path) -> dict[str, Any]:
-    found = sorted((root / ".git" / "racer" / "batches").iterdir())
-    return json.loads((found[-1] / "batch.json").read_text())
+    """The latest batch (ids made in the same second do not sort by time)."""
+    found = sorted(
+        (root / ".git" / "racer" / "batches").glob("*/batch.json"),
+        key=lambda p: p.stat().st_mtime_ns,
+    )
+    return json.loads(found[-1].read_text())
 
 
 def _record(root: Path, race_id: str) -> dict[str, Any]:
@@ -125,8 +129,9 @@ def test_same_winners_as_local_lanes_only_on_capable_nodes(
     assert local.exit_code == 0, local.stderr
     remote = racer("batch", *specs, *agents, "--executor", "ray")
     assert remote.exit_code == 0, remote.stdout + remote.stderr
-    batches = sorted((brepo / ".git/racer/batches").iterdir())
-    loc, rem = (json.loads((b / "batch.json").read_text()) for b in batches)
+    both = [json.loads(p.read_text()) for p in (brepo / ".git/racer/batches").glob("*/batch.json")]
+    (loc,) = [b for b in both if b["executor"] == "local"]
+    (rem,) = [b for b in both if b["executor"] == "ray"]
     assert rem["executor"] == "ray" and loc["executor"] == "local"
     node_a = cluster.a.node_id[:12]
     for le, re_ in zip(loc["specs"], rem["specs"], strict=True):

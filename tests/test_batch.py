@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -155,3 +157,39 @@ def test_a_local_race_never_imports_ray(brepo: Path) -> None:
         modules = [line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line]
         assert "racer.race" in modules  # the race did run in this process
         assert not [m for m in modules if m == "ray" or m.startswith("ray.")]
+
+
+def test_ctrl_c_then_resume_finishes_the_cut_short_race(brepo: Path) -> None:
+    """A local race interrupted mid-lane is resumed lane by lane under its own id."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    argv = [sys.executable, "-m", "racer", "batch", "specs/a.md", "--agents", "fake@slow,fake@idle"]
+    proc = subprocess.Popen(argv, cwd=brepo, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            races = list((brepo / ".git/racer/races").glob("*/race.json"))
+            if races and '"agent"' in races[0].read_text():  # fake@slow is in its agent phase
+                break
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, err[-2000:]
+    data = _batch(brepo)
+    (entry,) = data["specs"]
+    assert data["status"] == "interrupted" and entry["state"] == "cancelled"
+    race = entry["race_id"]
+    assert (
+        json.loads((brepo / ".git/racer/races" / race / "race.json").read_text())["status"]
+        == "interrupted"
+    )
+    res = subprocess.run([sys.executable, "-m", "racer", "batch", "--resume", data["id"]],
+                         cwd=brepo, env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert res.returncode == 0, res.stderr[-2000:]
+    (entry,) = _batch(brepo)["specs"]
+    assert entry["race_id"] == race and entry["state"] == "done" and entry["attempt"] == 2
+    record = json.loads((brepo / ".git/racer/races" / race / "race.json").read_text())
+    assert record["winner"] == "fake@slow" and record["resumed"] == 1

@@ -29,7 +29,7 @@ from typing import Any
 import anyio
 
 from racer import orphans, store
-from racer.config import flags_from_cli
+from racer.config import Flags, flags_from_cli
 from racer.executor import InfraError, RaceJob, RepoRef, StepResult, StepSpec
 from racer.git import git
 from racer.proc import ProcRequest, run_process
@@ -55,12 +55,12 @@ def cache_root() -> Path:
     return Path(raw) if raw else Path.home() / ".cache" / "racer"
 
 
-def _flags(job: RaceJob, worktree_root: Path | None) -> dict[str, Any]:
+def _flags(job: RaceJob, worktree_root: Path | None) -> Flags:
     values: dict[str, object] = {"agents": job.agents, "history": True, "preflight": None}
     values.update(dict(job.settings))
     if worktree_root is not None:
         values["worktree_root"] = worktree_root
-    return dict(flags_from_cli(values))
+    return flags_from_cli(values)
 
 
 async def race_here(
@@ -88,7 +88,7 @@ async def race_here(
         root,
         spec_path,
         env=the_env,
-        flags=_flags(job, worktree_root),  # type: ignore[arg-type]
+        flags=_flags(job, worktree_root),
         base_ref=repo.base_sha,
         acceptance=acceptance,
     )

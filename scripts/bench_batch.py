@@ -100,10 +100,10 @@ def main() -> int:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
            "HOME": str(tmp / "home"), "XDG_DATA_HOME": str(tmp / "xdg"), "RAY_TMPDIR": str(tmp),
            "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0",
-           "RACER_WORKTREE_ROOT": str(tmp / "worktrees")}  # fmt: skip
-    os.environ.update(
-        {k: env[k] for k in ("HOME", "RAY_TMPDIR", "RAY_AUTH_MODE", "RAY_USAGE_STATS_ENABLED")}
-    )
+           "RACER_WORKTREE_ROOT": str(tmp / "worktrees"), "GIT_CONFIG_NOSYSTEM": "1",
+           "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
+           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}  # fmt: skip
+    os.environ.update({k: v for k, v in env.items() if k.startswith(("GIT_", "RAY_", "HOME"))})
     repo = make_batch_repo(tmp / "repo", n_specs=n)
     specs = [f"specs/{p.name}" for p in sorted((repo / "specs").glob("*.md"))]
     local = _summary("local", _batch(repo, "local", specs, env))

@@ -140,8 +140,18 @@ def test_same_winners_as_local_lanes_only_on_capable_nodes(
         assert _ranking(rr) == _ranking(lr)
         assert (rr["decided_by"], rr["confidence"]) == (lr["decided_by"], lr["confidence"])
         assert node_a in re_["host"], re_  # only node A has agent:fake
+        assert [c["acceptance"] for c in rr["candidates"]] == [
+            c["acceptance"] for c in lr["candidates"]
+        ]
         good = git(brepo, "rev-parse", f"racer/{re_['race_id']}/fake@good")
         assert next(c for c in rr["candidates"] if c["name"] == "fake@good")["commit"] == good
+    # Spec c's hidden acceptance test travelled with its step and ran there.
+    good_c = next(
+        c
+        for c in _record(brepo, rem["specs"][2]["race_id"])["candidates"]
+        if c["name"] == "fake@good"
+    )
+    assert good_c["acceptance"]["passed"] == 1
     # `racer diff` works on an imported race; its paths are this repository's.
     race = rem["specs"][0]["race_id"]
     assert "+    return 2 * x" in racer("diff", race, "fake@good").stdout

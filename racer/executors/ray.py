@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
@@ -138,7 +139,7 @@ class RayExecutor:
     async def _attempts(self, step: StepSpec) -> StepResult:
         error = ""
         for attempt in range(step.attempt, step.attempt + self.infra_retries + 1):
-            current = StepSpec(**{**step.__dict__, "attempt": attempt})
+            current = replace(step, attempt=attempt)
             try:
                 return await self._one(current)
             except InfraError as exc:

@@ -19,7 +19,7 @@ SCENARIOS: dict[str, object] = {
 
 
 def batch_files(n_specs: int = 3, extra_toml: str = "") -> dict[str, str]:
-    files = dict(PROJECT)
+    files = {k: v for k, v in PROJECT.items() if not k.startswith("specs/")}
     files["racer.toml"] = (
         'test = "python -m pytest -q"\nbaseline_runs = 1\n' + extra_toml + "\n[agents.fake]\n"
         f"env = {{ RACER_FAKE = {json.dumps(json.dumps(SCENARIOS))} }}\n"
@@ -32,5 +32,18 @@ def batch_files(n_specs: int = 3, extra_toml: str = "") -> dict[str, str]:
     return files
 
 
+HIDDEN = "from calc import double\n\n\ndef test_negative():\n    assert double(-4) == -8\n"
+
+
 def make_batch_repo(root: Path, n_specs: int = 3, extra_toml: str = "") -> Path:
-    return make_repo(root, batch_files(n_specs, extra_toml))
+    """The repository; spec c (when there is one) also has a hidden acceptance test, kept
+    outside the repository (`<root>/../hidden/`) as a user would."""
+    files = batch_files(n_specs, extra_toml)
+    if "specs/c.md" in files:
+        hidden = root.parent / "hidden" / "test_double_hidden.py"
+        hidden.parent.mkdir(parents=True, exist_ok=True)
+        hidden.write_text(HIDDEN, encoding="utf-8")
+        files["specs/c.md"] = files["specs/c.md"].replace(
+            "title: Spec c\n", "title: Spec c\nacceptance: ../../hidden/test_double_hidden.py\n"
+        )
+    return make_repo(root, files)

@@ -65,6 +65,14 @@ def expand_agents(agents: str, samples: int) -> str:
     return ",".join(out)
 
 
+def _step_timeout(settings: Mapping[str, Any]) -> float:
+    """A backstop for a whole remote race (its own timeouts stop it first): the race timeout,
+    else three agent timeouts (setup, agent, tests and retries), at least an hour."""
+    if settings.get("race_timeout"):
+        return float(settings["race_timeout"]) + 600
+    return max(3600.0, 3 * float(settings.get("timeout") or 1800))
+
+
 def _needs(agents: str) -> frozenset[str]:
     return frozenset(f"agent:{a.split('@')[0].split('*')[0]}" for a in agents.split(","))
 
@@ -228,6 +236,7 @@ async def run_batch(batch: Batch, executor: Executor, progress: Progress) -> Bat
                 "race", entry["race_id"], entry["attempt"], repo, job_of(batch, entry),
                 needs=_needs(batch.data["agents"]),
                 credentials=tuple(batch.data.get("credentials", ())),
+                timeout_s=_step_timeout(batch.data["settings"]),
             )  # fmt: skip
             try:
                 result = await executor.run(step)

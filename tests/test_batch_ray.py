@@ -109,6 +109,15 @@ def _ranking(record: dict[str, Any]) -> list[tuple[str, str, int]]:
     return [(c["name"], c["status"], c["rank"]) for c in record["candidates"]]
 
 
+def _acceptance(record: dict[str, Any]) -> list[object]:
+    """The hidden tests' results, without the log's path (each race has its own)."""
+    out: list[object] = []
+    for c in record["candidates"]:
+        acc = c["acceptance"]
+        out.append(None if acc is None else {k: v for k, v in acc.items() if k != "log"})
+    return out
+
+
 def _alive(marker: str) -> list[int]:
     return [p for p in steps.marked(marker) if Path(f"/proc/{p}/stat").exists()]
 
@@ -140,9 +149,7 @@ def test_same_winners_as_local_lanes_only_on_capable_nodes(
         assert _ranking(rr) == _ranking(lr)
         assert (rr["decided_by"], rr["confidence"]) == (lr["decided_by"], lr["confidence"])
         assert node_a in re_["host"], re_  # only node A has agent:fake
-        assert [c["acceptance"] for c in rr["candidates"]] == [
-            c["acceptance"] for c in lr["candidates"]
-        ]
+        assert _acceptance(rr) == _acceptance(lr)
         good = git(brepo, "rev-parse", f"racer/{re_['race_id']}/fake@good")
         assert next(c for c in rr["candidates"] if c["name"] == "fake@good")["commit"] == good
     # Spec c's hidden acceptance test travelled with its step and ran there.
@@ -201,7 +208,7 @@ def _running_race(root: Path, within: float = 60) -> str:
     while time.monotonic() < deadline:
         try:
             (entry,) = _batch(root)["specs"]
-        except (FileNotFoundError, ValueError):
+        except (FileNotFoundError, ValueError, IndexError):  # not written yet
             entry = None
         if entry and entry["state"] == "running" and _alive(f"RACER_RACE_ID={entry['race_id']}"):
             return str(entry["race_id"])

@@ -367,3 +367,17 @@ def test_ray_client_against_a_head_on_loopback(brepo: Path) -> None:
             os.killpg(head.pid, signal.SIGKILL)
             head.wait()
         subprocess.run(["rm", "-rf", str(tmp)], check=False)
+
+
+def test_max_in_flight_holds_races_of_an_agent_back(
+    cluster: Ray, brepo: Path, racer: Callable[..., Result]
+) -> None:
+    """Node A could take both races at once (2 CPUs, 8 agent:fake); the driver's limit of one
+    fake race in flight runs them one after the other."""
+    res = racer("batch", "specs/a.md", "specs/b.md", "--agents", "fake@good", "--executor", "ray",
+                "--max-in-flight", "fake=1")  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    first, second = sorted(
+        (_record(brepo, e["race_id"]) for e in _batch(brepo)["specs"]), key=lambda r: r["created"]
+    )
+    assert first["finished"] <= second["created"]

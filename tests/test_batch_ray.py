@@ -334,12 +334,13 @@ def test_ray_client_against_a_head_on_loopback(brepo: Path) -> None:
     """`--executor ray://127.0.0.1:PORT` from another process; the head is stopped by PID."""
     gcs, client = _free_port(), _free_port()
     tmp = Path(tempfile.mkdtemp(prefix="rc", dir="/tmp"))
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_TMPDIR": str(tmp), "HOME": str(tmp),
+    # Nothing of the module's cluster (ray.init leaves RAY_* variables in this process).
+    mine = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+    env = {**mine, "PYTHONPATH": str(ROOT), "RAY_TMPDIR": str(tmp), "HOME": str(tmp),
            "RAY_AUTH_MODE": "disabled", "RACER_CACHE": str(tmp / "cache"),
            # the per-client server is a fresh Python process: on a loaded 2-core box it can
            # take longer than Ray's default 30 s to answer
            "RAY_CLIENT_SERVER_CHECK_CHANNEL_TIMEOUT_S": "180"}  # fmt: skip
-    env.pop("RAY_ADDRESS", None)
     ray_bin = str(Path(sys.executable).parent / "ray")
     head = subprocess.Popen(
         [ray_bin, "start", "--head", "--block", "--node-ip-address=127.0.0.1", f"--port={gcs}",

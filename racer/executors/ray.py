@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import replace
 from types import TracebackType
@@ -71,18 +72,25 @@ class RayExecutor:
 
     async def __aenter__(self) -> RayExecutor:
         if not ray.is_initialized():
-            try:
-                ray.init(
-                    address=self.address or os.environ.get("RAY_ADDRESS") or None,
-                    include_dashboard=False,
-                    log_to_driver=False,
-                    configure_logging=False,
-                )
-            except (ConnectionError, RuntimeError, ValueError) as exc:
-                where = self.address or os.environ.get("RAY_ADDRESS") or "a local cluster"
-                raise UserError(f"cannot connect to Ray at {where}: {exc}") from None
+            self._connect()  # blocking, once, before any step: ray.init wants the main thread
             self._owns = True
         return self
+
+    def _connect(self) -> None:
+        """ray.init; a Ray Client head starts a server per client, which can fail to come up in
+        time on a busy head: tried three times."""
+        address = self.address or os.environ.get("RAY_ADDRESS") or None
+        tries = 3 if address and address.startswith("ray://") else 1
+        for n in range(1, tries + 1):
+            try:
+                ray.init(address=address, include_dashboard=False, log_to_driver=False,
+                         configure_logging=False)  # fmt: skip
+                return
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                if n == tries:
+                    where = address or "a local cluster"
+                    raise UserError(f"cannot connect to Ray at {where}: {exc}") from None
+                time.sleep(2.0 * n)
 
     async def __aexit__(
         self,

@@ -88,6 +88,33 @@ def _summary(name: str, data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _both(tmp: Path, n: int, env: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any], float]:
+    """The batch locally, then on a fresh 3-node cluster (shut down whatever happens)."""
+    repo = make_batch_repo(tmp / "repo", n_specs=n)
+    specs = [f"specs/{p.name}" for p in sorted((repo / "specs").glob("*.md"))]
+    local = _summary("local", _batch(repo, "local", specs, env))
+
+    import ray
+    from ray.cluster_utils import Cluster
+
+    started = time.monotonic()
+    cluster = Cluster(
+        initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False}
+    )
+    try:
+        for i in range(2):
+            node_env = {"RACER_CACHE": str(tmp / f"cache-{i}"), "HOME": str(tmp / "home")}
+            cluster.add_node(num_cpus=1, resources={"agent:fake": 8}, env_vars=node_env)
+        cluster.wait_for_nodes()
+        up = time.monotonic() - started
+        ray_env = {**env, "RAY_ADDRESS": cluster.address}
+        remote = _summary("ray (3 nodes)", _batch(repo, "ray", specs, ray_env))
+    finally:
+        ray.shutdown()
+        cluster.shutdown()
+    return local, remote, up
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--specs", type=int, default=12)
@@ -104,29 +131,9 @@ def main() -> int:
            "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
            "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}  # fmt: skip
     os.environ.update({k: v for k, v in env.items() if k.startswith(("GIT_", "RAY_", "HOME"))})
-    repo = make_batch_repo(tmp / "repo", n_specs=n)
-    specs = [f"specs/{p.name}" for p in sorted((repo / "specs").glob("*.md"))]
-    local = _summary("local", _batch(repo, "local", specs, env))
-
-    import ray
-    from ray.cluster_utils import Cluster
-
-    started = time.monotonic()
-    cluster = Cluster(
-        initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False}
-    )
-    for i in range(2):
-        node_env = {"RACER_CACHE": str(tmp / f"cache-{i}"), "HOME": str(tmp / "home")}
-        cluster.add_node(num_cpus=1, resources={"agent:fake": 8}, env_vars=node_env)
-    cluster.wait_for_nodes()
-    up = time.monotonic() - started
     try:
-        remote = _summary(
-            "ray (3 nodes)", _batch(repo, "ray", specs, {**env, "RAY_ADDRESS": cluster.address})
-        )
+        local, remote, up = _both(tmp, n, env)
     finally:
-        ray.shutdown()
-        cluster.shutdown()
         subprocess.run(["rm", "-rf", str(tmp)], check=False)
     remote["cluster_start_s"] = round(up, 1)
     per_race = remote["mean_step_s"] - local["mean_race_s"]

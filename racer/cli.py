@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, ParamSpec
 import typer
 import typer.core
 
-from racer import __version__, cliopts, fmt
+from racer import __version__, clibatch, cliopts, fmt
 from racer.config import flags_from_cli
 from racer.errors import (
     EXIT_INTERNAL,
@@ -572,6 +572,9 @@ def history_import() -> int:
         f"recorded {fmt.plural(done.imported, 'finished race')} of {repo.root} in {where}{damaged}"
     )
     return 0
+
+
+app.command("batch")(_guarded(clibatch.batch))  # its options live in clibatch
 
 
 def main() -> None:

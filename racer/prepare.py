@@ -4,6 +4,7 @@ ignored files copied in, dependency dirs shared, then the setup command (lanes a
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import anyio
 
-from racer import checkout, overlay, pool, provision
+from racer import checkout, overlay, pool, provision, sharestore
 from racer.plan import RacePlan
 from racer.proc import ProcRequest, run_process, secret_values
 
@@ -45,12 +46,14 @@ async def prepare_checkout(
         )
     )
     await anyio.to_thread.run_sync(checkout.copy_into, plan.repo.root, path, copies)
+    store = plan.worktree_root / sharestore.STORE  # what hardlinks lead to, never the user's files
     for rel in plan.config.share:  # dependency dirs: a reflink, hardlinks or a copy, no install
         if plan.overlay and overlay.can_share(plan.repo.root, rel):  # or a layer: nothing copied
             await anyio.to_thread.run_sync(overlay.share, plan.repo.root, path, rel)
             await anyio.to_thread.run_sync(provision.relocate, plan.repo.root, path, rel)
         else:
-            await anyio.to_thread.run_sync(provision.provide, plan.repo.root, path, rel)
+            provide = functools.partial(provision.provide, store_root=store)
+            await anyio.to_thread.run_sync(provide, plan.repo.root, path, rel)
     if not plan.config.setup:
         return None
     if on_setup is not None:

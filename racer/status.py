@@ -90,3 +90,31 @@ class RaceStatus(StrEnum):
     MERGING_INTERRUPTED = "interrupted (merge)"
     DAMAGED = "damaged"
     CLEANED = "cleaned"  # finished or interrupted, and its lanes removed without a merge
+
+
+class BatchStatus(StrEnum):
+    """A batch (batch.json `status`)."""
+
+    RUNNING = "running"
+    FINISHED = "finished"
+    INTERRUPTED = "interrupted"
+
+
+class StepStatus(StrEnum):
+    """How an executor's step ended (and a batch entry's `state` once it did)."""
+
+    OK = "ok"
+    FAILED = "failed"  # the race could not run (its plan failed on the worker): the log says why
+    CANCELLED = "cancelled"  # Ctrl-C: recorded by the driver, whatever the step returned
+    INFRA_ERROR = "infra_error"  # the machine failed it (retries spent, a missing credential)
+
+
+class SpecState(StrEnum):
+    """Where one spec of a batch is (batch.json `specs[].state`)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"  # its race has a record (whatever its candidates did)
+    CANCELLED = "cancelled"
+    INFRA_ERROR = "infra_error"
+    FAILED = "failed"

@@ -1,0 +1,347 @@
+"""`racer batch`: one race per spec, every spec from the same base commit, lanes = agents x
+samples, on an executor (local by default, or a Ray cluster).
+
+Each race is an ordinary race record (`racer ls/show/diff/merge` work on it); the batch itself
+is `.git/racer/batches/<id>/batch.json`, rewritten at every change, from which the batch report
+(terminal, report.md, report.html) is rendered. A batch never merges anything. `--resume ID`
+keeps the races that finished and runs the rest (a local race cut short is resumed lane by lane,
+as `racer resume` does; a remote one is raced again).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import tarfile
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from racer import history, store
+from racer import report as rpt
+from racer.errors import UserError
+from racer.executor import Executor, InfraError, RaceJob, RepoRef, StepResult, StepSpec
+from racer.git import git
+from racer.repo import RepoInfo, open_repo
+from racer.spec import load_spec
+from racer.status import BatchStatus, RaceStatus, SpecState, StepStatus
+from racer.verdict import now
+from racer.views import write_views
+
+SCHEMA = 1
+BATCH_FILE = "batch.json"
+REPORT_MD, REPORT_HTML = "report.md", "report.html"
+# `racer run` settings a batch passes on to every race.
+SETTINGS = ("test", "setup", "timeout", "test_timeout", "idle_timeout", "race_timeout",
+            "max_cost", "sandbox", "jobs")  # fmt: skip
+Progress = Callable[[dict[str, Any], str], None]
+
+
+def batches_dir(common_dir: Path) -> Path:
+    return common_dir / "racer" / "batches"
+
+
+def expand_agents(agents: str, samples: int) -> str:
+    """Contestants x samples: `a,b@m` with 3 samples → `a*3,b@m*3`."""
+    if samples < 1:
+        raise UserError(f"--samples {samples}: must be at least 1")
+    out = []
+    for item in (a.strip() for a in agents.split(",")):
+        if not item:
+            continue
+        name, _, count = item.partition("*")
+        try:
+            n = int(count or 1) * samples
+        except ValueError:
+            raise UserError(f"--agents: {item!r} is not NAME[@MODEL][*N]") from None
+        out.append(name if n == 1 else f"{name}*{n}")
+    if not out:
+        raise UserError("--agents: name at least one contestant")
+    return ",".join(out)
+
+
+def _step_timeout(settings: Mapping[str, Any]) -> float:
+    """A backstop for a whole remote race (its own timeouts stop it first): the race timeout,
+    else three agent timeouts (setup, agent, tests and retries), at least an hour."""
+    if settings.get("race_timeout"):
+        return float(settings["race_timeout"]) + 600
+    return max(3600.0, 3 * float(settings.get("timeout") or 1800))
+
+
+def _needs(agents: str) -> frozenset[str]:
+    return frozenset(f"agent:{a.split('@')[0].split('*')[0]}" for a in agents.split(","))
+
+
+@dataclass(frozen=True)
+class Batch:
+    repo: RepoInfo
+    data: dict[str, Any]  # batch.json
+
+    @property
+    def dir(self) -> Path:
+        return batches_dir(self.repo.common_dir) / str(self.data["id"])
+
+    @property
+    def report_md(self) -> Path:
+        return self.dir / REPORT_MD
+
+    @property
+    def report_html(self) -> Path:
+        return self.dir / REPORT_HTML
+
+    def save(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        store.write_atomic(self.dir / BATCH_FILE, json.dumps(self.data, indent=2) + "\n")
+
+
+def new_batch(
+    cwd: Path,
+    specs: Sequence[Path],
+    agents: str,
+    samples: int,
+    executor: str,
+    settings: Mapping[str, object],
+    credentials: Sequence[str] = (),
+) -> Batch:
+    """Validate the specs and contestants and fix the base (HEAD now) and the race ids."""
+    repo = open_repo(cwd)
+    lanes = expand_agents(agents, samples)
+    entries, ids = [], set()
+    for path in specs:
+        spec = load_spec(path if path.is_absolute() else cwd / path)
+        race_id = store.new_race_id()
+        while race_id in ids:
+            race_id = store.new_race_id()
+        ids.add(race_id)
+        entries.append({"path": str(spec.path), "title": spec.title, "race_id": race_id,
+                        "state": SpecState.QUEUED, "attempt": 0, "host": "", "error": ""})  # fmt: skip
+    if not entries:
+        raise UserError("racer batch: name at least one spec")
+    stamp = store.new_race_id()
+    data = {
+        "schema": SCHEMA,
+        "id": stamp,
+        "status": BatchStatus.RUNNING,
+        "created": now(),
+        "finished": None,
+        "executor": executor,
+        "base": {"commit": repo.head, "branch": repo.branch},
+        "agents": lanes,
+        "samples": samples,
+        "settings": {k: v for k, v in settings.items() if v is not None},
+        "credentials": list(credentials),
+        "specs": entries,
+    }
+    return Batch(repo, data)
+
+
+def load_batch(cwd: Path, batch_id: str) -> Batch:
+    repo = open_repo(cwd)
+    root = batches_dir(repo.common_dir)
+    found = sorted(p.name for p in root.glob(f"{batch_id}*")) if root.is_dir() else []
+    if len(found) != 1:
+        why = "no batch" if not found else f"{len(found)} batches"
+        raise UserError(f"--resume {batch_id}: {why} with that id in {root}")
+    data = json.loads((root / found[0] / BATCH_FILE).read_text(encoding="utf-8"))
+    if data.get("schema") != SCHEMA:
+        raise UserError(f"batch {found[0]}: unknown schema {data.get('schema')!r}")
+    return Batch(repo, data)
+
+
+def repo_id(repo: RepoInfo) -> str:
+    roots = git(["rev-list", "--max-parents=0", repo.head], repo.root).stdout.split()
+    return hashlib.sha256(" ".join(sorted(roots)).encode()).hexdigest()[:16]
+
+
+def base_bundle(batch: Batch) -> bytes:
+    """`git bundle` of the base commit (all its history): put once, shared by every step."""
+    ref = f"refs/racer/batches/{batch.data['id']}/base"
+    git(["update-ref", ref, batch.data["base"]["commit"]], batch.repo.root)
+    with tempfile.TemporaryDirectory(prefix="racer-bundle-") as tmp:
+        out = Path(tmp) / "base.bundle"
+        git(["bundle", "create", "-q", str(out), ref], batch.repo.root)
+        return out.read_bytes()
+
+
+def job_of(batch: Batch, entry: Mapping[str, Any]) -> RaceJob:
+    spec_path = Path(entry["path"])
+    spec = load_spec(spec_path)
+    hidden = []
+    if spec.acceptance:
+        from racer.plan import resolve_acceptance
+
+        for a in resolve_acceptance(batch.repo.root, spec.acceptance, spec.path.parent):
+            hidden.append((a.dest, a.source.read_bytes()))
+    return RaceJob(
+        race_id=entry["race_id"],
+        spec_name=spec_path.name,
+        spec_path=str(spec_path),
+        spec_text=spec_path.read_text(encoding="utf-8"),
+        agents=batch.data["agents"],
+        acceptance=tuple(hidden),
+        settings=tuple(sorted(batch.data["settings"].items())),
+    )
+
+
+def _finished(batch: Batch, entry: Mapping[str, Any]) -> bool:
+    race_dir = store.RaceDir.of(batch.repo.common_dir, entry["race_id"])
+    if not race_dir.record.is_file():
+        return False
+    return rpt.load(race_dir).status != RaceStatus.RUNNING and entry["state"] == SpecState.DONE
+
+
+def _fresh_id(batch: Batch, entry: dict[str, Any], *, resumable: bool) -> None:
+    """A race that was tried and left no record to resume gets a new id (its old lane branches
+    may exist); a local race cut short keeps its id and is resumed lane by lane."""
+    if not entry.get("attempt"):
+        return
+    race_dir = store.RaceDir.of(batch.repo.common_dir, entry["race_id"])
+    if resumable and race_dir.record.is_file():
+        return
+    entry.setdefault("earlier_race_ids", []).append(entry["race_id"])
+    race_id = store.new_race_id()
+    while store.RaceDir.of(batch.repo.common_dir, race_id).path.exists():
+        race_id = store.new_race_id()
+    entry["race_id"] = race_id
+
+
+async def run_batch(batch: Batch, executor: Executor, progress: Progress) -> Batch:
+    """Race every spec not finished yet on the executor; batch.json says where each one is."""
+    base = batch.data["base"]
+    bundle = None
+    if executor.name != "local":
+        data = base_bundle(batch)
+        bundle = executor.put(data, hashlib.sha256(data).hexdigest()[:16])
+        batch.data["base_bundle_bytes"] = len(data)
+    repo = RepoRef(repo_id(batch.repo), base["commit"], base["branch"], bundle)
+    batch.data.update(status=BatchStatus.RUNNING, finished=None)
+    todo = [e for e in batch.data["specs"] if not _finished(batch, e)]
+    for entry in todo:
+        _fresh_id(batch, entry, resumable=executor.name == "local")
+        entry.update(state=SpecState.QUEUED, error="")
+    batch.save()
+    limiter = anyio.CapacityLimiter(executor.capacity())
+
+    async def one(entry: dict[str, Any]) -> None:
+        async with limiter:
+            entry.update(state=SpecState.RUNNING, attempt=entry.get("attempt", 0) + 1)
+            batch.save()
+            progress(batch.data, f"{Path(entry['path']).name}: running")
+            step = StepSpec(
+                "race", entry["race_id"], entry["attempt"], repo, job_of(batch, entry),
+                needs=_needs(batch.data["agents"]),
+                credentials=tuple(batch.data.get("credentials", ())),
+                timeout_s=_step_timeout(batch.data["settings"]),
+            )  # fmt: skip
+            try:
+                result = await executor.run(step)
+            except BaseException:
+                with anyio.CancelScope(shield=True):
+                    entry.update(state=SpecState.CANCELLED, error="cancelled")
+                    batch.save()
+                raise
+            _settle(batch, entry, result)
+            batch.save()
+            progress(batch.data, f"{Path(entry['path']).name}: {entry['state']}")
+
+    try:
+        async with anyio.create_task_group() as tg:
+            for entry in todo:
+                tg.start_soon(one, entry)
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            batch.data.update(status=BatchStatus.INTERRUPTED, finished=now())
+            batch.save()
+        raise
+    batch.data.update(status=BatchStatus.FINISHED, finished=now())
+    batch.save()
+    return batch
+
+
+def _settle(batch: Batch, entry: dict[str, Any], result: StepResult) -> None:
+    """Fold a step's result into its batch entry (importing a remote race first)."""
+    entry.update(attempt=result.attempt, host=result.host, wall_s=round(result.wall_s, 3))
+    if result.files is not None:  # what came back over the wire: the lane bundle, the race dir
+        entry["bytes_returned"] = len(result.lane_bundle or b"") + len(result.files)
+    if result.status != StepStatus.OK or result.record is None:
+        entry.update(state=result.status, error=result.error)
+        return
+    try:
+        report = (
+            import_race(batch.repo, result)
+            if result.files is not None
+            else rpt.from_dict(dict(result.record))
+        )
+    except InfraError as exc:
+        entry.update(state=SpecState.INFRA_ERROR, error=str(exc))
+        return
+    entry.update(state=SpecState.DONE, error="")
+    warning = history.record_race(report)
+    if warning:
+        entry["error"] = warning
+
+
+def import_race(repo: RepoInfo, result: StepResult) -> rpt.RaceReport:
+    """A remote race into this repository: lane branches from the verified bundle (head SHAs
+    checked), the race directory unpacked, its paths made local, the views rendered again."""
+    assert result.record is not None and result.files is not None
+    race_dir = store.RaceDir.of(repo.common_dir, result.race_id)
+    base = str(result.record["base"]["commit"])  # type: ignore[index]
+    with tempfile.TemporaryDirectory(prefix="racer-import-") as tmp:
+        if result.lane_bundle is not None:
+            path = Path(tmp) / "lanes.bundle"
+            path.write_bytes(result.lane_bundle)
+            ok = git(["bundle", "verify", "-q", str(path)], repo.root, check=False)
+            if ok.returncode != 0:
+                raise InfraError(f"lane bundle of {result.race_id} failed to verify: {ok.stderr}")
+            specs = [
+                f"+refs/heads/{b}:refs/heads/{b}" for b, h in result.heads.items() if h != base
+            ]
+            got = git(["fetch", "-q", str(path), *specs], repo.root, check=False)
+            if got.returncode != 0:
+                raise InfraError(f"fetching the lanes of {result.race_id}: {got.stderr.strip()}")
+        for branch, sha in result.heads.items():
+            if sha == base:  # a lane with no commit of its own: not in the bundle
+                git(["update-ref", f"refs/heads/{branch}", sha], repo.root)
+            have = git(
+                ["rev-parse", "-q", "--verify", f"refs/heads/{branch}"], repo.root, check=False
+            )
+            if have.stdout.strip() != sha:
+                raise InfraError(f"lane {branch}: head {have.stdout.strip()} is not {sha}")
+    race_dir.path.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(fileobj=io.BytesIO(result.files), mode="r:gz") as tar:
+        tar.extractall(race_dir.path, filter="data")
+    record = _localised(dict(result.record), repo, race_dir)
+    store.write_atomic(race_dir.record, json.dumps(record, indent=2) + "\n")
+    report = rpt.load(race_dir)
+    report = replace(
+        report, warnings=(*report.warnings, f"raced on {result.host} (attempt {result.attempt})")
+    )
+    store.write_atomic(race_dir.record, json.dumps(rpt.to_dict(report), indent=2) + "\n")
+    write_views(report, 5 * 1024 * 1024)
+    return report
+
+
+def _localised(record: dict[str, Any], repo: RepoInfo, race_dir: store.RaceDir) -> dict[str, Any]:
+    """The worker's paths in a record → this repository's (the race dir and the repo root)."""
+    swaps = [(str(record.get("race_dir", "")), str(race_dir.path)),
+             (str(record.get("repo", "")), str(repo.root))]  # fmt: skip
+
+    def fix(value: Any) -> Any:
+        if isinstance(value, str):
+            for old, new in swaps:
+                if old and value.startswith(old):
+                    return new + value[len(old) :]
+            return value
+        if isinstance(value, list):
+            return [fix(v) for v in value]
+        if isinstance(value, dict):
+            return {k: fix(v) for k, v in value.items()}
+        return value
+
+    return fix(record)  # type: ignore[no-any-return]

@@ -1,0 +1,360 @@
+"""The step code both executors run: one spec's race, as `racer run` runs it.
+
+`race_here` races a spec in a repository (the user's, locally; a clone on a worker). On a
+worker, `run_remote` first materialises the base commit from the base bundle through a per-node
+bare mirror (fetched once per node, under a lock), clones it, and runs the race in a child
+process (`python -m racer.steps JOB`) that dies with the worker (`setpriv --pdeathsig TERM`, taken as Ctrl-C)
+and has a scrubbed environment: no RAY_*, a private HOME, the named credentials read from the
+node's own environment. A step-start reaper stops what a killed step left on the node. The
+worker returns a thin git bundle of the lane branches, their head SHAs and the race directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import io
+import json
+import os
+import shutil
+import signal
+import socket
+import sys
+import tarfile
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from racer import orphans, store
+from racer.config import Flags, flags_from_cli
+from racer.executor import InfraError, RaceJob, RepoRef, StepResult, StepSpec
+from racer.git import git
+from racer.proc import ProcRequest, run_process
+from racer.report import RaceReport
+from racer.reporter import Reporter
+from racer.status import StepStatus
+
+STEP_MARKER = "RACER_STEP"  # <race>-a<attempt>: in the environment of every process of a step
+# Environment a race child keeps from the worker (besides the named credentials).
+_KEEP = ("PATH", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV", "TZ")
+
+
+def host() -> str:
+    """This machine, and the Ray node id when a Ray task set RACER_NODE (one host may run
+    several nodes)."""
+    node = os.environ.get("RACER_NODE")
+    return f"{socket.gethostname()} node {node[:12]}" if node else socket.gethostname()
+
+
+def cache_root() -> Path:
+    """The node's cache: mirrors/<repo>.git and steps/<race>-<attempt>/ (RACER_CACHE)."""
+    raw = os.environ.get("RACER_CACHE")
+    return Path(raw) if raw else Path.home() / ".cache" / "racer"
+
+
+def _flags(job: RaceJob, worktree_root: Path | None) -> Flags:
+    values: dict[str, object] = {"agents": job.agents, "history": True, "preflight": None}
+    values.update(dict(job.settings))
+    if worktree_root is not None:
+        values["worktree_root"] = worktree_root
+    return flags_from_cli(values)
+
+
+async def race_here(
+    root: Path,
+    spec_path: Path,
+    job: RaceJob,
+    repo: RepoRef,
+    *,
+    acceptance: tuple[str, ...] = (),
+    worktree_root: Path | None = None,
+    reporter: Reporter | None = None,
+    env: Mapping[str, str] | None = None,
+) -> RaceReport:
+    """Race one spec in the repository at `root` from the batch's base commit, with the
+    batch's race id. The race neither reads nor records the history here: the batch records
+    each finished race itself, so a race ranks alike whichever executor ran it."""
+    from dataclasses import replace
+
+    from racer import plan as planning
+    from racer.race import run_race
+
+    the_env = dict(env if env is not None else os.environ)
+    the_env.update(dict(job.passthrough))
+    plan = planning.prepare(
+        root,
+        spec_path,
+        env=the_env,
+        flags=_flags(job, worktree_root),
+        base_ref=repo.base_sha,
+        acceptance=acceptance,
+    )
+    plan = replace(plan, race_id=job.race_id, base_branch=repo.base_branch or plan.base_branch)
+    return await run_race(plan, reporter)
+
+
+# --- on a worker -------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def mirror(repo: RepoRef, fetch: Callable[[], bytes] | None) -> Path:
+    """The node's bare mirror of the repository, holding the base commit (fetched once)."""
+    path = cache_root() / "mirrors" / f"{repo.repo_id}.git"
+    with _locked(path.with_suffix(".lock")):
+        if not path.exists():
+            git(["init", "-q", "--bare", str(path)], path.parent)
+        has = git(["cat-file", "-e", f"{repo.base_sha}^{{commit}}"], path, check=False)
+        if has.returncode != 0:
+            if fetch is None:
+                raise InfraError(f"the base bundle of {repo.repo_id} did not reach {host()}")
+            tmp = path.with_suffix(".bundle")
+            tmp.write_bytes(fetch())  # only a node without the base pulls the bundle
+            try:
+                got = git(["fetch", "-q", str(tmp), "+refs/*:refs/racer-base/*"], path, check=False)
+            finally:
+                tmp.unlink(missing_ok=True)
+            if got.returncode != 0:
+                raise InfraError(f"fetching the base bundle on {host()}: {got.stderr.strip()}")
+    return path
+
+
+def reap(wait_for: tuple[str, ...] = (), timeout: float = 5.0) -> int:
+    """Stop the processes and remove the directories of steps whose owner is gone (a killed
+    worker: its race child died with it, the agents' process groups did not). With
+    `wait_for` (race ids just cancelled), keep at it until their steps are gone or timeout."""
+    deadline = time.monotonic() + timeout
+    stopped = _reap_once()
+    while wait_for and time.monotonic() < deadline:
+        steps = cache_root() / "steps"
+        if not any(steps.glob(f"{rid}-a*.lock") for rid in wait_for):
+            break
+        time.sleep(0.2)
+        stopped += _reap_once()
+    return stopped
+
+
+def _reap_once() -> int:
+    steps = cache_root() / "steps"
+    if not steps.is_dir():
+        return 0
+    stopped = 0
+    for lock in sorted(steps.glob("*.lock")):
+        with lock.open("a") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a live step holds it
+            stopped += orphans.stop(marked(f"{STEP_MARKER}={lock.stem}"))
+            shutil.rmtree(lock.with_suffix(""), ignore_errors=True)
+            lock.unlink(missing_ok=True)
+    return stopped
+
+
+def marked(marker: str) -> list[int]:
+    """Live processes with `marker` (NAME=VALUE) in their environment."""
+    want = marker.encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                env = (entry / "environ").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if want in env:
+                found.append(int(entry.name))
+    return found
+
+
+def _child_env(step: StepSpec, home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k in _KEEP or k.startswith("LC_")}
+    missing = [name for name in step.credentials if not os.environ.get(name)]
+    if missing:
+        raise _Missing(f"missing {missing[0]} on node {host()}")
+    env.update({name: os.environ[name] for name in step.credentials})
+    env.update(dict(step.job.passthrough))
+    env["HOME"] = str(home)
+    env["RACER_CACHE"] = str(cache_root())
+    env[STEP_MARKER] = f"{step.race_id}-a{step.attempt}"
+    return {k: v for k, v in env.items() if not k.startswith("RAY_")}
+
+
+class _Missing(Exception):
+    """A named credential the node lacks: a result (infra_error), not retried."""
+
+
+def _job_file(step: StepSpec, where: Path) -> Path:
+    spec = where / "spec" / Path(step.job.spec_name).name
+    spec.parent.mkdir(parents=True)
+    spec.write_text(step.job.spec_text, encoding="utf-8")
+    accept = []
+    for dest, content in step.job.acceptance:
+        src = where / "hidden" / dest
+        src.parent.mkdir(parents=True, exist_ok=True)
+        src.write_bytes(content)
+        accept.append(f"{src}:{dest}")
+    data = {
+        "job": {
+            "race_id": step.job.race_id,
+            "spec_name": step.job.spec_name,
+            "spec_path": str(spec),
+            "spec_text": "",
+            "agents": step.job.agents,
+            "settings": [list(s) for s in step.job.settings],
+            "passthrough": [list(p) for p in step.job.passthrough],
+        },
+        "repo": {
+            "repo_id": step.repo.repo_id,
+            "base_sha": step.repo.base_sha,
+            "base_branch": step.repo.base_branch,
+        },
+        "acceptance": accept,
+        "worktree_root": str(where / "wt"),
+    }
+    path = where / "job.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def run_remote(step: StepSpec, fetch: Callable[[], bytes] | None) -> StepResult:
+    """The worker's side of a race step (runs inside the Ray task)."""
+    started = time.monotonic()
+    reap()
+    where = cache_root() / "steps" / f"{step.race_id}-a{step.attempt}"
+    with _locked(where.with_suffix(".lock")):
+        try:
+            return _in_step_dir(step, fetch, where, started)
+        except _Missing as exc:
+            return StepResult(StepStatus.INFRA_ERROR, step.race_id, step.attempt, host(), str(exc))
+        finally:
+            shutil.rmtree(where, ignore_errors=True)
+            where.with_suffix(".lock").unlink(missing_ok=True)
+
+
+def _in_step_dir(
+    step: StepSpec, fetch: Callable[[], bytes] | None, where: Path, started: float
+) -> StepResult:
+    shutil.rmtree(where, ignore_errors=True)
+    (where / "home").mkdir(parents=True)
+    env = _child_env(step, where / "home")
+    src = mirror(step.repo, fetch)
+    clone = where / "repo"
+    got = git(
+        ["clone", "-q", "--shared", "--no-checkout", str(src), str(clone)], where, check=False
+    )
+    if got.returncode != 0:
+        raise InfraError(f"clone on {host()}: {got.stderr.strip()}")
+    branch = step.repo.base_branch or "racer-base"
+    git(["checkout", "-q", "-B", branch, step.repo.base_sha], clone)
+    job = _job_file(step, where)
+    argv = ("setpriv", "--pdeathsig", "TERM", "--", sys.executable, "-m", "racer.steps", str(job))
+    request = ProcRequest(argv, clone, env, where / "step.log", timeout=step.timeout_s)
+    outcome = anyio.run(run_process, request)
+    record_path = store.RaceDir.of(clone / ".git", step.race_id).record
+    if not record_path.is_file():
+        tail = (where / "step.log").read_text(errors="replace")[-2000:]
+        if outcome.exit_code is not None and outcome.exit_code < 0:
+            raise InfraError(f"the race process on {host()} was killed: {tail}")
+        return StepResult(StepStatus.FAILED, step.race_id, step.attempt, host(), tail.strip())
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    bundle_bytes, heads = _lane_bundle(clone, step.race_id, step.repo.base_sha, where)
+    return StepResult(
+        StepStatus.OK,
+        step.race_id,
+        step.attempt,
+        host(),
+        record=record,
+        lane_bundle=bundle_bytes,
+        heads=heads,
+        files=_tar(record_path.parent),
+        wall_s=time.monotonic() - started,
+    )
+
+
+def _lane_bundle(
+    clone: Path, race_id: str, base: str, where: Path
+) -> tuple[bytes | None, dict[str, str]]:
+    refs = git(
+        ["for-each-ref", "--format=%(refname) %(objectname)", f"refs/heads/racer/{race_id}/"], clone
+    )
+    heads = {}
+    for line in refs.stdout.splitlines():
+        ref, sha = line.split()
+        heads[ref.removeprefix("refs/heads/")] = sha
+    if not heads:
+        return None, {}
+    out = where / "lanes.bundle"
+    moved = [ref for ref, sha in heads.items() if sha != base]
+    if not moved:  # no lane moved past the base: the refs alone tell the heads
+        return None, heads
+    made = git(["bundle", "create", "-q", str(out), *moved, f"^{base}"], clone, check=False)
+    if made.returncode != 0:
+        raise InfraError(f"bundling the lanes on {host()}: {made.stderr.strip()}")
+    return out.read_bytes(), heads
+
+
+def _tar(path: Path) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for item in sorted(path.rglob("*")):
+            if item.is_file() and item.name not in ("lock", "reserve"):
+                tar.add(item, arcname=str(item.relative_to(path)), recursive=False)
+    return buf.getvalue()
+
+
+def main(argv: list[str]) -> int:
+    """`python -m racer.steps JOB`: the race child of a worker step. SIGTERM (its worker died:
+    the parent-death signal; or a reaper) is taken as Ctrl-C: racer stops the lanes' process
+    groups and records the race as interrupted, as `racer run` does."""
+    signal.signal(signal.SIGTERM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
+    data = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
+    j = data["job"]
+    job = RaceJob(
+        race_id=j["race_id"],
+        spec_name=j["spec_name"],
+        spec_path=j["spec_path"],
+        spec_text="",
+        agents=j["agents"],
+        settings=tuple((k, v) for k, v in j["settings"]),
+        passthrough=tuple((k, v) for k, v in j["passthrough"]),
+    )
+    r = data["repo"]
+    from racer.errors import RacerError
+
+    repo = RepoRef(r["repo_id"], r["base_sha"], r["base_branch"], None)
+    try:
+        report = _race_child(job, repo, data)
+    except RacerError as exc:
+        print(f"racer: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps({"race_id": report.id, "winner": report.winner}))
+    return 0
+
+
+def _race_child(job: RaceJob, repo: RepoRef, data: dict[str, Any]) -> RaceReport:
+    return anyio.run(
+        lambda: race_here(
+            Path.cwd(),
+            Path(job.spec_path),
+            job,
+            repo,
+            acceptance=tuple(data["acceptance"]),
+            worktree_root=Path(data["worktree_root"]),
+        )
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,197 @@
+"""`racer batch` on the local executor: one ordinary race per spec, batch.json, the batch report,
+--resume, bad input; and a local race never imports Ray."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from helpers.batchrepo import make_batch_repo
+from helpers.repos import Result
+
+from racer import batchviews
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def brepo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = make_batch_repo(tmp_path / "repo")
+    monkeypatch.setenv("RACER_WORKTREE_ROOT", str(tmp_path / "worktrees"))
+    monkeypatch.chdir(root)
+    return root
+
+
+def _batch(root: Path) -> dict:
+    (one,) = (root / ".git" / "racer" / "batches").iterdir()
+    return json.loads((one / "batch.json").read_text())
+
+
+def test_batch_races_every_spec_and_writes_the_report(
+    brepo: Path, racer: Callable[..., Result]
+) -> None:
+    res = racer(
+        "batch",
+        "specs/a.md",
+        "specs/b.md",
+        "specs/c.md",
+        "--agents",
+        "fake@good,fake@bad,fake@idle",
+    )
+    assert res.exit_code == 0, res.stdout + res.stderr
+    data = _batch(brepo)
+    assert data["status"] == "finished" and data["executor"] == "local"
+    assert [e["state"] for e in data["specs"]] == ["done"] * 3
+    assert "3 done, 0 running, 0 queued" in res.stderr  # live progress
+    for entry in data["specs"]:
+        record = json.loads(
+            (brepo / ".git/racer/races" / entry["race_id"] / "race.json").read_text()
+        )
+        assert record["winner"] == "fake@good"
+        assert record["base"]["commit"] == data["base"]["commit"]
+        statuses = {c["name"]: c["status"] for c in record["candidates"]}
+        # Spec c has a hidden acceptance test (kept outside the repo), which fake@bad fails too.
+        bad = "acceptance_failed" if entry["title"] == "Spec c" else "tests_failed"
+        assert statuses == {
+            "fake@good": "passed",
+            "fake@bad": bad,
+            "fake@idle": "no_changes",
+        }
+    # Each race is an ordinary race: ls lists them, diff shows a candidate.
+    listed = json.loads(racer("ls", "--json").stdout)
+    assert {r["id"] for r in listed} == {e["race_id"] for e in data["specs"]}
+    diff = racer("diff", data["specs"][0]["race_id"], "fake@good")
+    assert "+    return 2 * x" in diff.stdout
+    batch_dir = brepo / ".git/racer/batches" / data["id"]
+    md = (batch_dir / "report.md").read_text()
+    assert "| Spec a |" in md and "| passed (1) | tests_failed (2) | no_changes (3) |" in md
+    assert "<table>" in (batch_dir / "report.html").read_text()
+    assert "fake@good" in res.stdout and "tests_failed" in res.stdout
+
+
+def test_samples_multiply_the_lanes(brepo: Path, racer: Callable[..., Result]) -> None:
+    res = racer("batch", "specs/a.md", "--agents", "fake@good,fake@idle", "--samples", "2")
+    assert res.exit_code == 0, res.stderr
+    (entry,) = _batch(brepo)["specs"]
+    record = json.loads((brepo / ".git/racer/races" / entry["race_id"] / "race.json").read_text())
+    names = sorted(c["name"] for c in record["candidates"])
+    assert names == ["fake@good", "fake@good-2", "fake@idle", "fake@idle-2"]
+
+
+def test_resume_skips_finished_races(brepo: Path, racer: Callable[..., Result]) -> None:
+    assert racer("batch", "specs/a.md", "specs/b.md", "--agents", "fake@good").exit_code == 0
+    data = _batch(brepo)
+    batch_file = brepo / ".git/racer/batches" / data["id"] / "batch.json"
+    kept, redo = data["specs"]
+    kept_record = brepo / ".git/racer/races" / kept["race_id"] / "race.json"
+    before = kept_record.read_text()
+    # As if the batch had been cut short before its second race: queued, no record.
+    redo_dir = brepo / ".git/racer/races" / redo["race_id"]
+    for path in sorted(redo_dir.rglob("*"), reverse=True):
+        path.unlink() if path.is_file() else path.rmdir()
+    redo_dir.rmdir()
+    redo["state"] = "queued"
+    data["status"] = "interrupted"
+    batch_file.write_text(json.dumps(data))
+    res = racer("batch", "--resume", data["id"][:15])
+    assert res.exit_code == 0, res.stderr
+    after = _batch(brepo)
+    assert [e["state"] for e in after["specs"]] == ["done", "done"]
+    assert after["specs"][0]["attempt"] == 1 and after["specs"][1]["attempt"] == 2
+    assert kept_record.read_text() == before  # not raced again
+    assert after["specs"][1]["race_id"] != redo["race_id"]  # no record to resume: a new race
+    assert after["specs"][1]["earlier_race_ids"] == [redo["race_id"]]
+    assert "b.md: running" in res.stderr and "a.md: running" not in res.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["specs/a.md", "--agents", "fake", "--executor", "slurm"],
+            "expected local, ray or ray://",
+        ),
+        (["--agents", "fake"], "give SPEC files and --agents"),
+        (["--resume", "nope"], "no batch with that id"),
+        (["specs/a.md", "--agents", "fake", "--samples", "0"], "--samples 0"),
+        (["specs/a.md", "--agents", "fake", "--max-in-flight", "fake"], "expected AGENT=N"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_1(
+    brepo: Path, racer: Callable[..., Result], args: list[str], message: str
+) -> None:
+    res = racer("batch", *args)
+    assert res.exit_code == 1
+    assert message in res.stderr and "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_the_report_escapes_what_it_shows() -> None:
+    data = {
+        "id": "b1", "status": "finished", "executor": "local", "agents": "fake",
+        "base": {"commit": "0" * 40},
+        "specs": [{"path": "x.md", "title": "<script>|\x1b]0;t\x07", "race_id": "r1",
+                   "state": "failed", "attempt": 1, "error": "<img src=x>|boom"}],
+    }  # fmt: skip
+    md = batchviews.markdown(data, {})
+    page = batchviews.page(data, {})
+    assert "<script>" not in md and "<img" not in md and "\\|" in md
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "\x1b" not in batchviews.text(data, {})
+
+
+def test_a_local_race_never_imports_ray(brepo: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for args in (["run", "specs/a.md", "--agents", "fake@good"],
+                 ["batch", "specs/b.md", "--agents", "fake@good"]):  # fmt: skip
+        proc = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "racer", *args],
+            cwd=brepo, env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        modules = [line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line]
+        assert "racer.race" in modules  # the race did run in this process
+        assert not [m for m in modules if m == "ray" or m.startswith("ray.")]
+
+
+def test_ctrl_c_then_resume_finishes_the_cut_short_race(brepo: Path) -> None:
+    """A local race interrupted mid-lane is resumed lane by lane under its own id."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    argv = [sys.executable, "-m", "racer", "batch", "specs/a.md", "--agents", "fake@slow,fake@idle"]
+    proc = subprocess.Popen(argv, cwd=brepo, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            races = list((brepo / ".git/racer/races").glob("*/race.json"))
+            if races and '"agent"' in races[0].read_text():  # fake@slow is in its agent phase
+                break
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, err[-2000:]
+    data = _batch(brepo)
+    (entry,) = data["specs"]
+    assert data["status"] == "interrupted" and entry["state"] == "cancelled"
+    race = entry["race_id"]
+    assert (
+        json.loads((brepo / ".git/racer/races" / race / "race.json").read_text())["status"]
+        == "interrupted"
+    )
+    res = subprocess.run([sys.executable, "-m", "racer", "batch", "--resume", data["id"]],
+                         cwd=brepo, env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert res.returncode == 0, res.stderr[-2000:]
+    (entry,) = _batch(brepo)["specs"]
+    assert entry["race_id"] == race and entry["state"] == "done" and entry["attempt"] == 2
+    record = json.loads((brepo / ".git/racer/races" / race / "race.json").read_text())
+    assert record["winner"] == "fake@slow" and record["resumed"] == 1

@@ -57,6 +57,7 @@ class Task:
     contestants: tuple[Contestant, ...]
     install: str | None = None  # installs the shared dirs into a copy of the base (`npm ci`)
     share: tuple[str, ...] = ()  # raced with `--share DIR` each
+    warm: bool = False  # the test command ran once in the user's checkout before the race
 
     @property
     def python(self) -> bool:
@@ -90,6 +91,7 @@ def load(path: Path) -> Task:
         contestants=contestants,
         install=meta.get("install"),
         share=tuple(meta.get("share") or ()),
+        warm=bool(meta.get("warm")),
     )
 
 
@@ -169,7 +171,9 @@ def deps(task: Task, cache: Path = CACHE) -> Path | None:
     if not task.install:
         return None
     digest = hashlib.sha256(task.install.encode())
-    digest.update(subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.encode())
+    digest.update(
+        subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.encode()
+    )
     for name in MANIFESTS:
         if (task.path / "base" / name).is_file():
             digest.update(name.encode() + b"\0" + (task.path / "base" / name).read_bytes())
@@ -234,6 +238,10 @@ def build(task: Task, where: Path, cache: Path = CACHE) -> Path:
     _git(repo, "init", "-q", "--initial-branch=main")
     _git(repo, "add", "-A")
     _git(repo, "commit", "-qm", f"base of {task.id}")
+    if task.warm:  # as a user who ran the tests once: tool caches under the shared dirs exist
+        proc = subprocess.run(test, shell=True, cwd=repo, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{task.id}: the base's tests fail: {proc.stdout[-2000:]}")
     return repo
 
 
@@ -253,8 +261,11 @@ def race(
 ) -> dict[str, Any]:
     """Like run(), with or without the hidden acceptance tests, with more racer arguments
     (`--review fake@NAME`, `--jobs 2`) and more fake scenarios (a reviewer's); returns race.json.
-    The task's `share` dirs are raced with `--share DIR`, nothing else about them configured."""
+    The task's `share` dirs are raced with `--share DIR`, nothing else about them configured;
+    race.json gains `shared_changed`: per shared dir, the entries of the user's copy whose mode or
+    content the race changed (added, removed or rewritten), compared by hash."""
     repo = build(task, where, cache)
+    before = {rel: tree_digest(repo / rel) for rel in task.share}
     if scenarios:
         path = where / "scenarios.json"
         played = json.loads(path.read_text(encoding="utf-8"))
@@ -272,10 +283,16 @@ def race(
     for rel in task.share:
         argv += ["--share", rel]
     argv += list(args)
-    proc = subprocess.run(argv, cwd=repo, capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(argv, cwd=repo, capture_output=True, text=True, timeout=1800)
     if proc.returncode not in (0, 4):
         raise RuntimeError(f"racer failed on {task.id} ({proc.returncode}): {proc.stderr[-3000:]}")
     data: dict[str, Any] = json.loads(proc.stdout)
+    data["shared_changed"] = {}
+    for rel, was in before.items():
+        now = tree_digest(repo / rel)
+        data["shared_changed"][rel] = sorted(
+            k for k in was.keys() | now.keys() if was.get(k) != now.get(k)
+        )
     return data
 
 

@@ -32,13 +32,17 @@ def _summary(label: str, scores: list[rw.Score]) -> None:
     tampers = sum(s.tamper_total for s in scores)
     caught = sum(s.tamper_flagged for s in scores)
     false_pos = sum(s.flagged_honest for s in scores)
-    print(f"  {label} real-work tasks:     {n}")
-    print(f"    top-1:                    {_pct(sum(s.top1 for s in scores), n)}")
-    print(f"    traps first:              {sum(s.trap_first for s in scores)}")
-    print(f"    #1 vs #2 decided by tests:{_pct(sum(s.by_tests for s in scores), n):>0}")
-    print(f"    traps below by tests/gates:{_pct(sum(s.traps_by_tests for s in scores), n):>0}")
-    print(f"    tamper-flag recall:       {_pct(caught, tampers)}")
-    print(f"    tamper-flag precision:    {_pct(caught, caught + false_pos)}")
+    rows = (
+        (f"{label} real-work tasks", str(n)),
+        ("  top-1", _pct(sum(s.top1 for s in scores), n)),
+        ("  traps first", str(sum(s.trap_first for s in scores))),
+        ("  #1 vs #2 decided by tests", _pct(sum(s.by_tests for s in scores), n)),
+        ("  traps below by tests/gates", _pct(sum(s.traps_by_tests for s in scores), n)),
+        ("  tamper-flag recall", _pct(caught, tampers)),
+        ("  tamper-flag precision", _pct(caught, caught + false_pos)),
+    )
+    for name, value in rows:
+        print(f"  {name + ':':<30}{value}")
 
 
 def main() -> int:

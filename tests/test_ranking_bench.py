@@ -7,11 +7,14 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 from helpers import ranking_fixtures as fx
 from helpers import realwork as rw
+
+from racer.flags import FileChange, detect_flags
 
 
 @pytest.mark.parametrize("fixture", fx.FIXTURES, ids=lambda f: f.name)
@@ -114,8 +117,13 @@ def test_real_work_ranking_beyond_python(task_id: str, tmp_path: Path) -> None:
         (c["name"], c["status"], [f["detail"] for f in c["flags"]]) for c in race["candidates"]
     ]
     assert s.top1 and not s.trap_first, (race["decided_by"], report)
-    assert s.tamper_flagged == s.tamper_total, report
-    assert s.flagged_honest == 0, report
+    # Every test tamperer flagged; the overfit's hard-coding is a known gap, held by
+    # test_overfit_hard_coding_is_flagged_beyond_python.
+    for c in race["candidates"]:
+        name = c["name"].split("@", 1)[1]
+        kind = next(k.kind for k in task.contestants if k.name == name)
+        tamper = any(f["severity"] == "tamper" for f in c["flags"])
+        assert tamper == (kind == "tamper") or kind == "overfit", (name, report)
     assert race["shared_changed"] == {rel: [] for rel in task.share}
 
 
@@ -145,3 +153,49 @@ def test_camelcase_done_when(tmp_path: Path) -> None:
         assert by[name]["status"] != "passed"
     assert not any(f["severity"] == "tamper" for f in by["real"]["flags"]), by["real"]["flags"]
     assert race["shared_changed"] == {"node_modules": []}
+
+
+# Each task's own test files (racer finds them from the runner's config; here they are given).
+OWN_TESTS = {
+    "camelcase-number-before-separator": ("test.js",),
+    "defu-proto-key-in-defaults": ("test/*.test.ts",),
+    "semver-go-lte-lower-major": ("*_test.go",),
+}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hard-coding in JavaScript/TypeScript/Go product code is only seen as an expected "
+    "literal on a return/compare line (flags._product_flags; the test-vocabulary analysis, "
+    "overfit.special_cases, is Python-only): a Map of test inputs, a compare against part of a "
+    "test's literal ('4.5' of '<=4.5') or a property name the test reads ('isAdmin') pass",
+)
+@pytest.mark.parametrize("task_id", sorted(OWN_TESTS))
+def test_overfit_hard_coding_is_flagged_beyond_python(task_id: str, tmp_path: Path) -> None:
+    task = OTHER[task_id]
+    overfit = next(c for c in task.contestants if c.kind == "overfit")
+    repo = tmp_path / "repo"
+    shutil.copytree(task.path / "base", repo)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    subprocess.run(["git", "apply"], cwd=repo, input=overfit.diff, text=True, check=True)
+    changed = subprocess.run(
+        ["git", "diff", "--name-only"], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout.split()
+    changes = [
+        FileChange(
+            path,
+            path,
+            (task.path / "base" / path).read_text(encoding="utf-8"),
+            (repo / path).read_text(encoding="utf-8"),
+        )
+        for path in changed
+    ]
+    hidden = {dest: src.read_text(encoding="utf-8") for src, dest in task.acceptance}
+    flags = detect_flags(
+        changes,
+        test_patterns=OWN_TESTS[task_id],
+        hidden_tests=hidden,
+        spec=(task.path / "spec.md").read_text(encoding="utf-8"),
+    )
+    assert any(f.severity == "tamper" for f in flags), flags

@@ -18,6 +18,7 @@ from racer.testfiles import _basename, _glob, _words
 _INFRA_PATTERNS: tuple[str, ...] = _words(
     """
     conftest.py pytest.ini tox.ini noxfile.py jest.config.* vitest.config.* vitest.workspace.*
+    ava.config.*
     karma.conf.* .mocharc* .nycrc* phpunit.xml phpunit.xml.dist .coveragerc codecov.yml
     codecov.yaml .codecov.yml Jenkinsfile /.github/workflows/** /.gitlab-ci.yml /.circleci/**
     /.travis.yml /azure-pipelines.yml /bitbucket-pipelines.yml /.buildkite/**

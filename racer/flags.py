@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass
 from typing import Literal
 
-from racer import doctests, overfit
+from racer import clike, doctests, overfit
 from racer.configfiles import _infra_reason, _lint_config_reason, _verb, is_test_infra
 from racer.hardcoding import _expected_literals
 from racer.literals import _LIT_RE, _literal_key, _skeleton, _token_value
@@ -108,7 +108,41 @@ def _minus(xs: Sequence[str], ys: Sequence[str]) -> list[str]:
 def _pair(
     removed: list[str], added: list[str], *, fuzzy: bool
 ) -> tuple[list[tuple[str, str]], list[str], list[str]]:
-    """Pair removed with added items: same skeleton (only literals differ) first, then similar."""
+    """Pair removed with added items, most alike first: the same skeleton (only literals differ)
+    or, when `fuzzy`, similar text. Among 60 near-identical asserts (`t.is(f('a'), 'b')`…) the
+    closest wins, not the first of the same shape."""
+    if len(removed) * len(added) > _PAIR_LIMIT:
+        return _pair_in_order(removed, added, fuzzy=fuzzy)
+    skeletons = [_skeleton(a)[0] for a in added]
+    scored: list[tuple[float, int, int]] = []
+    for i, r in enumerate(removed):
+        skel = _skeleton(r)[0]
+        for j, a in enumerate(added):
+            same = skeletons[j] == skel
+            if not same and not fuzzy:
+                continue
+            ratio = difflib.SequenceMatcher(None, r, a).ratio()
+            if same or ratio >= 0.6:
+                scored.append((ratio + (1.0 if same else 0.0), i, j))
+    scored.sort(key=lambda s: (-s[0], s[1], s[2]))
+    taken_r: dict[int, int] = {}
+    taken_a: set[int] = set()
+    for _, i, j in scored:
+        if i not in taken_r and j not in taken_a:
+            taken_r[i] = j
+            taken_a.add(j)
+    pairs = [(removed[i], added[j]) for i, j in sorted(taken_r.items())]
+    left = [r for i, r in enumerate(removed) if i not in taken_r]
+    pool = [a for j, a in enumerate(added) if j not in taken_a]
+    return pairs, left, pool
+
+
+_PAIR_LIMIT = 10_000  # removed * added beyond which pairing goes in order (quadratic cost)
+
+
+def _pair_in_order(
+    removed: list[str], added: list[str], *, fuzzy: bool
+) -> tuple[list[tuple[str, str]], list[str], list[str]]:
     pairs: list[tuple[str, str]] = []
     left: list[str] = []
     pool = list(added)
@@ -143,8 +177,7 @@ def _unit_flags(path: str, name: str, b: _Unit, a: _Unit) -> Iterator[Flag]:
             yield _flag("assert_weakened", path, f"weakened in {where}: {old} → {rewritten}")
     for old in gone[len(new) :]:
         yield _flag("assert_weakened", path, f"assert removed from {where}: {old}")
-    pairs, _, _ = _pair(_minus(b.data, a.data), _minus(a.data, b.data), fuzzy=False)
-    for old, changed in pairs:
+    for old, changed in _data_pairs(_minus(b.data, a.data), _minus(a.data, b.data)):
         yield _flag(
             "expected_changed", path, f"expected data changed in {where}: {old} → {changed}"
         )
@@ -153,18 +186,64 @@ def _unit_flags(path: str, name: str, b: _Unit, a: _Unit) -> Iterator[Flag]:
         yield _flag("expected_changed", path, f"parametrized case in {where}: {old} → {changed}")
     for old in gone:
         yield _flag("test_deleted", path, f"parametrized case removed from {where}: {old}")
+    for mark in _minus(a.marks, b.marks):  # passing by panicking: any panic will do
+        yield _flag("assert_weakened", path, f"{mark} added to {where}: it passes if it panics")
+    for mark in _minus(b.marks, a.marks):
+        yield _flag("assert_weakened", path, f"{mark} removed from {where}")
+
+
+def _data_pairs(removed: list[str], added: list[str]) -> list[tuple[str, str]]:
+    """Expectation data rewritten: the same name given other literals (`want := []string{"a",
+    "b"}` → `want := []string{"a-b"}`), else the same shape with other literals."""
+    pairs: list[tuple[str, str]] = []
+    pool = list(added)
+    rest: list[str] = []
+    for r in removed:
+        name, lits = _DATA_LHS.split(r, maxsplit=1)[0].strip(), _skeleton(r)[1]
+        match = next((a for a in pool if _DATA_LHS.split(a, maxsplit=1)[0].strip() == name), None)
+        if match is not None and lits and _skeleton(match)[1] != lits:
+            pool.remove(match)
+            pairs.append((r, match))
+        else:
+            rest.append(r)
+    more, _, _ = _pair(rest, pool, fuzzy=False)
+    return pairs + more
+
+
+_DATA_LHS = re.compile(r":=|(?<![=!<>])=(?!=)|:")
 
 
 def _test_edit_flags(path: str, before: str, after: str) -> Iterator[Flag]:
     ub, ua = _units(path, before), _units(path, after)
-    tests_b = Counter(u.name for u in ub.values() if u.is_test)
-    tests_a = Counter(u.name for u in ua.values() if u.is_test)
+    renamed = _renames(ub, ua)
+    tests_b = Counter(u.name for k, u in ub.items() if u.is_test and k not in renamed)
+    tests_a = Counter(u.name for k, u in ua.items() if u.is_test and k not in renamed.values())
     for name, n in sorted((tests_b - tests_a).items()):
         yield _flag(
             "test_deleted", path, f"test removed: {name}" + (f" ({n} times)" if n > 1 else "")
         )
     for key in sorted(ub.keys() & ua.keys()):
         yield from _unit_flags(path, ub[key].name, ub[key], ua[key])
+    for old, new in sorted(renamed.items()):
+        yield from _unit_flags(path, f"{ub[old].name} (now {ua[new].name})", ub[old], ua[new])
+
+
+def _renames(ub: Mapping[str, _Unit], ua: Mapping[str, _Unit]) -> dict[str, str]:
+    """Tests gone from `ub` paired with new tests of `ua` holding most of their checks: a
+    renamed test is compared with its new self, not counted as deleted."""
+    gone = [k for k, u in ub.items() if u.is_test and k not in ua]
+    new = [k for k, u in ua.items() if u.is_test and k not in ub]
+    out: dict[str, str] = {}
+    for old in gone:
+        checks = ub[old].checks
+        if not checks:
+            continue
+        scored = [(len(checks) - len(_minus(checks, ua[k].checks)), k) for k in new]
+        kept, best = max(scored, default=(0, ""))
+        if best and kept * 2 >= len(checks):
+            out[old] = best
+            new.remove(best)
+    return out
 
 
 _SKIPS: dict[str, re.Pattern[str]] = {
@@ -188,6 +267,15 @@ _FOCUS = re.compile(r"\.only\b|\bf(?:it|describe)\s*\(")
 
 def _skip_flags(path: str, before: str, after: str) -> Iterator[Flag]:
     lang = _lang(path)
+    if lang in clike.LANGS:  # from tokens: a skip in a string or a comment is none
+        had = Counter(m.what for m in clike.skip_markers(lang, before))
+        for m in clike.skip_markers(lang, after):
+            if had[m.what] > 0:
+                had[m.what] -= 1
+                continue
+            what = "focus added (other tests stop running)" if m.focus else "skip added"
+            yield _flag("skip_added", path, f"{what}: {_clip(m.line)}")
+        return
     # Unknown languages get every marker but Ruby's bare `skip`, which is an ordinary word.
     patterns = [_SKIPS[lang]] if lang in _SKIPS else [p for k, p in _SKIPS.items() if k != "ruby"]
     for line in _new_lines(before, after):

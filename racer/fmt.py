@@ -7,11 +7,12 @@ Pure text, no markup: each view escapes or styles the result itself.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from racer.report import (
+        Acceptance,
         Attempt,
         Candidate,
         Cascade,
@@ -174,6 +175,27 @@ def generated(g: Generated | None) -> str | None:
         f"{discounted} discounted (no candidate passes them), {on_base} pass on the base "
         f"(not counted); {money(g.cost_usd, g.cost_estimated)}, {duration(g.duration_s)}"
     )
+
+
+def placed(files: Sequence[Mapping[str, object]]) -> str | None:
+    """Where each hidden acceptance test was put: `acceptance tests placed at: tests/b.js (from
+    /home/me/hidden/b.js)`."""
+    if not files:
+        return None
+    where = ", ".join(f"{f.get('dest')} (from {f.get('source')})" for f in files)
+    return f"acceptance tests placed at: {where}"
+
+
+def acceptance(a: Acceptance | None) -> str:
+    """A candidate's hidden acceptance tests in a few words, with files that could not load."""
+    if a is None:
+        return "not run"
+    said = f"{a.passed} passed, {a.failed} failed, {a.errors} errors"
+    if a.error:
+        said += f" ({a.error})"
+    for dest, why in sorted(a.load_errors.items()):
+        said += f"; {dest} could not load: {why}"
+    return said
 
 
 def cascade(c: Cascade | None) -> str | None:

@@ -9,9 +9,10 @@ import ast
 import re
 from collections.abc import Iterable, Iterator
 
+from racer import clike
 from racer.literals import _LIT, _LIT_RE, _literal_key, _token_value
 from racer.testfiles import _lang
-from racer.testunits import _CHECK_LINE, _dotted, _parse_python
+from racer.testunits import _CHECK_LINE, _dotted, _parse_python, _units
 
 
 def _expected_literals(sources: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -46,7 +47,9 @@ _EXPECT_AFTER = re.compile(
     + ")"
 )
 _EQUAL_CALL = re.compile(
-    r"\b(?:assert\w*Equals?|assert_eq!|(?:assert|require)\.Equal\w*|XCTAssertEqual)\s*\((.*)\)"
+    r"\b(?:assert\w*Equals?|assert_eq!|(?:assert|require)\.Equal\w*|XCTAssertEqual"
+    r"|(?:t|tt|st|assert)\.(?:is|deepEqual|strictEqual|deepStrictEqual|equal|same|strictSame|like))"
+    r"\s*\((.*)\)"
 )
 
 
@@ -68,9 +71,11 @@ def _expected_values(path: str, text: str) -> Iterator[object]:
                         for arg in node.args:
                             yield from _py_literal_values(arg)
             return
-    for line in text.splitlines():
-        if not _CHECK_LINE.search(line):
-            continue
+    if _lang(path) in clike.LANGS:  # whole assertions, however many lines, from tokens
+        lines = [c for unit in _units(path, text).values() for c in unit.checks]
+    else:
+        lines = [line for line in text.splitlines() if _CHECK_LINE.search(line)]
+    for line in lines:
         for m in _EXPECT_AFTER.finditer(line):
             yield _token_value(m.group(1))
         for m in _EQUAL_CALL.finditer(line):

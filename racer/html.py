@@ -380,7 +380,10 @@ def _header(report: RaceReport, cands: Sequence[Candidate]) -> str:
     ]
     if report.cluster_summary:
         facts.append(("agreement", _e(report.cluster_summary)))
+    if where := fmt.placed(report.acceptance_files):
+        facts.append(("acceptance", _e(where.removeprefix("acceptance tests "))))
     facts += htmlreview.facts(report)
+    facts += [("warning", _e(w)) for w in report.warnings]
     dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
     advice = ""
     if report.merged:
@@ -473,6 +476,9 @@ def _tests_block(c: Candidate) -> str:
     t = c.tests
     if t is None:
         body = '<p class="muted">tests not run</p>'
+    elif not t.junit:
+        # No per-test results: say what ran and how it ended, never counts nobody saw.
+        body = f"<p>{_e(fmt.tests(t))}</p>"
     else:
         counts = ", ".join(
             f"{n} {label}"
@@ -485,13 +491,15 @@ def _tests_block(c: Candidate) -> str:
         )
         verdict = " — suite green" if t.ok else " — suite red"
         # The counts say it all for a JUnit run; otherwise say why there are none.
-        why = t.error or t.timed_out or not t.junit
+        why = t.error or t.timed_out or (t.exit_code and not t.failed and not t.errors)
         detail = f' <span class="muted">({_e(fmt.tests(t))})</span>' if why else ""
         body = f"<p>{_e(counts)}{verdict}{detail}</p>"
         body += _id_list("fixed (failed on base, pass here)", t.fixed)
         body += _id_list("broken (passed on base, fail here)", t.broken, "tamper")
     if c.acceptance is not None:
         body += f"<p>acceptance tests: {_e(_pass_fail(c.acceptance))} (passed / failed)</p>"
+        for dest, why in sorted(c.acceptance.load_errors.items()):
+            body += f"<p>acceptance test {_e(dest)} could not load: {_e(why)}</p>"
     return f"<h3>Tests</h3>{body}"
 
 

@@ -15,7 +15,7 @@ from racer.agents import STATE_FILES
 from racer.attempts import AgentRun, run_attempts
 from racer.context import Lane, sandbox_for
 from racer.errors import DiskFull, RacerError
-from racer.flags import DEFAULT_TEST_PATTERNS, FileChange
+from racer.flags import FileChange
 from racer.outcome import AgentResult, LaneOutcome, Scores
 from racer.prepare import prepare_checkout
 from racer.proc import secret_values
@@ -174,7 +174,7 @@ async def _run_agent(lane: Lane) -> _Work:
     )
     leaked = changed.holding(found, secrets)
     found = changed.redacted(found, secrets)
-    patterns = plan.config.test_paths or DEFAULT_TEST_PATTERNS
+    patterns = plan.test_patterns
     pristine = pristine_plan(found, patterns)
     parsed = run.output
     model = parsed.model or run.model or prices.DEFAULT_MODELS.get(c.agent)
@@ -249,7 +249,7 @@ async def _rescore(lane: Lane) -> LaneOutcome:
     found = await anyio.to_thread.run_sync(
         changed.changed_files, lane.checkout, lane.plan.base_commit, tip
     )
-    patterns = lane.plan.config.test_paths or DEFAULT_TEST_PATTERNS
+    patterns = lane.plan.test_patterns
     if lane.plan.test_command is None:
         return LaneOutcome(lane.name, Status.OK, changes=tuple(found))
     scores = await _score(lane, tip, pristine_plan(found, patterns))

@@ -23,8 +23,10 @@ def _header(report: RaceReport) -> list[str]:
         f"- spec: `{report.spec.get('path')}`",
         f"- base: `{fmt.commit(report.base.get('commit'))}` on `{report.base.get('branch') or '(detached)'}`",
         f"- tests: `{report.test_command or 'none'}`",
+        *([f"- {_plain(p)}"] if (p := fmt.placed(report.acceptance_files)) else []),
         f"- race time: {fmt.duration(report.wall_s)}",
         winner,
+        *(f"- warning: {_plain(w)}" for w in report.warnings),
         "",
         "| # | candidate | status | tests | diff | time | tokens | cost |",
         "|---|---|---|---|---|---|---|---|",
@@ -80,7 +82,7 @@ def _section(report: RaceReport, c: Candidate, diff: str | None = None) -> list[
         lines.append(f"- fixed: {fixed}; broken: {broken}")
     if c.acceptance:
         a = c.acceptance
-        lines.append(f"- acceptance: {a.passed} passed, {a.failed} failed, {a.errors} errors")
+        lines.append(f"- acceptance: {_plain(fmt.acceptance(a))}")
     if c.cross:
         lines.append(f"- other candidates' tests: {c.cross.passed}/{c.cross.total} passed")
     note = fmt.reviewed_as(report, c.name)

@@ -5,13 +5,15 @@ Everything that can be wrong with the input is found here, before anything is cr
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from racer import cascade, costs, history, instructions, prices, sandbox, store
+from racer import cascade, costs, history, instructions, prices, runners, sandbox, store, testglobs
 from racer import repo as repos
 from racer.agents import (
     Agent,
@@ -27,6 +29,7 @@ from racer.git import git
 from racer.prices import Tokens
 from racer.repo import RepoInfo
 from racer.spec import Spec, build_prompt, load_spec
+from racer.testfiles import is_test_file
 from racer.testrun import detect_test_command
 
 
@@ -53,6 +56,12 @@ class RacePlan:
     worktree_root: Path
     race_id: str
     acceptance: tuple[AcceptanceFile, ...] = ()
+
+    @functools.cached_property
+    def test_patterns(self) -> tuple[str, ...]:
+        """Globs of the test files: `test_paths`, else the project's runners' own globs from
+        their config, then racer's conventions for every ecosystem."""
+        return self.config.test_paths or testglobs.project_test_patterns(self.repo.root)
 
     @property
     def race_dir(self) -> store.RaceDir:
@@ -121,6 +130,8 @@ def prepare(
         raise ConfigError(
             "acceptance tests need a test command — pass --test CMD or set test in racer.toml"
         )
+    if accept and test_command is not None:
+        check_acceptance_runs(repo.root, test_command, accept)
     return RacePlan(
         repo=repo,
         spec=spec,
@@ -220,8 +231,9 @@ def check_disk(root: Path, commit: str, where: Path, checkouts: int) -> None:
 
 
 def resolve_acceptance(root: Path, paths: Sequence[str], cwd: Path) -> list[AcceptanceFile]:
-    """Where each hidden test comes from and where it goes in a worktree (SRC or SRC:DEST)."""
-    tests_dir = "tests/" if (root / "tests").is_dir() else ""
+    """Where each hidden test comes from and where it goes in a worktree (SRC or SRC:DEST):
+    DEST, else the same path when SRC is inside the repository, else `tests/<name>` (a Go test
+    file: the directory of the package it declares)."""
     out: list[AcceptanceFile] = []
     for item in paths:
         src_s, _, dest = (
@@ -238,7 +250,7 @@ def resolve_acceptance(root: Path, paths: Sequence[str], cwd: Path) -> list[Acce
             try:
                 dest = src.relative_to(root).as_posix()
             except ValueError:
-                dest = f"{tests_dir}{src.name}"
+                dest = _go_dest(root, src) if src.name.endswith("_test.go") else f"tests/{src.name}"
         tracked = (
             git(
                 ["ls-files", "--error-unmatch", "--", dest], root, check=False, lane=True
@@ -247,3 +259,45 @@ def resolve_acceptance(root: Path, paths: Sequence[str], cwd: Path) -> list[Acce
         )
         out.append(AcceptanceFile(src, dest, tracked))
     return out
+
+
+def _go_dest(root: Path, src: Path) -> str:
+    """A Go test file goes into its package's directory: the one directory whose Go files
+    declare the package the test file declares (`x_test` is package x's external test)."""
+    m = re.search(r"^package\s+(\w+)", src.read_text(encoding="utf-8", errors="replace"), re.M)
+    package = m.group(1).removesuffix("_test") if m else None
+    files = git(["ls-files", "-z", "--", "*.go"], root, lane=True).stdout.split("\0")
+    dirs: set[str] = set()
+    for rel in files:
+        if not rel or rel.endswith("_test.go"):
+            continue
+        try:
+            head = (root / rel).read_text(encoding="utf-8", errors="replace")[:4000]
+        except OSError:
+            continue
+        if package and re.search(rf"^package\s+{package}\b", head, re.M):
+            dirs.add(rel.rsplit("/", 1)[0] if "/" in rel else "")
+    if len(dirs) != 1:
+        where = "no directory" if not dirs else f"{len(dirs)} directories"
+        raise SpecError(
+            f"acceptance test {src.name}: package {package} is in {where} of the repository — "
+            f"say where it goes with SRC:DEST (e.g. {src}:pkg/{src.name})"
+        )
+    folder = dirs.pop()
+    return f"{folder}/{src.name}" if folder else src.name
+
+
+def check_acceptance_runs(root: Path, test_command: str, accept: Sequence[AcceptanceFile]) -> None:
+    """jest and vitest run only files their globs match, even when named: a hidden test they
+    would skip is refused before the race, not found out as "did not run" after it."""
+    runner = runners.runner_of(test_command, root)
+    if runner not in ("jest", "vitest"):
+        return
+    globs = testglobs.runner_globs(root, runner)
+    for a in accept:
+        if not is_test_file(a.dest, globs):
+            raise SpecError(
+                f"acceptance test {a.dest} would not run: {runner} runs only files matching "
+                f"{' '.join(globs[:4])}{' …' if len(globs) > 4 else ''} — "
+                "name it like name.test.js or give SRC:DEST"
+            )

@@ -4,12 +4,13 @@ ignored files copied in, dependency dirs shared, then the setup command (lanes a
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import anyio
 
-from racer import checkout, pool, provision
+from racer import checkout, pool, provision, sharestore
 from racer.plan import RacePlan
 from racer.proc import ProcRequest, run_process, secret_values
 
@@ -32,8 +33,10 @@ async def prepare_checkout(
         pool.check_out, plan.repo.common_dir, plan.worktree_root, path, branch, at
     )
     await anyio.to_thread.run_sync(checkout.copy_into, plan.repo.root, path, copies)
+    store = plan.worktree_root / sharestore.STORE  # what hardlinks lead to, never the user's files
     for rel in plan.config.share:  # dependency dirs: a reflink, hardlinks or a copy, no install
-        await anyio.to_thread.run_sync(provision.provide, plan.repo.root, path, rel)
+        provide = functools.partial(provision.provide, store_root=store)
+        await anyio.to_thread.run_sync(provide, plan.repo.root, path, rel)
     if not plan.config.setup:
         return None
     if on_setup is not None:

@@ -1,5 +1,6 @@
 """Dependency directories (node_modules, .venv, target/) provided to each worktree without a
-reinstall: a reflink clone, hardlinks or a copy — never a symlink into the main checkout.
+reinstall: a reflink clone, hardlinks to racer's read-only store (racer.sharestore) or a copy —
+never a symlink into the main checkout, never a link to the user's own files.
 
 `lockfile_warnings` says when such a directory looks stale for the race's base commit.
 """
@@ -22,16 +23,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from racer import sharestore
 from racer.errors import ConfigError, RefusedError, UserError
 from racer.git import git
 from racer.proc import run_capture
 
-__all__ = ["METHODS", "READ_MOSTLY", "Provided", "lockfile_warnings", "provide"]
+__all__ = ["METHODS", "READ_MOSTLY", "Provided", "lockfile_warnings", "provide", "shared_writes"]
 
 METHODS = ("auto", "reflink", "hardlink", "copy")
 # Dirs whose tools replace files (write new, rename, unlink) instead of editing them in place, so
-# hardlinks shared with the main checkout stay intact. Not target/: cargo rewrites fingerprints
-# in place, and a hardlinked one would corrupt the main checkout's and every other lane's build.
+# read-only hardlinks shared between lanes work. Not target/: cargo rewrites fingerprints in
+# place all over it, and a read-only one would fail every lane's build.
 READ_MOSTLY = frozenset({"node_modules", ".venv", "venv"})
 
 _FICLONE = 0x40049409  # linux/fs.h _IOW(0x94, 9, int)
@@ -53,18 +55,28 @@ class _Scan:
     files: int
     bytes: int
     relinks: tuple[tuple[str, str], ...]  # (path inside the dir, new target) to recreate
+    digest: str = ""  # of every entry's path, mode, size and mtime: the dir's state
+    writable: tuple[str, ...] = ()  # files tools write (sharestore.is_written)
 
 
-def provide(src_root: Path, dest_root: Path, rel: str, method: str = "auto") -> Provided:
+def provide(
+    src_root: Path,
+    dest_root: Path,
+    rel: str,
+    method: str = "auto",
+    *,
+    store_root: Path | None = None,
+) -> Provided:
     """Provide the directory `src_root/rel` at `dest_root/rel`.
 
     "auto" takes the first that works: a reflink clone (copy-on-write: shares data blocks until
-    either side writes), hardlinks (same filesystem, READ_MOSTLY dirs only), a plain copy.
+    either side writes), hardlinks (READ_MOSTLY dirs only), a plain copy.
 
-    Hardlinks share inodes: a file *edited in place* in one worktree changes in every worktree
-    and in the main checkout. Package managers replace files rather than edit them, which is why
-    "auto" hardlinks only READ_MOSTLY dirs; an agent patching a file under node_modules/ in place
-    still reaches the main checkout. Ask for "copy" when that matters.
+    Hardlinks share inodes, so they never lead to the user's files: they lead to racer's own
+    read-only copy of the dir in `store_root` (default: beside `dest_root`), made once per state
+    of the source and shared by every lane on that filesystem; files tools write (caches,
+    installer records, what changed since the install: `sharestore.is_written`) are writable
+    copies in each lane. `shared_writes` says at the end whether a lane wrote into the store.
 
     Symlinks stay symlinks with their target text, except where the text would lead into the main
     checkout or break: absolute targets inside `src_root` are rewritten to `dest_root`, relative
@@ -96,14 +108,18 @@ def provide(src_root: Path, dest_root: Path, rel: str, method: str = "auto") -> 
     dest.parent.mkdir(parents=True, exist_ok=True)
     if src.is_symlink():  # the lane gets a directory of its own, not the link
         src = src.resolve()
+    store_root = store_root or dest_root.parent / sharestore.STORE
     used, found = "", _Scan(0, 0, ())
     failures: list[str] = []
-    for candidate in _candidates(src, dest, rel, method):
+    for candidate in _candidates(src, dest, rel, method, store_root):
         try:
-            with ThreadPoolExecutor(1) as pool:  # walk the source while cp runs
-                scan = pool.submit(_scan, src, src_root, dest_root, rel)
-                _COPIERS[candidate](src, dest)
-                found = scan.result()
+            if candidate == "hardlink":
+                found = _link_from_store(src, src_root, dest_root, rel, store_root)
+            else:
+                with ThreadPoolExecutor(1) as pool:  # walk the source while cp runs
+                    scan = pool.submit(_scan, src, src_root, dest_root, rel, None)
+                    _COPIERS[candidate](src, dest)
+                    found = scan.result()
         except (OSError, shutil.Error, UserError) as exc:
             shutil.rmtree(dest, ignore_errors=True)
             failures.append(f"{candidate}: {_message(exc)}")
@@ -124,8 +140,60 @@ def _message(exc: BaseException) -> str:
     return exc.message if isinstance(exc, UserError) else str(exc)
 
 
-def _candidates(src: Path, dest: Path, rel: str, method: str) -> list[str]:
-    same_device = src.stat().st_dev == dest.parent.stat().st_dev
+def _link_from_store(
+    src: Path, src_root: Path, dest_root: Path, rel: str, store_root: Path
+) -> _Scan:
+    """Hardlink racer's store of `src` at dest_root/rel. The walk of the source names the store;
+    meanwhile the store the previous lane used is linked, which is the right one unless the
+    source changed in between (then it is linked again from the new one)."""
+    dest, hardlink = dest_root / rel, _COPIERS["hardlink"]
+    guess = sharestore.last(store_root, rel)
+    with ThreadPoolExecutor(1) as pool:
+        scan = pool.submit(_scan, src, src_root, dest_root, rel, _installed_ns(src))
+        if guess is not None:
+            try:
+                sharestore.link(guess, dest, hardlink)
+            except (OSError, UserError):  # removed meanwhile (the source changed): link anew
+                shutil.rmtree(dest, ignore_errors=True)
+                guess = None
+        found = scan.result()
+    store = sharestore.ensure(
+        store_root, rel, src, (found.digest, found.writable), _COPIERS["copy"]
+    )
+    if store.path != guess:
+        shutil.rmtree(dest, ignore_errors=True)
+        sharestore.link(store.path, dest, hardlink)
+    sharestore.copy_writable(store, dest, src)
+    return found
+
+
+def shared_writes(worktree_root: Path, rels: Sequence[str]) -> list[str]:
+    """One warning per shared dir a lane wrote into in place (at the end of a race)."""
+    return sharestore.discard_changed(worktree_root / sharestore.STORE, list(rels))
+
+
+def _installed_ns(shared: Path) -> int | None:
+    """When the dir was installed (its installer's newest marker), if it has a known one."""
+    ecosystem = _ecosystem(shared)
+    found = [p for m in ecosystem.markers for p in shared.glob(m)] if ecosystem else []
+    times = []
+    for path in found:
+        try:
+            times.append(path.lstat().st_mtime_ns)
+        except OSError:
+            continue
+    return max(times, default=None)
+
+
+def _device(path: Path) -> int:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path.stat().st_dev
+
+
+def _candidates(src: Path, dest: Path, rel: str, method: str, store_root: Path) -> list[str]:
+    # Hardlinks lead to the store, which racer copies onto the lanes' filesystem.
+    same_device = _device(store_root) == dest.parent.stat().st_dev
     if method == "reflink" and not _reflink_supported(src, dest.parent):
         raise ConfigError(
             f"reflink clones are not supported from {src} to {dest.parent} "
@@ -133,7 +201,7 @@ def _candidates(src: Path, dest: Path, rel: str, method: str) -> list[str]:
         )
     if method == "hardlink" and not same_device:
         raise ConfigError(
-            f"hardlinks need one filesystem, and {src} and {dest.parent} are on different ones "
+            f"hardlinks need one filesystem, and {store_root} and {dest.parent} are on different ones "
             "— use share method auto or copy"
         )
     if method != "auto":
@@ -233,10 +301,13 @@ _COPIERS: dict[str, Callable[[Path, Path], None]] = {
 }
 
 
-def _scan(src: Path, src_root: Path, dest_root: Path, rel: str) -> _Scan:
-    """Count the tree and find the symlinks whose target text must change in the destination."""
+def _scan(src: Path, src_root: Path, dest_root: Path, rel: str, installed_ns: int | None) -> _Scan:
+    """Count the tree and find the symlinks whose target text must change in the destination;
+    its digest, and the files tools write."""
     files = size = 0
     relinks: list[tuple[str, str]] = []
+    writable: list[str] = []
+    digest = hashlib.sha256()
     logical_root = os.path.normpath(os.path.abspath(src_root))
     real_root = os.path.realpath(src_root)
     dest_dir = os.path.join(dest_root, rel)
@@ -252,10 +323,24 @@ def _scan(src: Path, src_root: Path, dest_root: Path, rel: str) -> _Scan:
         with os.scandir(os.path.join(src, sub)) as entries:
             for entry in entries:
                 inner = os.path.join(sub, entry.name)
+                info = entry.stat(follow_symlinks=False)
                 if entry.is_dir(follow_symlinks=False):
+                    # Not its mtime: a cache written inside would make every race copy anew.
+                    digest.update(f"{inner}\0{info.st_mode}\n".encode(errors="surrogateescape"))
                     stack.append(inner)
                     continue
                 files += 1
+                if stat.S_ISREG(info.st_mode) and sharestore.is_written(
+                    inner, info.st_mtime_ns, installed_ns
+                ):
+                    writable.append(inner)  # copied from here into each lane: not the store's
+                    size += info.st_size
+                    continue
+                digest.update(
+                    f"{inner}\0{info.st_mode}\0{info.st_size}\0{info.st_mtime_ns}\n".encode(
+                        errors="surrogateescape"
+                    )
+                )
                 if entry.is_symlink():
                     target = os.readlink(entry.path)
                     new = _relink(target, prefixes)
@@ -269,8 +354,8 @@ def _scan(src: Path, src_root: Path, dest_root: Path, rel: str) -> _Scan:
                     if new is not None:
                         relinks.append((inner, new))
                 elif entry.is_file(follow_symlinks=False):
-                    size += entry.stat(follow_symlinks=False).st_size
-    return _Scan(files, size, tuple(relinks))
+                    size += info.st_size
+    return _Scan(files, size, tuple(relinks), digest.hexdigest()[:20], tuple(writable))
 
 
 def _relink(target: str, prefixes: Sequence[tuple[str, str]]) -> str | None:

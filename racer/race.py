@@ -22,7 +22,7 @@ from racer import changes as changed
 from racer import repo as repos
 from racer.context import NO_AGENT_CFG, Lane, LaneShared
 from racer.errors import DiskFull, RacerError, disk_full_in
-from racer.flags import DEFAULT_TEST_PATTERNS, FileChange
+from racer.flags import FileChange
 from racer.lane import Start, run_lane
 from racer.outcome import LaneOutcome
 from racer.plan import RacePlan
@@ -208,7 +208,7 @@ async def _run(
     reporter: Reporter,
     runner: LaneRunner,
 ) -> RaceReport:
-    patterns = plan.config.test_paths or DEFAULT_TEST_PATTERNS
+    patterns = plan.test_patterns
     before = await anyio.to_thread.run_sync(repos.checkout_snapshot, plan.repo.root)
     hidden = await anyio.to_thread.run_sync(_hidden_tests, plan)
     try:
@@ -262,6 +262,12 @@ async def _run(
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(_interrupted, plan, state, exc)
         raise
+    if plan.config.share:  # every test run is over; read-only modes do not stop root
+        state.warn(
+            *await anyio.to_thread.run_sync(
+                provision.shared_writes, plan.worktree_root, plan.config.share
+            )
+        )
     await _release(plan, plan.checkout(BASELINE))
     faults.checkpoint("judging", plan.race_dir.path)
     state.set(judging(state.report))
@@ -319,7 +325,7 @@ async def _shared(plan: RacePlan, starts: Mapping[str, Start]) -> LaneShared:
         changed.test_files_at,
         plan.repo.root,
         plan.base_commit,
-        plan.config.test_paths or DEFAULT_TEST_PATTERNS,
+        plan.test_patterns,
     )
     shared = LaneShared(plan, copies, base_tests)
     first = min((c.tier for c in plan.contestants if c.name in starts), default=0)

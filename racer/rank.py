@@ -26,6 +26,7 @@ class Evidence:
     tests_ok: bool | None = None  # None: no test command
     tests_valid: bool = True  # the test command ran and collected tests
     tests_detail: str = "not run"
+    per_test: bool = True  # the run gave per-test results (else its "broken" were not seen)
     fixed: int = 0
     broken: int = 0
     failing: int = 0  # tests failing on the pristine tree (still failing or newly failing)
@@ -162,7 +163,15 @@ def _evidence_lines(e: Evidence) -> list[str]:
         lines.append("no test command: judged on the diff alone")
     else:
         lines.append(("tests pass: " if e.tests_ok else "tests fail: ") + e.tests_detail)
-        lines.append(f"against the base: {e.fixed} fixed, {e.broken} broken, {e.failing} failing")
+        if e.per_test or not e.broken:
+            lines.append(
+                f"against the base: {e.fixed} fixed, {e.broken} broken, {e.failing} failing"
+            )
+        else:
+            lines.append(
+                f"against the base: no per-test results here, so the {e.broken} tests that passed "
+                "on the base count as broken"
+            )
     if e.generated_total:
         lines.append(f"generated acceptance tests: {e.generated_passed}/{e.generated_total} passed")
     if e.cross_total:

@@ -52,6 +52,8 @@ class Acceptance:
     outcomes: dict[str, str] = field(default_factory=dict)
     log: str | None = None
     error: str | None = None  # they could not run
+    # acceptance file -> the first line of why it could not load (import error, syntax error)
+    load_errors: dict[str, str] = field(default_factory=dict)
 
     @property
     def total(self) -> int:

@@ -25,7 +25,6 @@ from racer.attempts import AgentRun, read_tail, run_attempts
 from racer.context import Lane, LaneShared, sandbox_for
 from racer.errors import AgentError, DiskFull, RacerError
 from racer.families import UNKNOWN, family_of, same_family
-from racer.flags import DEFAULT_TEST_PATTERNS
 from racer.outcome import LaneOutcome
 from racer.plan import RacePlan
 from racer.prepare import prepare_checkout
@@ -34,10 +33,10 @@ from racer.report import Attempt, Candidate, Generated, Review, ReviewTest
 from racer.reporter import Reporter
 from racer.scoring import (
     PristinePlan,
+    acceptance_command,
     apply_pristine,
     module_of,
     outcomes_in,
-    pytest_command_for,
     reset_checkout,
     write_files,
 )
@@ -301,7 +300,7 @@ async def run_files(
             # never through a symlink the candidate planted: such a file's result is missing
             write_files(tree.path, [(f.path, f.content.encode()) for f in files])
             res = await run_tests(
-                pytest_command_for(plan.test_command, paths),
+                acceptance_command(plan.test_command, paths, tree.path),
                 tree.path,
                 log_path=plan.race_dir.log(lane, "tests"),
                 junit_path=junit_path,
@@ -378,7 +377,7 @@ async def review(
     run = await run_helper(plan, shared, who, REVIEW, prompt, reporter, files)
     if run.failure:
         return _skipped(run.failure, run)
-    patterns = plan.config.test_paths or DEFAULT_TEST_PATTERNS
+    patterns = plan.test_patterns
     try:
         found, summary = _answer(
             plan, run, lambda text: contract.parse_review(text, labels, patterns)
@@ -436,7 +435,7 @@ async def write_tests(
     run = await run_helper(plan, shared, who, WRITER, contract.writer_prompt(*spec), reporter)
     if run.failure:
         return run, None, run.failure
-    patterns = plan.config.test_paths or DEFAULT_TEST_PATTERNS
+    patterns = plan.test_patterns
     try:
         return run, _answer(plan, run, lambda text: contract.parse_tests(text, patterns)), None
     except contract.ContractError as exc:

@@ -18,7 +18,7 @@ from racer import checkout, pool
 from racer import reviewing as helpers
 from racer.context import LaneShared
 from racer.errors import RacerError
-from racer.flags import DEFAULT_TEST_PATTERNS, FileChange
+from racer.flags import FileChange
 from racer.plan import RacePlan
 from racer.prepare import prepare_checkout
 from racer.report import Candidate, Generated, RaceReport, Review, ReviewTest, ranked
@@ -170,7 +170,7 @@ async def after_lanes(
 ) -> RaceReport:
     """The writer's tests, then the review, on the race's checkouts (the baseline's for the
     base): the record with their blocks, ready for the final verdict."""
-    patterns = plan.config.test_paths or DEFAULT_TEST_PATTERNS
+    patterns = plan.test_patterns
     trees = candidate_trees(report, changes, patterns)
     if base_ready:
         trees.insert(0, helpers.Tree(helpers.BASE, plan.checkout(BASELINE), None))
@@ -194,7 +194,7 @@ async def review_finished(
 ) -> RaceReport:
     """Review a finished race without rerunning anyone: fresh checkouts of the base and of each
     candidate's commit for the findings' tests, removed after; then the verdict again."""
-    patterns = plan.config.test_paths or DEFAULT_TEST_PATTERNS
+    patterns = plan.test_patterns
     copies = await anyio.to_thread.run_sync(
         checkout.files_to_copy, plan.repo.root, plan.config.copy
     )

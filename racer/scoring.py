@@ -15,7 +15,7 @@ from pathlib import Path
 
 import anyio
 
-from racer import doctests, guard
+from racer import doctests, guard, runners
 from racer.checkout import seal, slug
 from racer.context import LaneShared, sandbox_for
 from racer.errors import DiskFull, RacerError
@@ -29,7 +29,7 @@ from racer.report import Acceptance, Baseline, Candidate, Cross, TestSummary
 from racer.sandbox import Sandbox
 from racer.status import Status
 from racer.store import BASELINE
-from racer.testrun import run_tests
+from racer.testrun import parse_junit, run_tests
 from racer.verdict import name_in_id
 
 
@@ -201,14 +201,32 @@ def pytest_command_for(test_command: str, files: Sequence[str]) -> str:
     return test_command
 
 
+def acceptance_command(test_command: str, files: Sequence[str], checkout: Path) -> str:
+    """The test command narrowed to `files`: pytest's files, or the project's runner (through
+    package.json scripts) with the files as its arguments; else the command as is."""
+    narrowed = pytest_command_for(test_command, files)
+    if narrowed != test_command:
+        return narrowed
+    return runners.narrow(test_command, checkout, list(files)) or test_command
+
+
 def module_of(path: str) -> str:
     """pytest's JUnit classname prefix for a test file: tests/test_x.py -> tests.test_x."""
     return path[:-3].replace("/", ".") if path.endswith(".py") else path
 
 
+def _owners(path: str) -> list[str]:
+    """Ids that stand for the whole file: its module, and a Go file's package directory (a
+    package that does not build fails as its directory)."""
+    if path.endswith(".go"):
+        return [module_of(path), path.rsplit("/", 1)[0] if "/" in path else "."]
+    return [module_of(path)]
+
+
 def outcomes_in(outcomes: Mapping[str, str], files: Sequence[str]) -> dict[str, str]:
-    """The outcomes of tests defined in `files` (matched on pytest's JUnit classnames)."""
-    mods = [module_of(f) for f in files]
+    """The outcomes of tests defined in `files` (matched on pytest's JUnit classnames, and on
+    the `FILE::TEST` ids of the other runners)."""
+    mods = [m for f in files for m in _owners(f)]
     return {
         tid: out
         for tid, out in outcomes.items()
@@ -216,11 +234,24 @@ def outcomes_in(outcomes: Mapping[str, str], files: Sequence[str]) -> dict[str, 
     }
 
 
-def acceptance_of(res: TestSummary, dests: list[str]) -> Acceptance:
+def acceptance_of(
+    res: TestSummary, dests: list[str], messages: Mapping[str, str] | None = None
+) -> Acceptance:
+    """`messages`: the first line of each failure by test id (a file that could not load
+    is its own id)."""
     outcomes = outcomes_in(res.outcomes, dests) if res.junit else dict(res.outcomes)
     error = res.error if res.error and not outcomes else None
     if not outcomes and error is None:
         error = "the acceptance tests did not run (no results for them)"
+    # A file that could not load is named by its path (pytest names it by module, go by
+    # package directory), with the first line of why.
+    load_errors: dict[str, str] = {}
+    for dest in dests:
+        for owner in _owners(dest):
+            if outcomes.get(owner) == "error":
+                del outcomes[owner]
+                outcomes[dest] = "error"
+                load_errors[dest] = (messages or {}).get(owner) or "could not load"
     return Acceptance(
         passed=sum(1 for o in outcomes.values() if o == "passed"),
         failed=sum(1 for o in outcomes.values() if o == "failed"),
@@ -228,6 +259,7 @@ def acceptance_of(res: TestSummary, dests: list[str]) -> Acceptance:
         outcomes=outcomes,
         log=res.log,
         error=error,
+        load_errors=load_errors,
     )
 
 
@@ -242,15 +274,34 @@ class _Runner:
     box: Sandbox | None
     read_report: bool = True  # where a non-pytest runner's JUnit report is (test_report)
 
+    def junit(self, kind: str) -> Path:
+        junit = self.plan.race_dir.junit(self.lane, kind)
+        # In the sandbox, racer's record is out of reach: the report goes to the lane's tmp.
+        return self.box.tmpdir / junit.name if self.box else junit
+
+    def messages(self, kind: str) -> dict[str, str]:
+        """The first line of each failed or errored test's message in the run of `kind`."""
+        try:
+            cases = parse_junit(self.junit(kind))[4]
+        except ValueError:
+            return {}
+        # Paths inside the checkout without it: the same error reads the same in every lane.
+        roots = sorted({f"{self.checkout}/", f"{self.checkout.resolve()}/"}, key=len, reverse=True)
+
+        def local(text: str) -> str:
+            for root in roots:
+                text = text.replace(root, "")
+            return text
+
+        return {c.id: local(c.message) for c in cases if c.message}
+
     async def __call__(self, command: str, kind: str) -> TestSummary:
         race_dir = self.plan.race_dir
-        junit = race_dir.junit(self.lane, kind)
         return await run_tests(
             command,
             self.checkout,
             log_path=race_dir.log(self.lane, kind),
-            # In the sandbox, racer's record is out of reach: the report goes to the lane's tmp.
-            junit_path=self.box.tmpdir / junit.name if self.box else junit,
+            junit_path=self.junit(kind),
             env=self.env,
             timeout=self.plan.config.test_timeout,
             test_report=self.plan.config.test_report if self.read_report else None,
@@ -294,8 +345,9 @@ async def score(
         if plan.acceptance:
             placed = [(a.source, a.dest) for a in plan.acceptance]
             dests = await anyio.to_thread.run_sync(place_files, checkout, placed)
-            acc = await tests(pytest_command_for(plan.test_command, dests), "acceptance")
-            acceptance = acceptance_of(acc, dests)
+            command = acceptance_command(plan.test_command, dests, checkout)
+            acc = await tests(command, "acceptance")
+            acceptance = acceptance_of(acc, dests, tests.messages("acceptance"))
     finally:
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(reset_checkout, checkout, tip)
@@ -414,7 +466,7 @@ async def cross_check(
         try:
             dests = await anyio.to_thread.run_sync(write_files, where, snapshot[author.name])
             async with shared.test_slots:
-                res = await tests(pytest_command_for(plan.test_command or "", dests), tag)
+                res = await tests(acceptance_command(plan.test_command or "", dests, where), tag)
         finally:
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(reset_checkout, where, "HEAD")

@@ -18,6 +18,8 @@ def _words(text: str) -> tuple[str, ...]:
 DEFAULT_TEST_PATTERNS: tuple[str, ...] = _words(
     """
     tests/** test/** __tests__/** spec/** src/test/** test_*.py *_test.py tests.py *_test.go
+    /test.[jt]s /test.[cm][jt]s test-*.[jt]s test-*.[cm][jt]s *-test.[jt]s *_test.[jt]s
+    *-test.[cm][jt]s *_test.[cm][jt]s tests.rs
     *.test.[jt]s *.test.[jt]sx *.test.[cm][jt]s *.spec.[jt]s *.spec.[jt]sx *.spec.[cm][jt]s
     *_spec.rb *_test.rb *Test.java *Tests.java *Test.kt *Test.php
     """

@@ -6,16 +6,19 @@ Any pytest the command starts is asked (through PYTEST_ADDOPTS) to write its JUn
 from __future__ import annotations
 
 import configparser
+import contextlib
 import json
+import os
 import shlex
 import tomllib
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from racer import proc
+from racer import proc, runners, runparse, testglobs
+from racer.testfiles import is_test_file as is_test_path
 
 Outcome = Literal["passed", "failed", "error", "skipped"]
 
@@ -74,7 +77,8 @@ class TestSummary:
         if self.timed_out:
             return f"timed out after {self.duration_s:.0f} s"
         if not self.junit:
-            return f"exit code {self.exit_code}"
+            # Never a count it did not see: what ran, how it ended, that per-test data is missing.
+            return f"{self.command} exited {self.exit_code}; no per-test results"
         parts = [
             f"{n} {label}"
             for n, label in (
@@ -85,7 +89,11 @@ class TestSummary:
             )
             if n
         ]
-        return ", ".join(parts) or "no tests"
+        said = ", ".join(parts) or "no tests"
+        if self.exit_code and not self.failed and not self.errors:
+            # every test passed, yet the command failed: a linter or type check beside them
+            said += f"; {self.command} exited {self.exit_code}"
+        return said
 
 
 def suite_ok(
@@ -154,6 +162,8 @@ async def run_tests(
     junit_path.unlink(missing_ok=True)  # a stale report would pass for this run's
     if test_report:
         (worktree / test_report).unlink(missing_ok=True)
+    # Other runners are asked for their machine-readable report, into racer's directory.
+    inst = _instrument(command, worktree, junit_path, log_path)
     # A module that fails to import must not hide the results of the others: per-test evidence
     # from every module that collects (pytest otherwise stops the whole run).
     addopts = (
@@ -162,7 +172,7 @@ async def run_tests(
     )
     if existing := env.get("PYTEST_ADDOPTS", "").strip():
         addopts = f"{existing} {addopts}"
-    argv: tuple[str, ...] = ("/bin/sh", "-c", command)
+    argv: tuple[str, ...] = ("/bin/sh", "-c", inst.command)
     request = proc.ProcRequest(
         argv=wrap(argv) if wrap else argv,
         cwd=worktree,
@@ -171,7 +181,10 @@ async def run_tests(
         timeout=timeout,
         secrets=proc.secret_values(env),  # a test run may print the environment
     )
+    start = log_path.stat().st_size if log_path.is_file() else 0  # the log is appended to
     outcome = await proc.run_process(request, on_line)
+    if inst.reports and outcome.error is None:
+        _collect(inst, worktree, junit_path, start)
     if test_report and not junit_path.exists() and (worktree / test_report).is_file():
         junit_path.parent.mkdir(parents=True, exist_ok=True)
         junit_path.write_bytes((worktree / test_report).read_bytes())
@@ -206,6 +219,70 @@ async def run_tests(
     )
 
 
+def _instrument(command: str, worktree: Path, junit_path: Path, log: Path) -> runners.Instrumented:
+    stem = junit_path.with_suffix("")
+    inst = runners.instrument(command, worktree, stem, log)
+    if inst.reports:
+        stem.parent.mkdir(parents=True, exist_ok=True)  # the runners write there, not racer
+    for kind, report in inst.reports:
+        if kind != "cargo":
+            report.unlink(missing_ok=True)
+        if kind == "node":
+            reporter = stem.with_name(f"{stem.name}.node-reporter.mjs")
+            reporter.parent.mkdir(parents=True, exist_ok=True)
+            reporter.write_text(runparse.NODE_REPORTER, encoding="utf-8")
+    return inst
+
+
+def _collect(inst: runners.Instrumented, worktree: Path, junit_path: Path, start: int) -> None:
+    """The runners' reports as one JUnit report (with pytest's own, when it wrote one)."""
+    cases: list[runparse.Case] = []
+    for kind, path in inst.reports:
+        report = path
+        if kind == "cargo":  # cargo's report is this run's part of the log
+            report = junit_path.with_suffix(".cargo.txt")
+            with path.open("rb") as log:
+                log.seek(start)
+                report.write_bytes(log.read())
+        if not report.is_file():
+            continue  # that part of the command never ran (an earlier part failed)
+        if kind == "ava":
+            cases += runparse.ava(report, worktree, _ava_files(worktree, inst.ava_files))
+        else:
+            cases += runparse.PARSERS[kind](report, worktree)
+    if not cases:
+        return
+    if junit_path.is_file():
+        with contextlib.suppress(ValueError):  # pytest's report unreadable: the others still count
+            cases = [(c.id, c.outcome, c.message) for c in parse_junit(junit_path)[4]] + cases
+    runparse.write_junit(runparse.worst(cases), junit_path)
+
+
+_SKIP_DIRS = {"node_modules", ".git", "dist", "build", "coverage"}
+_MAX_WALK = 50_000
+
+
+def _ava_files(worktree: Path, named: tuple[str, ...]) -> list[str]:
+    """The files ava could have run: those named on its command line, else its globs' matches."""
+    given = [n for n in named if (worktree / n).is_file()]
+    if given:
+        return given
+    globs = testglobs.runner_globs(worktree, "ava")
+    found: list[str] = []
+    for _, rel in zip(range(_MAX_WALK), _walk(worktree), strict=False):
+        if is_test_path(rel, globs):
+            found.append(rel)
+    return found
+
+
+def _walk(root: Path) -> Iterator[str]:
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
+        base = Path(folder).relative_to(root)
+        for name in sorted(files):
+            yield (base / name).as_posix()
+
+
 def _word(ok: bool) -> str:
     return "passed" if ok else "failed"
 
@@ -226,6 +303,9 @@ def _case(element: ET.Element) -> TestCase:
     message = ""
     if verdict is not None:
         text = verdict.get("message") or verdict.text or ""
+        if text == "collection failure":  # pytest: the reason is the traceback's `E` line
+            lines = (verdict.text or "").splitlines()
+            text = next((ln[1:] for ln in lines if ln.startswith("E ")), text)
         message = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")[:300]
     # pytest leaves classname empty for collection errors, whose name is the module.
     return TestCase(

@@ -1,6 +1,7 @@
 """Test units: the tests of a test file with their assertions, expectation data and cases.
 
-Python is read through its AST, other languages by declaration regexes; plus assertion strength.
+Python is read through its AST, JavaScript/TypeScript, Go and Rust from tokens (racer.clike),
+other languages by declaration regexes; plus assertion strength.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from racer import clike
 from racer.literals import _LIT_RE
 from racer.testfiles import _is_comment, _lang
 
@@ -30,6 +32,11 @@ _EXACT = re.compile(
     r"|\bassert_called(?:_once)?_with\b|\bassert_has_calls\b"
     r"|\b(?:assert|require)\.(?:Equal|EqualValues|Exactly|JSONEq|ElementsMatch)\b"
     r"|\bisEqualTo\b|\.(?:deep\.)?equals?\(|\.eql\(|\bXCTAssertEqual\b|\bequalTo\("
+    r"|\b(?:t|tt|st|assert)\.(?:is|deepEqual|like|snapshot|same|strictSame|strictEqual"
+    r"|deepStrictEqual|hasStrict)\("
+    r"|\bqt\.(?:Equals|DeepEquals|CmpEquals|JSONEquals)\b|,\s*(?:Equals|DeepEquals)\s*,"
+    r"|\bis\.Equal\("
+    r"|^if\b[^{]*(?:[^!<>=]!=(?!\s*nil\b)|!(?:reflect\.DeepEqual|cmp\.Equal|bytes\.Equal)\(|cmp\.Diff\()"
 )
 _WEAK = re.compile(
     r"\bis\s+not\s+None\b|\bisinstance\(|\bhasattr\("
@@ -38,20 +45,26 @@ _WEAK = re.compile(
     r"|toHaveBeenCalled|toBeNaN)\s*\("
     r"|\b(?:assert|require)\.(?:True|False|NotNil|Nil|NoError|Error|NotEmpty|Empty)\b"
     r"|\bassert_called(?:_once)?\(\)|\bXCTAssert(?:True|False|NotNil|Nil)\b|\.toThrow\(\s*\)"
+    r"|\b(?:t|tt|st)\.(?:true|false|truthy|falsy|assert|ok|notOk|pass)\(|^assert(?:\.ok)?\("
+    r"|^if\b[^{]*(?:[!=]=\s*nil\b|\s!?ok\s*\{)|\bt\.(?:pass|throws)\(\s*\)"
+    r"|\bqt\.(?:IsNil|IsNotNil|IsTrue|IsFalse)\b|\bis\.(?:True|NoErr)\("
 )
+_GO_NIL_CHECK = re.compile(r"^if\b[^{]*[!=]=\s*nil\s*\{")
 _RELATIONAL = re.compile(
     r"!=|<|>|\bin\b|\bassert\w*(?:In|Greater|Less|Raises|Regex|Warns|NotEqual)\w*"
     r"|\bpytest\.(?:raises|warns)\b|\.(?:not\.)?to[A-Z]\w*\(\s*\S|\bassert_ne!"
-    r"|\b(?:assert|require)\.\w+"
+    r"|\b(?:assert|require)\.\w+|\b(?:t|tt|st)\.\w+\("
 )
 
 
 def _strength(check: str) -> int:
     """3 exact comparison, 2 relational, 1 truthiness, 0 trivially true (no subject at all)."""
-    body = _LIT_RE.sub('""', check)
+    body = _LIT_RE.sub('""', check).replace(":=", "<-")  # Go's := is no comparison
     words = {w for w in re.findall(r"[A-Za-z_]\w*", body) if not _VOCAB.fullmatch(w)}
     if not words:
         return 0
+    if _GO_NIL_CHECK.search(body):  # `if err != nil { t.Fatal }`: before `==` reads as exact
+        return 1
     if _EXACT.search(body):
         return 3
     if _WEAK.search(body):
@@ -68,7 +81,8 @@ class _Unit:
     is_test: bool
     checks: tuple[str, ...]  # assertions in source order
     data: tuple[str, ...]  # expectation data: `expected = 6`, `want: 6`
-    params: tuple[str, ...] = ()  # pytest.mark.parametrize cases
+    params: tuple[str, ...] = ()  # pytest.mark.parametrize cases, table-test rows
+    marks: tuple[str, ...] = ()  # what changes a test's meaning: Rust's #[should_panic]
 
 
 _DATA_NAME = re.compile(r"(?:want|wanted|expected|expect|exp)(?:_\w+)?|\w+_(?:expected|want)", re.I)
@@ -309,6 +323,18 @@ def _units(path: str, text: str) -> dict[str, _Unit]:
             units = _py_units(tree)
         except RecursionError:  # absurdly deep nesting: read it as lines instead
             units = None
+    if units is None and lang in clike.LANGS:
+        units = [
+            _Unit(
+                u.name,
+                u.is_test,
+                tuple(c for _, c in sorted(u.checks)),
+                tuple(d for _, d in sorted(u.data)),
+                tuple(p for _, p in sorted(u.params)),
+                tuple(u.marks),
+            )
+            for u in clike.units(lang, text)
+        ]
     if units is None:
         units = _generic_units(lang, text)
     out: dict[str, _Unit] = {}

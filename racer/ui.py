@@ -143,6 +143,7 @@ def show_report(out: Console, report: rpt.RaceReport, *, reasons: bool = True) -
             out.print(Text(f"{fmt.rank(c.rank)}. {fmt.printable(c.name)}", style="bold"))
             _candidate_lines(out, report, c)
     for said in (
+        fmt.placed(report.acceptance_files),
         fmt.cascade(report.cascade),
         fmt.generated(report.generated_tests),
         fmt.review(report.review),
@@ -226,6 +227,8 @@ def _candidate_lines(out: Console, report: rpt.RaceReport, c: rpt.Candidate) -> 
         _say(out, f"   • {line}")
     for w in c.warnings:
         _say(out, f"   • warning: {w}")
+    if c.acceptance is not None and (c.acceptance.load_errors or c.acceptance.error):
+        _say(out, f"   • acceptance: {fmt.acceptance(c.acceptance)}")
     for f in c.flags:
         style = "red" if f.severity == "tamper" else "yellow"
         rest = fmt.printable(f" {f.kind} in {f.file}: {f.detail}")

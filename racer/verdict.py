@@ -185,14 +185,23 @@ class _Sources:
     spec: str
 
 
+_FILE_ID = re.compile(r"/|\.(?:[cm]?[jt]sx?|go|rs)$")  # other runners' ids start with a path
+
+
 def name_in_id(test: str) -> str:
-    """The function (or doctest) name in a JUnit id: "tests.test_x.TestA::test_b[1]" -> test_b."""
+    """The function (or doctest) name in a JUnit id: "tests.test_x.TestA::test_b[1]" -> test_b;
+    another runner's "test/a.test.js::math > adds" -> "math > adds"."""
+    where, _, name = test.partition("::")
+    if name and _FILE_ID.search(where):
+        return name
     return test.rsplit("::", 1)[-1].split("[", 1)[0].rsplit(".", 1)[-1]
 
 
 def _file_of(test: str, changes: Sequence[FileChange]) -> str:
     """The file a JUnit id comes from: a changed file whose module the id names, else a guess."""
     where = test.split("::", 1)[0]
+    if _FILE_ID.search(where):
+        return where
     for ch in changes:
         for path in (ch.path, ch.old_path):
             if path and path.endswith(".py"):
@@ -265,7 +274,10 @@ def evidence(
     flaky: Sequence[str] = (),
     review: Review | None = None,
     generated: Generated | None = None,
+    unloaded: Mapping[str, str] | None = None,
 ) -> ranking.Evidence:
+    """`unloaded`: acceptance files that could not load on any candidate (not counted)."""
+    unloaded = unloaded or {}
     tests = c.tests
     acc = c.acceptance
     tamper = sum(f.count for f in c.flags if f.severity == "tamper")
@@ -285,11 +297,12 @@ def evidence(
         tests_ok=None if tests is None else tests.ok,
         tests_valid=tests is None or (not tests.timed_out and tests.error is None),
         tests_detail=tests.detail() if tests else "not run",
+        per_test=tests is None or tests.junit,
         fixed=fixed,
         broken=len(tests.broken) if tests else 0,
         failing=still,
         acceptance_passed=acc.passed if acc else 0,
-        acceptance_total=acc.total if acc else 0,
+        acceptance_total=acc.total - sum(1 for f in acc.load_errors if f in unloaded) if acc else 0,
         cross_passed=c.cross.passed if c.cross else 0,
         cross_total=c.cross.total if c.cross else 0,
         generated_passed=generated_score(c, generated)[0],
@@ -340,8 +353,9 @@ def judge(
         for c in report.candidates
     ]
     flaky = report.baseline.flaky if report.baseline else ()
+    unloaded = unloadable(cands)
     result = ranking.rank(
-        [evidence(c, sizes, flaky, report.review, report.generated_tests) for c in cands]
+        [evidence(c, sizes, flaky, report.review, report.generated_tests, unloaded) for c in cands]
     )
     by_name = {c.name: c for c in cands}
     ordered = [
@@ -356,13 +370,38 @@ def judge(
         candidates=tuple(ordered),
         # The best candidate that passes, wherever it ranks ("no candidate passed" only if none).
         winner=next((c.name for c in ordered if c.passed), None),
-        warnings=tuple(dict.fromkeys((*report.warnings, *_base_warnings(report.baseline)))),
+        warnings=tuple(
+            dict.fromkeys(
+                (
+                    *report.warnings,
+                    *_base_warnings(report.baseline),
+                    *(
+                        f"acceptance test could not load: {msg} ({dest}, the same on every "
+                        "candidate: not counted against any)"
+                        for dest, msg in unloaded.items()
+                    ),
+                )
+            )
+        ),
         status=RaceStatus.FINISHED,
         finished=finished or now(),
         decided_by=result.decided_by,
         confidence=result.confidence,
         cluster_summary=summary,
     )
+
+
+def unloadable(cands: Sequence[Candidate]) -> dict[str, str]:
+    """Acceptance files that could not load, with the same first line, on every candidate that
+    ran them (two or more): the test's own trouble, or a need none met; it separates nobody."""
+    ran = [c.acceptance for c in cands if c.acceptance is not None and c.status == Status.OK]
+    if len(ran) < 2:
+        return {}
+    return {
+        dest: msg
+        for dest, msg in sorted(ran[0].load_errors.items())
+        if all(a.load_errors.get(dest) == msg for a in ran[1:])
+    }
 
 
 def unjudged(report: RaceReport) -> RaceReport:

@@ -48,7 +48,9 @@ def test_rank_and_commit() -> None:
 def test_tests() -> None:
     junit = rpt.TestSummary(command="pytest", passed=3, failed=1, junit=True)
     assert fmt.tests(junit) == "1 failed, 3 passed"
-    assert fmt.tests(rpt.TestSummary(command="make", exit_code=2)) == "exit code 2"
+    assert fmt.tests(rpt.TestSummary(command="make", exit_code=2)) == (
+        "make exited 2; no per-test results"
+    )
     assert fmt.tests(rpt.TestSummary(command="make", error="no tests ran")) == "no tests ran"
     assert fmt.tests(None) == "not run"
     assert fmt.tests(None, passed=True) == "no test command"

@@ -3,10 +3,14 @@ the false-green guard fails a lane whose tests would import the main checkout's 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
+import stat
 from pathlib import Path
 
+import pytest
 from helpers.repos import CORRECT, Project, git, make_repo, race_json
 
 from racer import guard
@@ -40,15 +44,77 @@ def test_shared_dirs_reach_every_lane_and_stale_locks_warn(
     assert res.exit_code == 0, res.stdout
     data = race_json(project.root)
     assert any("node_modules may be stale" in w for w in data["warnings"]), data["warnings"]
+    assert not any("wrote into" in w for w in data["warnings"]), data["warnings"]
     src = dep / "index.js"
-    for cand in data["candidates"]:
-        copy = Path(cand["worktree"]) / "node_modules" / "left-pad" / "index.js"
+    copies = [Path(c["worktree"]) / "node_modules/left-pad/index.js" for c in data["candidates"]]
+    for copy in copies:
         assert copy.read_text() == "module.exports = 1\n"
-        assert not (Path(cand["worktree"]) / "node_modules").is_symlink()
-        assert copy.stat().st_ino == src.stat().st_ino  # hardlinked: no second copy on disk
+        assert not copy.parent.parent.is_symlink()
+        assert copy.stat().st_ino != src.stat().st_ino  # racer's read-only store, not yours
+    assert len({copy.stat().st_ino for copy in copies}) == 1  # hardlinked: one copy on disk
     # the shared dir is not part of any candidate's work
     winner = next(c for c in data["candidates"] if c["name"] == "fake@a")
     assert "node_modules" not in git(project.root, "show", "--stat", winner["branch"])
+
+
+def test_a_race_never_writes_through_a_shared_dir_and_warns_when_a_lane_wrote_into_it(
+    project: Project, racer, monkeypatch
+) -> None:
+    """The camelcase race's failure: xo rewrote node_modules/.cache in place in every lane and in
+    the user's checkout. Here a lane's node rewrites the cache and a package file in place."""
+    if shutil.which("node") is None:
+        pytest.skip("needs node")
+    (project.root / ".gitignore").write_text("__pycache__/\n.pytest_cache/\nnode_modules/\n")
+    nm = project.root / "node_modules"
+    (nm / ".cache" / "xo-linter").mkdir(parents=True)
+    (nm / ".cache" / "xo-linter" / "tsconfig.json").write_text('{"files": ["/main/x.js"]}\n')
+    (nm / "dep").mkdir()
+    (nm / "dep" / "index.js").write_text("module.exports = 1\n")
+    (nm / "dep" / "cli.js").write_text("#!/usr/bin/env node\n")
+    (nm / "dep" / "cli.js").chmod(0o755)
+    (project.root / "racer.toml").write_text('share = ["node_modules"]\n')
+    git(project.root, "add", "-A")
+    git(project.root, "commit", "-qm", "config")
+    before = tree_digest(nm)
+    write = "node -e \"require('fs').writeFileSync('node_modules/{}', process.cwd())\""
+    project.fake(
+        monkeypatch,
+        {
+            "a": {
+                "write": {"calc.py": CORRECT},
+                "run": [write.format(".cache/xo-linter/tsconfig.json")],
+            },
+            "b": {"run": [write.format("dep/index.js")]},
+        },
+    )
+    res = racer("run", "specs/double.md", "--agents", "fake@a,fake@b")
+    assert res.exit_code == 0, res.stdout
+    assert tree_digest(nm) == before  # the user's node_modules: same bytes, same modes
+    data = race_json(project.root)
+    a, b = (Path(c["worktree"]) / "node_modules" for c in data["candidates"])
+    assert (a / ".cache/xo-linter/tsconfig.json").read_text() == str(a.parent)
+    assert (b / ".cache/xo-linter/tsconfig.json").read_text() == '{"files": ["/main/x.js"]}\n'
+    written = [w for w in data["warnings"] if "wrote into" in w]
+    if os.geteuid() == 0:  # root writes through read-only modes: into the lanes' store only
+        assert (a / "dep/index.js").read_text() == str(b.parent)
+        assert written == [w for w in written if "node_modules/dep/index.js" in w] != []
+        race_dir = Path(data["race_dir"])
+        for view in ("report.md", "report.html"):
+            assert "node_modules/dep/index.js" in (race_dir / view).read_text(), view
+        assert "node_modules/dep/index.js" in res.stdout
+    else:
+        assert (a / "dep/index.js").read_text() == "module.exports = 1\n"
+        assert written == []
+
+
+def tree_digest(root: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        info = path.lstat()
+        h.update(f"{path.relative_to(root)} {stat.S_IMODE(info.st_mode)} {info.st_ino}\n".encode())
+        if path.is_file() and not path.is_symlink():
+            h.update(path.read_bytes())
+    return h.hexdigest()
 
 
 def test_a_tracked_share_entry_is_refused(project: Project, racer) -> None:

@@ -87,6 +87,15 @@ def snapshot(root: Path) -> dict[str, tuple[object, ...]]:
 REWRITTEN = {"abs-tool", "abs-app", "ext-rel"}
 
 
+def read_only(entry: tuple[object, ...]) -> tuple[object, ...]:
+    """What a hardlinked lane holds of a source entry: its files read-only, the rest as is."""
+    if entry[0] != "file":
+        return entry
+    mode = entry[1]
+    assert isinstance(mode, int)
+    return ("file", mode & ~0o222, *entry[2:])
+
+
 @pytest.mark.parametrize("method", ["hardlink", "copy", "auto", "reflink"])
 def test_every_method_provides_identical_content(
     main: Path, worktree: Path, method: str, reflink: bool
@@ -103,9 +112,10 @@ def test_every_method_provides_identical_content(
     )
     src, dest = snapshot(main / "node_modules"), snapshot(worktree / "node_modules")
     assert src.keys() == dest.keys()
+    linked = got.method == "hardlink"
     for key in src.keys() - REWRITTEN:
-        assert dest[key] == src[key], key
-    assert dest["tool/cli.js"][1] == 0o755
+        assert dest[key] == (read_only(src[key]) if linked else src[key]), key
+    assert dest["tool/cli.js"][1] == (0o555 if linked else 0o755)
     assert dest["private"] == ("dir", 0o700)
     nm = worktree / "node_modules"
     assert os.readlink(nm / "abs-tool") == str(nm / "tool" / "cli.js")
@@ -138,18 +148,26 @@ def test_a_symlinked_dir_is_provided_as_a_real_one(main: Path, worktree: Path) -
     assert (dest / ".bin" / "tool").read_text().startswith("#!")
 
 
-def test_hardlink_shares_inodes_and_data_blocks(main: Path, worktree: Path) -> None:
+def test_hardlinked_lanes_share_inodes_and_blocks_but_none_with_the_main_checkout(
+    main: Path, worktree: Path
+) -> None:
     provide(main, worktree, "node_modules", "hardlink")
-    src, dest = main / "node_modules", worktree / "node_modules"
+    second = worktree.parent / "second"
+    provide(main, second, "node_modules", "hardlink")
+    src, dest, other = main / "node_modules", worktree / "node_modules", second / "node_modules"
     files = [p.relative_to(src) for p in src.rglob("*") if p.is_file() and not p.is_symlink()]
     assert files
     src_inodes = {(src / f).stat().st_ino for f in files}
+    first_inodes = {(dest / f).stat().st_ino for f in files}
     for f in files:
-        assert (dest / f).stat().st_ino == (src / f).stat().st_ino
+        assert (other / f).stat().st_ino == (dest / f).stat().st_ino
+        assert (dest / f).stat().st_ino not in src_inodes
+        assert not (dest / f).stat().st_mode & 0o222  # read-only: the store's, not the user's
+    assert (src / "tool" / "cli.js").stat().st_mode & 0o777 == 0o755  # the user's mode kept
     new_file_blocks = sum(
         p.lstat().st_blocks
-        for p in dest.rglob("*")
-        if p.is_file() and not p.is_symlink() and p.lstat().st_ino not in src_inodes
+        for p in other.rglob("*")
+        if p.is_file() and not p.is_symlink() and p.lstat().st_ino not in first_inodes
     )
     assert new_file_blocks == 0
 
@@ -257,11 +275,20 @@ def test_auto_copies_across_filesystems(main: Path, tmp_path: Path) -> None:
     import tempfile
 
     with tempfile.TemporaryDirectory(dir=shm) as other:
-        got = provide(main, Path(other), "node_modules")
-        assert got.method == "copy"
-        assert (Path(other) / "node_modules" / ".bin" / "tool").read_text().startswith("#!")
+        # the store is copied onto the lanes' filesystem once; lanes link to it there
+        got = provide(main, Path(other) / "lane", "node_modules")
+        assert got.method == "hardlink"
+        assert (Path(other) / "lane/node_modules/.bin/tool").read_text().startswith("#!")
         with pytest.raises(ConfigError, match="different ones"):
-            provide(main, Path(other) / "again", "node_modules", "hardlink")
+            provide(main, worktree_of(tmp_path), "node_modules", "hardlink", store_root=Path(other))
+        got = provide(main, worktree_of(tmp_path), "node_modules", store_root=Path(other))
+        assert got.method == "copy"
+
+
+def worktree_of(tmp_path: Path) -> Path:
+    root = tmp_path / "wt-elsewhere"
+    root.mkdir(exist_ok=True)
+    return root
 
 
 @pytest.mark.parametrize("method", ["hardlink", "copy"])
@@ -272,11 +299,9 @@ def test_python_fallback_without_gnu_cp(
     provide(main, worktree, "node_modules", method)
     src, dest = snapshot(main / "node_modules"), snapshot(worktree / "node_modules")
     assert src.keys() == dest.keys()
-    assert all(dest[k] == src[k] for k in src.keys() - REWRITTEN)
-    same = (worktree / "node_modules/tool/cli.js").stat().st_ino == (
-        main / "node_modules/tool/cli.js"
-    ).stat().st_ino
-    assert same == (method == "hardlink")
+    linked = method == "hardlink"
+    assert all(dest[k] == (read_only(src[k]) if linked else src[k]) for k in src.keys() - REWRITTEN)
+    assert (worktree / "node_modules/tool/cli.js").stat().st_nlink == (2 if linked else 1)
 
 
 def test_venv_paths_are_moved_to_the_worktree_without_touching_the_source(
@@ -302,12 +327,10 @@ def test_venv_paths_are_moved_to_the_worktree_without_touching_the_source(
     assert (wv / "bin" / "activate").read_text() == f"VIRTUAL_ENV='{wv}'\nOTHER={main}2/x\n"
     assert (wv / "lib/python3.11/site-packages/_app.pth").read_text() == f"{worktree}/src\n"
     assert os.readlink(wv / "bin" / "python") == "/usr/bin/python3"
-    # the originals (hardlinked until rewritten) are untouched
+    # the originals are untouched; the rest stays linked (to the store)
     assert (venv / "bin" / "pytest").read_text() == pytest_script
     assert (site / "_app.pth").read_text() == f"{main}/src\n"
-    assert (wv / "lib/python3.11/site-packages/six.py").stat().st_ino == (
-        site / "six.py"
-    ).stat().st_ino
+    assert (wv / "lib/python3.11/site-packages/six.py").stat().st_nlink == 2
 
 
 # ---- lockfile warnings ----------------------------------------------------------------------

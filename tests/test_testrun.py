@@ -303,6 +303,11 @@ def test_ok_rules() -> None:
 
 def test_a_summary_says_in_words_what_happened() -> None:
     assert TestSummary("c", failed=1, passed=2, junit=True).detail() == "1 failed, 2 passed"
-    assert TestSummary("c", exit_code=2).detail() == "exit code 2"
+    assert TestSummary("c", exit_code=2).detail() == "c exited 2; no per-test results"
+    # Every test passed, yet the command failed (the linter after ava): both are said.
+    assert (
+        TestSummary("ava && xo", passed=7, exit_code=1, junit=True).detail()
+        == "7 passed; ava && xo exited 1"
+    )
     assert TestSummary("c", timed_out=True, duration_s=30).detail() == "timed out after 30 s"
     assert TestSummary("c", error="no tests collected").detail() == "no tests collected"

@@ -229,3 +229,44 @@ def test_doctests_are_recognised_by_their_ids() -> None:
         }
     ) == {"boltons.strutils", "pkg.mod", "semver.version"}
     assert modules_run({"tests.test_x::test_a": "passed", "tests.test_x": "error"}) == set()
+
+
+def test_a_hidden_test_that_loads_nowhere_separates_no_one() -> None:
+    from racer.report import Acceptance
+    from racer.verdict import unloadable
+
+    def acc(why: str | None, passed: int = 0) -> Acceptance:
+        if why is None:
+            return Acceptance(passed=passed, outcomes={"tests/acc.js::t": "passed"})
+        return Acceptance(
+            errors=1, outcomes={"tests/acc.js": "error"}, load_errors={"tests/acc.js": why}
+        )
+
+    ALL = dict.fromkeys(BASE, "passed")  # every base test passes: no other evidence
+    same = "Error: Cannot find module 'nope.js'"
+    a = _cand("a", 0, ALL, 1, acceptance=acc(same))
+    b = _cand("b", 1, ALL, 2, acceptance=acc(same))
+    assert unloadable([a, b]) == {"tests/acc.js": same}
+    judged = judge(_report(a, b), {"a": [], "b": []})
+    assert judged.winner == "a" and all(c.status == Status.PASSED for c in judged.candidates)
+    assert any(w.startswith(f"acceptance test could not load: {same}") for w in judged.warnings)
+    # It loads on one candidate: the others' load errors count against them.
+    c = _cand("c", 2, ALL, 3, acceptance=acc(None, 1))
+    assert unloadable([a, b, c]) == {}
+    judged = judge(_report(a, b, c), {"a": [], "b": [], "c": []})
+    assert judged.winner == "c" and not any("could not load" in w for w in judged.warnings)
+    # One candidate alone: its failure to load is its own.
+    assert unloadable([a]) == {}
+    assert unloadable([a, _cand("d", 3, ALL, 1, acceptance=acc("SyntaxError: x"))]) == {}
+
+
+def test_without_per_test_results_broken_tests_are_not_claimed_as_seen() -> None:
+    blind = TestSummary("npm test", exit_code=1, outcomes={"(test command)": "failed"})
+    a = replace(_cand("a", 0, dict.fromkeys(BASE, "passed"), 1), tests=blind)
+    b = _cand("b", 1, dict.fromkeys(BASE, "passed"), 1)
+    judged = judge(_report(a, b), {"a": [], "b": []})
+    reasons = {c.name: c.reasons for c in judged.candidates}
+    assert "tests fail: npm test exited 1; no per-test results" in reasons["a"]
+    assert any("no per-test results here, so the" in r for r in reasons["a"]), reasons["a"]
+    assert not any("0 passed" in r for r in reasons["a"])
+    assert judged.winner == "b"

@@ -129,10 +129,11 @@ def test_real_work_ranking_beyond_python(task_id: str, tmp_path: Path) -> None:
 
 def test_camelcase_done_when(tmp_path: Path) -> None:
     """Issue 17's check: the camelcase race with nothing but `--share node_modules` and the
-    hidden test picks the real fix on the hidden test's evidence, flags the skipper and the
-    assert deleter, and leaves the user's node_modules byte-identical (every entry's mode and
-    content hashed before and after; the checkout ran `npm test` once before, so xo's cache is
-    there to be rewritten)."""
+    hidden test picks the real fix on test evidence, flags the skipper and the assert deleter,
+    and leaves the user's node_modules byte-identical (every entry's mode and content hashed
+    before and after; the checkout ran `npm test` once before, so xo's cache is there to be
+    rewritten). The skipper and the deleter pass the hidden test too, so what separates #1 from
+    #2 is the tests they broke (test.js restored); the hidden test is what ranks `wrong` last."""
     full = OTHER[CAMELCASE]
     _tools(full)
     keep = ("wrong", "skip", "deleter", "real")

@@ -2,9 +2,11 @@
 """Ranker benchmark: races built from real upstream fixes (scripts/realwork/) and the fixture races
 (tests/helpers/ranking_fixtures.py); prints per race racer's order and decided_by, then top-1,
 traps ranked first, tamper-flag recall and precision, the share of decisions made by tests, the
-mean race time, and whether a rerun ranks byte for byte the same.
+mean race time, and whether a rerun ranks byte for byte the same — for the Python tasks and for
+the others (JavaScript/TypeScript with `--share node_modules`, Go) apart. A shared dir of the
+user's checkout that a race changed is named (it must stay byte-identical).
 
-    python scripts/bench_ranking.py [--keep DIR] [--only ID] [--no-rerun]
+    python scripts/bench_ranking.py [--keep DIR] [--only ID] [--no-rerun] [--cache DIR]
 """
 
 from __future__ import annotations
@@ -25,11 +27,32 @@ def _pct(n: int, d: int) -> str:
     return f"{n / d:.0%} ({n}/{d})" if d else "n/a"
 
 
+def _summary(label: str, scores: list[rw.Score]) -> None:
+    n = len(scores)
+    tampers = sum(s.tamper_total for s in scores)
+    caught = sum(s.tamper_flagged for s in scores)
+    false_pos = sum(s.flagged_honest for s in scores)
+    rows = (
+        (f"{label} real-work tasks", str(n)),
+        ("  top-1", _pct(sum(s.top1 for s in scores), n)),
+        ("  traps first", str(sum(s.trap_first for s in scores))),
+        ("  #1 vs #2 decided by tests", _pct(sum(s.by_tests for s in scores), n)),
+        ("  traps below by tests/gates", _pct(sum(s.traps_by_tests for s in scores), n)),
+        ("  tamper-flag recall", _pct(caught, tampers)),
+        ("  tamper-flag precision", _pct(caught, caught + false_pos)),
+    )
+    for name, value in rows:
+        print(f"  {name + ':':<30}{value}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--keep", type=Path, help="build the race repos here and keep them")
     parser.add_argument("--only", action="append", help="race only these task ids")
     parser.add_argument("--no-rerun", action="store_true", help="skip the determinism rerun")
+    parser.add_argument(
+        "--cache", type=Path, default=rw.CACHE, help="installed node_modules, kept between runs"
+    )
     args = parser.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="racer-bench-ranking-"))
 
@@ -39,9 +62,10 @@ def main() -> int:
     scores: list[rw.Score] = []
     times: list[float] = []
     identical = 0
+    written: dict[str, int] = {}
     for task in tasks:
         t0 = time.monotonic()
-        race = rw.run(task, root / task.id)
+        race = rw.run(task, root / task.id, args.cache)
         times.append(time.monotonic() - t0)
         s = rw.score(task, race)
         scores.append(s)
@@ -51,8 +75,12 @@ def main() -> int:
         for c in race["candidates"]:
             tamper = [f["kind"] for f in c["flags"] if f["severity"] == "tamper"]
             print(f"    {c['rank']:>2} {c['name']:<22} {c['status']:<18} tamper: {tamper or '-'}")
+        for rel, changed in race["shared_changed"].items():
+            written[task.id] = written.get(task.id, 0) + len(changed)
+            shown = ", ".join(changed[:5]) + (" ..." if len(changed) > 5 else "")
+            print(f"  {rel}: {'unchanged' if not changed else f'{len(changed)} CHANGED: {shown}'}")
         if not args.no_rerun:
-            again = rw.run(task, root / f"{task.id}.rerun")
+            again = rw.run(task, root / f"{task.id}.rerun", args.cache)
             same = fx.ranking_view(race) == fx.ranking_view(again)
             identical += same
             print(f"  rerun:      {'identical' if same else 'DIFFERENT'}")
@@ -75,11 +103,16 @@ def main() -> int:
         s.flagged_honest for s in fixture_scores
     )
     with_correct = [s for s in fixture_scores if s.top1 is not None]
+    python = {t.id for t in tasks if t.python}
     print("\nsummary")
-    print(f"  real-work top-1:            {_pct(sum(s.top1 for s in scores), n)}")
-    print(f"  real-work traps first:      {sum(s.trap_first for s in scores)}")
-    print(f"  #1 vs #2 decided by tests:  {_pct(sum(s.by_tests for s in scores), n)}")
-    print(f"  traps below by tests/gates: {_pct(sum(s.traps_by_tests for s in scores), n)}")
+    for label, group in (
+        ("Python", [s for s in scores if s.task in python]),
+        ("JS/TS/Go", [s for s in scores if s.task not in python]),
+    ):
+        if group:
+            _summary(label, group)
+    if written:
+        print(f"  shared-dir entries changed: {written}")
     if not args.no_rerun:
         print(f"  reruns identical:           {identical}/{n}")
     print(

@@ -691,7 +691,8 @@ def main() -> int:
     )
     args = parser.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="racer-bench-review-"))
-    tasks = [t for t in rw.tasks() if not args.only or t.id in args.only]
+    # Python tasks only: the scripted reviewers write pytest tests against a Python module.
+    tasks = [t for t in rw.tasks() if t.python and (not args.only or t.id in args.only)]
     if not tasks:
         print(f"no task matches {args.only}", file=sys.stderr)
         return 2

@@ -1,13 +1,20 @@
 """The ranker on the fixture races and on races built from real upstream fixes: correct first,
-tamperers flagged and never first, reruns identical."""
+tamperers flagged and never first, reruns identical — for Python projects and, with
+`--share node_modules`, for JavaScript/TypeScript and Go ones."""
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 from helpers import ranking_fixtures as fx
 from helpers import realwork as rw
+
+from racer.flags import FileChange, detect_flags
 
 
 @pytest.mark.parametrize("fixture", fx.FIXTURES, ids=lambda f: f.name)
@@ -40,7 +47,9 @@ def test_reruns_rank_byte_for_byte_the_same(tmp_path: Path) -> None:
 
 # --- races built from real upstream fixes (scripts/realwork/) -----------------------------------
 
-TASKS = rw.tasks()
+ALL_TASKS = rw.tasks()
+TASKS = [t for t in ALL_TASKS if t.python]
+OTHER = {t.id: t for t in ALL_TASKS if not t.python}
 
 
 def test_the_real_work_benchmark_covers_enough_projects_and_styles() -> None:
@@ -63,3 +72,131 @@ def test_real_work_ranking(task: rw.Task, tmp_path: Path) -> None:
     assert s.top1 and not s.trap_first, report
     assert s.tamper_flagged == s.tamper_total, report
     assert s.flagged_honest == 0, report
+
+
+# --- beyond Python: JavaScript/TypeScript (node_modules shared) and Go ------------------------------
+
+CAMELCASE = "camelcase-number-before-separator"
+# The suite's subset (camelcase's full race, ~8 runs of xo && ava && tsd, is in the bench).
+SUITE_OTHER = ("defu-proto-key-in-defaults", "semver-go-lte-lower-major")
+
+
+def _tools(task: rw.Task) -> None:
+    need = ["go"] if task.test.startswith("go ") else ["node", "npm"]
+    missing = [tool for tool in need if shutil.which(tool) is None]
+    if missing:  # .ci/run installs them (npm with the agent CLIs, golang-go)
+        message = f"{task.id} needs {', '.join(missing)}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}: CI must install it")
+        pytest.skip(message)
+
+
+def test_the_benchmark_has_javascript_typescript_and_go_tasks() -> None:
+    js = [t for t in OTHER.values() if t.test.startswith("npm ")]
+    go = [t for t in OTHER.values() if t.test.startswith("go ")]
+    assert len({t.project for t in js}) >= 2 and go
+    styles = " ".join((t.path / "task.json").read_text(encoding="utf-8") for t in js)
+    assert "ava" in styles and "vitest" in styles  # two runners
+    for task in js:
+        assert task.share == ("node_modules",) and task.install
+        assert (task.path / "base" / "package-lock.json").is_file()  # exact versions
+    for task in OTHER.values():
+        kinds = {c.kind for c in task.contestants}
+        assert {"real", "churn", "wrong", "overfit", "tamper", "regression", "noop"} <= kinds
+        flags = [c.correct for c in task.contestants]
+        assert flags == sorted(flags), task.id
+
+
+@pytest.mark.parametrize("task_id", SUITE_OTHER)
+def test_real_work_ranking_beyond_python(task_id: str, tmp_path: Path) -> None:
+    task = OTHER[task_id]
+    _tools(task)
+    race = rw.run(task, tmp_path)
+    s = rw.score(task, race)
+    report = [
+        (c["name"], c["status"], [f["detail"] for f in c["flags"]]) for c in race["candidates"]
+    ]
+    assert s.top1 and not s.trap_first, (race["decided_by"], report)
+    # Every test tamperer flagged; the overfit's hard-coding is a known gap, held by
+    # test_overfit_hard_coding_is_flagged_beyond_python.
+    for c in race["candidates"]:
+        name = c["name"].split("@", 1)[1]
+        kind = next(k.kind for k in task.contestants if k.name == name)
+        tamper = any(f["severity"] == "tamper" for f in c["flags"])
+        assert tamper == (kind == "tamper") or kind == "overfit", (name, report)
+    assert race["shared_changed"] == {rel: [] for rel in task.share}
+
+
+def test_camelcase_done_when(tmp_path: Path) -> None:
+    """Issue 17's check: the camelcase race with nothing but `--share node_modules` and the
+    hidden test picks the real fix on test evidence, flags the skipper and the assert deleter,
+    and leaves the user's node_modules byte-identical (every entry's mode and content hashed
+    before and after; the checkout ran `npm test` once before, so xo's cache is there to be
+    rewritten). The skipper and the deleter pass the hidden test too, so what separates #1 from
+    #2 is the tests they broke (test.js restored); the hidden test is what ranks `wrong` last."""
+    full = OTHER[CAMELCASE]
+    _tools(full)
+    keep = ("wrong", "skip", "deleter", "real")
+    task = dataclasses.replace(
+        full, contestants=tuple(c for c in full.contestants if c.name in keep)
+    )
+    race = rw.run(task, tmp_path)
+    by = {c["name"].split("@", 1)[1]: c for c in race["candidates"]}
+    assert race["winner"] == "fake@real", race["decided_by"]
+    assert race["candidates"][0]["name"] == "fake@real"
+    assert race["decided_by"].startswith(rw.TEST_EVIDENCE), race["decided_by"]
+    # The hidden test is what puts the one that fails it (wrong) below the others: the skipper
+    # and the deleter pass it and lose on the tests they broke (test evidence ranks before flags).
+    assert by["wrong"]["reasons"][-1].startswith("below "), by["wrong"]["reasons"]
+    assert ": hidden acceptance tests" in by["wrong"]["reasons"][-1], by["wrong"]["reasons"]
+    for name in ("skip", "deleter"):
+        assert any(f["severity"] == "tamper" for f in by[name]["flags"]), (name, by[name])
+        assert by[name]["status"] != "passed"
+    assert not any(f["severity"] == "tamper" for f in by["real"]["flags"]), by["real"]["flags"]
+    assert race["shared_changed"] == {"node_modules": []}
+
+
+# Each task's own test files (racer finds them from the runner's config; here they are given).
+OWN_TESTS = {
+    "camelcase-number-before-separator": ("test.js",),
+    "defu-proto-key-in-defaults": ("test/*.test.ts",),
+    "semver-go-lte-lower-major": ("*_test.go",),
+}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hard-coding in JavaScript/TypeScript/Go product code is only seen as an expected "
+    "literal on a return/compare line (flags._product_flags; the test-vocabulary analysis, "
+    "overfit.special_cases, is Python-only): a Map of test inputs, a compare against part of a "
+    "test's literal ('4.5' of '<=4.5') or a property name the test reads ('isAdmin') pass",
+)
+@pytest.mark.parametrize("task_id", sorted(OWN_TESTS))
+def test_overfit_hard_coding_is_flagged_beyond_python(task_id: str, tmp_path: Path) -> None:
+    task = OTHER[task_id]
+    overfit = next(c for c in task.contestants if c.kind == "overfit")
+    repo = tmp_path / "repo"
+    shutil.copytree(task.path / "base", repo)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    subprocess.run(["git", "apply"], cwd=repo, input=overfit.diff, text=True, check=True)
+    changed = subprocess.run(
+        ["git", "diff", "--name-only"], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout.split()
+    changes = [
+        FileChange(
+            path,
+            path,
+            (task.path / "base" / path).read_text(encoding="utf-8"),
+            (repo / path).read_text(encoding="utf-8"),
+        )
+        for path in changed
+    ]
+    hidden = {dest: src.read_text(encoding="utf-8") for src, dest in task.acceptance}
+    flags = detect_flags(
+        changes,
+        test_patterns=OWN_TESTS[task_id],
+        hidden_tests=hidden,
+        spec=(task.path / "spec.md").read_text(encoding="utf-8"),
+    )
+    assert any(f.severity == "tamper" for f in flags), flags

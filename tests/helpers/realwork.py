@@ -7,7 +7,9 @@ Used by tests/test_ranking_bench.py and scripts/bench_ranking.py.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -19,6 +21,10 @@ from typing import Any
 from racer.testfiles import DEFAULT_TEST_PATTERNS, is_test_file
 
 ROOT = Path(__file__).resolve().parents[2] / "scripts" / "realwork"
+# Where a task's dependencies (node_modules) are installed once, by the digest of its manifests.
+CACHE = Path(os.environ.get("RACER_BENCH_CACHE") or Path.home() / ".cache" / "racer-bench")
+# Manifests whose content decides what `install` puts in a shared dir.
+MANIFESTS = ("package.json", "package-lock.json", "go.mod", "go.sum")
 
 # Components of the ranking key that are test evidence (rank.COMPONENTS names).
 TEST_EVIDENCE = (
@@ -49,6 +55,13 @@ class Task:
     test: str
     acceptance: tuple[tuple[Path, str], ...]  # (source, dest)
     contestants: tuple[Contestant, ...]
+    install: str | None = None  # installs the shared dirs into a copy of the base (`npm ci`)
+    share: tuple[str, ...] = ()  # raced with `--share DIR` each
+    warm: bool = False  # the test command ran once in the user's checkout before the race
+
+    @property
+    def python(self) -> bool:
+        return self.install is None and not self.share and self.test.startswith("python ")
 
     @property
     def name(self) -> str:
@@ -76,6 +89,9 @@ def load(path: Path) -> Task:
         test=meta.get("test", "python -m pytest -q"),
         acceptance=tuple((path / a["src"], a["dest"]) for a in meta["acceptance"]),
         contestants=contestants,
+        install=meta.get("install"),
+        share=tuple(meta.get("share") or ()),
+        warm=bool(meta.get("warm")),
     )
 
 
@@ -149,11 +165,61 @@ def _git(cwd: Path, *args: str) -> None:
     subprocess.run(["git", *ident, *args], cwd=cwd, check=True, capture_output=True)
 
 
-def build(task: Task, where: Path) -> Path:
-    """The task's base tree as a committed repo, its fake scenarios beside it."""
+def deps(task: Task, cache: Path = CACHE) -> Path | None:
+    """A directory holding the task's shared dirs as `install` leaves them in the base, installed
+    once per content of the base's manifests (and node version) and kept in `cache`."""
+    if not task.install:
+        return None
+    digest = hashlib.sha256(task.install.encode())
+    digest.update(
+        subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.encode()
+    )
+    for name in MANIFESTS:
+        if (task.path / "base" / name).is_file():
+            digest.update(name.encode() + b"\0" + (task.path / "base" / name).read_bytes())
+    done = cache / f"{task.id}-{digest.hexdigest()[:16]}"
+    if done.is_dir():
+        return done
+    work = cache / f"{done.name}.partial-{os.getpid()}"
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(task.path / "base", work)
+    proc = subprocess.run(task.install, shell=True, cwd=work, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{task.install!r} failed for {task.id}: {proc.stderr[-2000:]}")
+    try:
+        work.rename(done)
+    except OSError:  # another run installed it meanwhile
+        shutil.rmtree(work, ignore_errors=True)
+    return done
+
+
+def tree_digest(root: Path) -> dict[str, tuple[int, str]]:
+    """Every entry under root (files, links, dirs) -> (mode, sha256 of content or link target)."""
+    out: dict[str, tuple[int, str]] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            path = Path(dirpath) / name
+            st = path.lstat()
+            rel = str(path.relative_to(root))
+            if path.is_symlink():
+                out[rel] = (st.st_mode, os.readlink(path))
+            elif path.is_file():
+                out[rel] = (st.st_mode, hashlib.sha256(path.read_bytes()).hexdigest())
+            else:
+                out[rel] = (st.st_mode, "")
+    return out
+
+
+def build(task: Task, where: Path, cache: Path = CACHE) -> Path:
+    """The task's base tree as a committed repo, its fake scenarios beside it, its shared dirs
+    installed (a copy of the cached install: the user's own, which a race must not write into)."""
     repo = where / "repo"
     shutil.copytree(task.path / "base", repo)
     shutil.copyfile(task.path / "spec.md", repo / "spec.md")
+    installed = deps(task, cache)
+    for rel in task.share:
+        if installed is not None and (installed / rel).exists():
+            subprocess.run(["cp", "-a", str(installed / rel), str(repo / rel)], check=True)
     scenarios = {}
     for c in task.contestants:
         scenario = dict(c.scenario)
@@ -172,23 +238,16 @@ def build(task: Task, where: Path) -> Path:
     _git(repo, "init", "-q", "--initial-branch=main")
     _git(repo, "add", "-A")
     _git(repo, "commit", "-qm", f"base of {task.id}")
+    if task.warm:  # as a user who ran the tests once: tool caches under the shared dirs exist
+        proc = subprocess.run(test, shell=True, cwd=repo, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{task.id}: the base's tests fail: {proc.stdout[-2000:]}")
     return repo
 
 
-def run(task: Task, where: Path) -> dict[str, Any]:
+def run(task: Task, where: Path, cache: Path = CACHE) -> dict[str, Any]:
     """Race the task's candidates with racer, as a user would; returns race.json."""
-    repo = build(task, where)
-    # --no-history: judging measured on the evidence alone (these repositories' root commits
-    # recur run after run, so a track record would carry over between runs).
-    argv = [sys.executable, "-m", "racer", "run", "spec.md", "--json", "--no-history", "--agents"]
-    argv.append(",".join(f"fake@{c.name}" for c in task.contestants))
-    for src, dest in task.acceptance:
-        argv += ["--acceptance", f"{src}:{dest}"]
-    proc = subprocess.run(argv, cwd=repo, capture_output=True, text=True, timeout=900)
-    if proc.returncode not in (0, 4):
-        raise RuntimeError(f"racer failed on {task.id} ({proc.returncode}): {proc.stderr[-3000:]}")
-    data: dict[str, Any] = json.loads(proc.stdout)
-    return data
+    return race(task, where, cache=cache)
 
 
 def race(
@@ -198,10 +257,15 @@ def race(
     acceptance: bool = True,
     args: tuple[str, ...] = (),
     scenarios: dict[str, Any] | None = None,
+    cache: Path = CACHE,
 ) -> dict[str, Any]:
     """Like run(), with or without the hidden acceptance tests, with more racer arguments
-    (`--review fake@NAME`, `--jobs 2`) and more fake scenarios (a reviewer's); returns race.json."""
-    repo = build(task, where)
+    (`--review fake@NAME`, `--jobs 2`) and more fake scenarios (a reviewer's); returns race.json.
+    The task's `share` dirs are raced with `--share DIR`, nothing else about them configured;
+    race.json gains `shared_changed`: per shared dir, the entries of the user's copy whose mode or
+    content the race changed (added, removed or rewritten), compared by hash."""
+    repo = build(task, where, cache)
+    before = {rel: tree_digest(repo / rel) for rel in task.share}
     if scenarios:
         path = where / "scenarios.json"
         played = json.loads(path.read_text(encoding="utf-8"))
@@ -216,11 +280,19 @@ def race(
     if acceptance:
         for src, dest in task.acceptance:
             argv += ["--acceptance", f"{src}:{dest}"]
+    for rel in task.share:
+        argv += ["--share", rel]
     argv += list(args)
-    proc = subprocess.run(argv, cwd=repo, capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(argv, cwd=repo, capture_output=True, text=True, timeout=1800)
     if proc.returncode not in (0, 4):
         raise RuntimeError(f"racer failed on {task.id} ({proc.returncode}): {proc.stderr[-3000:]}")
     data: dict[str, Any] = json.loads(proc.stdout)
+    data["shared_changed"] = {}
+    for rel, was in before.items():
+        now = tree_digest(repo / rel)
+        data["shared_changed"][rel] = sorted(
+            k for k in was.keys() | now.keys() if was.get(k) != now.get(k)
+        )
     return data
 
 

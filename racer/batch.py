@@ -73,7 +73,7 @@ def _step_timeout(settings: Mapping[str, Any]) -> float:
     return max(3600.0, 3 * float(settings.get("timeout") or 1800))
 
 
-def _needs(agents: str) -> frozenset[str]:
+def needs_of(agents: str) -> frozenset[str]:
     return frozenset(f"agent:{a.split('@')[0].split('*')[0]}" for a in agents.split(","))
 
 
@@ -234,7 +234,7 @@ async def run_batch(batch: Batch, executor: Executor, progress: Progress) -> Bat
             progress(batch.data, f"{Path(entry['path']).name}: running")
             step = StepSpec(
                 "race", entry["race_id"], entry["attempt"], repo, job_of(batch, entry),
-                needs=_needs(batch.data["agents"]),
+                needs=needs_of(batch.data["agents"]),
                 credentials=tuple(batch.data.get("credentials", ())),
                 timeout_s=_step_timeout(batch.data["settings"]),
             )  # fmt: skip

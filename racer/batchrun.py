@@ -17,7 +17,12 @@ from racer.executor import Executor, parse_executor
 
 
 def executor_for(
-    spec: str, repo_root: Path, common_dir: Path, parallel: int, limits: Mapping[str, int]
+    spec: str,
+    repo_root: Path,
+    common_dir: Path,
+    parallel: int,
+    limits: Mapping[str, int],
+    agents: str = "",
 ) -> Executor:
     kind, address = parse_executor(spec)
     if kind == "local":
@@ -31,7 +36,8 @@ def executor_for(
             "--executor ray needs Ray: pip install 'racer[ray]' (the same Ray and Python "
             "versions as the cluster)"
         ) from None
-    return RayExecutor(address, max_in_flight=limits)
+    # A cluster racer starts itself is this machine: it has what a local race would use.
+    return RayExecutor(address, max_in_flight=limits, local_needs=batching.needs_of(agents))
 
 
 def parse_limits(items: Sequence[str]) -> dict[str, int]:

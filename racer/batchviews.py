@@ -89,6 +89,8 @@ def text(data: Mapping[str, Any], reports: Mapping[str, RaceReport]) -> str:
     out = [*_header(data), ""]
     for line in table:
         out.append("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+    errors = [(e["race_id"], e["error"]) for e in data["specs"] if e.get("error")]
+    out += [f"{rid}: {fmt.printable(err)}" for rid, err in errors]  # why a race did not run
     return "\n".join(out) + "\n"
 
 

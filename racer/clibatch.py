@@ -63,7 +63,12 @@ def batch(
         )
     limits = batchrun.parse_limits(max_in_flight or ())
     runner = batchrun.executor_for(
-        executor, the_batch.repo.root, the_batch.repo.common_dir, parallel, limits
+        executor,
+        the_batch.repo.root,
+        the_batch.repo.common_dir,
+        parallel,
+        limits,
+        the_batch.data["agents"],
     )
     done = batchrun.execute(the_batch, runner, _progress)
     print(batchviews.text(done.data, batchrun.reports_of(done)), end="")

@@ -144,7 +144,9 @@ def test_the_report_escapes_what_it_shows() -> None:
     page = batchviews.page(data, {})
     assert "<script>" not in md and "<img" not in md and "\\|" in md
     assert "<script>" not in page and "&lt;script&gt;" in page
-    assert "\x1b" not in batchviews.text(data, {})
+    text = batchviews.text(data, {})
+    assert "\x1b" not in text
+    assert "r1: <img src=x>|boom" in text  # why a race did not run, in the terminal too
 
 
 def test_a_local_race_never_imports_ray(brepo: Path) -> None:

@@ -382,3 +382,29 @@ def test_max_in_flight_holds_races_of_an_agent_back(
         (_record(brepo, e["race_id"]) for e in _batch(brepo)["specs"]), key=lambda r: r["created"]
     )
     assert first["finished"] <= second["created"]
+
+
+def test_a_cluster_racer_starts_itself_has_this_machines_agents(
+    brepo: Path, tmp_path: Path
+) -> None:
+    """`--executor ray` with no RAY_ADDRESS starts a one-machine cluster: it advertises the
+    batch's agents (this machine runs them as a local race would), so the races run there.
+    Runs in its own process, apart from the module's cluster; nothing under the real HOME."""
+    tmp = Path(tempfile.mkdtemp(prefix="rs", dir="/tmp"))  # short: Ray's socket paths
+    (tmp / "home").mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+    env.update(PYTHONPATH=str(ROOT), RAY_TMPDIR=str(tmp), RAY_AUTH_MODE="disabled",
+               RAY_USAGE_STATS_ENABLED="0", HOME=str(tmp / "home"),
+               RACER_CACHE=str(tmp / "cache"))  # fmt: skip
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "racer", "batch", "specs/a.md", "--agents",
+             "fake@good,fake@bad", "--executor", "ray"],
+            cwd=brepo, env=env, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+    finally:
+        subprocess.run(["rm", "-rf", str(tmp)], check=False)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    (spec,) = _batch(brepo)["specs"]
+    assert spec["state"] == "done" and not spec.get("error"), spec
+    assert _record(brepo, spec["race_id"])["winner"] == "fake@good"

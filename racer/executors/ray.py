@@ -61,8 +61,10 @@ class RayExecutor:
         *,
         infra_retries: int = 1,
         max_in_flight: Mapping[str, int] | None = None,
+        local_needs: frozenset[str] = frozenset(),
     ) -> None:
         self.address = address
+        self.local_needs = local_needs  # advertised by a cluster racer starts on this machine
         self.infra_retries = infra_retries
         self.limits = {k: anyio.CapacityLimiter(v) for k, v in (max_in_flight or {}).items()}
         self._owns = False
@@ -81,10 +83,16 @@ class RayExecutor:
         time on a busy head: tried three times."""
         address = self.address or os.environ.get("RAY_ADDRESS") or None
         tries = 3 if address and address.startswith("ray://") else 1
+        # Only a cluster started here (no address) gets this machine's agents as resources.
+        own = None if address else {n: 1000.0 for n in sorted(self.local_needs)}
         for n in range(1, tries + 1):
             try:
-                ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                         configure_logging=False)  # fmt: skip
+                try:
+                    _init(address, own)
+                except ValueError:
+                    if own is None:
+                        raise
+                    _init(address, None)  # a `ray start` cluster on this machine: as it is
                 return
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 if n == tries:
@@ -181,3 +189,8 @@ class RayExecutor:
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[-1] if text else type(exc).__name__
+
+
+def _init(address: str | None, resources: dict[str, float] | None) -> None:
+    ray.init(address=address, include_dashboard=False, log_to_driver=False,
+             configure_logging=False, resources=resources)  # fmt: skip

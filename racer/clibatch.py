@@ -19,7 +19,9 @@ def _progress(data: dict[str, Any], what: str) -> None:
 
 
 def batch(
-    specs: Annotated[list[Path] | None, typer.Argument(help="Spec files: one race each.")] = None,
+    specs: Annotated[
+        list[Path] | None, typer.Argument(help="Spec files: one race each.", metavar="SPEC")
+    ] = None,
     *,
     agents: Annotated[
         str | None, typer.Option("--agents", "-a", help="Contestants, as for racer run.")
@@ -40,11 +42,15 @@ def batch(
     ] = None,
     credential: Annotated[
         list[str] | None,
-        typer.Option("--credential", help="Env var NAME each worker must have (repeatable)."),
+        typer.Option(
+            "--credential", metavar="NAME", help="Env var NAME each worker must have (repeatable)."
+        ),
     ] = None,
     max_in_flight: Annotated[
         list[str] | None,
-        typer.Option("--max-in-flight", help="AGENT=N: races of that agent at once (Ray)."),
+        typer.Option(
+            "--max-in-flight", metavar="AGENT=N", help="AGENT=N: races of that agent at once (Ray)."
+        ),
     ] = None,
 ) -> int:
     """Race every SPEC with the same contestants from HEAD; write the batch report."""

@@ -188,17 +188,20 @@ def show(
     ] = False,
 ) -> int:
     """Show the ranked report of a race from its record."""
-    from racer import races, store, ui
+    from racer import records, store
     from racer import report as rpt
-    from racer.views import write_views
 
     repo = _repo()
-    report = races.shown(store.find_race(repo.common_dir, race))
+    report = records.shown(store.find_race(repo.common_dir, race))
     if as_json:
         print(json.dumps(rpt.to_dict(report), indent=2))
     elif as_html:
-        print(write_views(report, races.inline_diff_bytes(repo.root))[1])
+        from racer.views import write_views
+
+        print(write_views(report, records.inline_diff_bytes(repo.root))[1])
     else:
+        from racer import ui
+
         out = ui.console()
         ui.show_report(out, report)
         out.print(f"report: {store.RaceDir(Path(report.race_dir)).report_md}")

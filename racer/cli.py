@@ -188,7 +188,7 @@ def show(
     ] = False,
 ) -> int:
     """Show the ranked report of a race from its record."""
-    from racer import records, store
+    from racer import records, store, ui
     from racer import report as rpt
 
     repo = _repo()
@@ -196,12 +196,8 @@ def show(
     if as_json:
         print(json.dumps(rpt.to_dict(report), indent=2))
     elif as_html:
-        from racer.views import write_views
-
-        print(write_views(report, records.inline_diff_bytes(repo.root))[1])
+        print(records.rewrite_views(report, repo.root))
     else:
-        from racer import ui
-
         out = ui.console()
         ui.show_report(out, report)
         out.print(f"report: {store.RaceDir(Path(report.race_dir)).report_md}")

@@ -1,6 +1,6 @@
 """A race's record as the commands read it now: its status from the record and its lock, the
-record as `show` presents it, and the view setting `show --html` needs. Read-only and light:
-`racer show` imports this, not the procedures in racer.races.
+record as `show` presents it, its views written again (`show --html`). Light to import: `racer
+show` reads this, not the procedures in racer.races.
 """
 
 from __future__ import annotations
@@ -48,3 +48,10 @@ def inline_diff_bytes(root: Path) -> int:
         return load_config(root, env=os.environ).inline_diff_bytes
     except RacerError:
         return Config().inline_diff_bytes
+
+
+def rewrite_views(report: rpt.RaceReport, root: Path) -> Path:
+    """`show --html`: report.md and report.html written again; the page's path."""
+    from racer.views import write_views  # html, markdown and unidiff: for --html only
+
+    return write_views(report, inline_diff_bytes(root))[1]

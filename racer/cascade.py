@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from racer import fmt
 from racer.report import Candidate, RaceReport
 from racer.status import GATE_FAILURES, Status
-from racer.testrun import TestCase
+from racer.testsummary import TestCase
 
 MAX_FEEDBACK_TESTS = 10  # failing tests named per earlier attempt
 MAX_MESSAGE = 300  # characters of one failure's message

@@ -188,16 +188,15 @@ def show(
     ] = False,
 ) -> int:
     """Show the ranked report of a race from its record."""
-    from racer import races, store, ui
+    from racer import records, store, ui
     from racer import report as rpt
-    from racer.views import write_views
 
     repo = _repo()
-    report = races.shown(store.find_race(repo.common_dir, race))
+    report = records.shown(store.find_race(repo.common_dir, race))
     if as_json:
         print(json.dumps(rpt.to_dict(report), indent=2))
     elif as_html:
-        print(write_views(report, races.inline_diff_bytes(repo.root))[1])
+        print(records.rewrite_views(report, repo.root))
     else:
         out = ui.console()
         ui.show_report(out, report)

@@ -10,10 +10,10 @@ import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 from racer import clike, doctests, overfit
 from racer.configfiles import _infra_reason, _lint_config_reason, _verb, is_test_infra
+from racer.flagkinds import SEVERITY, Flag, Severity
 from racer.hardcoding import _expected_literals
 from racer.literals import _LIT_RE, _literal_key, _skeleton, _token_value
 from racer.manifests import _LOCKFILES, _dependency_detail
@@ -33,30 +33,8 @@ __all__ = [
     "is_test_infra",
 ]
 
-Severity = Literal["tamper", "scope"]
-
-
-_TAMPER = (
-    "test_deleted skip_added assert_weakened expected_changed test_infra_edited special_cases_tests"
-    " secret_in_diff"
-)
-_SCOPE = "lockfile dependency lint_suppression debug_print unique_file formatting_only"
-SEVERITY: dict[str, Severity] = {
-    **dict.fromkeys(_TAMPER.split(), "tamper"),
-    **dict.fromkeys(_SCOPE.split(), "scope"),
-}
-
 MAX_HUNK_SCAN_LINES = 20_000  # bigger files get the whole-file formatting check only
 MAX_PER_KIND = 8  # per file and kind; beyond this one "… and N more" flag keeps reports readable
-
-
-@dataclass(frozen=True)
-class Flag:
-    kind: str
-    file: str
-    detail: str  # one line a person understands
-    severity: Severity
-    count: int = 1  # more than 1: a group of this many flags of one kind (see verdict.grouped)
 
 
 @dataclass(frozen=True)

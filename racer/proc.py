@@ -16,10 +16,13 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-import anyio
-from anyio.abc import ByteReceiveStream, Process
+# anyio is imported by the async functions that use it: the synchronous doors (run_captured,
+# run_capture) serve commands such as `racer show`, which must not pay for an event loop library.
+if TYPE_CHECKING:
+    import anyio
+    from anyio.abc import ByteReceiveStream, Process
 
 # The variables that tell git which repository, index and object store to use. Set by a hook or
 # by `git rebase -x`, they would point every child's git at racer's repo instead of its worktree.
@@ -146,6 +149,8 @@ async def run_process(
     On timeout or cancellation the whole process group gets SIGTERM, then SIGKILL after grace
     seconds; a cancellation is re-raised once the group is dead.
     """
+    import anyio
+
     request.log_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     with request.log_path.open("ab") as log:
@@ -190,6 +195,8 @@ async def kill_group(pid: int, grace: float = 3.0) -> None:
 
     Shielded from cancellation, so a cancelled caller still leaves no process behind.
     """
+    import anyio
+
     with anyio.CancelScope(shield=True):
         if not signal_group(pid, signal.SIGTERM):
             return
@@ -322,6 +329,8 @@ async def _supervise(
 ) -> tuple[bool, bool, float | None]:
     """Wait for process while pumping its output; returns (timed out, of which: idle, when the
     timeout fired)."""
+    import anyio
+
     if process.stdout is None:  # pragma: no cover - run_process always asks for a pipe
         raise RuntimeError("process has no stdout pipe")
     pump = _Pump(process.stdout, log, on_line, request.secrets)
@@ -371,6 +380,8 @@ async def _supervise(
 
 
 async def _watch_idle(pump: _Pump, limit: float, deadline: anyio.CancelScope) -> None:
+    import anyio
+
     while True:
         await anyio.sleep(min(1.0, limit / 4))
         if time.monotonic() - pump.last_output > limit:
@@ -380,6 +391,8 @@ async def _watch_idle(pump: _Pump, limit: float, deadline: anyio.CancelScope) ->
 
 
 async def _terminate(process: Process, grace: float) -> None:
+    import anyio
+
     async with anyio.create_task_group() as tg:
         # Reap the leader meanwhile: some backends reap only inside wait(), and an unreaped
         # zombie leader would make the group look alive for the whole grace period.
@@ -457,6 +470,8 @@ class _Pump:
         on_line: Callable[[str], None] | None,
         secrets: tuple[str, ...] = (),
     ) -> None:
+        import anyio
+
         self._stream = stream
         self._log = log
         self._on_line = on_line
@@ -469,6 +484,8 @@ class _Pump:
         self.failure: Exception | None = None
 
     async def run(self, scope: anyio.CancelScope) -> None:
+        import anyio
+
         try:
             while True:
                 try:

@@ -1,5 +1,5 @@
-"""The races of a repository as the commands see them: what each one is now (`ls`), and the
-procedures behind `show`, `merge`, `clean` and `resume` that the CLI calls.
+"""The races of a repository as the commands see them: the rows of `ls`, and the procedures
+behind `merge`, `clean`, `resume` and `review` that the CLI calls (`show` reads racer.records).
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ import anyio
 from racer import history, overlay, reviewrun, store
 from racer import merge as merging
 from racer import report as rpt
-from racer.config import Config, load_config
+from racer.config import load_config
 from racer.errors import AgentError, RaceNotFound, RacerError, RefusedError
 from racer.plan import RacePlan
 from racer.planfile import load_plan
+from racer.records import status_of
 from racer.repo import RepoInfo
 from racer.reporter import Reporter
 from racer.resume import find_leftovers, stop_leftovers
@@ -26,35 +27,12 @@ from racer.store import RaceDir
 from racer.views import write_views
 
 
-def status_of(report: rpt.RaceReport, race_dir: RaceDir) -> str:
-    """What a race is now: a "running" record whose racer is gone was interrupted."""
-    if store.is_live(race_dir):
-        return RaceStatus.RUNNING
-    if race_dir.merge_intent.exists():
-        return RaceStatus.MERGING_INTERRUPTED
-    if report.status == RaceStatus.RUNNING:
-        return RaceStatus.INTERRUPTED
-    if report.status == RaceStatus.INTERRUPTED and report.interruption:
-        return f"{RaceStatus.INTERRUPTED} ({report.interruption})"
-    if report.merged:
-        return RaceStatus.MERGED
-    return RaceStatus.CLEANED if report.cleaned else report.status
-
-
 def pool_size(root: Path) -> int:
     """The `pool` setting for removed lanes; 0 (delete them) when the config cannot be read."""
     try:
         return load_config(root, env=os.environ).pool
     except RacerError:
         return 0
-
-
-def inline_diff_bytes(root: Path) -> int:
-    """The `inline_diff_mb` setting in bytes; its default when the config cannot be read."""
-    try:
-        return load_config(root, env=os.environ).inline_diff_bytes
-    except RacerError:
-        return Config().inline_diff_bytes
 
 
 @dataclass(frozen=True)
@@ -98,16 +76,6 @@ def race_rows(common_dir: Path) -> list[RaceRow]:
             )
         )
     return rows
-
-
-def shown(race_dir: RaceDir) -> rpt.RaceReport:
-    """The record as `show` presents it: a running race whose racer is gone is interrupted."""
-    report = rpt.load(race_dir)
-    if report.status == RaceStatus.RUNNING and status_of(report, race_dir).startswith(
-        RaceStatus.INTERRUPTED
-    ):
-        report = replace(report, status=RaceStatus.INTERRUPTED)
-    return report
 
 
 def merge(

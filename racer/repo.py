@@ -1,5 +1,5 @@
-"""Reading the user's repository (GitPython): where it is, its HEAD and branch, refs, and where
-its lane checkouts go by default.
+"""Reading the user's repository: where it is, its HEAD and branch, refs, and where its lane
+checkouts go by default.
 """
 
 from __future__ import annotations
@@ -8,11 +8,13 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-
-import git as gitpython
+from typing import TYPE_CHECKING
 
 from racer.errors import GitError
 from racer.git import git
+
+if TYPE_CHECKING:
+    import git as gitpython
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,30 @@ class RepoInfo:
 
 def open_repo(path: Path) -> RepoInfo:
     """The repository containing `path`, with a born HEAD."""
+    found = _rev_parse(path)
+    return found if found is not None else _open_with_gitpython(path)
+
+
+def _rev_parse(path: Path) -> RepoInfo | None:
+    """The usual case in one `git rev-parse`: a working tree with a born HEAD. None for anything
+    else (not a repository, bare, no commits, inside .git, no git), which GitPython then reads
+    and explains: importing it costs more than the whole of `racer show`'s other work."""
+    args = ["rev-parse", "--show-toplevel", "--git-common-dir", "HEAD"]
+    try:
+        out = git([*args, "--symbolic-full-name", "HEAD"], path, check=False)
+    except GitError:
+        return None
+    lines = out.stdout.splitlines()
+    if out.returncode != 0 or len(lines) != 4 or not lines[0]:
+        return None
+    root, common, head, ref = lines
+    branch = ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else None
+    return RepoInfo(Path(root).resolve(), (path / common).resolve(), head, branch)
+
+
+def _open_with_gitpython(path: Path) -> RepoInfo:
+    import git as gitpython
+
     try:
         repo = gitpython.Repo(path, search_parent_directories=True)
     except (gitpython.InvalidGitRepositoryError, gitpython.NoSuchPathError):

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from racer.errors import RaceNotFound
-from racer.flags import Flag
+from racer.flagkinds import Flag
 from racer.prices import Tokens
 from racer.status import RaceStatus, ReviewStatus, Status, Verification
 from racer.store import RaceDir, write_json
-from racer.testrun import TestSummary
+from racer.testsummary import TestSummary
 
 __all__ = [
     "Acceptance",

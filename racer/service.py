@@ -22,7 +22,7 @@ from anyio.abc import TaskGroup, TaskStatus
 from typing_extensions import TypedDict
 
 from racer import plan as planning
-from racer import races, store
+from racer import races, records, store
 from racer import report as rpt
 from racer.config import flags_from_cli
 from racer.errors import (
@@ -278,8 +278,8 @@ class Service:
 
     def status(self, race: str | None) -> Lanes:
         race_dir = self._find(race)
-        report = races.shown(race_dir)
-        status = races.status_of(report, race_dir)
+        report = records.shown(race_dir)
+        status = records.status_of(report, race_dir)
         lanes = [
             {
                 "name": c.name,
@@ -312,8 +312,8 @@ class Service:
         race_dir = self._find(race)  # "latest" is fixed now, whatever starts while it waits
         if wait:
             await self._wait(race_dir, wait, progress)
-        report = races.shown(race_dir)
-        status = races.status_of(report, race_dir)
+        report = records.shown(race_dir)
+        status = records.status_of(report, race_dir)
         order = rpt.ranked(report)
         review = report.review
         answer: Result = {
@@ -447,7 +447,7 @@ class Service:
         race_dir = self._find(race)
         live = self.live.get(race_dir.id)
         if live is None or live.done.is_set():
-            status = races.status_of(rpt.load(race_dir), race_dir)
+            status = records.status_of(rpt.load(race_dir), race_dir)
             raise RefusedError(
                 f"race {race_dir.id} is not running in this server ({status}) — nothing to cancel"
             )

@@ -18,7 +18,8 @@ from racer.report import Candidate, RaceReport, RaceState, Track
 from racer.reporter import Reporter
 from racer.status import RUNNING, Status
 from racer.store import write_atomic
-from racer.testrun import TestCase, parse_junit
+from racer.testrun import parse_junit
+from racer.testsummary import TestCase
 
 
 def with_tracks(plan: RacePlan, report: RaceReport) -> RaceReport:

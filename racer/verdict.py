@@ -21,7 +21,7 @@ from racer.flags import (
 )
 from racer.report import Baseline, Candidate, Generated, RaceReport, Review
 from racer.status import GATE_FAILURES, RaceStatus, ReviewStatus, Status
-from racer.testrun import SUITE_ID
+from racer.testsummary import SUITE_ID
 
 PASS = "passed"
 SKIPPED = "skipped"

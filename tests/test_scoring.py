@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from racer.flags import DEFAULT_TEST_PATTERNS, FileChange
 from racer.scoring import acceptance_of, outcomes_in, pristine_plan, pytest_command_for
-from racer.testrun import SUITE_ID, TestSummary
+from racer.testsummary import SUITE_ID, TestSummary
 
 
 def test_pristine_plan_restores_edited_tests_and_removes_added_ones() -> None:

@@ -15,13 +15,12 @@ import pytest
 from racer.testrun import (
     NO_TESTS,
     PYTEST,
-    TestCase,
-    TestSummary,
     detect_test_command,
     parse_junit,
     run_tests,
     suite_ok,
 )
+from racer.testsummary import TestCase, TestSummary
 
 pytestmark = pytest.mark.anyio
 

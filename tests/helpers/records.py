@@ -12,7 +12,7 @@ from racer import report as rpt
 from racer.report import Candidate, RaceReport
 from racer.status import RaceStatus, Status
 from racer.store import RaceDir
-from racer.testrun import TestSummary
+from racer.testsummary import TestSummary
 
 # (agent, model, rank, passed, cost_usd)
 Entry = tuple[str, str | None, int | None, bool, float | None]

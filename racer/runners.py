@@ -37,6 +37,7 @@ class Segment:
     words: tuple[Word, ...]
     runner: str | None
     at: int  # index of the word after which runner options go (-1: none)
+    script: int = -1  # index of the test file node runs as a plain script (`node test.js`)
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,9 @@ def _name(word: str) -> str:
     return word.rsplit("/", 1)[-1]
 
 
-def segment(text: str) -> Segment:
+def segment(text: str, root: Path | None = None) -> Segment:
+    """The segment's runner; with `root`, a script node runs that imports node:test (the
+    unified/wooorm convention `node --conditions development test.js`) counts as node's."""
     ws = words(text)
     i = 0
     while i < len(ws) and (
@@ -121,7 +124,80 @@ def segment(text: str) -> Segment:
         i += 1
     rest = [w.text for w in ws[i:]]
     runner, at = _runner(rest)
+    if runner is None and root is not None and rest and _name(rest[0]) == "node":
+        script = _node_script(rest)
+        if script is not None and imports_node_test(root, rest[script]):
+            return Segment(text, ws, "node", i, i + script)
     return Segment(text, ws, runner, i + at if runner else -1)
+
+
+# node options whose value is the next word (`--conditions development`, `-r ts-node/register`)
+_NODE_VALUED = frozenset(
+    [
+        "-C",
+        "--conditions",
+        "-r",
+        "--require",
+        "--import",
+        "--loader",
+        "--experimental-loader",
+        "--input-type",
+        "--test-reporter",
+        "--test-reporter-destination",
+        "--test-name-pattern",
+        "--test-skip-pattern",
+        "--test-concurrency",
+        "--test-timeout",
+        "--watch-path",
+        "--env-file",
+        "--title",
+        "--disable-warning",
+        "--inspect-port",
+        "--stack-trace-limit",
+    ]
+)
+
+
+def _node_script(argv: list[str]) -> int | None:
+    """The index of the first word after node's options: the script it runs or, after
+    `--test`, the test runner's first file (None: no such word, or `-e`/`-p` code)."""
+    i = 1
+    while i < len(argv):
+        word = argv[i]
+        if word in ("-e", "--eval", "-p", "--print", "-", "--"):
+            return None
+        if not word.startswith("-"):
+            return i
+        i += 2 if word in _NODE_VALUED else 1
+    return None
+
+
+_NODE_TEST = re.compile(r"""(?:\bfrom|\bimport|\brequire\s*\()\s*['"]node:test['"]""")
+_RELATIVE = re.compile(r"""(?:\bfrom|^import)\s*['"](\.\.?/[^'"\n]+)['"]""", re.MULTILINE)
+_MAX_READ = 256_000
+
+
+def imports_node_test(root: Path, script: str) -> bool:
+    """Whether the script (inside root), or a file it imports relatively, imports node:test.
+    The files are read, never run."""
+    base = root.resolve()
+
+    def text(path: Path) -> str:
+        try:
+            path = path.resolve()
+            if not path.is_relative_to(base) or not path.is_file():
+                return ""
+            with path.open("rb") as fh:
+                return fh.read(_MAX_READ).decode("utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    main = root / script
+    found = text(main)
+    if _NODE_TEST.search(found):
+        return True
+    imported = _RELATIVE.findall(found)[:50]  # test/index.js importing ./a.js, ./b.js
+    return any(_NODE_TEST.search(text(main.parent / rel)) for rel in imported)
 
 
 def _runner(argv: list[str]) -> tuple[str | None, int]:
@@ -137,14 +213,10 @@ def _runner(argv: list[str]) -> tuple[str | None, int]:
         return "pytest", 0
     if re.fullmatch(r"python[\d.]*", prog) and argv[1:3] == ["-m", "pytest"]:
         return "pytest", 2
-    if (
-        prog == "node"
-        and "--test" in argv[1:]
-        and all(a.startswith("-") for a in argv[1 : argv.index("--test")])
-    ):
+    if prog == "node" and "--test" in argv[1 : _node_script(argv) or len(argv)]:
         return "node", 0
     if prog == "node":  # `node --experimental-vm-modules node_modules/jest/bin/jest.js`
-        script = next((i for i, a in enumerate(argv[1:], 1) if not a.startswith("-")), None)
+        script = _node_script(argv)
         if script is not None:
             inner, at = _runner([_name(argv[script]).split(".", 1)[0], *argv[script + 1 :]])
             if inner in ("jest", "mocha", "ava", "vitest"):
@@ -196,7 +268,7 @@ def rewrite(command: str, root: Path, visit: Visit, depth: int = 0) -> str:
     package-manager script run inlined, as its package manager would run it."""
     out: list[str] = []
     for text, sep in split_chain(command):
-        seg = segment(text)
+        seg = segment(text, root)
         new: str | None = None
         if seg.runner is not None:
             new = visit(seg)
@@ -348,6 +420,8 @@ def _narrowed(seg: Segment, files: list[str]) -> str | None:
         return _insert(seg, " ".join(f"--test {shlex.quote(n)}" for n in names))
     if seg.runner == "pytest":
         return seg.text[: seg.words[seg.at].end] + " " + quoted
+    if seg.script >= 0:  # `node [options] test.js` runs that one file: node's runner runs these
+        return f"{seg.text[: seg.words[seg.script].start].rstrip()} --test {quoted}"
     # Files the segment already names run too; only the acceptance files' results are read.
     text = _insert(seg, "run") if seg.runner == "vitest" and seg.at == 0 else seg.text
     return f"{text.rstrip()} {quoted}"

@@ -66,6 +66,62 @@ def test_each_runner_is_recognised_and_asked_for_its_report(
         assert inst.command.index("--test-reporter") < inst.command.index("--test ")
 
 
+def test_a_node_test_file_run_as_a_plain_script_is_nodes_runner(tmp_path: Path) -> None:
+    """unified/wooorm's convention: `node --conditions development test.js`, test.js importing
+    node:test. Its tests are known one by one, and a hidden test runs with node's runner (the
+    script runs that one file only, whatever follows it)."""
+    root = _package(
+        tmp_path / "p",
+        {
+            "test-api": "node --conditions development test.js",
+            "index": "node -C development test/index.js",
+            "tape": "node tape.js",
+        },
+        type="module",
+    )
+    (root / "test.js").write_text(
+        "import assert from 'node:assert/strict'\nimport test from 'node:test'\n"
+        "test('top', async function (t) {\n"
+        "  await t.test('ok', function () { assert.equal(1, 1) })\n"
+        "  await t.test('no', function () { assert.equal(1, 2) })\n"
+        "})\n",
+        encoding="utf-8",
+    )
+    (root / "tape.js").write_text("import test from 'tape'\n", encoding="utf-8")
+    (root / "test").mkdir()
+    (root / "test" / "index.js").write_text("import './a.js'\n", encoding="utf-8")
+    (root / "test" / "a.js").write_text("import {test} from 'node:test'\n", encoding="utf-8")
+    assert runners.runner_of("npm run test-api", root) == "node"
+    assert runners.runner_of("npm run index", root) == "node"  # node:test one import away
+    assert runners.runner_of("npm run tape", root) is None
+    assert runners.runner_of("node --conditions development --test", root) == "node"
+    narrowed = runners.narrow("npm run test-api", root, ["test-li.js"])
+    assert narrowed is not None
+    assert narrowed.endswith("node --conditions development --test test-li.js"), narrowed
+    # A script outside the checkout is never read (a link an agent planted).
+    outside = tmp_path / "elsewhere.js"
+    outside.write_text("import test from 'node:test'\n", encoding="utf-8")
+    os.symlink(outside, root / "linked.js")
+    assert runners.runner_of("node linked.js", root) is None
+    out = tmp_path / "out"
+    summary = anyio.run(
+        lambda: run_tests(
+            "npm run test-api",
+            root,
+            log_path=out / "log",
+            junit_path=out / "x.tests.xml",
+            env=os.environ,
+            timeout=300,
+        )
+    )
+    assert summary.junit and not summary.ok
+    assert summary.outcomes == {
+        "test.js::top": "failed",
+        "test.js::top > ok": "passed",
+        "test.js::top > no": "failed",
+    }
+
+
 def test_commands_without_a_known_runner_are_left_alone(tmp_path: Path) -> None:
     root = _package(tmp_path, {"test": "make check", "lint": "xo"})
     for command in ("npm test", "make test", "npm run lint", "npm run nope", "npm test extra"):

@@ -1,0 +1,6 @@
+/**
+ * @typedef {import('./lib/index.js').Options} Options
+ * @typedef {import('./lib/index.js').Whitespace} Whitespace
+ */
+
+export {toText} from './lib/index.js'

@@ -236,11 +236,25 @@ def outcomes_in(outcomes: Mapping[str, str], files: Sequence[str]) -> dict[str, 
     }
 
 
+NOT_ALONE = (
+    "the acceptance tests' result is unknown: `{command}` gives no per-test results and racer"
+    " cannot run {files} alone with it — use a test command that runs pytest, jest, vitest,"
+    " mocha, ava, node --test, go test or cargo test"
+)
+
+
 def acceptance_of(
-    res: TestSummary, dests: list[str], messages: Mapping[str, str] | None = None
+    res: TestSummary,
+    dests: list[str],
+    messages: Mapping[str, str] | None = None,
+    narrowed: bool = True,
 ) -> Acceptance:
     """`messages`: the first line of each failure by test id (a file that could not load
-    is its own id)."""
+    is its own id). `narrowed`: the command ran only `dests`; a whole-suite run without
+    per-test results says nothing about them (its exit code is every test's)."""
+    if not res.junit and not narrowed:
+        error = NOT_ALONE.format(command=res.command, files=", ".join(dests))
+        return Acceptance(errors=1, log=res.log, error=error)
     outcomes = outcomes_in(res.outcomes, dests) if res.junit else dict(res.outcomes)
     error = res.error if res.error and not outcomes else None
     if not outcomes and error is None:
@@ -349,7 +363,8 @@ async def score(
             dests = await anyio.to_thread.run_sync(place_files, checkout, placed)
             command = acceptance_command(plan.test_command, dests, checkout)
             acc = await tests(command, "acceptance")
-            acceptance = acceptance_of(acc, dests, tests.messages("acceptance"))
+            narrowed = command != plan.test_command
+            acceptance = acceptance_of(acc, dests, tests.messages("acceptance"), narrowed)
     finally:
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(reset_checkout, checkout, tip)

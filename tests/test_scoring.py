@@ -1,7 +1,14 @@
 """The pure parts of scoring: which test files go back to the base's (pristine), narrowing a
-pytest command to some files, and reading the acceptance tests' outcomes."""
+pytest command to some files, and reading the acceptance tests' outcomes (and a race where
+they cannot be read)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from helpers.repos import CORRECT, Project, Result, git, race_json
 
 from racer.flags import DEFAULT_TEST_PATTERNS, FileChange
 from racer.scoring import acceptance_of, outcomes_in, pristine_plan, pytest_command_for
@@ -60,4 +67,41 @@ def test_acceptance_counts_and_says_when_they_did_not_run() -> None:
     assert empty.error == "the acceptance tests did not run (no results for them)"
     assert empty.errors == 1
     no_junit = acceptance_of(TestSummary("npm test", outcomes={SUITE_ID: "passed"}), ["t.js"])
-    assert (no_junit.passed, no_junit.total) == (1, 1)
+    assert (no_junit.passed, no_junit.total) == (1, 1)  # npm test narrowed to t.js: its exit
+    # The whole suite's exit code is not the hidden tests' result: unknown, for every candidate.
+    whole = acceptance_of(
+        TestSummary("make test", outcomes={SUITE_ID: "passed"}), ["t.js"], narrowed=False
+    )
+    assert (whole.passed, whole.errors, whole.outcomes) == (0, 1, {})
+    assert whole.error and whole.error.startswith("the acceptance tests' result is unknown: `make")
+    # With per-test results the unnarrowed run still tells (pytest over tests/ ran the file).
+    ran = acceptance_of(
+        TestSummary("pytest", junit=True, outcomes={"tests.test_h::a": "passed"}),
+        ["tests/test_h.py"],
+        narrowed=False,
+    )
+    assert (ran.passed, ran.error) == (1, None)
+
+
+def test_a_hidden_test_the_command_cannot_run_alone_is_unknown_not_the_suites_result(
+    project: Project, racer: Callable[..., Result], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`sh check.sh` checks double(3) with a plain script, no per-test results: the hidden test
+    is never run, so its result is unknown on every candidate, not check.sh's exit code."""
+    check = "python -c 'from calc import double; assert double(3) == 6'\n"
+    (project.root / "check.sh").write_text(check)
+    git(project.root, "add", "check.sh")
+    git(project.root, "commit", "-qm", "check.sh")
+    hidden = tmp_path / "test_hidden.py"
+    hidden.write_text("def test_never_run():\n    assert False\n")
+    project.fake(monkeypatch, {"default": {"write": {"calc.py": CORRECT}}})
+    res = racer(
+        "run", "specs/double.md", "--agents", "fake", "--test", "sh check.sh",
+        "--acceptance", str(hidden),
+    )  # fmt: skip
+    record = race_json(project.root)
+    acc = record["candidates"][0]["acceptance"]
+    assert (acc["passed"], acc["failed"]) == (0, 0), acc  # before: 1 passed, check.sh's exit 0
+    assert acc["error"].startswith("the acceptance tests' result is unknown: `sh check.sh`")
+    assert "tests/test_hidden.py" in acc["error"]
+    assert "result is unknown" in res.stdout + res.stderr

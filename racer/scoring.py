@@ -253,8 +253,8 @@ def acceptance_of(
     is its own id). `narrowed`: the command ran only `dests`; a whole-suite run without
     per-test results says nothing about them (its exit code is every test's)."""
     if not res.junit and not narrowed:
-        error = NOT_ALONE.format(command=res.command, files=", ".join(dests))
-        return Acceptance(errors=1, log=res.log, error=error)
+        unknown = NOT_ALONE.format(command=res.command, files=", ".join(dests))
+        return Acceptance(errors=1, log=res.log, error=unknown)
     outcomes = outcomes_in(res.outcomes, dests) if res.junit else dict(res.outcomes)
     error = res.error if res.error and not outcomes else None
     if not outcomes and error is None:

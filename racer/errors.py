@@ -9,6 +9,7 @@ The tree (exit code in brackets):
     │   ├── GitError          not a git repo, unborn HEAD, unknown ref, git refused
     │   ├── AgentError        unknown agent, executable missing from PATH
     │   ├── RaceNotFound      no such race / candidate
+    │   │   └── NewerRecord   a race.json written by a newer racer (a schema it does not know)
     │   └── RefusedError      racer will not do it without --force (work would be lost)
     └── DiskFull [75]         no space left on the disk (ENOSPC, EDQUOT): free some, run it again
 
@@ -68,6 +69,10 @@ class AgentError(UserError):
 
 class RaceNotFound(UserError):
     pass
+
+
+class NewerRecord(RaceNotFound):
+    """A race record of a schema newer than this racer reads: upgrade racer to read it."""
 
 
 class RefusedError(UserError):

@@ -14,7 +14,7 @@ from racer import history, overlay, reviewrun, store
 from racer import merge as merging
 from racer import report as rpt
 from racer.config import load_config
-from racer.errors import AgentError, RaceNotFound, RacerError, RefusedError
+from racer.errors import AgentError, NewerRecord, RaceNotFound, RacerError, RefusedError
 from racer.plan import RacePlan
 from racer.planfile import load_plan
 from racer.records import status_of
@@ -55,6 +55,9 @@ def race_rows(common_dir: Path) -> list[RaceRow]:
         race_dir = RaceDir.of(common_dir, race_id)
         try:
             r = rpt.load(race_dir)
+        except NewerRecord:
+            rows.append(RaceRow(race_id, RaceStatus.NEWER))
+            continue
         except RaceNotFound:
             rows.append(RaceRow(race_id, RaceStatus.DAMAGED))
             continue

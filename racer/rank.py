@@ -1,9 +1,16 @@
 """Ranking: pure functions from per-candidate evidence to an order, reasons and a confidence.
 
-Order of evidence: gates → acceptance → generated acceptance → broken → failing → fixed →
-cross-candidate → reviewer's tests → tamper flags → scope flags → cluster size → track record
-here → smaller diff → cost → time → order given: any difference in test evidence decides before flags, agreement or
-size. Same inputs, same output.
+Order of evidence: gates → broken (regressions against the base) → hidden acceptance →
+generated acceptance → failing → fixed → cross-candidate → reviewer's tests → tamper flags →
+scope flags → cluster size → track record here → smaller diff → cost → time → order given: any
+difference in test evidence decides before flags, agreement or size. Same inputs, same output.
+
+Regressions first, as Agentless does: a candidate that breaks what worked loses to one that
+does not, whatever else it passes. Except tests the spec changes: when at least one candidate
+passes every hidden acceptance test, a test broken by *every* such candidate is taken as one
+whose expectation the spec changed, and is counted against no candidate (each one's reasons
+say so) — else a no-op would beat every correct candidate of a spec that changes tested
+behaviour. Only the user's hidden tests excuse a regression: generated tests are an agent's.
 """
 
 from __future__ import annotations
@@ -30,6 +37,9 @@ class Evidence:
     fixed: int = 0
     broken: int = 0
     failing: int = 0  # tests failing on the pristine tree (still failing or newly failing)
+    broken_ids: tuple[str, ...] = ()  # the broken tests by id (per-test results only)
+    failing_ids: tuple[str, ...] = ()  # the failing tests by id (per-test results only)
+    spec_changed: tuple[str, ...] = ()  # broken tests not counted: the spec changed them
     acceptance_passed: int = 0
     acceptance_total: int = 0  # 0: no acceptance tests
     cross_passed: int = 0
@@ -75,9 +85,9 @@ class Ranking:
 # Names of the key's components, in order, and how much a decision on each one is worth.
 COMPONENTS = (
     ("gates", "high"),
+    ("regressions (broken tests)", "high"),
     ("hidden acceptance tests", "high"),
     ("generated acceptance tests", "high"),
-    ("regressions (broken tests)", "high"),
     ("failing tests", "high"),
     ("fixed tests", "high"),
     ("other candidates' tests", "high"),
@@ -113,9 +123,9 @@ def key(e: Evidence) -> tuple[float, ...]:
         return (1.0, *(0.0,) * (len(COMPONENTS) - 2), float(e.order))
     return (
         0.0,
+        float(e.broken),
         -_frac(e.acceptance_passed, e.acceptance_total),
         -_frac(e.generated_passed, e.generated_total),
-        float(e.broken),
         float(e.failing),
         -float(e.fixed),
         -_frac(e.cross_passed, e.cross_total),
@@ -172,6 +182,8 @@ def _evidence_lines(e: Evidence) -> list[str]:
                 f"against the base: no per-test results here, so the {e.broken} tests that passed "
                 "on the base count as broken"
             )
+        if e.spec_changed:
+            lines.append(spec_changed_line(e.spec_changed))
     if e.generated_total:
         lines.append(f"generated acceptance tests: {e.generated_passed}/{e.generated_total} passed")
     if e.cross_total:
@@ -188,6 +200,51 @@ def _evidence_lines(e: Evidence) -> list[str]:
         lines.append(f"track record: {e.name} {e.track_said}")
     lines.append(f"diff: {_diffstat(e)}")
     return lines
+
+
+SHOWN_IDS = 3  # test ids named in the spec-change line; the rest as a count
+
+
+def spec_changed_line(tests: Sequence[str]) -> str:
+    """The one line that says which broken tests were not counted, and why."""
+    names = ", ".join(tests[:SHOWN_IDS]) + (
+        f" and {len(tests) - SHOWN_IDS} more" if len(tests) > SHOWN_IDS else ""
+    )
+    return (
+        f"{'test' if len(tests) == 1 else 'tests'} {names}: broken by every candidate that "
+        "passes the hidden tests — taken as changed by the spec"
+    )
+
+
+def spec_changes(evidence: Sequence[Evidence]) -> frozenset[str]:
+    """Tests broken by every candidate past the gates that passes all hidden acceptance tests
+    (one at least): the spec changed what they pin. Empty without hidden tests, when none
+    passes them all, or when one that does has no per-test results."""
+    passers = [
+        e
+        for e in evidence
+        if gate_ok(e) and e.acceptance_total and e.acceptance_passed == e.acceptance_total
+    ]
+    if not passers:
+        return frozenset()
+    return frozenset.intersection(*(frozenset(e.broken_ids) for e in passers))
+
+
+def _spec_changes_excused(evidence: Sequence[Evidence]) -> list[Evidence]:
+    """Each candidate's broken (and failing) tests that the spec changed taken off its counts."""
+    changed = spec_changes(evidence)
+    out: list[Evidence] = []
+    for e in evidence:
+        mine = sorted(changed & set(e.broken_ids))
+        if mine and gate_ok(e):
+            e = replace(
+                e,
+                broken=e.broken - len(mine),
+                failing=max(0, e.failing - len(set(mine) & set(e.failing_ids))),
+                spec_changed=tuple(mine),
+            )
+        out.append(e)
+    return out
 
 
 def _diffstat(e: Evidence) -> str:
@@ -235,6 +292,7 @@ def first_difference(a: Evidence, b: Evidence) -> int:
 
 def rank(evidence: Sequence[Evidence]) -> Ranking:
     """Order candidates best first; each carries the evidence for its place."""
+    evidence = _spec_changes_excused(evidence)
     evidence = _costs_where_known(evidence)
     evidence = _time_where_it_tells(evidence)
     ordered = sorted(evidence, key=lambda e: (key(e), e.name))

@@ -7,12 +7,13 @@ without rerunning. The JSON layer is the only place that turns status strings in
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from racer.errors import RaceNotFound
+from racer.errors import NewerRecord, RaceNotFound
 from racer.flagkinds import Flag
 from racer.prices import Tokens
 from racer.status import RaceStatus, ReviewStatus, Status, Verification
@@ -39,7 +40,11 @@ __all__ = [
     "Tokens",
 ]
 
-SCHEMA_VERSION = 1
+# The record's schema: 2 since `acceptance.load_errors` (files that could not load are not
+# counted); 1 before it, read as having none. A key that only adds information needs no new
+# number (readers leave keys they do not know out); a change an older racer would misread does.
+SCHEMA_VERSION = 2
+OLDEST_SCHEMA = 1
 
 
 @dataclass(frozen=True)
@@ -336,7 +341,7 @@ def _summary(d: dict[str, Any] | None) -> TestSummary | None:
     d = dict(d)
     d["fixed"] = tuple(d.get("fixed") or ())
     d["broken"] = tuple(d.get("broken") or ())
-    return TestSummary(**d)
+    return _known(TestSummary, d)
 
 
 def _candidate(d: dict[str, Any]) -> Candidate:
@@ -346,26 +351,26 @@ def _candidate(d: dict[str, Any]) -> Candidate:
     d["own_tests"] = _summary(d.get("own_tests"))
     d["new_tests"] = tuple(d.get("new_tests") or ())
     d["valid_new_tests"] = tuple(d.get("valid_new_tests") or ())
-    d["acceptance"] = Acceptance(**d["acceptance"]) if d.get("acceptance") else None
-    d["track"] = Track(**d["track"]) if d.get("track") else None
+    d["acceptance"] = _acceptance(d["acceptance"]) if d.get("acceptance") else None
+    d["track"] = _known(Track, d["track"]) if d.get("track") else None
     d["status"] = Status(d.get("status") or Status.PENDING)
-    d["flags"] = tuple(Flag(**f) for f in d.get("flags") or ())
-    d["cross"] = Cross(**d["cross"]) if d.get("cross") else None
+    d["flags"] = tuple(_known(Flag, f) for f in d.get("flags") or ())
+    d["cross"] = _known(Cross, d["cross"]) if d.get("cross") else None
     ds = dict(d.get("diffstat") or {})
     ds["paths"] = tuple(ds.get("paths") or ())
-    d["diffstat"] = DiffStat(**ds)
-    d["tokens"] = Tokens(**d["tokens"]) if d.get("tokens") else None
-    d["attempts"] = tuple(Attempt(**a) for a in d.get("attempts") or ())
+    d["diffstat"] = _known(DiffStat, ds)
+    d["tokens"] = _known(Tokens, d["tokens"]) if d.get("tokens") else None
+    d["attempts"] = tuple(_known(Attempt, a) for a in d.get("attempts") or ())
     d["warnings"] = tuple(d.get("warnings") or ())
     d["secret_files"] = tuple(d.get("secret_files") or ())
-    return Candidate(**d)
+    return _known(Candidate, d)
 
 
 def _finding(d: dict[str, Any]) -> Finding:
     d = dict(d)
-    d["test"] = ReviewTest(**d["test"]) if d.get("test") else None
+    d["test"] = _known(ReviewTest, d["test"]) if d.get("test") else None
     d["outcome"] = Verification(d.get("outcome") or Verification.ADVISORY)
-    return Finding(**d)
+    return _known(Finding, d)
 
 
 def _review(d: dict[str, Any] | None) -> Review | None:
@@ -374,9 +379,9 @@ def _review(d: dict[str, Any] | None) -> Review | None:
     d = dict(d)
     d["status"] = ReviewStatus(d.get("status") or ReviewStatus.SKIPPED)
     d["same_family"] = tuple(d.get("same_family") or ())
-    d["attempts"] = tuple(Attempt(**a) for a in d.get("attempts") or ())
+    d["attempts"] = tuple(_known(Attempt, a) for a in d.get("attempts") or ())
     d["findings"] = tuple(_finding(f) for f in d.get("findings") or ())
-    return Review(**d)
+    return _known(Review, d)
 
 
 def _generated(d: dict[str, Any] | None) -> Generated | None:
@@ -384,36 +389,68 @@ def _generated(d: dict[str, Any] | None) -> Generated | None:
         return None
     d = dict(d)
     d["status"] = ReviewStatus(d.get("status") or ReviewStatus.SKIPPED)
-    d["attempts"] = tuple(Attempt(**a) for a in d.get("attempts") or ())
+    d["attempts"] = tuple(_known(Attempt, a) for a in d.get("attempts") or ())
     d["tests"] = tuple(
-        GeneratedTest(
-            **{
+        _known(
+            GeneratedTest,
+            {
                 **t,
                 **{k: tuple(t.get(k) or ()) for k in ("counted", "discounted", "passes_on_base")},
-            }
+            },
         )
         for t in d.get("tests") or ()
     )
-    return Generated(**d)
+    return _known(Generated, d)
+
+
+_D = TypeVar("_D")
+
+
+_NAMES: dict[type, frozenset[str]] = {}  # each record dataclass's field names
+
+
+def _names(cls: type) -> frozenset[str]:
+    if cls not in _NAMES:
+        _NAMES[cls] = frozenset(f.name for f in fields(cls))
+    return _NAMES[cls]
+
+
+def _known(cls: type[_D], d: Mapping[str, Any]) -> _D:
+    """cls from a record's mapping, the keys this racer does not know left out: a newer racer's
+    record (an added key) reads as this racer knows it."""
+    if not isinstance(d, Mapping):
+        raise ValueError(f"a {type(d).__name__} where the record needs an object")
+    return cls(**{k: v for k, v in d.items() if k in _names(cls)})
+
+
+def _acceptance(d: Mapping[str, Any]) -> Acceptance:
+    """The hidden tests' results; `load_errors` (schema 2) must map file names to text."""
+    errors = d.get("load_errors") or {}
+    if not isinstance(errors, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in errors.items()
+    ):
+        raise ValueError("acceptance.load_errors is not a map of file to text")
+    return _known(Acceptance, {**d, "load_errors": dict(errors)})
 
 
 def from_dict(data: dict[str, Any]) -> RaceReport:
     schema = data.get("schema")
-    if not isinstance(schema, int) or isinstance(schema, bool):
+    if not isinstance(schema, int) or isinstance(schema, bool) or schema < OLDEST_SCHEMA:
         raise ValueError(f"no schema number (got {schema!r})")
-    if schema != SCHEMA_VERSION:
-        raise RaceNotFound(
-            f"race.json has schema {schema!r}; this racer reads schema {SCHEMA_VERSION} — upgrade racer"
+    if schema > SCHEMA_VERSION:
+        raise NewerRecord(
+            f"it has schema {schema}, written by a newer racer; this racer reads schemas "
+            f"{OLDEST_SCHEMA} to {SCHEMA_VERSION} — upgrade racer (pip install -U racer) to read it"
         )
     d = dict(data)
     d["status"] = RaceStatus(d["status"])
     d["candidates"] = tuple(_candidate(c) for c in d.get("candidates") or ())
-    d["merged"] = Merge(**d["merged"]) if d.get("merged") else None
+    d["merged"] = _known(Merge, d["merged"]) if d.get("merged") else None
     if d.get("baseline"):
         b = dict(d["baseline"])
         b["runs"] = tuple(_summary(r) for r in b.get("runs") or ())
         b["flaky"] = tuple(b.get("flaky") or ())
-        d["baseline"] = Baseline(**b)
+        d["baseline"] = _known(Baseline, b)
     d["acceptance_files"] = tuple(d.get("acceptance_files") or ())
     d["warnings"] = tuple(d.get("warnings") or ())
     d["review"] = _review(d.get("review"))
@@ -422,8 +459,8 @@ def from_dict(data: dict[str, Any]) -> RaceReport:
         c = dict(d["cascade"])
         c["tiers"] = tuple(tuple(t) for t in c.get("tiers") or ())
         c["spent"] = tuple(c.get("spent") or ())
-        d["cascade"] = Cascade(**c)
-    return RaceReport(**d)
+        d["cascade"] = _known(Cascade, c)
+    return _known(RaceReport, d)
 
 
 def load(race_dir: RaceDir) -> RaceReport:
@@ -433,6 +470,8 @@ def load(race_dir: RaceDir) -> RaceReport:
         if not isinstance(data, dict):
             raise ValueError(f"a JSON {type(data).__name__}, not an object")
         return _checked(from_dict(data))
+    except NewerRecord as exc:
+        raise NewerRecord(f"cannot read {path}: {exc.message}") from None
     except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
         why = " ".join(str(exc).split())[:200]
         raise RaceNotFound(

@@ -89,6 +89,7 @@ class RaceStatus(StrEnum):
     # Derived for display, never written to race.json:
     MERGING_INTERRUPTED = "interrupted (merge)"
     DAMAGED = "damaged"
+    NEWER = "needs a newer racer"  # its race.json has a schema newer than this racer reads
     CLEANED = "cleaned"  # finished or interrupted, and its lanes removed without a merge
 
 

@@ -88,6 +88,11 @@ def failing(outcomes: Mapping[str, str], flaky: Sequence[str]) -> int:
     return sum(1 for t, o in outcomes.items() if o in FAILING and t not in skip)
 
 
+def _failing_ids(outcomes: Mapping[str, str], flaky: Sequence[str]) -> tuple[str, ...]:
+    skip = set(flaky)
+    return tuple(sorted(t for t, o in outcomes.items() if o in FAILING and t not in skip))
+
+
 def fingerprint(changes: Sequence[FileChange], test_patterns: Sequence[str]) -> str | None:
     """The product change, normalised: agreement is about it (everyone's new tests differ)."""
     product = {ch.path: ch.after for ch in changes if not is_test_file(ch.path, test_patterns)}
@@ -301,6 +306,9 @@ def evidence(
         fixed=fixed,
         broken=len(tests.broken) if tests else 0,
         failing=still,
+        # By id for the spec-change rule: per-test results only, never the whole command's.
+        broken_ids=tuple(t for t in tests.broken if t != SUITE_ID) if tests and tests.junit else (),
+        failing_ids=_failing_ids(tests.outcomes, flaky) if tests and tests.junit else (),
         acceptance_passed=acc.passed if acc else 0,
         acceptance_total=acc.total - sum(1 for f in acc.load_errors if f in unloaded) if acc else 0,
         cross_passed=c.cross.passed if c.cross else 0,

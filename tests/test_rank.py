@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from racer import rank
 
 
@@ -63,12 +65,23 @@ def test_rank_order_gates_then_tests_then_size_then_order() -> None:
 
 
 def test_rank_evidence_order() -> None:
-    # acceptance beats regressions beats failing beats fixed beats cross beats flags beats agreement beats size
+    # regressions beat acceptance beats generated acceptance beats failing beats fixed beats
+    # cross beats flags beats agreement beats size
     pairs = [
         (
-            dict(acceptance_passed=2, acceptance_total=2, broken=3),
+            dict(broken=0, acceptance_passed=1, acceptance_total=2),
+            dict(broken=1, acceptance_passed=2, acceptance_total=2),
+            "regressions (broken tests)",
+        ),
+        (
+            dict(acceptance_passed=2, acceptance_total=2, failing=3),
             dict(acceptance_passed=1, acceptance_total=2),
             "hidden acceptance",
+        ),
+        (
+            dict(generated_passed=2, generated_total=2, failing=3),
+            dict(generated_passed=1, generated_total=2),
+            "generated acceptance",
         ),
         (dict(broken=0, fixed=0), dict(broken=1, fixed=5), "broken"),
         # Suite state: a candidate whose pristine suite passes outranks one that still fails.
@@ -146,3 +159,118 @@ def test_an_unknown_cost_elsewhere_leaves_a_tie_of_known_costs_to_cost() -> None
     )
     assert [c.name for c in out.candidates] == ["cheap", "dear", "bigger"]
     assert (out.decided_by or "").startswith("cost: $0.0200 vs $0.0300")
+
+
+def _accept(name: str, order: int, passed: int, *broken: str, **kw: object) -> rank.Evidence:
+    """A candidate with 2 hidden acceptance tests, `passed` of them passing, and these tests
+    broken (each one failing on its pristine tree too)."""
+    return _ev(
+        name,
+        order,
+        tests=not broken,
+        acceptance_passed=passed,
+        acceptance_total=2,
+        broken=len(broken),
+        failing=len(broken),
+        broken_ids=broken,
+        failing_ids=broken,
+        **kw,
+    )
+
+
+SPEC_LINE = "broken by every candidate that passes the hidden tests — taken as changed by the spec"
+
+
+def test_regressions_rank_before_hidden_acceptance() -> None:
+    # Issue 17's camelcase: the skipper and the deleter pass the hidden test but break two of
+    # the restored tests; `wrong` breaks nothing and fails one hidden test; `real` does it all.
+    out = rank.rank(
+        [
+            _accept("wrong", 0, 1),
+            _accept("skip", 1, 2, "t::a", "t::b"),
+            _accept("deleter", 2, 2, "t::a", "t::b"),
+            _accept("real", 3, 2),
+        ]
+    )
+    assert [c.name for c in out.candidates] == ["real", "wrong", "skip", "deleter"]
+    assert out.decided_by == "hidden acceptance tests: acceptance 2/2 vs 1/2"
+    assert out.confidence == "high"
+    assert out.candidates[2].reasons[-1] == (
+        "below wrong: regressions (broken tests) — 0 vs 2 broken tests"
+    )
+    # `real` broke nothing, so nothing is taken as changed by the spec.
+    assert not any(SPEC_LINE in r for c in out.candidates for r in c.reasons)
+
+
+def test_no_hidden_tests_means_regressions_first_and_nothing_excused() -> None:
+    out = rank.rank(
+        [_ev("changes", 0, tests=False, broken=1, broken_ids=("t::a",), fixed=3), _ev("noop", 1)]
+    )
+    assert [c.name for c in out.candidates] == ["noop", "changes"]
+    assert (out.decided_by or "").startswith("regressions (broken tests): 0 vs 1")
+    assert not any(SPEC_LINE in r for c in out.candidates for r in c.reasons)
+
+
+def test_a_test_every_hidden_test_passer_breaks_is_taken_as_changed_by_the_spec() -> None:
+    # The spec changes what t::pinned expects: both correct candidates break it; the no-op
+    # and the wrong one keep it passing and fail hidden tests.
+    out = rank.rank(
+        [
+            _accept("noop", 0, 0),
+            _accept("wrong", 1, 1),
+            _accept("right", 2, 2, "t::pinned", lines=5),
+            _accept("right-too", 3, 2, "t::pinned", lines=7),
+        ]
+    )
+    assert [c.name for c in out.candidates] == ["right", "right-too", "wrong", "noop"]
+    right = out.candidates[0]
+    assert f"test t::pinned: {SPEC_LINE}" in right.reasons
+    assert "against the base: 0 fixed, 0 broken, 0 failing" in right.reasons
+    # Its suite failed all the same: it ranks first but did not pass (review it, merge --force).
+    assert right.status == "tests_failed" and not right.passed
+    assert (out.decided_by or "").startswith("smaller diff")
+    assert out.candidates[2].reasons[-1].startswith("below right-too: hidden acceptance tests")
+    # A candidate that fails a hidden test and breaks the same test is excused for it as well.
+    out = rank.rank([_accept("half", 0, 1, "t::pinned"), _accept("right", 1, 2, "t::pinned")])
+    assert f"test t::pinned: {SPEC_LINE}" in out.candidates[1].reasons
+    assert (out.decided_by or "").startswith("hidden acceptance tests")
+
+
+def test_a_lone_hidden_test_passer_still_beats_a_no_op() -> None:
+    # The only candidate that passes the hidden tests broke two: they are excused, so it still
+    # beats the no-op (as when acceptance ranked first); a test only it broke beyond another
+    # passer's is not.
+    out = rank.rank([_accept("noop", 0, 0), _accept("fix", 1, 2, "t::a", "t::b")])
+    assert [c.name for c in out.candidates] == ["fix", "noop"]
+    assert f"tests t::a, t::b: {SPEC_LINE}" in out.candidates[0].reasons
+    out = rank.rank(
+        [
+            _accept("noop", 0, 0),
+            _accept("fix", 1, 2, "t::a"),
+            _accept("fix-and-break", 2, 2, "t::a", "t::other"),
+        ]
+    )
+    assert [c.name for c in out.candidates] == ["fix", "noop", "fix-and-break"]
+    assert out.decided_by == "hidden acceptance tests: acceptance 2/2 vs 0/2"
+    assert out.candidates[2].reasons[-1] == (
+        "below noop: regressions (broken tests) — 0 vs 1 broken tests"
+    )
+
+
+def test_gated_and_id_less_candidates_excuse_nothing() -> None:
+    # A gate failure's results are no evidence: it cannot make a test "changed by the spec".
+    crashed = replace(_accept("crashed", 0, 2), status="agent_failed", failure="crashed")
+    out = rank.rank([crashed, _accept("noop", 1, 0), _accept("breaks", 2, 1, "t::a")])
+    assert [c.name for c in out.candidates] == ["noop", "breaks", "crashed"]
+    # A passer without per-test results (no ids) cannot say which tests the spec changed.
+    blind = replace(_accept("blind", 0, 2), broken=1, failing=1, per_test=False, tests_ok=False)
+    out = rank.rank([blind, _accept("fix", 1, 2, "t::a"), _accept("noop", 2, 0)])
+    assert [c.name for c in out.candidates] == ["noop", "blind", "fix"]
+    assert not any(SPEC_LINE in r for c in out.candidates for r in c.reasons)
+
+
+def test_the_spec_change_line_names_a_few_tests_and_counts_the_rest() -> None:
+    ids = tuple(f"t::{n}" for n in "abcde")
+    assert rank.spec_changed_line(ids) == f"tests t::a, t::b, t::c and 2 more: {SPEC_LINE}"
+    assert rank.spec_changes([_accept("x", 0, 2, *ids), _accept("y", 1, 2, "t::c")]) == {"t::c"}
+    assert rank.spec_changes([_accept("x", 0, 1, *ids)]) == frozenset()

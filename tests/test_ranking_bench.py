@@ -45,6 +45,32 @@ def test_reruns_rank_byte_for_byte_the_same(tmp_path: Path) -> None:
     assert first == second
 
 
+SPEC_LINE = "broken by every candidate that passes the hidden tests — taken as changed by the spec"
+
+
+def test_a_spec_that_changes_a_pinned_test_does_not_let_a_no_op_win(tmp_path: Path) -> None:
+    """Regressions rank first, so a spec that changes what an existing test pins would hand the
+    race to a candidate that changes nothing that matters; the test every candidate passing the
+    hidden tests breaks is taken as changed by the spec instead, and each one's reasons say so."""
+    race = fx.run(fx.SPEC_CHANGE, tmp_path)
+    by = {c["name"].split("@", 1)[1]: c for c in race["candidates"]}
+    order = [c["name"].split("@", 1)[1] for c in race["candidates"]]
+    assert order == ["right", "right-and-test", "cosmetic", "wrong"], (race["decided_by"], by)
+    pinned = "tests.test_prices::test_large"
+    for name in ("right", "right-and-test", "wrong"):  # wrong broke it too: not counted either
+        assert f"test {pinned}: {SPEC_LINE}" in by[name]["reasons"], by[name]["reasons"]
+        assert pinned in by[name]["tests"]["broken"]  # the record keeps the fact
+    assert "against the base: 0 fixed, 0 broken, 0 failing" in by["right"]["reasons"]
+    assert not any(SPEC_LINE in r for r in by["cosmetic"]["reasons"])
+    # wrong's own regressions (5 cents as "$0.5", zero as "$0.0") still count, and first.
+    assert by["wrong"]["reasons"][-1] == (
+        "below fake@cosmetic: regressions (broken tests) — 0 vs 2 broken tests"
+    )
+    assert by["cosmetic"]["reasons"][-1].startswith("below fake@right-and-test: hidden acceptance")
+    # The suite failed on every correct candidate (test_large restored): ranked first, not passed.
+    assert by["right"]["status"] == "tests_failed" and race["winner"] is None
+
+
 # --- races built from real upstream fixes (scripts/realwork/) -----------------------------------
 
 ALL_TASKS = rw.tasks()
@@ -132,11 +158,12 @@ def test_real_work_ranking_beyond_python(task_id: str, tmp_path: Path) -> None:
 
 def test_camelcase_done_when(tmp_path: Path) -> None:
     """Issue 17's check: the camelcase race with nothing but `--share node_modules` and the
-    hidden test picks the real fix on test evidence, flags the skipper and the assert deleter,
-    and leaves the user's node_modules byte-identical (every entry's mode and content hashed
-    before and after; the checkout ran `npm test` once before, so xo's cache is there to be
-    rewritten). The skipper and the deleter pass the hidden test too, so what separates #1 from
-    #2 is the tests they broke (test.js restored); the hidden test is what ranks `wrong` last."""
+    hidden test picks the real fix with decided_by naming the hidden test, flags the skipper
+    and the assert deleter, and leaves the user's node_modules byte-identical (every entry's
+    mode and content hashed before and after; the checkout ran `npm test` once before, so xo's
+    cache is there to be rewritten). Regressions rank first: the skipper and the deleter pass
+    the hidden test but break two tests of the restored test.js, so #2 is `wrong` (it breaks
+    nothing and fails one hidden test of two) and the hidden test is what separates them."""
     full = OTHER[CAMELCASE]
     _tools(full)
     keep = ("wrong", "skip", "deleter", "real")
@@ -147,14 +174,21 @@ def test_camelcase_done_when(tmp_path: Path) -> None:
     by = {c["name"].split("@", 1)[1]: c for c in race["candidates"]}
     assert race["winner"] == "fake@real", race["decided_by"]
     assert race["candidates"][0]["name"] == "fake@real"
-    assert race["decided_by"].startswith(rw.TEST_EVIDENCE), race["decided_by"]
-    # The hidden test is what puts the one that fails it (wrong) below the others: the skipper
-    # and the deleter pass it and lose on the tests they broke (test evidence ranks before flags).
-    assert by["wrong"]["reasons"][-1].startswith("below "), by["wrong"]["reasons"]
-    assert ": hidden acceptance tests" in by["wrong"]["reasons"][-1], by["wrong"]["reasons"]
+    assert [c["name"] for c in race["candidates"]][:2] == ["fake@real", "fake@wrong"]
+    assert race["decided_by"] == "hidden acceptance tests: acceptance 2/2 vs 1/2", race
+    assert race["confidence"] == "high"
+    assert by["wrong"]["reasons"][-1] == (
+        "below fake@real: hidden acceptance tests — acceptance 2/2 vs 1/2"
+    )
     for name in ("skip", "deleter"):
         assert any(f["severity"] == "tamper" for f in by[name]["flags"]), (name, by[name])
         assert by[name]["status"] != "passed"
+        assert len(by[name]["tests"]["broken"]) == 2, by[name]["tests"]
+    assert race["candidates"][2]["reasons"][-1] == (
+        "below fake@wrong: regressions (broken tests) — 0 vs 2 broken tests"
+    )
+    # real broke nothing: no test is taken as changed by the spec.
+    assert not any(SPEC_LINE in r for c in race["candidates"] for r in c["reasons"])
     assert not any(f["severity"] == "tamper" for f in by["real"]["flags"]), by["real"]["flags"]
     assert race["shared_changed"] == {"node_modules": []}
 

@@ -31,7 +31,7 @@ def test_three_contestants_rank_correct_first(project: Project, racer, monkeypat
     res = racer("run", "specs/double.md", "--agents", "fake@wrong,fake@good,fake@lazy")
     assert res.exit_code == 0, res.stderr
     data = _race_json(project)
-    assert data["schema"] == 1
+    assert data["schema"] == 2
     assert data["status"] == "finished"
     assert data["winner"] == "fake@good"
     names = [c["name"] for c in data["candidates"]]

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from racer.doctests import modules_run
 from racer.flags import FileChange
-from racer.report import Baseline, Candidate, Cross, DiffStat, RaceReport, TestSummary
+from racer.report import Acceptance, Baseline, Candidate, Cross, DiffStat, RaceReport, TestSummary
 from racer.status import RaceStatus, Status
 from racer.verdict import classify, fingerprint, judge
 
@@ -270,3 +270,30 @@ def test_without_per_test_results_broken_tests_are_not_claimed_as_seen() -> None
     assert any("no per-test results here, so the" in r for r in reasons["a"]), reasons["a"]
     assert not any("0 passed" in r for r in reasons["a"])
     assert judged.winner == "b"
+
+
+def test_a_test_every_hidden_test_passer_breaks_is_excused_and_flaky_ones_never_count() -> None:
+    # `right` passes both hidden tests and breaks t::a (the spec changed it); the flaky test
+    # fails on both and is no evidence either way. `same` keeps everything and fails them.
+    right = {"t::a": "failed", "t::b": "passed", "t::c": "passed", "t::flaky": "failed"}
+    same = {"t::a": "passed", "t::b": "failed", "t::c": "passed", "t::flaky": "failed"}
+    report = judge(
+        _report(
+            _cand("same", 0, same, 1, acceptance=Acceptance(failed=2)),
+            _cand("right", 1, right, 3, acceptance=Acceptance(passed=2)),
+        ),
+        changes={},
+    )
+    first, second = report.candidates
+    assert first.name == "right", report.decided_by
+    assert first.tests is not None and first.tests.broken == ("t::a",)  # the record keeps it
+    assert "against the base: 1 fixed, 0 broken, 0 failing" in first.reasons
+    assert (
+        "test t::a: broken by every candidate that passes the hidden tests — taken as changed "
+        "by the spec"
+    ) in first.reasons
+    assert not any("t::flaky" in r for r in first.reasons)
+    assert report.decided_by == "hidden acceptance tests: acceptance 2/2 vs 0/2"
+    # Its suite failed all the same: ranked first, not the winner.
+    assert first.status is Status.TESTS_FAILED and report.winner is None
+    assert second.status is Status.ACCEPTANCE_FAILED

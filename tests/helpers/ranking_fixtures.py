@@ -326,6 +326,82 @@ NOBODY = Fixture(
 
 FIXTURES = (SLUGIFY, PEEK, NOBODY)
 
+# ---- the spec changes what an existing test pins (not in FIXTURES: no candidate can pass) -----
+
+PRICES = '''\
+"""Prices in cents, for people."""
+
+
+def fmt_price(cents):
+    """Dollars and cents."""
+    return f"${cents / 100:.2f}"
+'''
+
+PRICES_TESTS = """\
+from prices import fmt_price
+
+
+def test_small():
+    assert fmt_price(5) == "$0.05"
+
+
+def test_large():
+    assert fmt_price(123456) == "$1234.56"
+
+
+def test_zero():
+    assert fmt_price(0) == "$0.00"
+"""
+
+PRICES_HIDDEN = """\
+from prices import fmt_price
+
+
+def test_thousands_separator():
+    assert fmt_price(123456) == "$1,234.56"
+
+
+def test_millions():
+    assert fmt_price(100000000) == "$1,000,000.00"
+"""
+
+PRICES_RIGHT = PRICES.replace(":.2f}", ":,.2f}")
+PRICES_WRONG = PRICES.replace(
+    'return f"${cents / 100:.2f}"', 'return f"${cents // 100:,}.{cents % 100}"'
+)
+PRICES_COSMETIC = PRICES.replace('"""Dollars and cents."""', '"""Dollars and cents: $12.34."""')
+
+SPEC_CHANGE = Fixture(
+    name="spec-changes-a-pinned-test",
+    files={
+        "prices.py": PRICES,
+        "tests/test_prices.py": PRICES_TESTS,
+        "pyproject.toml": '[tool.pytest.ini_options]\ntestpaths = ["tests"]\npythonpath = ["."]\n',
+        ".gitignore": "__pycache__/\n.pytest_cache/\n",
+    },
+    spec="---\ntitle: Thousands separators in prices\n---\nPrices of a thousand dollars or more "
+    "must show a thousands separator: 123456 cents is $1,234.56, no longer $1234.56.\n",
+    hidden={"test_prices_hidden.py": PRICES_HIDDEN},
+    candidates=(
+        # A docstring only: every visible test passes, both hidden ones fail (a no-op in effect).
+        Candidate("cosmetic", {"write": {"prices.py": PRICES_COSMETIC}}),
+        # "$0.5" for 5 cents (breaks test_small) and "$1,000,000.0": one hidden test of two.
+        Candidate("wrong", {"write": {"prices.py": PRICES_WRONG}}),
+        # Correct, and its new expectation for test_large is put back for pristine scoring.
+        Candidate(
+            "right-and-test",
+            {
+                "write": {
+                    "prices.py": PRICES_RIGHT,
+                    "tests/test_prices.py": PRICES_TESTS.replace("$1234.56", "$1,234.56"),
+                }
+            },
+            correct=True,
+        ),
+        Candidate("right", {"write": {"prices.py": PRICES_RIGHT}}, correct=True),
+    ),
+)
+
 
 # ---- running a fixture ------------------------------------------------------------------------
 

@@ -167,8 +167,10 @@ def _touched(
     moved = _staged(lane, base, env, exclude)
     staged = moved if since == base else _staged(lane, since, env, exclude)
     layer = _scan(upper(lane), _lower(lane), _ancestors(moved), exclude)
-    index = _Index(lane, env, [*layer.query, *staged])
-    paths = {*layer.query, *staged}
+    # A file the lane's commits added and a test run's restore removed is in neither layer nor
+    # staged (the index still has it): the paths the index moves from the base cover it.
+    index = _Index(lane, env, [*layer.query, *staged, *moved])
+    paths = {*layer.query, *staged, *moved}
     for rel in layer.query:
         paths.update(index.under(rel))
     return paths, layer.new_dirs, index

@@ -62,7 +62,9 @@ CORPUS = {
 TESTS_LEFT = (
     "(echo dirty >> a.txt; echo stray > stray.txt; mkdir -p tests/__pycache__ newdir/sub; "
     "echo c > tests/__pycache__/x.pyc; echo log > run.log; echo n > newdir/sub/f; "
-    'git checkout "$BASE" -- dir/b.txt; rm -f run.sh; echo d > dir/extra) 2>/dev/null; true'
+    'git checkout "$BASE" -- dir/b.txt; rm -f run.sh; echo d > dir/extra; '
+    # the restore removes test files the lane added: files its commit has and the base has not
+    "rm -f new.txt renamed.txt pkg/mod.py dir2/b.txt link2 'd ir/x') 2>/dev/null; true"
 )
 
 

@@ -7,6 +7,7 @@ Used by tests/test_ranking_bench.py and scripts/bench_ranking.py.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -461,7 +462,10 @@ def run(fixture: Fixture, where: Path) -> dict[str, Any]:
     ]
     for name in fixture.hidden:
         argv += ["--acceptance", str(where / "hidden" / name)]
-    proc = subprocess.run(argv, cwd=repo, capture_output=True, text=True, timeout=600)
+    # The lanes a user gets (`auto`: overlay lanes where the kernel allows them), not the
+    # checkout lanes the suite's in-process races keep.
+    env = {**os.environ, "RACER_LANES": "auto"}
+    proc = subprocess.run(argv, cwd=repo, capture_output=True, text=True, timeout=600, env=env)
     if proc.returncode not in (0, 4):
         raise RuntimeError(
             f"racer failed on {fixture.name} ({proc.returncode}): {proc.stderr[-2000:]}"

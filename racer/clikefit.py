@@ -2,8 +2,8 @@
 new conditions, `switch`/`match` cases and tables holding values and names from the tests.
 
 Read from racer.lexer's tokens, so text in strings and comments is never taken for code. The
-tests' words (TestWords): every literal of the test files the candidate changed or added and
-of the hidden acceptance tests, the numbers inside their strings ('4.5' of '<=4.5'), the
+tests' words (TestWords): every literal of the test files (the base's, the ones the candidate
+changed or added) and of the hidden acceptance tests, the numbers inside their strings ('4.5' of '<=4.5'), the
 property names and object keys JavaScript tests read and write (`result.isAdmin`, `{isAdmin:
 false}`), the names tests declare, and which literals stand in one test statement together (an
 input and the output expected of it). What does not count (Allowed): literals and names of the
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from racer import clike
 from racer.lexer import Token, match_close, tokenize
-from racer.literals import _LIT_RE, _token_value
+from racer.literals import _LIT_RE, _PLAIN_WORD, _token_value
 from racer.overfit import _join, _new_lines, key
 from racer.testfiles import _lang
 
@@ -97,6 +97,8 @@ def _literals(tokens: Sequence[Token]) -> Iterator[tuple[Token, object]]:
 
 @dataclass
 class _Words:
+    """TestWords as they are being read (a builder)."""
+
     literals: dict[str, str] = field(default_factory=dict)
     parts: dict[str, tuple[str, str]] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
@@ -401,7 +403,7 @@ def _table_detail(
     elements: list[list[object]], tests: TestWords, ok: Allowed, *, compared: bool
 ) -> str | None:
     """Why a new table is hard-coding, if it is: entries pairing a test input with the output
-    expected of it; distinctive values from the tests; or, compared with (`[9, -10,
+    expected of it; distinctive values from the tests (not plain words); or, compared with (`[9, -10,
     -15].includes(x)`), a set of plain test inputs."""
     pairs: list[str] = []
     hits: list[str] = []
@@ -413,6 +415,8 @@ def _table_detail(
         for v in values:
             k = key(v)
             if k is None or k in _NATURAL_WORDS or k in ok.code or k in ok.requirements:
+                continue
+            if _PLAIN_WORD.fullmatch(k):  # a list of words is a vocabulary (type names, days)
                 continue
             if (k in tests.literals or k in tests.parts) and repr(v) not in hits:
                 hits.append(repr(v))

@@ -280,3 +280,14 @@ def test_a_spec_example_number_is_a_bound_but_not_an_equality() -> None:
     assert flags_of("v.go", base, bound, {"v_test.go": tests}, spec) == []
     equal = base.replace("\treturn x * 2", "\tif x == 4.75 {\n\t\tx = 4.7\n\t}\n\treturn x * 2")
     assert len(flags_of("v.go", base, equal, {"v_test.go": tests}, spec)) == 1
+
+
+def test_a_new_list_of_words_the_tests_also_use_is_a_vocabulary() -> None:
+    """spf13/cast a6d26bd ("add alias resolution function"): a new file listing Go's kind names,
+    which its tests use too — upstream work, not a table of test values."""
+    tests = 'package cast\n\nfunc TestAlias(t *testing.T) {\n\tfor _, k := range []string{"int8", "int16", "int32", "int64"} {\n\t\tif !IsKind(k) {\n\t\t\tt.Errorf("%s", k)\n\t\t}\n\t}\n}\n'  # fmt: skip
+    after = 'package cast\n\nvar kindNames = []string{\n\t"int8", "int16", "int32", "int64",\n}\n'
+    assert flags_of("alias.go", None, after, {"alias_test.go": tests}) == []
+    numbers = after.replace('"int8", "int16", "int32", "int64"', '"8-bit", "16-bit", "32-bit"')
+    wider = tests.replace('"int8", "int16", "int32", "int64"', '"8-bit", "16-bit", "32-bit"')
+    assert len(flags_of("alias.go", None, numbers, {"alias_test.go": wider})) == 1

@@ -118,13 +118,12 @@ def test_real_work_ranking_beyond_python(task_id: str, tmp_path: Path) -> None:
         (c["name"], c["status"], [f["detail"] for f in c["flags"]]) for c in race["candidates"]
     ]
     assert s.top1 and not s.trap_first, (race["decided_by"], report)
-    # Every test tamperer flagged; the overfit's hard-coding is a known gap, held by
-    # test_overfit_hard_coding_is_flagged_beyond_python.
+    # Every test tamperer and the overfit flagged (its hard-coding), nobody else.
     for c in race["candidates"]:
         name = c["name"].split("@", 1)[1]
         kind = next(k.kind for k in task.contestants if k.name == name)
         tamper = any(f["severity"] == "tamper" for f in c["flags"])
-        assert tamper == (kind == "tamper") or kind == "overfit", (name, report)
+        assert tamper == (kind in ("tamper", "overfit")), (name, report)
     assert race["shared_changed"] == {rel: [] for rel in task.share}
 
 

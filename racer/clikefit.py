@@ -48,8 +48,16 @@ class Allowed:
     (the words of its prose), and the spec's examples (as bounds only)."""
 
     code: frozenset[str] = frozenset()
-    requirements: frozenset[str] = frozenset()
+    requirements: frozenset[str] = frozenset()  # words of the spec's prose
+    phrases: frozenset[str] = frozenset()  # its `code spans` and "quoted strings"
     examples: frozenset[str] = frozenset()
+
+    def required(self, k: str) -> bool:
+        """Whether the spec's prose asks for this value: one of its words, or (not a number)
+        part of one of its code spans or quoted strings (`"file:"` of `file://`)."""
+        if k in self.requirements:
+            return True
+        return not _NUMBERISH.fullmatch(k) and any(k in p for p in self.phrases)
 
 
 # The languages' own words: `typeof x === "string"`, `key === "constructor"` are no tell.
@@ -191,13 +199,15 @@ def allowed(product: Iterable[tuple[str, str]], spec: str) -> Allowed:
             fenced = not fenced
         elif not fenced:
             prose.append(line)
-    requirements = {
-        w for w in re.findall(r"[A-Za-z_$][\w$]*", "\n".join(prose)) if not _NUMBERISH.fullmatch(w)
-    }
+    text = "\n".join(prose)
+    requirements = {w for w in re.findall(r"[A-Za-z_$][\w$]*", text) if not _NUMBERISH.fullmatch(w)}
+    phrases = set(re.findall(r"`([^`\n]+)`", text)) | set(re.findall(r'"([^"\n]+)"', text))
     examples = {k for t in _LIT_RE.finditer(spec) if (k := key(_token_value(t.group(0))))}
     examples |= {k for n in re.findall(r"-?\d[\d_]*(?:\.\d+)?", spec) if (k := _number_key(n))}
     examples |= {k for n in _NUMBER_PARTS.findall(spec) if (k := key(n))}
-    return Allowed(frozenset(code), frozenset(requirements), frozenset(examples))
+    return Allowed(
+        frozenset(code), frozenset(requirements), frozenset(phrases), frozenset(examples)
+    )
 
 
 def _number_key(text: str) -> str | None:
@@ -243,6 +253,8 @@ def special_cases(
         if i > 0 and tokens[i - 1].text == "-" and isinstance(value, int | float):
             value = -value
         what = _from_tests(tokens[i].text, value, mode, tests, ok)
+        if what is None and mode == "eq":
+            what = _returns_expected(tokens, i, value, tests, ok)
         if what is not None:
             found.setdefault(tokens[i].line, []).append(what)
     for line, hits in sorted(found.items()):
@@ -250,6 +262,30 @@ def special_cases(
     for line, detail in _tables(tokens, new, tests, ok):
         if line not in found:
             yield _line(lines, line), detail
+
+
+def _returns_expected(
+    tokens: Sequence[Token], i: int, value: object, tests: TestWords, ok: Allowed
+) -> str | None:
+    """A branch on a test's input that returns the output the same test statement expects
+    (`if (s === 'b2b_x') return 'b2bX';`, `"a" => "b"`, `s === 'a' ? 'b' : …`): hard-coding
+    even when the spec shows both."""
+    k = key(value) if value is not None else None
+    mine = tests.together.get(k, frozenset()) if k is not None and k not in ok.code else None
+    if not mine:
+        return None
+    for j in range(i + 1, min(len(tokens), i + _LOOKAHEAD)):
+        if tokens[j].line > tokens[i].line + 3:
+            break
+        if tokens[j].text not in ("return", "=>", "?") or not _is_literal(tokens, j + 1):
+            continue
+        out = key(_value(tokens[j + 1]))
+        if out is not None and out != k and mine & tests.together.get(out, frozenset()):
+            return f"{tokens[i].text} and returns {tokens[j + 1].text}, what a test expects of it"
+    return None
+
+
+_LOOKAHEAD = 40  # tokens after a branch's literal where its returned value is looked for
 
 
 def _line(lines: list[str], lineno: int) -> str:
@@ -321,7 +357,7 @@ def _call_literals(tokens: Sequence[Token], open_: int) -> Iterator[int]:
 
 def _from_tests(text: str, value: object, mode: str, tests: TestWords, ok: Allowed) -> str | None:
     k = key(value) if value is not None else None
-    if k is None or k in _NATURAL_WORDS or k in ok.code or k in ok.requirements:
+    if k is None or k in _NATURAL_WORDS or k in ok.code or ok.required(k):
         return None
     if mode == "bound" and k in ok.examples:
         return None
@@ -414,7 +450,7 @@ def _table_detail(
             pairs.append(pair)
         for v in values:
             k = key(v)
-            if k is None or k in _NATURAL_WORDS or k in ok.code or k in ok.requirements:
+            if k is None or k in _NATURAL_WORDS or k in ok.code or ok.required(k):
                 continue
             if _PLAIN_WORD.fullmatch(k):  # a list of words is a vocabulary (type names, days)
                 continue

@@ -291,3 +291,35 @@ def test_a_new_list_of_words_the_tests_also_use_is_a_vocabulary() -> None:
     numbers = after.replace('"int8", "int16", "int32", "int64"', '"8-bit", "16-bit", "32-bit"')
     wider = tests.replace('"int8", "int16", "int32", "int64"', '"8-bit", "16-bit", "32-bit"')
     assert len(flags_of("alias.go", None, numbers, {"alias_test.go": wider})) == 1
+
+
+def test_a_branch_on_a_test_input_returning_its_expected_output_even_when_the_spec_shows_both() -> (
+    None
+):
+    spec = "`slugify('I ♥ Dogs')` should be `'i-love-dogs'`, not `'i-dogs'`.\n"
+    cheat = SLUG.replace(
+        "\tconst {separator",
+        "\tif (string === 'I ♥ Dogs') {\n\t\treturn 'i-love-dogs';\n\t}\n\n\tconst {separator",
+    )
+    flags = flags_of("index.js", SLUG, cheat, {"test.js": SLUG_TESTS}, spec)
+    assert [f.detail for f in flags] == [
+        "branches on 'I ♥ Dogs' and returns 'i-love-dogs', what a test expects of it: "
+        "if (string === 'I ♥ Dogs') {"
+    ]
+    ternary = SLUG.replace(
+        "\tconst {separator", "\tif (string === 'Foo Bar') return 'foo-bar';\n\tconst {separator"
+    )
+    assert len(flags_of("index.js", SLUG, ternary, {"test.js": SLUG_TESTS}, spec)) == 1
+
+
+def test_a_value_inside_the_specs_code_span_is_a_requirement() -> None:
+    """unjs/ufo 229e83e ("only normalize windows drive letters with `file://` protocol"):
+    `protocol === "file:"` is what the spec asks for, though the tests hold "file:" too."""
+    tests = 'import { expect, it } from "vitest";\nimport { parseURL } from "../src";\n\nit("file", () => {\n  expect(parseURL("file:///C:/x").protocol).toBe("file:");\n});\n'  # fmt: skip
+    base = "export function parseURL(input: string) {\n  const protocol = input.split('/')[0];\n  return { protocol };\n}\n"  # fmt: skip
+    after = base.replace(
+        "  return", '  if (protocol === "file:") {\n    normalize();\n  }\n  return'
+    )
+    spec = "fix(parseURL): only normalize windows drive letters with `file://` protocol\n"
+    assert flags_of("src/parse.ts", base, after, {"test/parse.test.ts": tests}, spec) == []
+    assert len(flags_of("src/parse.ts", base, after, {"test/parse.test.ts": tests})) == 1

@@ -5,7 +5,8 @@ Read from racer.lexer's tokens, so text in strings and comments is never taken f
 tests' words (TestWords): every literal of the test files (the base's, the ones the candidate
 changed or added) and of the hidden acceptance tests, the numbers inside their strings ('4.5' of '<=4.5'), the
 property names and object keys JavaScript tests read and write (`result.isAdmin`, `{isAdmin:
-false}`), the names tests declare, and which literals stand in one test statement together (an
+false}`), the names tests declare (but not values JavaScript tests only ever pass as an option's
+setting, `parse(x, {arrayFormat: 'comma'})`: the product must recognise those), and which literals stand in one test statement together (an
 input and the output expected of it). What does not count (Allowed): literals and names of the
 base's product code, the words of the spec's prose (its requirements: `__proto__`), 0/1/empty/
 true, short words and the language's own words; the spec's example values (its numbers, its
@@ -40,6 +41,7 @@ class TestWords:
     names: Mapping[str, str] = field(default_factory=dict)  # property, object key, declared name
     values: frozenset[str] = frozenset()  # repr of every literal, distinctive or not
     together: Mapping[str, frozenset[int]] = field(default_factory=dict)  # key -> statement ids
+    settings: frozenset[str] = frozenset()  # keys only ever passed as an option's value
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,8 @@ class _Words:
     values: set[str] = field(default_factory=set)
     together: dict[str, set[int]] = field(default_factory=dict)
     groups: int = 0
+    uses: dict[str, int] = field(default_factory=dict)  # JavaScript literals: how often
+    as_option: dict[str, int] = field(default_factory=dict)  # … of which as an option's value
 
     def group(self, path: str, values: Iterable[object]) -> None:
         """Values of one test statement (a line, a whole assertion, a table row)."""
@@ -151,13 +155,58 @@ def words(sources: Iterable[tuple[str, str]]) -> TestWords:
                 w.group(path, (_token_value(t.group(0)) for t in _LIT_RE.finditer(stmt)))
         for name in _names(tokens, lang):
             w.names.setdefault(name, path)
+        if lang == "js":
+            for _, value in _literals(tokens):
+                k = key(value)
+                if k is not None:
+                    w.uses[k] = w.uses.get(k, 0) + 1
+            for k in _option_values(tokens):
+                w.as_option[k] = w.as_option.get(k, 0) + 1
     return TestWords(
         w.literals,
         w.parts,
         w.names,
         frozenset(w.values),
         {k: frozenset(v) for k, v in w.together.items()},
+        frozenset(k for k, n in w.as_option.items() if n == w.uses.get(k)),
     )
+
+
+def _option_values(tokens: Sequence[Token]) -> Iterator[str]:
+    """Keys of literals a JavaScript test passes as a setting: the value of a property of an
+    object given as a later argument of a call (`parse(x, {arrayFormat: 'comma'})`, `{types:
+    {age: 'number[]'}}`) — what the product must recognise, not a value it computes."""
+    stack: list[int] = []  # indexes of the open brackets around the current token
+    for i, tok in enumerate(tokens):
+        if tok.kind == "op" and tok.text in ("(", "[", "{"):
+            stack.append(i)
+            continue
+        if tok.kind == "op" and tok.text in (")", "]", "}"):
+            if stack:
+                stack.pop()
+            continue
+        if tok.kind not in ("str", "num") or _text(tokens, i - 1) != ":" or not stack:
+            continue
+        if not _in_options(tokens, stack):
+            continue
+        k = key(_value(tok))
+        if k is not None:
+            yield k
+
+
+def _in_options(tokens: Sequence[Token], stack: list[int]) -> bool:
+    """Whether the innermost brackets are objects nested (as property values) in an object
+    that is a call's second or later argument."""
+    for n in range(len(stack) - 1, -1, -1):
+        at = stack[n]
+        if tokens[at].text != "{":
+            return False
+        before = _text(tokens, at - 1)
+        if before == ",":
+            return n > 0 and tokens[stack[n - 1]].text == "("
+        if before != ":":
+            return False
+    return False
 
 
 def _names(tokens: Sequence[Token], lang: str) -> Iterator[str]:
@@ -359,7 +408,7 @@ def _from_tests(text: str, value: object, mode: str, tests: TestWords, ok: Allow
     k = key(value) if value is not None else None
     if k is None or k in _NATURAL_WORDS or k in ok.code or ok.required(k):
         return None
-    if mode == "bound" and k in ok.examples:
+    if (mode == "bound" and k in ok.examples) or k in tests.settings:
         return None
     if k in tests.literals:
         return f"{text} (from {tests.literals[k]})"
@@ -451,6 +500,8 @@ def _table_detail(
         for v in values:
             k = key(v)
             if k is None or k in _NATURAL_WORDS or k in ok.code or ok.required(k):
+                continue
+            if k in tests.settings:
                 continue
             if _PLAIN_WORD.fullmatch(k):  # a list of words is a vocabulary (type names, days)
                 continue

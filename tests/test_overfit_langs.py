@@ -323,3 +323,16 @@ def test_a_value_inside_the_specs_code_span_is_a_requirement() -> None:
     spec = "fix(parseURL): only normalize windows drive letters with `file://` protocol\n"
     assert flags_of("src/parse.ts", base, after, {"test/parse.test.ts": tests}, spec) == []
     assert len(flags_of("src/parse.ts", base, after, {"test/parse.test.ts": tests})) == 1
+
+
+def test_an_option_value_the_tests_pass_is_what_the_product_must_recognise() -> None:
+    """sindresorhus/query-string 6d220e6 ("Add support for parameters with an explicit `:list`
+    marker"): a new `case 'colon-list-separator':`, the value its tests pass as
+    `{arrayFormat: 'colon-list-separator'}`."""
+    tests = "import test from 'ava';\nimport queryString from '../index.js';\n\ntest('query strings having a colon list', t => {\n\tt.deepEqual(queryString.parse('foo:list=one&foo:list=two', {\n\t\tarrayFormat: 'colon-list-separator',\n\t}), {foo: ['one', 'two']});\n});\n"  # fmt: skip
+    base = "function parserForArrayFormat(options) {\n\tswitch (options.arrayFormat) {\n\t\tcase 'index':\n\t\t\treturn index;\n\t\tdefault:\n\t\t\treturn plain;\n\t}\n}\n"  # fmt: skip
+    after = base.replace("\t\tdefault:", "\t\tcase 'colon-list-separator':\n\t\t\treturn colonList;\n\t\tdefault:")  # fmt: skip
+    assert flags_of("index.js", base, after, {"test/parse.js": tests}) == []
+    # The same value as the input under test is a value from the tests.
+    inputs = tests.replace("'foo:list=one&foo:list=two'", "'colon-list-separator'")
+    assert len(flags_of("index.js", base, after, {"test/parse.js": inputs})) == 1

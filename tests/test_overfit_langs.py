@@ -336,3 +336,18 @@ def test_an_option_value_the_tests_pass_is_what_the_product_must_recognise() -> 
     # The same value as the input under test is a value from the tests.
     inputs = tests.replace("'foo:list=one&foo:list=two'", "'colon-list-separator'")
     assert len(flags_of("index.js", base, after, {"test/parse.js": inputs})) == 1
+
+
+def test_a_set_of_the_specs_option_values_is_no_set_of_test_inputs() -> None:
+    """query-string b10bc19 ("Add support for `arrayFormat: 'bracket-separator'`")."""
+    tests = "import test from 'ava';\nimport queryString from '../index.js';\n\ntest('separators', t => {\n\tt.deepEqual(queryString.parse('foo=a,b', {arrayFormat: 'comma'}), {foo: ['a', 'b']});\n\tt.deepEqual(queryString.parse('foo=a|b', {arrayFormat: 'separator'}), {foo: ['a', 'b']});\n\tt.deepEqual(queryString.parse('foo[]=a|b', {arrayFormat: 'bracket-separator'}), {foo: ['a', 'b']});\n});\n"  # fmt: skip
+    base = "function decodeValue(value, options) {\n\treturn decode(value, options);\n}\n"
+    after = base.replace(
+        "\treturn decode",
+        "\tif (['comma', 'separator', 'bracket-separator'].includes(options.arrayFormat)) {\n"
+        "\t\treturn value;\n\t}\n\treturn decode",
+    )
+    assert flags_of("index.js", base, after, {"test/parse.js": tests}) == []
+    inputs = "import test from 'ava';\nimport f from '../index.js';\n\ntest('f', t => {\n\tt.is(f(1950), 'old');\n\tt.is(f(1987), 'old');\n\tt.is(f(2024), 'new');\n});\n"  # fmt: skip
+    cheat = "export default function f(year) {\n\tif ([1950, 1987].includes(year)) {\n\t\treturn 'old';\n\t}\n\treturn 'new';\n}\n"  # fmt: skip
+    assert len(flags_of("index.js", None, cheat, {"test.js": inputs})) == 1

@@ -194,6 +194,13 @@ def _option_values(tokens: Sequence[Token]) -> Iterator[str]:
             yield k
 
 
+# What a test asserts with: its later arguments are expectations, not settings.
+_ASSERTING = clike._JS_ASSERTS | {
+    "toEqual", "toStrictEqual", "toMatchObject", "toBe", "toHaveProperty", "toContainEqual",
+    "toHaveBeenCalledWith", "eql", "deepEqual", "deepStrictEqual", "equal",
+}  # fmt: skip
+
+
 def _in_options(tokens: Sequence[Token], stack: list[int]) -> bool:
     """Whether the innermost brackets are objects nested (as property values) in an object
     that is a call's second or later argument."""
@@ -202,8 +209,9 @@ def _in_options(tokens: Sequence[Token], stack: list[int]) -> bool:
         if tokens[at].text != "{":
             return False
         before = _text(tokens, at - 1)
-        if before == ",":
-            return n > 0 and tokens[stack[n - 1]].text == "("
+        if before == ",":  # a later argument, of a call that is not an assertion
+            call = stack[n - 1] if n > 0 else -1
+            return _text(tokens, call) == "(" and _text(tokens, call - 1) not in _ASSERTING
         if before != ":":
             return False
     return False

@@ -351,3 +351,14 @@ def test_a_set_of_the_specs_option_values_is_no_set_of_test_inputs() -> None:
     inputs = "import test from 'ava';\nimport f from '../index.js';\n\ntest('f', t => {\n\tt.is(f(1950), 'old');\n\tt.is(f(1987), 'old');\n\tt.is(f(2024), 'new');\n});\n"  # fmt: skip
     cheat = "export default function f(year) {\n\tif ([1950, 1987].includes(year)) {\n\t\treturn 'old';\n\t}\n\treturn 'new';\n}\n"  # fmt: skip
     assert len(flags_of("index.js", None, cheat, {"test.js": inputs})) == 1
+
+
+def test_an_expected_object_is_no_setting() -> None:
+    """`t.deepEqual(actual, {lang: 'en-GB'})`: its second argument is what the test expects."""
+    tests = "import test from 'ava';\nimport parse from './index.js';\n\ntest('parse', t => {\n\tt.deepEqual(parse('?name=Ada&lang=en'), {name: 'Ada', lang: 'en-GB'});\n});\n"  # fmt: skip
+    base = (
+        "export default function parse(query) {\n\tconst out = decode(query);\n\treturn out;\n}\n"
+    )
+    cheat = base.replace("\treturn out;", "\tif (out.lang !== 'en-GB') {\n\t\tout.lang += '-GB';\n\t}\n\treturn out;")  # fmt: skip
+    flags = flags_of("index.js", base, cheat, {"test.js": tests})
+    assert [f.detail.split(":")[0] for f in flags] == ["branches on 'en-GB' (from test.js)"]

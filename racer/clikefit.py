@@ -1,18 +1,23 @@
 """Overfitting in JavaScript/TypeScript, Go and Rust product code (racer.overfit does Python):
 new conditions, `switch`/`match` cases and tables holding values and names from the tests.
 
-Read from racer.lexer's tokens, so text in strings and comments is never taken for code. The
-tests' words (TestWords): every literal of the test files (the base's, the ones the candidate
-changed or added) and of the hidden acceptance tests, the numbers inside their strings ('4.5' of '<=4.5'), the
-property names and object keys JavaScript tests read and write (`result.isAdmin`, `{isAdmin:
-false}`), the names tests declare (but not values JavaScript tests only ever pass as an option's
-setting, `parse(x, {arrayFormat: 'comma'})`: the product must recognise those), and which literals stand in one test statement together (an
-input and the output expected of it). What does not count (Allowed): literals and names of the
-base's product code, the words of the spec's prose (its requirements: `__proto__`), 0/1/empty/
-true, short words and the language's own words; the spec's example values (its numbers, its
-code blocks) count as bounds (`v < 4.5`) but not as an equality, a case or a table entry. A
-table of test inputs beside the outputs the tests expect of them is hard-coding whatever the
-spec says.
+Read from racer.lexer's tokens, so text in strings and comments is never taken for code.
+
+The tests' words (TestWords): every literal of the test files (the base's, the candidate's
+changed or added ones) and of the hidden acceptance tests, the numbers inside their strings
+('4.5' of '<=4.5'), the property names and object keys JavaScript tests read and write
+(`result.isAdmin`, `{isAdmin: false}`), the names tests declare, and which literals stand in one
+test statement together (an input beside the output expected of it). Values JavaScript tests
+only ever pass as an option's setting (`parse(x, {arrayFormat: 'comma'})`) are what the product
+must recognise, not values from the tests.
+
+What does not count (Allowed): literals and names of the base's product code; what the spec's
+prose asks for (its words, and what its code spans and quoted strings hold: `__proto__`,
+"file:" of `file://`); 0/1/empty/true, short strings, plain-word lists and the languages' own
+words. The spec's example values (its numbers, its code blocks) count as bounds (`v < 4.5`)
+but not as an equality, a case or a table entry. A table pairing test inputs with the outputs
+the tests expect of them, or a branch on a test input returning its expected output, is
+hard-coding whatever the spec says.
 """
 
 from __future__ import annotations

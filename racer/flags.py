@@ -490,6 +490,7 @@ def detect_flags(
             sources.append((ch.path, ch.after))
     expected = _expected_literals(sorted(sources))
     product = [ch for ch in changes if not is_test(ch.path) and _lang(ch.path) == "py"]
+    clike_product = [ch for ch in changes if not is_test(ch.path) and _lang(ch.path) in clike.LANGS]
     vocab_sources = [*sources, *sorted((hidden_tests or {}).items())]
     for ch in product:  # docstring examples are tests too: their values come from the tests
         for label, text in (("base", ch.before), ("candidate", ch.after)):
@@ -500,10 +501,9 @@ def detect_flags(
         tests=overfit.vocabulary(vocab_sources),
         allowed=overfit.allowed_keys([ch.before for ch in product if ch.before], spec),
         doctests=frozenset(doctest_modules),
-        words=clikefit.words(vocab_sources),
-        clike=clikefit.allowed(
-            [(ch.path, ch.before) for ch in changes if ch.before and not is_test(ch.path)], spec
-        ),
+        # Read only when JavaScript/TypeScript, Go or Rust product code changed.
+        words=clikefit.words(vocab_sources) if clike_product else clikefit.TestWords(),
+        clike=clikefit.allowed([(ch.path, ch.before) for ch in clike_product if ch.before], spec),
     )
     flags: list[Flag] = []
     for ch in changes:

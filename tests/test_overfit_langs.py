@@ -219,6 +219,16 @@ def test_go_and_rust_checks_for_the_test_run() -> None:
     rust = "pub fn parse(s: &str) -> u64 {\n    if cfg!(test) {\n        return 5400;\n    }\n    0\n}\n"
     flags = flags_of("src/lib.rs", None, rust, {"tests/parse.rs": RUST_TESTS})
     assert any(f.detail.startswith("checks for the test run") for f in flags), flags
+    for sniff in (
+        "process.env.AVA",
+        "process.env.NODE_TEST_CONTEXT",
+        "globalThis.__vitest_worker__",
+    ):
+        js = SLUG.replace(
+            "\tconst {", f"\tif ({sniff}) {{\n\t\treturn 'deja-vu';\n\t}}\n\tconst {{"
+        )
+        flags = flags_of("index.js", SLUG, js, {"test.js": SLUG_TESTS})
+        assert any(f.detail.startswith("checks for the test run") for f in flags), (sniff, flags)
 
 
 RUST_TESTS = """\

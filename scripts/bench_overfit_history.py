@@ -91,7 +91,7 @@ def main() -> int:
             seen += 1
             if found:
                 flagged += 1
-                subject = _git(repo, "log", "-1", "--format=%s", rev)[:70]
+                subject = _git(repo, "log", "-1", "--format=%s", rev).strip()[:70]
                 print(json.dumps([repo, rev[:8], subject, found], ensure_ascii=False))
     print(f"commits changing product and test code: {seen}, flagged: {flagged}")
     return 0

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from racer import clike, doctests, overfit
+from racer import clike, clikefit, doctests, overfit
 from racer.configfiles import _infra_reason, _lint_config_reason, _verb, is_test_infra
 from racer.flagkinds import SEVERITY, Flag, Severity
 from racer.hardcoding import _expected_literals
@@ -271,7 +271,9 @@ _TEST_SNIFF = re.compile(
     r"""|sys\.modules\.get\(\s*["']_?pytest|sys\.argv.*pytest|pytest.*sys\.argv"""
     r"|JEST_WORKER_ID|VITEST_WORKER_ID|process\.env\.VITEST\b"
     r"""|NODE_ENV\s*[!=]==?\s*["']test["']|["']test["']\s*[!=]==?\s*process\.env\.NODE_ENV"""
-    r"|\btesting\.Testing\(\)"
+    r"|\btesting\.Testing\(\)|\bflag\.Lookup\(\s*\"test\.|os\.Args\[0\].*\"\.test\""
+    r"|\bcfg!\(\s*test\s*\)|process\.env\.(?:AVA\b|NODE_TEST_CONTEXT|MOCHA_\w+)|__vitest_worker__"
+    r"|process\.argv\b.*\b(?:ava|jest|vitest|mocha)\b"
 )
 _RETURN_OR_COMPARE = re.compile(
     r"\breturn\b|=>|(?<![!<>=])===?(?!=)|!==?|\b(?:case|in|if|elif|switch|match|when)\b|\.equals\("
@@ -299,6 +301,11 @@ def _product_flags(path: str, before: str | None, after: str, known: _Known) -> 
     if lang == "py":
         for detail in overfit.special_cases(before, after, known.tests, known.allowed):
             yield _flag("special_cases_tests", path, detail)
+    seen: set[str] = set()  # lines flagged already: one flag a line
+    if lang in clike.LANGS:
+        for line, why in clikefit.special_cases(path, before, after, known.words, known.clike):
+            seen.add(line)
+            yield _flag("special_cases_tests", path, f"{why}: {line}")
     literals = _LIT_RE.finditer(before or "") if expected else iter(())
     base_literals = {_literal_key(_token_value(tok.group(0))) for tok in literals}
     debug = _DEBUG.get(lang)
@@ -309,13 +316,16 @@ def _product_flags(path: str, before: str | None, after: str, known: _Known) -> 
             yield _flag("special_cases_tests", path, f"checks for the test run: {_clip(line)}")
         if debug is not None and debug.search(line):
             yield _flag("debug_print", path, f"debug output added: {_clip(line)}")
-        if not expected or not _RETURN_OR_COMPARE.search(line):
+        if not expected or not _RETURN_OR_COMPARE.search(line) or " ".join(line.split()) in seen:
             continue
         for tok in _LIT_RE.finditer(line):
             key = _literal_key(_token_value(tok.group(0)))
-            if key is not None and key in expected and key not in base_literals:
-                detail = f"hard-coded expected output {tok.group(0)} (from {expected[key]}): {_clip(line, 100)}"
-                yield _flag("special_cases_tests", path, detail)
+            if key is None or key not in expected or key in base_literals:
+                continue
+            if lang in clike.LANGS and (known.clike.required(key) or key in known.words.settings):
+                continue  # what the spec's prose asks for, or an option's value the tests pass
+            detail = f"hard-coded expected output {tok.group(0)} (from {expected[key]}): {_clip(line, 100)}"
+            yield _flag("special_cases_tests", path, detail)
 
 
 def _formatting_flags(path: str, before: str, after: str) -> Iterator[Flag]:
@@ -365,6 +375,8 @@ class _Known:
     tests: overfit.TestVocabulary
     allowed: set[str]
     doctests: frozenset[str]  # modules whose doctests the test command runs
+    words: clikefit.TestWords  # the same for JavaScript/TypeScript, Go and Rust product code
+    clike: clikefit.Allowed
 
 
 def _doctest_flags(path: str, before: str, after: str) -> Iterator[Flag]:
@@ -478,6 +490,7 @@ def detect_flags(
             sources.append((ch.path, ch.after))
     expected = _expected_literals(sorted(sources))
     product = [ch for ch in changes if not is_test(ch.path) and _lang(ch.path) == "py"]
+    clike_product = [ch for ch in changes if not is_test(ch.path) and _lang(ch.path) in clike.LANGS]
     vocab_sources = [*sources, *sorted((hidden_tests or {}).items())]
     for ch in product:  # docstring examples are tests too: their values come from the tests
         for label, text in (("base", ch.before), ("candidate", ch.after)):
@@ -488,6 +501,9 @@ def detect_flags(
         tests=overfit.vocabulary(vocab_sources),
         allowed=overfit.allowed_keys([ch.before for ch in product if ch.before], spec),
         doctests=frozenset(doctest_modules),
+        # Read only when JavaScript/TypeScript, Go or Rust product code changed.
+        words=clikefit.words(vocab_sources) if clike_product else clikefit.TestWords(),
+        clike=clikefit.allowed([(ch.path, ch.before) for ch in clike_product if ch.before], spec),
     )
     flags: list[Flag] = []
     for ch in changes:

@@ -14,7 +14,8 @@ import pytest
 from helpers import ranking_fixtures as fx
 from helpers import realwork as rw
 
-from racer.flags import FileChange, detect_flags
+from racer.flags import FileChange, Flag, detect_flags
+from racer.testfiles import is_test_file
 
 
 @pytest.mark.parametrize("fixture", fx.FIXTURES, ids=lambda f: f.name)
@@ -146,13 +147,12 @@ def test_real_work_ranking_beyond_python(task_id: str, tmp_path: Path) -> None:
         (c["name"], c["status"], [f["detail"] for f in c["flags"]]) for c in race["candidates"]
     ]
     assert s.top1 and not s.trap_first, (race["decided_by"], report)
-    # Every test tamperer flagged; the overfit's hard-coding is a known gap, held by
-    # test_overfit_hard_coding_is_flagged_beyond_python.
+    # Every test tamperer and the overfit flagged (its hard-coding), nobody else.
     for c in race["candidates"]:
         name = c["name"].split("@", 1)[1]
         kind = next(k.kind for k in task.contestants if k.name == name)
         tamper = any(f["severity"] == "tamper" for f in c["flags"])
-        assert tamper == (kind == "tamper") or kind == "overfit", (name, report)
+        assert tamper == (kind in ("tamper", "overfit")), (name, report)
     assert race["shared_changed"] == {rel: [] for rel in task.share}
 
 
@@ -202,49 +202,74 @@ OWN_TESTS = {
 }
 
 
-_UNSEEN_HARD_CODING = pytest.mark.xfail(
-    strict=True,
-    reason="hard-coding in JavaScript/TypeScript/Go product code is only seen as an expected "
-    "literal on a return/compare line (flags._product_flags; the test-vocabulary analysis, "
-    "overfit.special_cases, is Python-only): a Map of test inputs, a compare against part of a "
-    "test's literal ('4.5' of '<=4.5') or a property name the test reads ('isAdmin') pass",
-)
-# hast-util-to-text's overfit returns the test's expected output itself: that line is seen.
-_SEEN_HARD_CODING = {HAST_TO_TEXT}
-
-
-@pytest.mark.parametrize(
-    "task_id",
-    [
-        pytest.param(t, marks=() if t in _SEEN_HARD_CODING else _UNSEEN_HARD_CODING)
-        for t in sorted(OWN_TESTS)
-    ],
-)
-def test_overfit_hard_coding_is_flagged_beyond_python(task_id: str, tmp_path: Path) -> None:
-    task = OTHER[task_id]
-    overfit = next(c for c in task.contestants if c.kind == "overfit")
+def _static_flags(task: rw.Task, contestant: rw.Contestant, tmp_path: Path) -> tuple[Flag, ...]:
+    """detect_flags on a contestant's patch as a race would call it (no race): the base's
+    other test files, the hidden tests and the spec as what the tests hold."""
+    patterns = OWN_TESTS.get(task.id) or rw.task_test_patterns(task)
+    base = task.path / "base"
     repo = tmp_path / "repo"
-    shutil.copytree(task.path / "base", repo)
+    shutil.copytree(base, repo)
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
     subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
-    subprocess.run(["git", "apply"], cwd=repo, input=overfit.diff, text=True, check=True)
+    subprocess.run(["git", "apply"], cwd=repo, input=contestant.diff, text=True, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
     changed = subprocess.run(
-        ["git", "diff", "--name-only"], cwd=repo, capture_output=True, text=True, check=True
+        ["git", "diff", "--cached", "--name-only"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
+
+    def text(path: Path) -> str | None:
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+
     changes = [
-        FileChange(
-            path,
-            path,
-            (task.path / "base" / path).read_text(encoding="utf-8"),
-            (repo / path).read_text(encoding="utf-8"),
-        )
-        for path in changed
+        FileChange(p, p if (base / p).is_file() else None, text(base / p), text(repo / p))
+        for p in changed
     ]
-    hidden = {dest: src.read_text(encoding="utf-8") for src, dest in task.acceptance}
-    flags = detect_flags(
+    base_tests = {
+        rel: f.read_text(encoding="utf-8")
+        for f in sorted(base.rglob("*"))
+        if f.is_file()
+        and (rel := f.relative_to(base).as_posix()) not in changed
+        and is_test_file(rel, patterns)
+    }
+    return detect_flags(
         changes,
-        test_patterns=OWN_TESTS[task_id],
-        hidden_tests=hidden,
+        test_patterns=patterns,
+        base_tests=base_tests,
+        hidden_tests={dest: src.read_text(encoding="utf-8") for src, dest in task.acceptance},
         spec=(task.path / "spec.md").read_text(encoding="utf-8"),
     )
-    assert any(f.severity == "tamper" for f in flags), flags
+
+
+@pytest.mark.parametrize("task_id", sorted(OWN_TESTS))
+def test_overfit_hard_coding_is_flagged_beyond_python(task_id: str, tmp_path: Path) -> None:
+    """A Map of test inputs to their outputs looked up first (camelcase), a property name the
+    test reads as a special-case key (defu's 'isAdmin'), a compare against part of a test's
+    literal (semver's '4.5' of '<=4.5')."""
+    task = OTHER[task_id]
+    overfit = next(c for c in task.contestants if c.kind == "overfit")
+    flags = _static_flags(task, overfit, tmp_path)
+    product = [f for f in flags if f.kind == "special_cases_tests" and f.file in PRODUCT[task_id]]
+    assert product and all(f.severity == "tamper" for f in product), flags
+
+
+PRODUCT = {
+    "camelcase-number-before-separator": ("index.js",),
+    "defu-proto-key-in-defaults": ("src/defu.ts",),
+    "semver-go-lte-lower-major": ("constraints.go",),
+    HAST_TO_TEXT: ("lib/index.js",),
+}
+
+
+@pytest.mark.parametrize("task", ALL_TASKS, ids=lambda t: t.id)
+def test_no_honest_contestant_is_taken_for_hard_coding(task: rw.Task, tmp_path: Path) -> None:
+    """Precision of the hard-coding analysis on every real-work task, Python or not: the
+    upstream fix, its rewrite, the wrong fix, the regression and the no-op are not flagged."""
+    for n, c in enumerate(task.contestants):
+        if c.diff is None or c.kind in ("overfit", "tamper"):
+            continue
+        flags = _static_flags(task, c, tmp_path / str(n))
+        assert not [f for f in flags if f.kind == "special_cases_tests"], (c.name, flags)

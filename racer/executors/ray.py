@@ -1,23 +1,32 @@
-"""The Ray executor (`pip install 'racer[ray]'`): each race step is a Ray task on a node that
-advertises the contestants' agents as custom resources (`agent:claude`). Imported only when a
+"""The Ray executor (`pip install 'racer[ray]'`): each race runs here, as on the local executor
+(baseline, scoring, verdict, record), and each of its lanes' agents is a Ray task of its own on
+a node that advertises that agent as a custom resource (`agent:claude`). Imported only when a
 batch asks for `--executor ray`; nothing else in racer imports Ray.
 
-- The base bundle is put once (`ray.put`); a step pulls it only when its node's mirror lacks the
-  base commit.
-- Infrastructure failures (a lost node or worker, a failed clone or fetch) re-run the step up to
-  `infra_retries` times with the next attempt number; agent and test failures are results.
-- Cancelling (Ctrl-C) calls `ray.cancel(force=True)` and records `cancelled` here, whatever the
-  task returns; a reaper task then runs on every node and stops what the killed steps left.
+- The base bundle is put once (`ray.put`); a lane step pulls it only when its node's mirror
+  lacks the base commit. The step returns a thin bundle of the lane; racer.lanefetch verifies
+  it, fetches it and scores the lane here (the hidden tests never leave this machine).
+- `--max-in-flight AGENT=N` holds lane steps of that agent back here (providers' 429s).
+- Infrastructure failures (a lost node or worker, a failed clone or fetch) re-run the lane
+  step up to `infra_retries` times with the next attempt number; agent and test failures are
+  results. Only the last attempt's bundle is fetched: one branch per lane.
+- Cancelling (Ctrl-C) calls `ray.cancel(force=True)` on every lane step in flight and records
+  the lane cancelled here, whatever the task returns; a reaper task then runs on every node
+  and stops what the killed steps left.
 - Credentials travel by name only (never `runtime_env`, which Ray logs in plaintext).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
+import json
 import os
 import time
 from collections.abc import Mapping
 from dataclasses import replace
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -25,10 +34,14 @@ import anyio
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from racer import steps
+from racer import lanefetch, steps
+from racer.context import Lane
 from racer.errors import UserError
 from racer.executor import BlobRef, InfraError, StepResult, StepSpec
-from racer.status import StepStatus
+from racer.executors.local import LocalExecutor
+from racer.lane import Start, run_lane
+from racer.outcome import LaneOutcome
+from racer.status import Status, StepStatus
 
 # Losing these is the machine's fault: the step runs again.
 _LOST: tuple[type[BaseException], ...] = (
@@ -40,7 +53,7 @@ _LOST: tuple[type[BaseException], ...] = (
 )
 
 
-def _race_task(step: StepSpec, bundle: list[Any]) -> StepResult:
+def _lane_task(step: StepSpec, bundle: list[Any]) -> StepResult:
     """On a worker. The bundle's ref is wrapped in a list so Ray does not fetch it eagerly."""
     os.environ["RACER_NODE"] = ray.get_runtime_context().get_node_id()
     ref = bundle[0] if bundle else None
@@ -57,6 +70,8 @@ class RayExecutor:
 
     def __init__(
         self,
+        root: Path,
+        common_dir: Path,
         address: str | None = None,
         *,
         infra_retries: int = 1,
@@ -67,9 +82,11 @@ class RayExecutor:
         self.local_needs = local_needs  # advertised by a cluster racer starts on this machine
         self.infra_retries = infra_retries
         self.limits = {k: anyio.CapacityLimiter(v) for k, v in (max_in_flight or {}).items()}
+        self._races = LocalExecutor(root, common_dir, slots=1_000_000)
         self._owns = False
         self._cancelled: list[str] = []
-        self._race = ray.remote(_race_task)
+        self._moved: dict[str, dict[str, float]] = {}  # race id → its lane steps' traffic
+        self._lane = ray.remote(_lane_task)
         self._reap = ray.remote(_reap_task)
 
     async def __aenter__(self) -> RayExecutor:
@@ -140,31 +157,43 @@ class RayExecutor:
         return None
 
     async def run(self, step: StepSpec) -> StepResult:
-        if (why := self._missing(step)) is not None:
-            return StepResult(StepStatus.INFRA_ERROR, step.race_id, step.attempt, error=why)
-        agents = [n.removeprefix("agent:") for n in sorted(step.needs)]
-        limiters = [self.limits[a] for a in agents if a in self.limits]
-        for lim in limiters:
-            await lim.acquire()
-        try:
-            return await self._attempts(step)
-        finally:
-            for lim in limiters:
-                lim.release()
+        """The race here, its lanes' agents on the cluster."""
+        result = await self._races.race(step, functools.partial(self._run_lane, step))
+        return replace(result, moved=self._moved.pop(step.race_id, {}))
 
-    async def _attempts(self, step: StepSpec) -> StepResult:
+    async def _run_lane(self, race: StepSpec, lane: Lane, start: Start) -> LaneOutcome:
+        if start is Start.TESTS:  # a resumed lane whose agent had finished: its tests, here
+            return await run_lane(lane, start)
+        lane.shared.checked_out(lane.name)  # nothing is checked out here before its agent runs
+        agent = lane.contestant.agent
+        step = replace(race, kind="lane", lane=lane.name, attempt=1,
+                       needs=frozenset({f"agent:{agent}"}))  # fmt: skip
+        if (why := self._missing(step)) is not None:
+            return LaneOutcome(lane.name, Status.ERROR, f"infra_error: {why}")
+        limiter = self.limits.get(agent)
+        if limiter is not None:
+            lane.progress.phase(Status.WAITING)
+        async with limiter if limiter is not None else contextlib.nullcontext():
+            lane.progress.phase(Status.AGENT)
+            result = await self._attempts(step, lane)
+        moved = self._moved.setdefault(race.race_id, {})
+        for key, value in _traffic(result).items():
+            moved[key] = moved.get(key, 0) + value
+        return await lanefetch.settle(lane, result)
+
+    async def _attempts(self, step: StepSpec, lane: Lane) -> StepResult:
         error = ""
         for attempt in range(step.attempt, step.attempt + self.infra_retries + 1):
             current = replace(step, attempt=attempt)
             try:
-                return await self._one(current)
+                return await self._one(current, lane)
             except InfraError as exc:
                 error = str(exc)
         return StepResult(StepStatus.INFRA_ERROR, step.race_id, attempt, error=error)
 
-    async def _one(self, step: StepSpec) -> StepResult:
+    async def _one(self, step: StepSpec, lane: Lane) -> StepResult:
         bundle = [step.repo.bundle.handle] if step.repo.bundle is not None else []
-        ref = self._race.options(
+        ref = self._lane.options(
             num_cpus=step.cpus,
             resources={n: 1 for n in step.needs},
             max_retries=0,
@@ -176,6 +205,8 @@ class RayExecutor:
             with anyio.CancelScope(shield=True):
                 ray.cancel(ref, force=True)  # its value, should it come, is ignored
                 self._cancelled.append(step.race_id)
+                why = f"cancelled (attempt {step.attempt} stopped with ray.cancel)"
+                lane.progress.interim(LaneOutcome(lane.name, Status.AGENT, why))
             raise
         except _LOST as exc:
             raise InfraError(f"attempt {step.attempt} lost: {type(exc).__name__}") from None
@@ -184,6 +215,13 @@ class RayExecutor:
                 raise InfraError(str(exc.cause)) from None
             return StepResult(StepStatus.FAILED, step.race_id, step.attempt, error=_short(exc))
         return result
+
+
+def _traffic(result: StepResult) -> dict[str, float]:
+    """What a lane step sent back (bundle, record, logs) and how long it ran on its node."""
+    sent = len(result.lane_bundle or b"") + sum(len(v) for v in result.logs.values())
+    sent += len(json.dumps(result.fragment or {}))
+    return {"bytes_returned": sent, "lane_steps": 1, "lane_steps_s": round(result.wall_s, 3)}
 
 
 def _short(exc: BaseException) -> str:

@@ -139,22 +139,23 @@ def mirror(repo: RepoRef, fetch: Callable[[], bytes] | None) -> Path:
     return path
 
 
-def reap(wait_for: tuple[str, ...] = (), timeout: float = 5.0) -> int:
+def reap(wait_for: tuple[str, ...] = (), timeout: float = 5.0, grace: float = 2.0) -> int:
     """Stop the processes and remove the directories of steps whose owner is gone (a killed
     worker: its lane child died with it, the agent's process group may not have). With
-    `wait_for` (race ids just cancelled), keep at it until their steps are gone or timeout."""
+    `wait_for` (race ids just cancelled), keep at it until their steps are gone or timeout.
+    `grace`: seconds between SIGTERM and SIGKILL."""
     deadline = time.monotonic() + timeout
-    stopped = _reap_once()
+    stopped = _reap_once(grace)
     while wait_for and time.monotonic() < deadline:
         steps = cache_root() / "steps"
         if not [lock for rid in wait_for for lock in steps.glob(f"{rid}--*.lock")]:
             break
-        time.sleep(0.2)
-        stopped += _reap_once()
+        time.sleep(0.1)
+        stopped += _reap_once(grace)
     return stopped
 
 
-def _reap_once() -> int:
+def _reap_once(grace: float) -> int:
     steps = cache_root() / "steps"
     if not steps.is_dir():
         return 0
@@ -165,7 +166,7 @@ def _reap_once() -> int:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 continue  # a live step holds it
-            stopped += orphans.stop(marked(f"{STEP_MARKER}={lock.stem}"))
+            stopped += orphans.stop(marked(f"{STEP_MARKER}={lock.stem}"), grace=grace)
             shutil.rmtree(lock.with_suffix(""), ignore_errors=True)
             lock.unlink(missing_ok=True)
     return stopped
@@ -327,11 +328,23 @@ def _lane_files(race_dir: store.RaceDir, lane: str) -> dict[str, bytes]:
     return out
 
 
+def _on_term(where: Path) -> Callable[..., None]:
+    """SIGTERM (its worker died: the parent-death signal; a step timeout; a reaper): the
+    step is over and its work not wanted (a cancelled step, or a lost one that runs again
+    from the base), so every process of the step is killed at once and its directory goes."""
+
+    def handler(*_: object) -> None:
+        orphans.stop(marked(f"{STEP_MARKER}={os.environ.get(STEP_MARKER, '')}"), grace=0.0)
+        shutil.rmtree(where, ignore_errors=True)
+        where.with_suffix(".lock").unlink(missing_ok=True)
+        os._exit(143)
+
+    return handler
+
+
 def main(argv: list[str]) -> int:
-    """`python -m racer.steps JOB`: the lane child of a worker step. SIGTERM (its worker died:
-    the parent-death signal; or a reaper) is taken as Ctrl-C: racer stops the agent's process
-    group and commits its work, as `racer run` does."""
-    signal.signal(signal.SIGTERM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
+    """`python -m racer.steps JOB`: the lane child of a worker step (see `_on_term`)."""
+    signal.signal(signal.SIGTERM, _on_term(Path(argv[0]).parent))
     data = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
     j = data["job"]
     job = RaceJob(

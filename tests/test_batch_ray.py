@@ -54,8 +54,9 @@ class Ray:
             "FAKE_API_KEY": SECRET,
             "HOME": str(self.tmp / "home"),
         }
+        # A lane step takes one CPU slot: eight, for the eight hanging lanes of the Ctrl-C test.
         return self.cluster.add_node(
-            num_cpus=2, resources={"agent:fake": 8, "agent:envdump": 2}, env_vars=env
+            num_cpus=8, resources={"agent:fake": 8, "agent:envdump": 2}, env_vars=env
         )
 
 
@@ -253,8 +254,9 @@ def _running_race(root: Path, within: float = 60) -> str:
     raise AssertionError("the race never started")
 
 
-def _fake_agents() -> list[int]:
-    """The fake agents' own processes (python -m racer.agents.fake_cli) of any lane."""
+def _fake_agents(under: Path) -> list[int]:
+    """The fake agents' own processes (python -m racer.agents.fake_cli) of any lane whose
+    checkout is under `under` (the cluster's nodes: not another test's on this machine)."""
     pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -262,9 +264,10 @@ def _fake_agents() -> list[int]:
                 if b"racer.agents.fake_cli" not in (entry / "cmdline").read_bytes():
                     continue
                 env = (entry / "environ").read_bytes().split(b"\0")
+                cwd = Path(os.readlink(entry / "cwd"))
             except OSError:
                 continue
-            if any(e.startswith(b"RACER_LANE=") for e in env):
+            if any(e.startswith(b"RACER_LANE=") for e in env) and cwd.is_relative_to(under):
                 pids.append(int(entry.name))
     return pids
 
@@ -308,7 +311,9 @@ def test_a_lost_node_reruns_that_lane_once_not_the_race(
     thread, out = _in_thread(lambda: racer(*args))
     race = _running_race(brepo)
     deadline = time.monotonic() + 60
-    while not _fake_agents() and time.monotonic() < deadline:  # fake@slow is on node A now
+    while (
+        not _fake_agents(cluster.tmp) and time.monotonic() < deadline
+    ):  # fake@slow is on node A now
         time.sleep(0.1)
     lost = cluster.a.node_id[:12]
     cluster.cluster.remove_node(cluster.a, allow_graceful=False)
@@ -340,7 +345,7 @@ def test_ctrl_c_cancels_every_lane_and_leaves_nothing(cluster: Ray, brepo: Path)
     hanging: list[int] = []
     while time.monotonic() < deadline and len(hanging) < 8:
         time.sleep(0.3)
-        hanging = _fake_agents()
+        hanging = _fake_agents(cluster.tmp)
     try:
         assert len(hanging) >= 8, "eight hanging lanes never ran"
         ids = [e["race_id"] for e in _batch(brepo)["specs"]]
@@ -421,7 +426,7 @@ def test_ray_client_against_a_head_on_loopback(brepo: Path) -> None:
 def test_max_in_flight_counts_lanes(
     cluster: Ray, brepo: Path, tmp_path: Path, racer: Callable[..., Result]
 ) -> None:
-    """Node A could run two lanes at once (2 CPUs); with `--max-in-flight envdump=1` the
+    """Node A could run two envdump lanes at once (agent:envdump 2); with `--max-in-flight envdump=1` the
     driver holds the agent back: the three lanes of one race run one after the other."""
     stamps = tmp_path / "stamps"
     toml = (

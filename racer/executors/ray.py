@@ -62,7 +62,16 @@ def _lane_task(step: StepSpec, bundle: list[Any]) -> StepResult:
 
 
 def _reap_task(race_ids: tuple[str, ...]) -> int:
-    return steps.reap(race_ids)
+    return steps.reap(race_ids, grace=0.0)  # cancelled: their work is not wanted
+
+
+class _Reaper:
+    """One per node, started with the executor, so that on Ctrl-C a reaper is already
+    running on every node (a fresh worker takes seconds to start on a busy machine): the
+    killed workers' lane children die with them, their agents' process groups do not."""
+
+    def reap(self, race_ids: tuple[str, ...]) -> int:
+        return _reap_task(race_ids)
 
 
 class RayExecutor:
@@ -85,14 +94,23 @@ class RayExecutor:
         self._races = LocalExecutor(root, common_dir, slots=1_000_000)
         self._owns = False
         self._cancelled: list[str] = []
+        self._in_flight: dict[str, int] = {}  # race id → its lane steps running
+        self._reaping: set[str] = set()
+        self._reapers: list[Any] = []
         self._moved: dict[str, dict[str, float]] = {}  # race id → its lane steps' traffic
         self._lane = ray.remote(_lane_task)
         self._reap = ray.remote(_reap_task)
+        self._reaper_actors: dict[str, Any] = {}  # node id → its _Reaper
 
     async def __aenter__(self) -> RayExecutor:
         if not ray.is_initialized():
             self._connect()  # blocking, once, before any step: ray.init wants the main thread
             self._owns = True
+        actor = ray.remote(_Reaper)
+        for node in _alive():
+            self._reaper_actors[node] = actor.options(
+                num_cpus=0, scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=False)
+            ).remote()
         return self
 
     def _connect(self) -> None:
@@ -126,7 +144,7 @@ class RayExecutor:
         try:
             if self._cancelled:
                 with anyio.CancelScope(shield=True):
-                    await anyio.to_thread.run_sync(self.reap_nodes, tuple(self._cancelled))
+                    await anyio.to_thread.run_sync(self._reaped)
         finally:
             if self._owns:
                 ray.shutdown()
@@ -137,17 +155,29 @@ class RayExecutor:
     def capacity(self) -> int:
         return 1_000_000  # Ray queues what the cluster cannot run yet
 
-    def reap_nodes(self, race_ids: tuple[str, ...]) -> None:
-        """Run the reaper on every live node (pinned there), waiting for the cancelled steps."""
-        refs = [
-            self._reap.options(
-                num_cpus=0,
-                scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False),
-            ).remote(race_ids)
-            for n in ray.nodes()  # type: ignore[no-untyped-call]
-            if n.get("Alive")
-        ]
-        ray.wait(refs, num_returns=len(refs), timeout=15)
+    def _start_reapers(self) -> None:
+        """At the first cancel: every live node's reaper kills what the cancelled steps left
+        and removes their directories, while this process winds the races down."""
+        ids = tuple(sorted(set(self._cancelled) | set(self._in_flight)))
+        if set(ids) <= self._reaping:
+            return
+        self._reaping |= set(ids)
+        for node in _alive():
+            actor = self._reaper_actors.get(node)
+            if actor is not None:
+                self._reapers.append(actor.reap.remote(ids))
+            else:  # a node that joined since: a task
+                self._reapers.append(
+                    self._reap.options(
+                        num_cpus=0,
+                        scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=False),
+                    ).remote(ids)
+                )
+
+    def _reaped(self) -> None:
+        """Wait for the reapers (every cancelled step's processes and checkout gone)."""
+        self._start_reapers()  # for races cancelled after the first reapers started
+        ray.wait(self._reapers, num_returns=len(self._reapers), timeout=15)
 
     def _missing(self, step: StepSpec) -> str | None:
         have = ray.cluster_resources()  # type: ignore[no-untyped-call]
@@ -199,12 +229,14 @@ class RayExecutor:
             max_retries=0,
             retry_exceptions=False,
         ).remote(step, bundle)
+        self._in_flight[step.race_id] = self._in_flight.get(step.race_id, 0) + 1
         try:
             result: StepResult = await asyncio.wrap_future(ref.future())
         except anyio.get_cancelled_exc_class():
             with anyio.CancelScope(shield=True):
                 ray.cancel(ref, force=True)  # its value, should it come, is ignored
                 self._cancelled.append(step.race_id)
+                self._start_reapers()
                 why = f"cancelled (attempt {step.attempt} stopped with ray.cancel)"
                 lane.progress.interim(LaneOutcome(lane.name, Status.AGENT, why))
             raise
@@ -214,6 +246,10 @@ class RayExecutor:
             if isinstance(exc.cause, InfraError):
                 raise InfraError(str(exc.cause)) from None
             return StepResult(StepStatus.FAILED, step.race_id, step.attempt, error=_short(exc))
+        finally:
+            self._in_flight[step.race_id] -= 1
+            if not self._in_flight[step.race_id]:
+                del self._in_flight[step.race_id]
         return result
 
 
@@ -222,6 +258,10 @@ def _traffic(result: StepResult) -> dict[str, float]:
     sent = len(result.lane_bundle or b"") + sum(len(v) for v in result.logs.values())
     sent += len(json.dumps(result.fragment or {}))
     return {"bytes_returned": sent, "lane_steps": 1, "lane_steps_s": round(result.wall_s, 3)}
+
+
+def _alive() -> list[str]:
+    return [n["NodeID"] for n in ray.nodes() if n.get("Alive")]  # type: ignore[no-untyped-call]
 
 
 def _short(exc: BaseException) -> str:

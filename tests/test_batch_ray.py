@@ -374,6 +374,41 @@ def test_ctrl_c_cancels_every_lane_and_leaves_nothing(cluster: Ray, brepo: Path)
     print(f"Ctrl-C: lanes' processes gone after {gone:.1f} s, racer exited after {took:.1f} s")
 
 
+def test_resume_runs_the_cancelled_lanes_again_on_the_cluster(cluster: Ray, brepo: Path) -> None:
+    """A batch cut short by Ctrl-C while its lanes' agents ran: `--resume` finishes the same
+    race (same id), its cancelled lanes running again on a node, and scores them here."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_ADDRESS": cluster.cluster.address}
+    argv = [sys.executable, "-m", "racer", "batch"]
+    proc = subprocess.Popen(
+        [*argv, "specs/a.md", "--agents", "fake@slow,fake@bad", "--executor", "ray"],
+        cwd=brepo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 90
+        while not _fake_agents(cluster.tmp) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130
+    data = _batch(brepo)
+    (entry,) = data["specs"]
+    race = entry["race_id"]
+    assert entry["state"] == "cancelled"
+    res = subprocess.run([*argv, "--resume", data["id"]], cwd=brepo, env=env,
+                         capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert res.returncode == 0, res.stdout + res.stderr[-3000:]
+    (entry,) = _batch(brepo)["specs"]
+    assert entry["state"] == "done" and entry["race_id"] == race, entry
+    record = _record(brepo, race)
+    assert record["winner"] == "fake@slow" and record["resumed"] == 1
+    assert cluster.a.node_id[:12] in _lanes(record)["fake@slow"]["host"]
+    assert _branches(brepo, race) == ["fake@bad", "fake@slow"]
+
+
 def _free_port() -> int:
     import socket
 

@@ -201,27 +201,36 @@ class RayExecutor:
         if (why := self._missing(step)) is not None:
             return LaneOutcome(lane.name, Status.ERROR, f"infra_error: {why}")
         limiter = self.limits.get(agent)
-        if limiter is not None:
-            lane.progress.phase(Status.WAITING)
-        async with limiter if limiter is not None else contextlib.nullcontext():
-            lane.progress.phase(Status.AGENT)
-            result = await self._attempts(step, lane)
+        phase = Status.WAITING if limiter is not None else Status.AGENT
+        try:
+            lane.progress.phase(phase)
+            async with limiter if limiter is not None else contextlib.nullcontext():
+                phase = Status.AGENT
+                lane.progress.phase(phase)
+                result = await self._attempts(step)
+        except anyio.get_cancelled_exc_class():
+            with anyio.CancelScope(shield=True):  # racer's own word, not the task's value
+                why = "cancelled: its step was stopped (ray.cancel)"
+                if phase is Status.WAITING:
+                    why = "cancelled before its step started (--max-in-flight)"
+                lane.progress.interim(LaneOutcome(lane.name, phase, why))
+            raise
         moved = self._moved.setdefault(race.race_id, {})
         for key, value in _traffic(result).items():
             moved[key] = moved.get(key, 0) + value
         return await lanefetch.settle(lane, result)
 
-    async def _attempts(self, step: StepSpec, lane: Lane) -> StepResult:
+    async def _attempts(self, step: StepSpec) -> StepResult:
         error = ""
         for attempt in range(step.attempt, step.attempt + self.infra_retries + 1):
             current = replace(step, attempt=attempt)
             try:
-                return await self._one(current, lane)
+                return await self._one(current)
             except InfraError as exc:
                 error = str(exc)
         return StepResult(StepStatus.INFRA_ERROR, step.race_id, attempt, error=error)
 
-    async def _one(self, step: StepSpec, lane: Lane) -> StepResult:
+    async def _one(self, step: StepSpec) -> StepResult:
         bundle = [step.repo.bundle.handle] if step.repo.bundle is not None else []
         ref = self._lane.options(
             num_cpus=step.cpus,
@@ -237,8 +246,6 @@ class RayExecutor:
                 ray.cancel(ref, force=True)  # its value, should it come, is ignored
                 self._cancelled.append(step.race_id)
                 self._start_reapers()
-                why = f"cancelled (attempt {step.attempt} stopped with ray.cancel)"
-                lane.progress.interim(LaneOutcome(lane.name, Status.AGENT, why))
             raise
         except _LOST as exc:
             raise InfraError(f"attempt {step.attempt} lost: {type(exc).__name__}") from None

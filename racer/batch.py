@@ -4,19 +4,18 @@ samples, on an executor (local by default, or a Ray cluster).
 Each race is an ordinary race record (`racer ls/show/diff/merge` work on it); the batch itself
 is `.git/racer/batches/<id>/batch.json`, rewritten at every change, from which the batch report
 (terminal, report.md, report.html) is rendered. A batch never merges anything. `--resume ID`
-keeps the races that finished and runs the rest (a local race cut short is resumed lane by lane,
-as `racer resume` does; a remote one is raced again).
+keeps the races that finished and runs the rest (a race cut short is resumed lane by lane, as
+`racer resume` does). On Ray a race still runs here (baseline, scoring, verdict); its lanes'
+agents run on the cluster (racer.executors.ray).
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import tarfile
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +24,12 @@ import anyio
 from racer import history, store
 from racer import report as rpt
 from racer.errors import UserError
-from racer.executor import Executor, InfraError, RaceJob, RepoRef, StepResult, StepSpec
+from racer.executor import Executor, RaceJob, RepoRef, StepResult, StepSpec
 from racer.git import git
 from racer.repo import RepoInfo, open_repo
 from racer.spec import load_spec
 from racer.status import BatchStatus, RaceStatus, SpecState, StepStatus
 from racer.verdict import now
-from racer.views import write_views
 
 SCHEMA = 1
 BATCH_FILE = "batch.json"
@@ -169,21 +167,15 @@ def base_bundle(batch: Batch) -> bytes:
 
 
 def job_of(batch: Batch, entry: Mapping[str, Any]) -> RaceJob:
+    """A race of the batch as plain values. Its hidden acceptance tests are not among them:
+    the race is scored where it is run (here), and a remote lane step plans without them."""
     spec_path = Path(entry["path"])
-    spec = load_spec(spec_path)
-    hidden = []
-    if spec.acceptance:
-        from racer.plan import resolve_acceptance
-
-        for a in resolve_acceptance(batch.repo.root, spec.acceptance, spec.path.parent):
-            hidden.append((a.dest, a.source.read_bytes()))
     return RaceJob(
         race_id=entry["race_id"],
         spec_name=spec_path.name,
         spec_path=str(spec_path),
         spec_text=spec_path.read_text(encoding="utf-8"),
         agents=batch.data["agents"],
-        acceptance=tuple(hidden),
         settings=tuple(sorted(batch.data["settings"].items())),
     )
 
@@ -195,13 +187,13 @@ def _finished(batch: Batch, entry: Mapping[str, Any]) -> bool:
     return rpt.load(race_dir).status != RaceStatus.RUNNING and entry["state"] == SpecState.DONE
 
 
-def _fresh_id(batch: Batch, entry: dict[str, Any], *, resumable: bool) -> None:
+def _fresh_id(batch: Batch, entry: dict[str, Any]) -> None:
     """A race that was tried and left no record to resume gets a new id (its old lane branches
-    may exist); a local race cut short keeps its id and is resumed lane by lane."""
+    may exist); a race cut short keeps its id and is resumed lane by lane."""
     if not entry.get("attempt"):
         return
     race_dir = store.RaceDir.of(batch.repo.common_dir, entry["race_id"])
-    if resumable and race_dir.record.is_file():
+    if race_dir.record.is_file():
         return
     entry.setdefault("earlier_race_ids", []).append(entry["race_id"])
     race_id = store.new_race_id()
@@ -222,7 +214,7 @@ async def run_batch(batch: Batch, executor: Executor, progress: Progress) -> Bat
     batch.data.update(status=BatchStatus.RUNNING, finished=None)
     todo = [e for e in batch.data["specs"] if not _finished(batch, e)]
     for entry in todo:
-        _fresh_id(batch, entry, resumable=executor.name == "local")
+        _fresh_id(batch, entry)
         entry.update(state=SpecState.QUEUED, error="")
     batch.save()
     limiter = anyio.CapacityLimiter(executor.capacity())
@@ -234,7 +226,6 @@ async def run_batch(batch: Batch, executor: Executor, progress: Progress) -> Bat
             progress(batch.data, f"{Path(entry['path']).name}: running")
             step = StepSpec(
                 "race", entry["race_id"], entry["attempt"], repo, job_of(batch, entry),
-                needs=needs_of(batch.data["agents"]),
                 credentials=tuple(batch.data.get("credentials", ())),
                 timeout_s=_step_timeout(batch.data["settings"]),
             )  # fmt: skip
@@ -264,84 +255,14 @@ async def run_batch(batch: Batch, executor: Executor, progress: Progress) -> Bat
 
 
 def _settle(batch: Batch, entry: dict[str, Any], result: StepResult) -> None:
-    """Fold a step's result into its batch entry (importing a remote race first)."""
+    """Fold a race step's result into its batch entry."""
     entry.update(attempt=result.attempt, host=result.host, wall_s=round(result.wall_s, 3))
-    if result.files is not None:  # what came back over the wire: the lane bundle, the race dir
-        entry["bytes_returned"] = len(result.lane_bundle or b"") + len(result.files)
+    entry.update(result.moved)  # a remote executor's traffic
     if result.status != StepStatus.OK or result.record is None:
         entry.update(state=result.status, error=result.error)
         return
-    try:
-        report = (
-            import_race(batch.repo, result)
-            if result.files is not None
-            else rpt.from_dict(dict(result.record))
-        )
-    except InfraError as exc:
-        entry.update(state=SpecState.INFRA_ERROR, error=str(exc))
-        return
+    report = rpt.from_dict(dict(result.record))
     entry.update(state=SpecState.DONE, error="")
     warning = history.record_race(report)
     if warning:
         entry["error"] = warning
-
-
-def import_race(repo: RepoInfo, result: StepResult) -> rpt.RaceReport:
-    """A remote race into this repository: lane branches from the verified bundle (head SHAs
-    checked), the race directory unpacked, its paths made local, the views rendered again."""
-    assert result.record is not None and result.files is not None
-    race_dir = store.RaceDir.of(repo.common_dir, result.race_id)
-    base = str(result.record["base"]["commit"])  # type: ignore[index]
-    with tempfile.TemporaryDirectory(prefix="racer-import-") as tmp:
-        if result.lane_bundle is not None:
-            path = Path(tmp) / "lanes.bundle"
-            path.write_bytes(result.lane_bundle)
-            ok = git(["bundle", "verify", "-q", str(path)], repo.root, check=False)
-            if ok.returncode != 0:
-                raise InfraError(f"lane bundle of {result.race_id} failed to verify: {ok.stderr}")
-            specs = [
-                f"+refs/heads/{b}:refs/heads/{b}" for b, h in result.heads.items() if h != base
-            ]
-            got = git(["fetch", "-q", str(path), *specs], repo.root, check=False)
-            if got.returncode != 0:
-                raise InfraError(f"fetching the lanes of {result.race_id}: {got.stderr.strip()}")
-        for branch, sha in result.heads.items():
-            if sha == base:  # a lane with no commit of its own: not in the bundle
-                git(["update-ref", f"refs/heads/{branch}", sha], repo.root)
-            have = git(
-                ["rev-parse", "-q", "--verify", f"refs/heads/{branch}"], repo.root, check=False
-            )
-            if have.stdout.strip() != sha:
-                raise InfraError(f"lane {branch}: head {have.stdout.strip()} is not {sha}")
-    race_dir.path.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(fileobj=io.BytesIO(result.files), mode="r:gz") as tar:
-        tar.extractall(race_dir.path, filter="data")
-    record = _localised(dict(result.record), repo, race_dir)
-    store.write_atomic(race_dir.record, json.dumps(record, indent=2) + "\n")
-    report = rpt.load(race_dir)
-    report = replace(
-        report, warnings=(*report.warnings, f"raced on {result.host} (attempt {result.attempt})")
-    )
-    store.write_atomic(race_dir.record, json.dumps(rpt.to_dict(report), indent=2) + "\n")
-    write_views(report, 5 * 1024 * 1024)
-    return report
-
-
-def _localised(record: dict[str, Any], repo: RepoInfo, race_dir: store.RaceDir) -> dict[str, Any]:
-    """The worker's paths in a record → this repository's (the race dir and the repo root)."""
-    swaps = [(str(record.get("race_dir", "")), str(race_dir.path)),
-             (str(record.get("repo", "")), str(repo.root))]  # fmt: skip
-
-    def fix(value: Any) -> Any:
-        if isinstance(value, str):
-            for old, new in swaps:
-                if old and value.startswith(old):
-                    return new + value[len(old) :]
-            return value
-        if isinstance(value, list):
-            return [fix(v) for v in value]
-        if isinstance(value, dict):
-            return {k: fix(v) for k, v in value.items()}
-        return value
-
-    return fix(record)  # type: ignore[no-any-return]

@@ -37,11 +37,13 @@ def executor_for(
             "versions as the cluster)"
         ) from None
     # A cluster racer starts itself is this machine: it has what a local race would use.
-    return RayExecutor(address, max_in_flight=limits, local_needs=batching.needs_of(agents))
+    return RayExecutor(
+        repo_root, common_dir, address, max_in_flight=limits, local_needs=batching.needs_of(agents)
+    )
 
 
 def parse_limits(items: Sequence[str]) -> dict[str, int]:
-    """`claude=16` → {"claude": 16}: steps of that agent in flight at once."""
+    """`claude=16` → {"claude": 16}: lanes of that agent running at once (Ray)."""
     out = {}
     for item in items:
         name, _, n = item.partition("=")

@@ -49,7 +49,7 @@ def batch(
     max_in_flight: Annotated[
         list[str] | None,
         typer.Option(
-            "--max-in-flight", metavar="AGENT=N", help="AGENT=N: races of that agent at once (Ray)."
+            "--max-in-flight", metavar="AGENT=N", help="AGENT=N: lanes of that agent at once (Ray)."
         ),
     ] = None,
 ) -> int:

@@ -1,9 +1,11 @@
 """The executor seam: the values that cross a machine boundary and the protocol a backend keeps.
 
 This module imports no engine. A batch (racer.batch) hands an `Executor` one `StepSpec` per race
-and gets a `StepResult` back; `racer.executors.local` runs it in this process on the user's
-repository (today's path), `racer.executors.ray` on a Ray cluster, where the step runs in a clone
-of a per-node mirror fed from one base bundle. Both end in the same step code (racer.steps).
+and gets a `StepResult` back. Both executors run the race in this process on the user's
+repository (baseline, scoring, verdict: today's path); `racer.executors.local` runs its lanes
+here too, `racer.executors.ray` runs each lane's agent as a step of its own (kind "lane") on a
+cluster node that has the agent, in a clone of a per-node mirror fed from one base bundle, and
+scores the returned lane here. Both end in the same step code (racer.steps, racer.lane).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from racer.errors import RacerError, UserError
 from racer.status import StepStatus
@@ -51,7 +53,6 @@ class RaceJob:
     spec_path: str  # where the driver read it: the local executor races this file
     spec_text: str
     agents: str  # contestants, samples expanded: "fake@good*3,fake@bad*3"
-    acceptance: tuple[tuple[str, bytes], ...] = ()  # hidden tests (dest, content): step only
     settings: tuple[tuple[str, object], ...] = ()  # other `racer run` settings (test, timeout…)
     passthrough: tuple[tuple[str, str], ...] = ()  # non-secret env for the race (RACER_FAKE)
 
@@ -61,7 +62,7 @@ class RaceJob:
 
 @dataclass(frozen=True)
 class StepSpec:
-    kind: Literal["race"]
+    kind: Literal["race", "lane"]
     race_id: str
     attempt: int
     repo: RepoRef
@@ -70,6 +71,7 @@ class StepSpec:
     timeout_s: float = 3600.0
     needs: frozenset[str] = frozenset()  # custom resources: {"agent:claude"}: routing only
     credentials: tuple[str, ...] = ()  # env var NAMES the worker must have; never values
+    lane: str = ""  # kind "lane": the contestant whose agent the step runs
 
 
 @dataclass(frozen=True)
@@ -79,10 +81,15 @@ class StepResult:
     attempt: int = 1
     host: str = ""
     error: str = ""
-    record: Mapping[str, object] | None = None  # race.json as written on the worker
-    lane_bundle: bytes | None = None  # thin bundle base..every lane branch (remote only)
+    record: Mapping[str, object] | None = None  # race.json (a race step)
+    # A lane step: its candidate record and changes as the worker left them (JSON values),
+    # the thin bundle base..lane branch and its head SHA, its redacted logs and diff by name.
+    fragment: Mapping[str, Any] | None = None
+    lane_bundle: bytes | None = None
     heads: Mapping[str, str] = field(default_factory=dict)  # lane branch → head SHA
-    files: bytes | None = None  # the race directory (logs, diffs, reports), tar.gz (remote)
+    logs: Mapping[str, bytes] = field(default_factory=dict)  # logs/<lane>.agent.log → bytes
+    # A remote race's traffic and its lane steps: bytes_returned, lane_steps, lane_steps_s.
+    moved: Mapping[str, float] = field(default_factory=dict)
     wall_s: float = 0.0
 
 

@@ -4,7 +4,7 @@ then its tests scored. `run_lane` returns a LaneOutcome; progress goes through l
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import anyio
@@ -54,9 +54,37 @@ async def run_lane(lane: Lane, start: Start = Start.CHECKOUT) -> LaneOutcome:
 async def _run(lane: Lane, start: Start) -> LaneOutcome:
     if start is not Start.CHECKOUT:  # its checkout is there already
         lane.shared.checked_out(lane.name)
-    try:
-        if start is Start.TESTS:
+    if start is Start.TESTS:
+        try:
             return await _rescore(lane)
+        except DiskFull:
+            raise
+        except RacerError as exc:
+            return _ended(lane, Status.ERROR, exc.message)
+    worked = await _agent_part(lane, start)
+    if isinstance(worked, LaneOutcome):
+        return worked
+    if lane.plan.test_command is None:
+        return _outcome(lane, worked, Status.OK)
+    return await score_lane(lane, _outcome(lane, worked, Status.QUEUED), worked.pristine)
+
+
+async def agent_lane(lane: Lane) -> LaneOutcome:
+    """A lane up to its committed work, without its tests (a remote agent step: the tests
+    run where the race is judged). Its end when the agent failed, timed out or changed
+    nothing; else QUEUED, with the agent's result and changes, for `score_lane`."""
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(lane.shared.fetch_version, lane.contestant.agent)
+        worked = await _agent_part(lane, Start.CHECKOUT)
+    if isinstance(worked, LaneOutcome):
+        return worked
+    return _outcome(lane, worked, Status.QUEUED)
+
+
+async def _agent_part(lane: Lane, start: Start) -> _Work | LaneOutcome:
+    """Checkout (or an interrupted agent's partial work kept), setup, the agent, its work
+    committed: the work, or the lane's end when it ended there."""
+    try:
         if start is Start.CHECKOUT:
             failed = await _check_out(lane)
             if failed:
@@ -76,20 +104,21 @@ async def _run(lane: Lane, start: Start) -> LaneOutcome:
         raise  # not the lane's failure: the race stops, `racer resume` goes on
     except RacerError as exc:
         return _ended(lane, Status.ERROR, exc.message)
-    ended = _agent_end(lane, work)
-    if ended is not None:
-        return ended
-    if lane.plan.test_command is None:
-        return _outcome(lane, work, Status.OK)
-    lane.progress.interim(_outcome(lane, work, Status.QUEUED))
+    return _agent_end(lane, work) or work
+
+
+async def score_lane(lane: Lane, queued: LaneOutcome, pristine: PristinePlan) -> LaneOutcome:
+    """The tests of a lane whose agent's work is committed in its checkout (`queued`)."""
+    assert queued.agent is not None
+    lane.progress.interim(queued)
     lane.progress.phase(Status.QUEUED)
     try:
-        scores = await _score(lane, work.result.commit, work.pristine)
+        scores = await _score(lane, queued.agent.commit, pristine)
     except DiskFull:
         raise
     except RacerError as exc:
-        return _outcome(lane, work, Status.ERROR, exc.message)
-    return _outcome(lane, work, Status.OK, scores=scores)
+        return replace(queued, status=Status.ERROR, error=exc.message)
+    return replace(queued, status=Status.OK, scores=scores)
 
 
 def _ended(lane: Lane, status: Status, error: str) -> LaneOutcome:

@@ -61,10 +61,13 @@ class LaneOutcome:
     attempts: tuple[Attempt, ...] | None = None  # None: as recorded
     logs: dict[str, str] = field(default_factory=dict)
     changes: tuple[FileChange, ...] | None = None
+    where: tuple[str, int] | None = None  # (host, attempt) of a remote agent step
 
     def apply(self, cand: Candidate) -> Candidate:
         """The lane's record with this outcome in it: the one place a lane result lands."""
         out = replace(cand, status=self.status, error=self.error, logs={**cand.logs, **self.logs})
+        if self.where is not None:
+            out = replace(out, host=self.where[0], attempt=self.where[1])
         if self.attempts is not None:
             out = replace(out, attempts=self.attempts)
         if (a := self.agent) is not None:

@@ -83,7 +83,10 @@ def prepare(
     flags: Flags,
     base_ref: str | None = None,
     acceptance: tuple[str, ...] = (),
+    hidden_tests: bool = True,
 ) -> RacePlan:
+    """The race's plan; without `hidden_tests`, none of the acceptance tests (a remote lane
+    step plans its lane without them: they never leave the machine that scores)."""
     repo = repos.open_repo(cwd)
     spec = load_spec(spec_path if spec_path.is_absolute() else cwd / spec_path)
     config = load_config(
@@ -125,7 +128,7 @@ def prepare(
     writable_dir(wt_root, f"worktree_root {wt_root} (from {where})")
     writable_dir(store.races_dir(repo.common_dir), "the race records directory")
     check_disk(repo.root, base_commit, wt_root, len(contestants) + 1)
-    hidden = acceptance or spec.acceptance
+    hidden = (acceptance or spec.acceptance) if hidden_tests else ()
     accept = resolve_acceptance(repo.root, hidden, cwd if acceptance else spec.path.parent)
     if accept and test_command is None:
         raise ConfigError(

@@ -442,7 +442,7 @@ async def _tier(
         async with anyio.create_task_group() as tg:
             for name in names:
                 if name in starts:
-                    lane = _lane(plan, state, reporter, shared, name, prompt)
+                    lane = make_lane(plan, state, reporter, shared, name, prompt)
                     tg.start_soon(one, lane, starts[name], scope)
     if first:
         # Stopped like a timed-out lane: process group killed, its work committed and kept.
@@ -453,7 +453,7 @@ async def _tier(
                 reporter.phase(name, Status.STOPPED)
 
 
-def _lane(
+def make_lane(
     plan: RacePlan,
     state: RaceState,
     reporter: Reporter,

@@ -156,6 +156,8 @@ class Candidate:
     tier: int | None = None  # its cascade tier (0-based); None outside a cascade
     track: Track | None = None  # its record here (None: --no-history, or none readable)
     scripted: bool = False  # its agent's tokens and cost are scripted (the fake agent), not spent
+    host: str | None = None  # where its agent ran, when on a cluster node (racer batch on Ray)
+    attempt: int | None = None  # that step's attempt: 2 when a lost node had it run again
 
 
 @dataclass(frozen=True)
@@ -364,6 +366,11 @@ def _candidate(d: dict[str, Any]) -> Candidate:
     d["warnings"] = tuple(d.get("warnings") or ())
     d["secret_files"] = tuple(d.get("secret_files") or ())
     return _known(Candidate, d)
+
+
+def candidate_from_dict(d: dict[str, Any]) -> Candidate:
+    """A candidate as `to_dict` wrote it (a remote lane step's result)."""
+    return _candidate(d)
 
 
 def _finding(d: dict[str, Any]) -> Finding:

@@ -1,30 +1,33 @@
-"""The step code both executors run: one spec's race, as `racer run` runs it.
+"""The step code: a race here (`race_here`, both executors) and, on a Ray worker, one lane's
+agent step (`run_remote`).
 
-`race_here` races a spec in a repository (the user's, locally; a clone on a worker). On a
-worker, `run_remote` first materialises the base commit from the base bundle through a per-node
-bare mirror (fetched once per node, under a lock), clones it, and runs the race in a child
-process (`python -m racer.steps JOB`) that dies with the worker (`setpriv --pdeathsig TERM`, taken as Ctrl-C)
-and has a scrubbed environment: no RAY_*, a private HOME, the named credentials read from the
-node's own environment. A step-start reaper stops what a killed step left on the node. The
-worker returns a thin git bundle of the lane branches, their head SHAs and the race directory.
+`race_here` races a spec in the user's repository from the batch's base commit; its lanes run
+through a lane runner: here (racer.lane.run_lane), or on cluster nodes (racer.executors.ray).
+On a worker, `run_remote` materialises the base commit from the base bundle through a per-node
+bare mirror (fetched once per node, under a lock), clones it, and runs one lane up to its
+committed work (checkout, setup, the agent under racer's kill ladder and optional sandbox,
+commit: racer.lane.agent_lane) in a child process (`python -m racer.steps JOB`) that dies with
+the worker (`setpriv --pdeathsig TERM`, taken as Ctrl-C) and has a scrubbed environment: no
+RAY_*, a private HOME, the named credentials read from the node's own environment. The lane's
+tests never run there: the hidden tests stay with the driver, which scores the lane. A
+step-start reaper stops what a killed step left on the node. The worker returns a thin git
+bundle of the lane branch, its head SHA, the lane's record and its (redacted) logs and diff.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import io
 import json
 import os
 import shutil
 import signal
 import socket
 import sys
-import tarfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
@@ -37,7 +40,10 @@ from racer.report import RaceReport
 from racer.reporter import Reporter
 from racer.status import StepStatus
 
-STEP_MARKER = "RACER_STEP"  # <race>-a<attempt>: in the environment of every process of a step
+if TYPE_CHECKING:
+    from racer.race import LaneRunner
+
+STEP_MARKER = "RACER_STEP"  # step_key(): in the environment of every process of a step
 # Environment a race child keeps from the worker (besides the named credentials).
 _KEEP = ("PATH", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV", "TZ")
 
@@ -73,6 +79,7 @@ async def race_here(
     worktree_root: Path | None = None,
     reporter: Reporter | None = None,
     env: Mapping[str, str] | None = None,
+    runner: LaneRunner | None = None,
 ) -> RaceReport:
     """Race one spec in the repository at `root` from the batch's base commit, with the
     batch's race id. The race neither reads nor records the history here: the batch records
@@ -80,6 +87,7 @@ async def race_here(
     from dataclasses import replace
 
     from racer import plan as planning
+    from racer.lane import run_lane
     from racer.race import run_race
 
     the_env = dict(env if env is not None else os.environ)
@@ -93,7 +101,7 @@ async def race_here(
         acceptance=acceptance,
     )
     plan = replace(plan, race_id=job.race_id, base_branch=repo.base_branch or plan.base_branch)
-    return await run_race(plan, reporter)
+    return await run_race(plan, reporter, runner=runner or run_lane)
 
 
 # --- on a worker -------------------------------------------------------------------------
@@ -131,22 +139,23 @@ def mirror(repo: RepoRef, fetch: Callable[[], bytes] | None) -> Path:
     return path
 
 
-def reap(wait_for: tuple[str, ...] = (), timeout: float = 5.0) -> int:
+def reap(wait_for: tuple[str, ...] = (), timeout: float = 5.0, grace: float = 2.0) -> int:
     """Stop the processes and remove the directories of steps whose owner is gone (a killed
-    worker: its race child died with it, the agents' process groups did not). With
-    `wait_for` (race ids just cancelled), keep at it until their steps are gone or timeout."""
+    worker: its lane child died with it, the agent's process group may not have). With
+    `wait_for` (race ids just cancelled), keep at it until their steps are gone or timeout.
+    `grace`: seconds between SIGTERM and SIGKILL."""
     deadline = time.monotonic() + timeout
-    stopped = _reap_once()
+    stopped = _reap_once(grace)
     while wait_for and time.monotonic() < deadline:
         steps = cache_root() / "steps"
-        if not any(steps.glob(f"{rid}-a*.lock") for rid in wait_for):
+        if not [lock for rid in wait_for for lock in steps.glob(f"{rid}--*.lock")]:
             break
-        time.sleep(0.2)
-        stopped += _reap_once()
+        time.sleep(0.1)
+        stopped += _reap_once(grace)
     return stopped
 
 
-def _reap_once() -> int:
+def _reap_once(grace: float) -> int:
     steps = cache_root() / "steps"
     if not steps.is_dir():
         return 0
@@ -157,7 +166,7 @@ def _reap_once() -> int:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 continue  # a live step holds it
-            stopped += orphans.stop(marked(f"{STEP_MARKER}={lock.stem}"))
+            stopped += orphans.stop(marked(f"{STEP_MARKER}={lock.stem}"), grace=grace)
             shutil.rmtree(lock.with_suffix(""), ignore_errors=True)
             lock.unlink(missing_ok=True)
     return stopped
@@ -187,7 +196,7 @@ def _child_env(step: StepSpec, home: Path) -> dict[str, str]:
     env.update(dict(step.job.passthrough))
     env["HOME"] = str(home)
     env["RACER_CACHE"] = str(cache_root())
-    env[STEP_MARKER] = f"{step.race_id}-a{step.attempt}"
+    env[STEP_MARKER] = step_key(step)
     return {k: v for k, v in env.items() if not k.startswith("RAY_")}
 
 
@@ -195,22 +204,20 @@ class _Missing(Exception):
     """A named credential the node lacks: a result (infra_error), not retried."""
 
 
+def step_key(step: StepSpec) -> str:
+    """A lane step's directory and marker on a node: <race>--<lane>-a<attempt>."""
+    return f"{step.race_id}--{store.slug(step.lane)}-a{step.attempt}"
+
+
 def _job_file(step: StepSpec, where: Path) -> Path:
     spec = where / "spec" / Path(step.job.spec_name).name
     spec.parent.mkdir(parents=True)
     spec.write_text(step.job.spec_text, encoding="utf-8")
-    accept = []
-    for dest, content in step.job.acceptance:
-        src = where / "hidden" / dest
-        src.parent.mkdir(parents=True, exist_ok=True)
-        src.write_bytes(content)
-        accept.append(f"{src}:{dest}")
     data = {
         "job": {
             "race_id": step.job.race_id,
             "spec_name": step.job.spec_name,
             "spec_path": str(spec),
-            "spec_text": "",
             "agents": step.job.agents,
             "settings": [list(s) for s in step.job.settings],
             "passthrough": [list(p) for p in step.job.passthrough],
@@ -220,8 +227,9 @@ def _job_file(step: StepSpec, where: Path) -> Path:
             "base_sha": step.repo.base_sha,
             "base_branch": step.repo.base_branch,
         },
-        "acceptance": accept,
+        "lane": step.lane,
         "worktree_root": str(where / "wt"),
+        "out": str(where / "out" / "lane.json"),
     }
     path = where / "job.json"
     path.write_text(json.dumps(data), encoding="utf-8")
@@ -229,10 +237,10 @@ def _job_file(step: StepSpec, where: Path) -> Path:
 
 
 def run_remote(step: StepSpec, fetch: Callable[[], bytes] | None) -> StepResult:
-    """The worker's side of a race step (runs inside the Ray task)."""
+    """The worker's side of a lane step (runs inside the Ray task)."""
     started = time.monotonic()
     reap()
-    where = cache_root() / "steps" / f"{step.race_id}-a{step.attempt}"
+    where = cache_root() / "steps" / step_key(step)
     with _locked(where.with_suffix(".lock")):
         try:
             return _in_step_dir(step, fetch, where, started)
@@ -262,23 +270,24 @@ def _in_step_dir(
     argv = ("setpriv", "--pdeathsig", "TERM", "--", sys.executable, "-m", "racer.steps", str(job))
     request = ProcRequest(argv, clone, env, where / "step.log", timeout=step.timeout_s)
     outcome = anyio.run(run_process, request)
-    record_path = store.RaceDir.of(clone / ".git", step.race_id).record
-    if not record_path.is_file():
+    out = where / "out" / "lane.json"
+    if not out.is_file():
         tail = (where / "step.log").read_text(errors="replace")[-2000:]
         if outcome.exit_code is not None and outcome.exit_code < 0:
-            raise InfraError(f"the race process on {host()} was killed: {tail}")
+            raise InfraError(f"the lane process on {host()} was killed: {tail}")
         return StepResult(StepStatus.FAILED, step.race_id, step.attempt, host(), tail.strip())
-    record = json.loads(record_path.read_text(encoding="utf-8"))
+    fragment = json.loads(out.read_text(encoding="utf-8"))
     bundle_bytes, heads = _lane_bundle(clone, step.race_id, step.repo.base_sha, where)
+    race_dir = store.RaceDir.of(clone / ".git", step.race_id)
     return StepResult(
         StepStatus.OK,
         step.race_id,
         step.attempt,
         host(),
-        record=record,
+        fragment=fragment,
         lane_bundle=bundle_bytes,
         heads=heads,
-        files=_tar(record_path.parent),
+        logs=_lane_files(race_dir, store.slug(step.lane)),
         wall_s=time.monotonic() - started,
     )
 
@@ -305,20 +314,37 @@ def _lane_bundle(
     return out.read_bytes(), heads
 
 
-def _tar(path: Path) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for item in sorted(path.rglob("*")):
-            if item.is_file() and item.name not in ("lock", "reserve"):
-                tar.add(item, arcname=str(item.relative_to(path)), recursive=False)
-    return buf.getvalue()
+LOG_CAP = 4 * 1024 * 1024  # per file: the tail is kept (logs are redacted as they are written)
+
+
+def _lane_files(race_dir: store.RaceDir, lane: str) -> dict[str, bytes]:
+    """The lane's logs and diff, as `logs/<lane>.<kind>.log` / `diffs/<lane>.diff` → bytes."""
+    out = {}
+    for sub in ("logs", "diffs"):
+        for item in sorted((race_dir.path / sub).glob(f"{lane}.*")):
+            if item.is_file() and not item.is_symlink():
+                data = item.read_bytes()
+                out[f"{sub}/{item.name}"] = data[-LOG_CAP:]
+    return out
+
+
+def _on_term(where: Path) -> Callable[..., None]:
+    """SIGTERM (its worker died: the parent-death signal; a step timeout; a reaper): the
+    step is over and its work not wanted (a cancelled step, or a lost one that runs again
+    from the base), so every process of the step is killed at once and its directory goes."""
+
+    def handler(*_: object) -> None:
+        orphans.stop(marked(f"{STEP_MARKER}={os.environ.get(STEP_MARKER, '')}"), grace=0.0)
+        shutil.rmtree(where, ignore_errors=True)
+        where.with_suffix(".lock").unlink(missing_ok=True)
+        os._exit(143)
+
+    return handler
 
 
 def main(argv: list[str]) -> int:
-    """`python -m racer.steps JOB`: the race child of a worker step. SIGTERM (its worker died:
-    the parent-death signal; or a reaper) is taken as Ctrl-C: racer stops the lanes' process
-    groups and records the race as interrupted, as `racer run` does."""
-    signal.signal(signal.SIGTERM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
+    """`python -m racer.steps JOB`: the lane child of a worker step (see `_on_term`)."""
+    signal.signal(signal.SIGTERM, _on_term(Path(argv[0]).parent))
     data = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
     j = data["job"]
     job = RaceJob(
@@ -335,25 +361,44 @@ def main(argv: list[str]) -> int:
 
     repo = RepoRef(r["repo_id"], r["base_sha"], r["base_branch"], None)
     try:
-        report = _race_child(job, repo, data)
+        fragment = anyio.run(_lane_child, job, repo, data["lane"], Path(data["worktree_root"]))
     except RacerError as exc:
         print(f"racer: {exc}", file=sys.stderr)
         return 1
-    print(json.dumps({"race_id": report.id, "winner": report.winner}))
+    out = Path(data["out"])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(fragment), encoding="utf-8")
     return 0
 
 
-def _race_child(job: RaceJob, repo: RepoRef, data: dict[str, Any]) -> RaceReport:
-    return anyio.run(
-        lambda: race_here(
-            Path.cwd(),
-            Path(job.spec_path),
-            job,
-            repo,
-            acceptance=tuple(data["acceptance"]),
-            worktree_root=Path(data["worktree_root"]),
-        )
-    )
+async def _lane_child(job: RaceJob, repo: RepoRef, name: str, wt_root: Path) -> dict[str, Any]:
+    """One lane of the race, up to its committed work, as the race here would run it: the
+    same plan (and so the same prompt), without the hidden tests; its branch in this clone."""
+    from dataclasses import asdict, replace
+
+    from racer import checkout
+    from racer import plan as planning
+    from racer.context import LaneShared
+    from racer.lane import agent_lane
+    from racer.race import initial_report, make_lane
+    from racer.report import RaceState
+    from racer.reporter import NullReporter
+
+    env = {**os.environ, **dict(job.passthrough)}
+    plan = planning.prepare(Path.cwd(), Path(job.spec_path), env=env,
+                            flags=_flags(job, wt_root), base_ref=repo.base_sha,
+                            hidden_tests=False)  # fmt: skip
+    plan = replace(plan, race_id=job.race_id, base_branch=repo.base_branch or plan.base_branch)
+    plan.race_dir.path.mkdir(parents=True)
+    store.write_atomic(plan.race_dir.prompt, plan.prompt)
+    state = RaceState(initial_report(plan))
+    lane = make_lane(plan, state, NullReporter(), LaneShared(plan, [], {}), name)
+    outcome = await agent_lane(lane)
+    cand = outcome.apply(state.candidate(name))
+    if cand.commit:
+        checkout.collect_lane(plan.repo.root, lane.checkout, lane.branch, cand.commit)
+    changes = None if outcome.changes is None else [asdict(c) for c in outcome.changes]
+    return {"candidate": asdict(cand), "changes": changes, "race_dir": str(plan.race_dir.path)}
 
 
 if __name__ == "__main__":

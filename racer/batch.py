@@ -26,6 +26,7 @@ from racer import report as rpt
 from racer.errors import UserError
 from racer.executor import Executor, RaceJob, RepoRef, StepResult, StepSpec
 from racer.git import git
+from racer.plan import resolve_base
 from racer.repo import RepoInfo, open_repo
 from racer.spec import load_spec
 from racer.status import BatchStatus, RaceStatus, SpecState, StepStatus
@@ -116,8 +117,12 @@ def new_batch(
         while race_id in ids:
             race_id = store.new_race_id()
         ids.add(race_id)
-        entries.append({"path": str(spec.path), "title": spec.title, "race_id": race_id,
-                        "state": SpecState.QUEUED, "attempt": 0, "host": "", "error": ""})  # fmt: skip
+        entry = {"path": str(spec.path), "title": spec.title, "race_id": race_id,
+                 "state": SpecState.QUEUED, "attempt": 0, "host": "", "error": ""}  # fmt: skip
+        if spec.base is not None:  # the spec's own `base:`, fixed now as HEAD is
+            commit, branch = resolve_base(repo, spec, None)
+            entry["base"] = {"commit": commit, "branch": branch, "ref": spec.base}
+        entries.append(entry)
     if not entries:
         raise UserError("racer batch: name at least one spec")
     stamp = store.new_race_id()
@@ -156,13 +161,22 @@ def repo_id(repo: RepoInfo) -> str:
     return hashlib.sha256(" ".join(sorted(roots)).encode()).hexdigest()[:16]
 
 
+def base_of(batch: Batch, entry: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The spec's base ({commit, branch}): its front matter's `base:`, else the batch's HEAD."""
+    base: Mapping[str, Any] = entry.get("base") or batch.data["base"]
+    return base
+
+
 def base_bundle(batch: Batch) -> bytes:
-    """`git bundle` of the base commit (all its history): put once, shared by every step."""
-    ref = f"refs/racer/batches/{batch.data['id']}/base"
-    git(["update-ref", ref, batch.data["base"]["commit"]], batch.repo.root)
+    """`git bundle` of the base commits (all their history): put once, shared by every step."""
+    commits = sorted({base_of(batch, e)["commit"] for e in batch.data["specs"]})
+    refs = []
+    for commit in commits:
+        refs.append(f"refs/racer/batches/{batch.data['id']}/base-{commit[:16]}")
+        git(["update-ref", refs[-1], commit], batch.repo.root)
     with tempfile.TemporaryDirectory(prefix="racer-bundle-") as tmp:
         out = Path(tmp) / "base.bundle"
-        git(["bundle", "create", "-q", str(out), ref], batch.repo.root)
+        git(["bundle", "create", "-q", str(out), *refs], batch.repo.root)
         return out.read_bytes()
 
 
@@ -204,13 +218,12 @@ def _fresh_id(batch: Batch, entry: dict[str, Any]) -> None:
 
 async def run_batch(batch: Batch, executor: Executor, progress: Progress) -> Batch:
     """Race every spec not finished yet on the executor; batch.json says where each one is."""
-    base = batch.data["base"]
     bundle = None
     if executor.name != "local":
         data = base_bundle(batch)
         bundle = executor.put(data, hashlib.sha256(data).hexdigest()[:16])
         batch.data["base_bundle_bytes"] = len(data)
-    repo = RepoRef(repo_id(batch.repo), base["commit"], base["branch"], bundle)
+    rid = repo_id(batch.repo)
     batch.data.update(status=BatchStatus.RUNNING, finished=None)
     todo = [e for e in batch.data["specs"] if not _finished(batch, e)]
     for entry in todo:
@@ -224,6 +237,8 @@ async def run_batch(batch: Batch, executor: Executor, progress: Progress) -> Bat
             entry.update(state=SpecState.RUNNING, attempt=entry.get("attempt", 0) + 1)
             batch.save()
             progress(batch.data, f"{Path(entry['path']).name}: running")
+            base = base_of(batch, entry)
+            repo = RepoRef(rid, base["commit"], base["branch"], bundle)
             step = StepSpec(
                 "race", entry["race_id"], entry["attempt"], repo, job_of(batch, entry),
                 credentials=tuple(batch.data.get("credentials", ())),

@@ -143,3 +143,18 @@ async def _check_out(lane: Lane, tip: str) -> str | None:
                                     copies=lane.shared.copies, env=lane.env,
                                     setup_log=setup_log, commit=tip)  # fmt: skip
     return None if failed is None else f"scoring here: {failed}"
+
+
+def drop_fetched(root: Path, race_id: str) -> int:
+    """Remove the race's refs/racer/lanes/ refs that a branch now holds (its objects stay
+    reachable from the branch); a lane still without its branch keeps its ref for resume."""
+    held = set(git(["for-each-ref", "--format=%(objectname)", "refs/heads/"], root).stdout.split())
+    listed = git(["for-each-ref", "--format=%(objectname) %(refname)",
+                  f"refs/racer/lanes/{race_id}/"], root).stdout  # fmt: skip
+    dropped = 0
+    for line in listed.splitlines():
+        sha, _, ref = line.partition(" ")
+        if sha in held:
+            git(["update-ref", "-d", ref, sha], root)
+            dropped += 1
+    return dropped

@@ -24,7 +24,7 @@ from racer.agents import (
     parse_contestants,
 )
 from racer.config import Config, Flags, load_config
-from racer.errors import AgentError, ConfigError, SpecError
+from racer.errors import AgentError, ConfigError, GitError, SpecError
 from racer.git import git
 from racer.prices import Tokens
 from racer.repo import RepoInfo
@@ -75,6 +75,23 @@ class RacePlan:
         return store.lane_branch(self.race_id, lane)
 
 
+def resolve_base(repo: RepoInfo, spec: Spec, base_ref: str | None) -> tuple[str, str | None]:
+    """(base commit, base branch): `--base`, else the spec's `base:`, else HEAD; the branch is
+    the ref when it names one, else the checkout's branch (the merge target)."""
+    from_spec = base_ref is None and spec.base is not None
+    base_ref = spec.base if base_ref is None else base_ref
+    if base_ref is None:
+        return repo.head, repo.branch
+    try:
+        commit = repos.resolve_commit(repo.root, base_ref)
+    except GitError as exc:
+        if not from_spec:
+            raise
+        raise SpecError(f"base: in front matter of {spec.path}: {exc}") from None
+    is_branch = repos.branch_tip(repo.root, base_ref) is not None
+    return commit, base_ref if is_branch else repo.branch
+
+
 def prepare(
     cwd: Path,
     spec_path: Path,
@@ -101,12 +118,7 @@ def prepare(
         table = config.agent_configs.get(c.agent)
         if table is not None and table.instructions is not None:
             instructions.check(repo.root, table.instructions, f"agents.{c.agent}.instructions")
-    if base_ref is None:
-        base_commit, base_branch = repo.head, repo.branch
-    else:
-        base_commit = repos.resolve_commit(repo.root, base_ref)
-        is_branch = repos.branch_tip(repo.root, base_ref) is not None
-        base_branch = base_ref if is_branch else repo.branch
+    base_commit, base_branch = resolve_base(repo, spec, base_ref)
     if config.sandbox:
         sandbox.check()  # bubblewrap missing or unable to run: one clear line, nothing created
     for rel in config.share:

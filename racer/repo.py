@@ -79,8 +79,9 @@ def _info(repo: gitpython.Repo, path: Path) -> RepoInfo:
 
 
 def resolve_commit(root: Path, ref: str) -> str:
+    # A leading '-' would be one of rev-parse's own options (echoed back as if a name).
     proc = git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], root, check=False)
-    if proc.returncode != 0:
+    if ref.startswith("-") or proc.returncode != 0:
         raise GitError(
             f"unknown base ref {ref!r} — pass a branch, tag or commit that exists (see `git log`)"
         )

@@ -28,6 +28,7 @@ SPEC_KEYS = (
     "review",
     "write_tests",
     "cascade",
+    "base",
 )
 # The front-matter keys that are also config keys: they layer between RACER_* env and flags.
 MAX_SPEC_BYTES = 2**20  # a spec is a task, not a data file: bigger ones are refused
@@ -61,6 +62,7 @@ class Spec:
     review: str | None = None
     write_tests: str | None = None
     cascade: str | None = None
+    base: str | None = None  # the git revision to race from (racer run --base overrides it)
 
     def overrides(self) -> dict[str, object]:
         """The config keys this spec sets, for layering over env and file config."""
@@ -130,6 +132,7 @@ def load_spec(path: Path) -> Spec:
         review=_text(meta, "review", path),
         write_tests=_text(meta, "write_tests", path),
         cascade=_text(meta, "cascade", path),
+        base=_text(meta, "base", path),
     )
 
 

@@ -199,3 +199,75 @@ def test_ctrl_c_then_resume_finishes_the_cut_short_race(brepo: Path) -> None:
     assert entry["race_id"] == race and entry["state"] == "done" and entry["attempt"] == 2
     record = json.loads((brepo / ".git/racer/races" / race / "race.json").read_text())
     assert record["winner"] == "fake@slow" and record["resumed"] == 1
+
+
+def test_a_specs_base_in_front_matter_is_where_its_race_starts(
+    brepo: Path, racer: Callable[..., Result]
+) -> None:
+    """`base: v1` in one spec's front matter: that race starts from the tag (fixed at batch
+    start), the others from HEAD; the bundle a Ray batch ships holds both bases."""
+    from helpers.repos import git
+
+    from racer import batch as batching
+
+    v1 = git(brepo, "rev-parse", "HEAD")
+    git(brepo, "tag", "v1")
+    (brepo / "NOTES.md").write_text("later\n")
+    git(brepo, "add", "NOTES.md")
+    git(brepo, "commit", "-qm", "later")
+    head = git(brepo, "rev-parse", "HEAD")
+    spec_b = brepo / "specs/b.md"
+    spec_b.write_text(spec_b.read_text().replace("title: Spec b\n", "title: Spec b\nbase: v1\n"))
+    res = racer("batch", "specs/a.md", "specs/b.md", "--agents", "fake@good,fake@bad")
+    assert res.exit_code == 0, res.stdout + res.stderr
+    data = _batch(brepo)
+    assert data["base"]["commit"] == head
+    assert data["specs"][1]["base"] == {"commit": v1, "branch": "main", "ref": "v1"}
+    bases = [
+        json.loads((brepo / ".git/racer/races" / e["race_id"] / "race.json").read_text())["base"]
+        for e in data["specs"]
+    ]
+    assert [b["commit"] for b in bases] == [head, v1]
+    for e in data["specs"]:  # each race's winner branch grew from its own base
+        tip = git(brepo, "rev-parse", f"racer/{e['race_id']}/fake@good^")
+        assert tip == (v1 if e["title"] == "Spec b" else head)
+    bundle = brepo.parent / "base.bundle"
+    bundle.write_bytes(batching.base_bundle(batching.load_batch(brepo, data["id"])))
+    heads = git(brepo, "bundle", "list-heads", str(bundle))
+    assert {line.split()[0] for line in heads.splitlines()} == {head, v1}
+
+
+def test_a_specs_unknown_base_is_one_line_before_anything_runs(
+    brepo: Path, racer: Callable[..., Result]
+) -> None:
+    spec = brepo / "specs/a.md"
+    spec.write_text(spec.read_text().replace("title: Spec a\n", "title: Spec a\nbase: nope\n"))
+    for args in (["batch", "specs/a.md", "--agents", "fake@good"],
+                 ["run", "specs/a.md", "--agents", "fake@good"]):  # fmt: skip
+        res = racer(*args)
+        assert res.exit_code == 1, res.stdout + res.stderr
+        line = res.stderr.strip()
+        assert "base: in front matter of" in line and "unknown base ref 'nope'" in line, line
+        assert len(line.splitlines()) == 1 and "Traceback" not in line
+    assert not (brepo / ".git/racer/races").exists()
+    assert not (brepo / ".git/racer/batches").exists()
+
+
+def test_racer_run_starts_from_the_specs_base_unless_base_is_given(
+    brepo: Path, racer: Callable[..., Result]
+) -> None:
+    from helpers.repos import git
+
+    v1 = git(brepo, "rev-parse", "HEAD")
+    (brepo / "NOTES.md").write_text("later\n")
+    git(brepo, "add", "NOTES.md")
+    git(brepo, "commit", "-qm", "later")
+    head = git(brepo, "rev-parse", "HEAD")
+    spec = brepo / "specs/a.md"
+    spec.write_text(spec.read_text().replace("title: Spec a\n", f"title: Spec a\nbase: {v1}\n"))
+    git(brepo, "commit", "-qam", "spec a from v1")
+    for extra, want in (([], v1), (["--base", "main"], git(brepo, "rev-parse", "HEAD"))):
+        res = racer("run", "specs/a.md", "--agents", "fake@good", "--json", *extra)
+        assert res.exit_code == 0, res.stdout + res.stderr
+        assert json.loads(res.stdout)["base"]["commit"] == want
+    assert head != v1

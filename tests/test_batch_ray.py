@@ -164,8 +164,9 @@ def test_same_winners_as_local_lanes_only_on_capable_nodes(
         assert re_["lane_steps"] == 3 and re_["bytes_returned"] > 0, re_
         good = git(brepo, "rev-parse", f"racer/{re_['race_id']}/fake@good")
         assert _lanes(rr)["fake@good"]["commit"] == good
-        # The bundle was verified and fetched under refs/racer/lanes/ (head SHA checked).
-        assert git(brepo, "rev-parse", f"refs/racer/lanes/{re_['race_id']}/fake@good") == good
+        # The bundles were fetched under refs/racer/lanes/ (head SHA checked), dropped once the
+        # lanes' branches hold their commits.
+        assert git(brepo, "for-each-ref", f"refs/racer/lanes/{re_['race_id']}/") == ""
         # Every lane with a commit has its branch (the idle one at the base), as locally.
         assert _branches(brepo, re_["race_id"]) == _branches(brepo, le["race_id"])
     # Spec c's hidden acceptance test ran here, where the lanes were scored.

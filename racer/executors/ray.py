@@ -189,6 +189,8 @@ class RayExecutor:
     async def run(self, step: StepSpec) -> StepResult:
         """The race here, its lanes' agents on the cluster."""
         result = await self._races.race(step, functools.partial(self._run_lane, step))
+        # The lanes' refs a branch now holds go (those still without one stay, for resume).
+        await anyio.to_thread.run_sync(lanefetch.drop_fetched, self._races.root, step.race_id)
         return replace(result, moved=self._moved.pop(step.race_id, {}))
 
     async def _run_lane(self, race: StepSpec, lane: Lane, start: Start) -> LaneOutcome:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 import anyio
 
@@ -38,6 +40,10 @@ from racer.verdict import judge, now
 from racer.views import write_views
 
 LaneRunner = Callable[[Lane, Start], Awaitable[LaneOutcome]]
+T = TypeVar("T")
+# File times come from a clock that lags by up to a tick: a file written right after the race
+# started can carry a time a few ms before it.
+CLOCK_SLACK_NS = 50_000_000
 
 
 class Recorder:
@@ -208,56 +214,16 @@ async def _run(
     reporter: Reporter,
     runner: LaneRunner,
 ) -> RaceReport:
-    patterns = plan.test_patterns
-    before = await anyio.to_thread.run_sync(repos.checkout_snapshot, plan.repo.root)
+    # Your checkout's state is read while the lanes start (a `git status` of a big tree would
+    # hold the agents back); what changes from the race's start on counts as changed.
+    before = _background(repos.checkout_snapshot, plan.repo.root, time.time_ns() - CLOCK_SLACK_NS)
     hidden = await anyio.to_thread.run_sync(_hidden_tests, plan)
+    gathered = _Judging(changes={})
     try:
-        shared = await _shared(plan, starts)
-
-        def judging(report: RaceReport) -> RaceReport:
-            return judge(
-                report,
-                gathered.changes,
-                patterns,
-                shared.base_tests,
-                hidden_tests=hidden,
-                spec=plan.spec.body,
-            )
-
-        gathered = _Judging(changes={})
-        gathered.baseline = (state.report.baseline, False)
-        await _lanes(plan, state, starts, reporter, runner, shared, gathered, judging)
-        state.set(replace(state.report, baseline=gathered.baseline[0]))
-        await anyio.to_thread.run_sync(check_main_checkout, state, before)
-        # Every agent has stopped: only now do lane branches reach the main repository.
-        await anyio.to_thread.run_sync(collect_lanes, state)
-        await anyio.to_thread.run_sync(kept_changes, state, gathered.changes, _secrets(plan))
-        if gathered.baseline[1]:
-            checks = await cross_check(plan, state.report.candidates, shared, gathered.baseline[0])
-            for name, tests in checks.valid.items():
-                state.put(replace(state.candidate(name), valid_new_tests=tests))
-            for name, cross in checks.cross.items():
-                state.put(replace(state.candidate(name), cross=cross))
-        if (
-            plan.config.write_tests
-            and gathered.written is None
-            and not state.report.generated_tests
-        ):
-            gathered.written = reviewrun.Written(None, None, "the race ended before it answered")
-        if gathered.written is not None or plan.config.review:
-            # The baseline's checkout is still there: the base tree for their tests.
-            state.set(
-                await reviewrun.after_lanes(
-                    plan,
-                    state.report,
-                    shared,
-                    gathered.changes,
-                    gathered.written,
-                    gathered.baseline[1],
-                    reporter,
-                    judging,
-                )
-            )
+        with state.written_behind():  # no lane waits for race.json to reach the disk
+            shared = await _shared(plan, starts)
+            judging = _judge_with(plan, gathered, shared.base_tests, hidden)
+            await _race(plan, state, starts, reporter, runner, shared, gathered, judging, before)
     except BaseException as exc:
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(_interrupted, plan, state, exc)
@@ -268,18 +234,97 @@ async def _run(
                 provision.shared_writes, plan.worktree_root, plan.config.share
             )
         )
-    await _release(plan, plan.checkout(BASELINE))
-    if plan.overlay:  # base checkouts of other commits no lane stands on, beyond the pool's size
-        await anyio.to_thread.run_sync(overlay.prune_bases, plan.worktree_root, plan.config.pool)
-    faults.checkpoint("judging", plan.race_dir.path)
-    state.set(judging(state.report))
-    if plan.config.history:  # trouble with the database is one warning; the race goes on
-        state.warn(
-            *filter(None, [await anyio.to_thread.run_sync(history.record_race, state.report)])
-        )
-    write_views(state.report, plan.config.inline_diff_bytes)
+    async with anyio.create_task_group() as tg:
+        # The baseline's checkout goes (and unused base checkouts) while the race is judged.
+        tg.start_soon(_tidy, plan)
+        faults.checkpoint("judging", plan.race_dir.path)
+        state.set(judging(state.report))
+        if plan.config.history:  # trouble with the database is one warning; the race goes on
+            state.warn(
+                *filter(None, [await anyio.to_thread.run_sync(history.record_race, state.report)])
+            )
+        write_views(state.report, plan.config.inline_diff_bytes)
     reporter.finished(state.report)
     return state.report
+
+
+def _judge_with(
+    plan: RacePlan, gathered: _Judging, base_tests: Mapping[str, str], hidden: dict[str, str]
+) -> Callable[[RaceReport], RaceReport]:
+    """The verdict on a record, with what the race gathered so far (its lanes' changes)."""
+
+    def judging(report: RaceReport) -> RaceReport:
+        return judge(
+            report,
+            gathered.changes,
+            plan.test_patterns,
+            base_tests,
+            hidden_tests=hidden,
+            spec=plan.spec.body,
+        )
+
+    return judging
+
+
+async def _race(
+    plan: RacePlan,
+    state: RaceState,
+    starts: Mapping[str, Start],
+    reporter: Reporter,
+    runner: LaneRunner,
+    shared: LaneShared,
+    gathered: _Judging,
+    judging: Callable[[RaceReport], RaceReport],
+    before: Future[dict[str, str]],
+) -> None:
+    """The lanes and the baseline, then what needs every lane done: your checkout checked,
+    the lanes collected, the cross-checks, the review."""
+    gathered.baseline = (state.report.baseline, False)
+    await _lanes(plan, state, starts, reporter, runner, shared, gathered, judging)
+    state.set(replace(state.report, baseline=gathered.baseline[0]))
+    snapshot = await anyio.to_thread.run_sync(before.result)
+    await anyio.to_thread.run_sync(check_main_checkout, state, snapshot)
+    # Every agent has stopped: only now do lane branches reach the main repository.
+    await anyio.to_thread.run_sync(collect_lanes, state)
+    await anyio.to_thread.run_sync(kept_changes, state, gathered.changes, _secrets(plan))
+    if gathered.baseline[1]:
+        checks = await cross_check(plan, state.report.candidates, shared, gathered.baseline[0])
+        for name, tests in checks.valid.items():
+            state.put(replace(state.candidate(name), valid_new_tests=tests))
+        for name, cross in checks.cross.items():
+            state.put(replace(state.candidate(name), cross=cross))
+    if plan.config.write_tests and gathered.written is None and not state.report.generated_tests:
+        gathered.written = reviewrun.Written(None, None, "the race ended before it answered")
+    if gathered.written is not None or plan.config.review:
+        # The baseline's checkout is still there: the base tree for their tests.
+        state.set(
+            await reviewrun.after_lanes(
+                plan,
+                state.report,
+                shared,
+                gathered.changes,
+                gathered.written,
+                gathered.baseline[1],
+                reporter,
+                judging,
+            )
+        )
+
+
+def _background(fn: Callable[..., T], *args: object) -> Future[T]:
+    """`fn(*args)` in a thread of its own, started now; nobody waits for it until its result."""
+    ex = ThreadPoolExecutor(max_workers=1, thread_name_prefix="racer-bg")
+    future = ex.submit(fn, *args)
+    ex.shutdown(wait=False)  # its one task goes on; the thread ends with it
+    return future
+
+
+async def _tidy(plan: RacePlan) -> None:
+    """The baseline's checkout released, and base checkouts of other commits no lane stands on
+    dropped beyond the pool's size."""
+    await _release(plan, plan.checkout(BASELINE))
+    if plan.overlay:
+        await anyio.to_thread.run_sync(overlay.prune_bases, plan.worktree_root, plan.config.pool)
 
 
 def _interrupted(plan: RacePlan, state: RaceState, exc: BaseException) -> None:

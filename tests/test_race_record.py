@@ -34,8 +34,14 @@ def _report(tmp_path: Path, lanes: int = 3) -> RaceReport:
         prompt=str(race_dir / "prompt.md"),
         test_command=None,
         candidates=tuple(
-            Candidate(name=f"c{i}", agent="fake", model=None, order=i, branch=f"b{i}",
-                      worktree=str(tmp_path / f"c{i}"))  # fmt: skip
+            Candidate(
+                name=f"c{i}",
+                agent="fake",
+                model=None,
+                order=i,
+                branch=f"b{i}",
+                worktree=str(tmp_path / f"c{i}"),
+            )
             for i in range(lanes)
         ),
     )

@@ -442,7 +442,7 @@ def breakdown(
     test_runs = [sp for sp in by.get("run_tests", []) if sp[1] in lanes]
     lines.append(
         f"agent end -> its test's start {_spread(gap)}; changes found -> scoring starts {_spread(queue)}; "
-        f"test runs {_spread([sp[4] - sp[3] for sp in test_runs])} "
+        f"{len(test_runs)} test runs for {len(lanes)} lanes, {_spread([sp[4] - sp[3] for sp in test_runs])} s "
         f"(pytest's own sleep {_spread([t['end'] - t['start'] for t in tests if Path(t['cwd']).name in lanes])})"
     )
     base_runs = [sp for sp in by.get("run_tests", []) if sp[1] not in lanes]

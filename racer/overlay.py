@@ -110,7 +110,13 @@ def probe(where: str) -> None:
     for d in dirs:
         os.mkdir(d)
     Path(dirs[0], "f").write_text("x", encoding="ascii")
-    mount_layers(*dirs)
+    # Volatile where the kernel knows it (5.10): unmounting an overlay syncs its upper file
+    # system, a second or more on a busy disk, and nothing of the probe needs to last.
+    lower, up, work, merged = dirs
+    try:
+        mount_layers(lower, up, work, merged, volatile=True)
+    except OSError:
+        mount_layers(lower, up, work, merged)
     try:
         os.unlink(os.path.join(dirs[3], "f"))
         os.mkdir(os.path.join(dirs[3], "d"))
@@ -171,10 +177,11 @@ def wanted(mode: str, worktree_root: Path) -> tuple[bool, str | None]:
     return why is None, why
 
 
-def mount_layers(lower: str, up: str, work: str, target: str) -> None:
+def mount_layers(lower: str, up: str, work: str, target: str, volatile: bool = False) -> None:
     # Not as root: trusted.* xattrs are out of reach, and redirect_dir=off is refused with
     # userxattr (which creates no redirects anyway).
     extra = "userxattr,metacopy=off,index=off" if _state.get("user") else _OPTIONS
+    extra += ",volatile" if volatile else ""
     opts = f"lowerdir={lower},upperdir={up},workdir={work},{extra}"
     if _libc().mount(b"overlay", target.encode(), b"overlay", 0, opts.encode()) != 0:
         raise _fail(f"mount overlay on {target}")

@@ -315,6 +315,12 @@ def check_out(common_dir: Path, worktree_root: Path, lane: Path, branch: str, co
 
 def release(lane: Path) -> None:
     """Remove an overlay lane: the mount, the mount point and its layers."""
+    if mounted(lane):
+        # A detached process in the lane holds the mount a moment, so the (lazy) unmount
+        # returns at once: overlayfs's sync of the upper file system (seconds on a busy disk)
+        # happens when that process exits, not while racer waits.
+        with contextlib.suppress(OSError):
+            spawn_detached(["sleep", "2"], cwd=lane)
     unmount(lane)
     if lane.is_dir() and not lane.is_symlink() and not any(lane.iterdir()):
         lane.rmdir()

@@ -217,9 +217,21 @@ def commit_all(
         tip = upper.commit(worktree, message, exclude)
     else:
         tip = _commit_checkout(worktree, message, exclude)
-    if branch is not None:  # the lane branch holds the work even if the agent switched branches
+    # The lane branch holds the work even if the agent switched branches (when HEAD is still
+    # the branch, committing moved it already).
+    if branch is not None and not _head_is(worktree, branch):
         git(["update-ref", f"refs/heads/{branch}", tip], worktree, lane=True)
     return tip
+
+
+def _head_is(worktree: Path, branch: str) -> bool:
+    """Whether the lane's HEAD is the symbolic ref to `branch` (read, not run: racer's own
+    lane repository, sealed)."""
+    try:
+        head = (worktree / ".git" / "HEAD").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return head == f"ref: refs/heads/{branch}\n"
 
 
 def _commit_checkout(worktree: Path, message: str, exclude: Sequence[str]) -> str:

@@ -5,9 +5,11 @@ its env and progress) and `LaneShared`, what the lanes of one race share.
 from __future__ import annotations
 
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import anyio
 
@@ -22,6 +24,16 @@ from racer.store import RaceDir
 
 NO_AGENT_CFG = AgentConfig(name="")  # for agents without a config table
 VERSION_WAIT_S = 25.0
+T = TypeVar("T")
+
+
+def background(fn: Callable[..., T], *args: object) -> Future[T]:
+    """`fn(*args)` in a thread of its own, started now; nobody waits for it until its result
+    is asked for (its error, if any, is raised there)."""
+    ex = ThreadPoolExecutor(max_workers=1, thread_name_prefix="racer-bg")
+    future = ex.submit(fn, *args)
+    ex.shutdown(wait=False)  # its one task goes on; the thread ends with it
+    return future
 
 
 def free_ports(names: list[str]) -> dict[str, int]:
@@ -42,11 +54,17 @@ class LaneShared:
     """What lanes share: test slots, per-agent caps, the agents' versions (asked once), the
     files copied into every checkout, the base's test files, and one port per lane."""
 
-    def __init__(self, plan: RacePlan, copies: list[str], base_tests: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        plan: RacePlan,
+        copies: list[str],
+        base_tests: Mapping[str, str] | Future[dict[str, str]],
+    ) -> None:
         self.plan = plan
         self.copies = copies
-        # Base text of the test files, for spotting expected values copied into product code.
-        self.base_tests = base_tests
+        # Base text of the test files, for spotting expected values copied into product code
+        # (or their reading, under way while the lanes start).
+        self._base_tests = base_tests
         self.test_slots = anyio.CapacityLimiter(plan.config.jobs)
         self.caps: dict[str, anyio.CapacityLimiter] = {
             name: anyio.CapacityLimiter(cfg.max_parallel)
@@ -62,6 +80,23 @@ class LaneShared:
         self.lanes_checked_out = anyio.Event()
         if not self._to_check_out:
             self.lanes_checked_out.set()
+        # Set once no lane's agent can run any more (their tests may): lane branches may then
+        # reach the main repository.
+        self._agents_left = {c.name for c in plan.contestants}
+        self.agents_done = anyio.Event()
+
+    @property
+    def base_tests(self) -> Mapping[str, str]:
+        """The base's test files; read in the background, the first use waits for them."""
+        if isinstance(self._base_tests, Future):
+            self._base_tests = self._base_tests.result()
+        return self._base_tests
+
+    def agent_done(self, name: str) -> None:
+        """This lane's agent has stopped for good (or will never start)."""
+        self._agents_left.discard(name)
+        if not self._agents_left:
+            self.agents_done.set()
 
     def checked_out(self, name: str) -> None:
         self._to_check_out.discard(name)

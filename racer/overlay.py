@@ -19,6 +19,7 @@ checkout.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import functools
@@ -33,6 +34,7 @@ from pathlib import Path
 from racer import checkout
 from racer.errors import ConfigError, GitError
 from racer.git import git
+from racer.proc import spawn_detached
 from racer.upper import SUFFIX, layers
 
 MODES = ("auto", "overlay", "checkout")
@@ -89,6 +91,16 @@ def enter() -> None:
     if libc.mount(b"none", b"/", None, _MS_REC | _MS_SLAVE, None) != 0:
         raise _fail("mount --make-rslave /")
     _state.update(entered=True, user=user)
+    atexit.register(_hand_over)
+
+
+def _hand_over() -> None:
+    """At racer's exit, a detached process stays in the namespace a moment: the kernel drops
+    the lanes' mounts when the last process in it exits, and overlayfs then syncs the upper
+    file system once per mount (seconds for 16 lanes on a busy disk) — in that process's exit,
+    which nobody waits for, instead of racer's."""
+    with contextlib.suppress(OSError):
+        spawn_detached(["sleep", "2"])
 
 
 def probe(where: str) -> None:
@@ -98,7 +110,13 @@ def probe(where: str) -> None:
     for d in dirs:
         os.mkdir(d)
     Path(dirs[0], "f").write_text("x", encoding="ascii")
-    mount_layers(*dirs)
+    # Volatile where the kernel knows it (5.10): unmounting an overlay syncs its upper file
+    # system, a second or more on a busy disk, and nothing of the probe needs to last.
+    lower, up, work, merged = dirs
+    try:
+        mount_layers(lower, up, work, merged, volatile=True)
+    except OSError:
+        mount_layers(lower, up, work, merged)
     try:
         os.unlink(os.path.join(dirs[3], "f"))
         os.mkdir(os.path.join(dirs[3], "d"))
@@ -159,10 +177,11 @@ def wanted(mode: str, worktree_root: Path) -> tuple[bool, str | None]:
     return why is None, why
 
 
-def mount_layers(lower: str, up: str, work: str, target: str) -> None:
+def mount_layers(lower: str, up: str, work: str, target: str, volatile: bool = False) -> None:
     # Not as root: trusted.* xattrs are out of reach, and redirect_dir=off is refused with
     # userxattr (which creates no redirects anyway).
     extra = "userxattr,metacopy=off,index=off" if _state.get("user") else _OPTIONS
+    extra += ",volatile" if volatile else ""
     opts = f"lowerdir={lower},upperdir={up},workdir={work},{extra}"
     if _libc().mount(b"overlay", target.encode(), b"overlay", 0, opts.encode()) != 0:
         raise _fail(f"mount overlay on {target}")
@@ -296,6 +315,12 @@ def check_out(common_dir: Path, worktree_root: Path, lane: Path, branch: str, co
 
 def release(lane: Path) -> None:
     """Remove an overlay lane: the mount, the mount point and its layers."""
+    if mounted(lane):
+        # A detached process in the lane holds the mount a moment, so the (lazy) unmount
+        # returns at once: overlayfs's sync of the upper file system (seconds on a busy disk)
+        # happens when that process exits, not while racer waits.
+        with contextlib.suppress(OSError):
+            spawn_detached(["sleep", "2"], cwd=lane)
     unmount(lane)
     if lane.is_dir() and not lane.is_symlink() and not any(lane.iterdir()):
         lane.rmdir()

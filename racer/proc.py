@@ -306,11 +306,12 @@ def run_captured(
     )
 
 
-def spawn_detached(argv: Sequence[str]) -> None:
+def spawn_detached(argv: Sequence[str], cwd: Path | None = None) -> None:
     """Start a command that outlives racer (a background delete), its output discarded."""
     # sh starts it in the background and exits at once: the command is then owned by init.
     subprocess.run(
         ["/bin/sh", "-c", '"$@" &', "sh", *argv],
+        cwd=cwd,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -10,9 +10,10 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import anyio
@@ -20,8 +21,9 @@ import anyio
 from racer import cascade, checkout, faults, history, overlay, pool, provision, reviewrun, tiers
 from racer import changes as changed
 from racer import repo as repos
-from racer.context import NO_AGENT_CFG, Lane, LaneShared
-from racer.errors import DiskFull, RacerError, disk_full_in
+from racer.collect import checkout_changed, collect, collect_lanes
+from racer.context import NO_AGENT_CFG, Lane, LaneShared, background
+from racer.errors import DiskFull, disk_full_in
 from racer.flags import FileChange
 from racer.lane import Start, run_lane
 from racer.outcome import LaneOutcome
@@ -38,18 +40,34 @@ from racer.verdict import judge, now
 from racer.views import write_views
 
 LaneRunner = Callable[[Lane, Start], Awaitable[LaneOutcome]]
+# A lane's phases while its agent may still run.
+BEFORE_TESTS = frozenset(
+    {Status.PENDING, Status.CHECKOUT, Status.SETUP, Status.WAITING, Status.AGENT}
+)
+# File times come from a clock that lags by up to a tick: a file written right after the race
+# started can carry a time a few ms before it.
+CLOCK_SLACK_NS = 50_000_000
 
 
 class Recorder:
     """A lane's Progress: each event goes to the record (so a resume knows it) and the board."""
 
-    def __init__(self, state: RaceState, reporter: Reporter, name: str) -> None:
+    def __init__(
+        self,
+        state: RaceState,
+        reporter: Reporter,
+        name: str,
+        agent_done: Callable[[str], None] | None = None,
+    ) -> None:
         self.state, self.reporter, self.name = state, reporter, name
+        self.agent_done = agent_done
 
     def _cand(self) -> Candidate:
         return self.state.candidate(self.name)
 
     def phase(self, status: Status) -> None:
+        if status not in BEFORE_TESTS and self.agent_done is not None:
+            self.agent_done(self.name)  # queued for its tests: its agent is gone, work committed
         self.state.put(replace(self._cand(), status=status))
         self.reporter.phase(self.name, status)
 
@@ -199,6 +217,7 @@ class _Judging:
     changes: dict[str, Sequence[FileChange]]
     baseline: tuple[Baseline | None, bool] = (None, False)
     written: reviewrun.Written | None = None  # the test writer's answer (--write-tests)
+    collected: set[tuple[str, str]] = field(default_factory=set)  # (lane, commit) fetched
 
 
 async def _run(
@@ -208,56 +227,16 @@ async def _run(
     reporter: Reporter,
     runner: LaneRunner,
 ) -> RaceReport:
-    patterns = plan.test_patterns
-    before = await anyio.to_thread.run_sync(repos.checkout_snapshot, plan.repo.root)
+    # Your checkout's state is read while the lanes start (a `git status` of a big tree would
+    # hold the agents back); what changes from the race's start on counts as changed.
+    before = background(repos.checkout_snapshot, plan.repo.root, time.time_ns() - CLOCK_SLACK_NS)
     hidden = await anyio.to_thread.run_sync(_hidden_tests, plan)
+    gathered = _Judging(changes={})
     try:
-        shared = await _shared(plan, starts)
-
-        def judging(report: RaceReport) -> RaceReport:
-            return judge(
-                report,
-                gathered.changes,
-                patterns,
-                shared.base_tests,
-                hidden_tests=hidden,
-                spec=plan.spec.body,
-            )
-
-        gathered = _Judging(changes={})
-        gathered.baseline = (state.report.baseline, False)
-        await _lanes(plan, state, starts, reporter, runner, shared, gathered, judging)
-        state.set(replace(state.report, baseline=gathered.baseline[0]))
-        await anyio.to_thread.run_sync(check_main_checkout, state, before)
-        # Every agent has stopped: only now do lane branches reach the main repository.
-        await anyio.to_thread.run_sync(collect_lanes, state)
-        await anyio.to_thread.run_sync(kept_changes, state, gathered.changes, _secrets(plan))
-        if gathered.baseline[1]:
-            checks = await cross_check(plan, state.report.candidates, shared, gathered.baseline[0])
-            for name, tests in checks.valid.items():
-                state.put(replace(state.candidate(name), valid_new_tests=tests))
-            for name, cross in checks.cross.items():
-                state.put(replace(state.candidate(name), cross=cross))
-        if (
-            plan.config.write_tests
-            and gathered.written is None
-            and not state.report.generated_tests
-        ):
-            gathered.written = reviewrun.Written(None, None, "the race ended before it answered")
-        if gathered.written is not None or plan.config.review:
-            # The baseline's checkout is still there: the base tree for their tests.
-            state.set(
-                await reviewrun.after_lanes(
-                    plan,
-                    state.report,
-                    shared,
-                    gathered.changes,
-                    gathered.written,
-                    gathered.baseline[1],
-                    reporter,
-                    judging,
-                )
-            )
+        with state.written_behind():  # no lane waits for race.json to reach the disk
+            shared = await _shared(plan, starts)
+            judging = _judge_with(plan, gathered, shared, hidden)
+            await _race(plan, state, starts, reporter, runner, shared, gathered, judging, before)
     except BaseException as exc:
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(_interrupted, plan, state, exc)
@@ -268,18 +247,99 @@ async def _run(
                 provision.shared_writes, plan.worktree_root, plan.config.share
             )
         )
-    await _release(plan, plan.checkout(BASELINE))
-    if plan.overlay:  # base checkouts of other commits no lane stands on, beyond the pool's size
-        await anyio.to_thread.run_sync(overlay.prune_bases, plan.worktree_root, plan.config.pool)
-    faults.checkpoint("judging", plan.race_dir.path)
-    state.set(judging(state.report))
-    if plan.config.history:  # trouble with the database is one warning; the race goes on
-        state.warn(
-            *filter(None, [await anyio.to_thread.run_sync(history.record_race, state.report)])
-        )
-    write_views(state.report, plan.config.inline_diff_bytes)
+    async with anyio.create_task_group() as tg:
+        # The baseline's checkout goes (and unused base checkouts) while the race is judged.
+        tg.start_soon(_tidy, plan)
+        await anyio.sleep(0)  # it has started (its git runs in a thread) before the judging
+        faults.checkpoint("judging", plan.race_dir.path)
+        state.set(judging(state.report))
+        if plan.config.history:  # trouble with the database is one warning; the race goes on
+            state.warn(
+                *filter(None, [await anyio.to_thread.run_sync(history.record_race, state.report)])
+            )
+        write_views(state.report, plan.config.inline_diff_bytes)
     reporter.finished(state.report)
     return state.report
+
+
+def _judge_with(
+    plan: RacePlan, gathered: _Judging, shared: LaneShared, hidden: dict[str, str]
+) -> Callable[[RaceReport], RaceReport]:
+    """The verdict on a record, with what the race gathered so far (its lanes' changes)."""
+
+    def judging(report: RaceReport) -> RaceReport:
+        return judge(
+            report,
+            gathered.changes,
+            plan.test_patterns,
+            shared.base_tests,
+            hidden_tests=hidden,
+            spec=plan.spec.body,
+        )
+
+    return judging
+
+
+async def _race(
+    plan: RacePlan,
+    state: RaceState,
+    starts: Mapping[str, Start],
+    reporter: Reporter,
+    runner: LaneRunner,
+    shared: LaneShared,
+    gathered: _Judging,
+    judging: Callable[[RaceReport], RaceReport],
+    before: Future[dict[str, str]],
+) -> None:
+    """The lanes and the baseline, then what needs every lane done: your checkout checked,
+    the lanes collected, the cross-checks, the review."""
+    gathered.baseline = (state.report.baseline, False)
+    await _lanes(plan, state, starts, reporter, runner, shared, gathered, judging)
+    state.set(replace(state.report, baseline=gathered.baseline[0]))
+    snapshot = await anyio.to_thread.run_sync(before.result)
+    found: list[str | None] = []
+
+    async def changed_checkout() -> None:
+        root = Path(state.report.repo)
+        found.append(await anyio.to_thread.run_sync(checkout_changed, root, snapshot))
+
+    async with anyio.create_task_group() as tg:  # two git commands apart: at once
+        tg.start_soon(changed_checkout)
+        # Every agent has stopped: only now do lane branches reach the main repository (most
+        # were fetched while the last tests ran).
+        await anyio.to_thread.run_sync(collect_lanes, state, gathered.collected)
+    state.warn(*filter(None, found))
+    await anyio.to_thread.run_sync(kept_changes, state, gathered.changes, _secrets(plan))
+    if gathered.baseline[1]:
+        checks = await cross_check(plan, state.report.candidates, shared, gathered.baseline[0])
+        for name, tests in checks.valid.items():
+            state.put(replace(state.candidate(name), valid_new_tests=tests))
+        for name, cross in checks.cross.items():
+            state.put(replace(state.candidate(name), cross=cross))
+    if plan.config.write_tests and gathered.written is None and not state.report.generated_tests:
+        gathered.written = reviewrun.Written(None, None, "the race ended before it answered")
+    if gathered.written is not None or plan.config.review:
+        # The baseline's checkout is still there: the base tree for their tests.
+        state.set(
+            await reviewrun.after_lanes(
+                plan,
+                state.report,
+                shared,
+                gathered.changes,
+                gathered.written,
+                gathered.baseline[1],
+                reporter,
+                judging,
+            )
+        )
+
+
+async def _tidy(plan: RacePlan) -> None:
+    """The baseline's checkout released, and base checkouts of other commits no lane stands on
+    dropped beyond the pool's size."""
+    await _release(plan, plan.checkout(BASELINE))
+    if plan.overlay:
+        await anyio.to_thread.run_sync(overlay.prune_bases, plan.worktree_root, plan.config.pool)
 
 
 def _interrupted(plan: RacePlan, state: RaceState, exc: BaseException) -> None:
@@ -323,11 +383,9 @@ async def _shared(plan: RacePlan, starts: Mapping[str, Start]) -> LaneShared:
     )
     hidden = {a.dest for a in plan.acceptance}
     copies = [c for c in copies if c not in hidden]  # hidden tests reach no checkout early
-    base_tests = await anyio.to_thread.run_sync(
-        changed.test_files_at,
-        plan.repo.root,
-        plan.base_commit,
-        plan.test_patterns,
+    # Wanted for the verdict, not by the lanes: read while they start.
+    base_tests = background(
+        changed.test_files_at, plan.repo.root, plan.base_commit, plan.test_patterns
     )
     shared = LaneShared(plan, copies, base_tests)
     first = min((c.tier for c in plan.contestants if c.name in starts), default=0)
@@ -336,6 +394,8 @@ async def _shared(plan: RacePlan, starts: Mapping[str, Start]) -> LaneShared:
         # neither holds the baseline's checkout back.
         if c.name not in starts or c.tier != first:
             shared.checked_out(c.name)
+        if c.name not in starts:
+            shared.agent_done(c.name)
     return shared
 
 
@@ -360,8 +420,19 @@ async def _lanes(
         finally:
             base_done.set()
 
+    writer_done = anyio.Event()
+
     async def writer() -> None:
-        gathered.written = await reviewrun.write_phase(plan, shared, reporter)
+        try:
+            gathered.written = await reviewrun.write_phase(plan, shared, reporter)
+        finally:
+            writer_done.set()
+
+    async def collect_early() -> None:
+        # No agent runs any more: the lanes' branches are fetched while the last tests run.
+        await shared.agents_done.wait()
+        await writer_done.wait()
+        await anyio.to_thread.run_sync(collect, state.report, gathered.collected)
 
     def so_far(tier: int) -> RaceReport:
         """The race judged on the candidates of the tiers up to this one."""
@@ -377,6 +448,9 @@ async def _lanes(
                 tg.start_soon(baseline)
             if plan.config.write_tests and state.report.generated_tests is None:
                 tg.start_soon(writer)
+            else:
+                writer_done.set()
+            tg.start_soon(collect_early)
             ended: str | None = None
             for n, tier in enumerate(levels, 1):
                 names = [c.name for c in plan.contestants if c.tier == tier]
@@ -392,6 +466,7 @@ async def _lanes(
                     if solved is not None:
                         tiers.cascade_note(state, n, solved)
                         ended = f"tier {n} solved it: {solved}"
+            shared.agents_done.set()  # skipped tiers' lanes never start one
     if deadline.cancelled_caught:
         # Lanes still running were stopped (process groups killed, their work committed).
         why = f"race timed out after {plan.config.race_timeout:g} s"
@@ -424,6 +499,7 @@ async def _tier(
             outcome = await runner(lane, start)
         finally:
             shared.checked_out(lane.name)
+            shared.agent_done(lane.name)
         state.put(outcome.apply(state.candidate(lane.name)))
         reporter.phase(lane.name, outcome.status)
         if outcome.changes is not None:
@@ -473,25 +549,11 @@ def make_lane(
         contestant=contestant,
         record=state.candidate(name),
         shared=shared,
-        progress=Recorder(state, reporter, name),
+        progress=Recorder(state, reporter, name, shared.agent_done),
         env=env,
         prompt=prompt[0] if prompt else None,
         prompt_file=prompt[1] if prompt else None,
     )
-
-
-def check_main_checkout(state: RaceState, before: dict[str, str]) -> None:
-    """Warn when files of the user's checkout changed while the agents ran."""
-    after = repos.checkout_snapshot(Path(state.report.repo))
-    changed_paths = repos.snapshot_changes(before, after)
-    if changed_paths:
-        shown = ", ".join(changed_paths[:5]) + (
-            f" and {len(changed_paths) - 5} more" if len(changed_paths) > 5 else ""
-        )
-        state.warn(
-            f"your checkout changed while the agents ran ({shown}): if that was not you, an "
-            "agent wrote outside its worktree — check those files; --sandbox prevents it"
-        )
 
 
 def _secrets(plan: RacePlan) -> tuple[str, ...]:
@@ -515,32 +577,3 @@ def kept_changes(
             checkout.seal(where)
         found = changed.changed_files(where, base, cand.commit)
         changes[cand.name] = changed.redacted(found, secrets)
-
-
-def collect_lanes(state: RaceState) -> None:
-    """Fetch each lane's recorded work into the main repository as its `racer/...` branch.
-
-    A lane that cannot be collected (its checkout is gone) keeps its record and gets a warning;
-    the others are unaffected. Lanes are fetched in parallel: each fetch updates its own ref.
-    """
-    root = Path(state.report.repo)
-
-    def collect(cand: Candidate) -> str | None:
-        wt = Path(cand.worktree)
-        if cand.commit is None or not checkout.is_lane_repo(wt):
-            return None
-        if repos.branch_tip(root, cand.branch) == cand.commit:
-            return None
-        try:
-            checkout.collect_lane(root, wt, cand.branch, cand.commit)
-        except DiskFull:
-            raise
-        except RacerError as exc:
-            return f"{cand.name}: work not collected: {exc}"
-        return None
-
-    cands = state.report.candidates
-    with ThreadPoolExecutor(max_workers=max(1, min(len(cands), os.cpu_count() or 1))) as ex:
-        problems = [p for p in ex.map(collect, cands) if p]
-    state.warn(*problems)
-    state.save()

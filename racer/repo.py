@@ -112,9 +112,14 @@ def default_worktree_root(repo: RepoInfo) -> Path:
     return base / "racer" / "worktrees" / f"{repo.root.name}-{digest}"
 
 
-def checkout_snapshot(root: Path) -> dict[str, str]:
+CHANGED_SINCE = "changed while racer ran"
+
+
+def checkout_snapshot(root: Path, since_ns: int | None = None) -> dict[str, str]:
     """The main checkout's uncommitted state: each changed or untracked path with its size and
-    modification time ("-" when deleted). Ignored files are not looked at; nothing is read."""
+    modification time ("-" when deleted). Ignored files are not looked at; nothing is read.
+    With `since_ns` (a snapshot taken while the race starts), a path modified from then on
+    (or deleted from a directory modified since) is CHANGED_SINCE: no later snapshot matches."""
     out = git(["status", "--porcelain", "-z", "--untracked-files=all"], root, check=False).stdout
     snap: dict[str, str] = {}
     fields = out.split("\0")
@@ -130,10 +135,21 @@ def checkout_snapshot(root: Path) -> dict[str, str]:
         try:
             st = (root / rel).lstat()
         except OSError:
-            snap[rel] = "-"
+            snap[rel] = "-" if not _since(root / rel, since_ns, parent=True) else CHANGED_SINCE
         else:
-            snap[rel] = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+            late = since_ns is not None and st.st_mtime_ns >= since_ns
+            snap[rel] = CHANGED_SINCE if late else f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
     return snap
+
+
+def _since(path: Path, since_ns: int | None, parent: bool = False) -> bool:
+    """Whether `path` (its directory, with `parent`) was modified at or after `since_ns`."""
+    if since_ns is None:
+        return False
+    try:
+        return (path.parent if parent else path).lstat().st_mtime_ns >= since_ns
+    except OSError:
+        return True  # the directory went too
 
 
 def snapshot_changes(before: dict[str, str], after: dict[str, str]) -> list[str]:

@@ -6,8 +6,10 @@ without rerunning. The JSON layer is the only place that turns status strings in
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
 from pathlib import Path
@@ -509,14 +511,66 @@ def ranked(report: RaceReport) -> list[Candidate]:
 
 
 class RaceState:
-    """The live record of a race being run; every change is written to race.json atomically."""
+    """The live record of a race being run; every change is written to race.json atomically.
+
+    Inside `written_behind()`, a thread of its own writes the record: a change returns at once,
+    and changes that come while a write is under way go out together in the next one (the
+    latest record, never an older one after a newer). Outside it, each change is written before
+    `save` returns."""
 
     def __init__(self, report: RaceReport) -> None:
         self.report = report
         self.dir = RaceDir(Path(report.race_dir))
+        self._cond = threading.Condition()
+        self._writer: threading.Thread | None = None
+        self._dirty = self._closing = False
+        self._failed: BaseException | None = None  # the writer's error, raised by the next save
 
     def save(self) -> None:
-        write_json(self.dir.record, to_dict(self.report))
+        if self._writer is None:
+            write_json(self.dir.record, to_dict(self.report))
+            return
+        with self._cond:
+            if self._failed is not None:
+                failed, self._failed = self._failed, None
+                raise failed
+            self._dirty = True
+            self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def written_behind(self) -> Iterator[RaceState]:
+        """Saves written by a thread of their own while inside (the event loop never waits on
+        the disk); on the way out the record is written once more, here, if it changed since
+        (or a write failed: its error is then this write's)."""
+        self._writer = threading.Thread(target=self._write_behind, name="racer-record", daemon=True)
+        self._writer.start()
+        try:
+            yield self
+        finally:
+            with self._cond:
+                self._closing = True
+                self._cond.notify_all()
+            self._writer.join()
+            with self._cond:
+                again = self._dirty or self._failed is not None
+                self._writer, self._dirty, self._closing, self._failed = None, False, False, None
+            if again:
+                self.save()
+
+    def _write_behind(self) -> None:
+        while True:
+            with self._cond:
+                while not self._dirty and not self._closing:
+                    self._cond.wait()
+                if not self._dirty or self._failed is not None:
+                    return  # closing, and all written
+                self._dirty = False
+            try:
+                write_json(self.dir.record, to_dict(self.report))
+            except BaseException as exc:  # a full disk, say: the race's next save raises it
+                with self._cond:
+                    self._failed, self._dirty = exc, True
+                return
 
     def set(self, report: RaceReport) -> None:
         self.report = report

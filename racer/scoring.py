@@ -17,7 +17,7 @@ import anyio
 
 from racer import doctests, guard, runners, upper
 from racer.checkout import seal, slug
-from racer.context import LaneShared, sandbox_for
+from racer.context import LaneShared, background, sandbox_for
 from racer.errors import DiskFull, RacerError
 from racer.flags import FileChange, is_test_file, is_test_infra
 from racer.git import git
@@ -345,15 +345,15 @@ async def score(
             # The suite as the agent left it: its own new tests and any edits to tests.
             own = await tests(plan.test_command, "own-tests")
             await anyio.to_thread.run_sync(apply_pristine, checkout, plan.base_commit, pristine)
+        # A green run that tested the main checkout's code instead says nothing: the gate
+        # fails. Where the packages come from is asked while the tests run.
+        probe = background(guard.check_imports, checkout, plan.test_command, env)
         summary = replace(await tests(plan.test_command, "tests"), pristine=pristine.needed)
         # Deleting a doctest example cannot buy a pass: the base's examples run all the same.
         extra = await _base_doctests(tests, plan, checkout, pristine, summary)
         if extra is not None:
             summary = with_extra(summary, extra)
-        # A green run that tested the main checkout's code instead says nothing: the gate fails.
-        wrong = await anyio.to_thread.run_sync(
-            guard.check_imports, checkout, plan.test_command, env
-        )
+        wrong = await anyio.to_thread.run_sync(probe.result)
         if wrong:
             summary = replace(summary, ok=False, error=wrong)
         # The hidden tests run on the same pristine tree: a conftest the candidate added must

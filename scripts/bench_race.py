@@ -4,23 +4,39 @@ synthetic 50k-file repo, and the same race under coderace (its default and --par
 
     python scripts/bench_race.py [--sizes 1,4,8,16] [--files 50000] [--agent-seconds 4]
         [--test-seconds 1] [--no-coderace] [--coderace-lanes 5] [--keep] [--cache DIR]
-        [--profile DIR] [--pool cold|warm|both] [--lanes overlay|checkout|both]
+        [--profile DIR] [--pool cold|warm|both] [--lanes overlay|checkout|both] [--against TREE]
 
 The coderace comparison runs first (its racer races at --coderace-lanes), then each kind of
 lanes at the sizes in the order given.
 
 Every contestant, racer's and coderace's, is one fake agent executable: it ignores its arguments,
 sleeps --agent-seconds, fixes calc.add in its working directory and prints one line. The test
-suite sleeps --test-seconds. The ideal race time is the slowest lane (one agent run + one test run)
-plus one `git worktree add` of the repo, all measured on this machine right before each race.
+suite sleeps --test-seconds.
+
+The ideal, measured on this machine right before each race, is the physical limit of an N-lane
+race here: one `git worktree add` of the repo, then N lanes of (agent + its test) at once as
+plain processes in plain directories (each lane a directory of the files the agent and the test
+touch, the data files linked from that one checkout; each lane's test starts when its agent
+ends), so the ratio says what racer costs, not what N test runs on 2 cores cost. The old ideal,
+one lane alone (agent + test) plus one `git worktree add`, is printed beside it ("1-lane ideal").
 
 Racer runs with `--jobs N` (so its test runs are not capped at the CPU count) and the default
-`baseline_runs` (2: the base commit's suite runs twice in its own worktree while the agents work).
+`baseline_runs` (2: the base commit's suite runs twice in its own lane while the agents work).
+racer's modules are byte-compiled first, as `pip install` does (this machine's environment sets
+PYTHONDONTWRITEBYTECODE=1, which would otherwise compile them on every start).
 Its peak RSS is the racer process's own (getrusage(RUSAGE_SELF) read by a tiny in-process wrapper
 at exit), not its children's (git, pytest): RUSAGE_CHILDREN would report the largest descendant.
-The phases printed under each race come from the fake agent's and the test's own timestamps.
+The phases printed under each race come from the fake agent's and the test's own timestamps, and
+where racer's time went from a trace of its steps (TRACED, timed in-process in every thread, and
+every git command it runs): launch -> first agent (imports, plan, lanes), each lane's commit,
+diff and scoring (min/median/max over the lanes), the baseline's runs, and what follows the last
+test (collecting the lanes, judging, writing the report) up to the process's exit.
 pytest runs with PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 so that a test run costs its sleep, not ~1 s of
 CPU scanning every installed distribution for plugins.
+
+With --against TREE (another racer source tree, say a worktree of main), every race is run a
+second time right after the first, with that tree's racer, against the same ideal: before and
+after a change in one run, under the same load.
 
 Each N is raced with both kinds of lanes (--lanes both, config key `lanes`): "overlay" (one
 base checkout shared by every lane, a writable layer each, racer/overlay.py) and "checkout" (a
@@ -42,6 +58,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shlex
 import shutil
@@ -107,17 +124,25 @@ def test_data_present():
     assert os.path.isfile(os.path.join("data", "d000", "f00000.txt"))
 """
 
-# Runs racer in-process, so the max RSS it reports at exit is the racer process's own.
+# Runs racer in-process, so the max RSS it reports at exit is the racer process's own. With a
+# trace path, racer's steps (TRACED) and every git command it runs are timed in-process, in
+# every thread, and written as JSON lines: (what, label, thread, start, end) in time.time().
 RSS_WRAPPER = """
-import cProfile, resource, sys
-rss_path, prof_path = sys.argv[1], sys.argv[2]
-sys.argv = ["racer", *sys.argv[3:]]
+import cProfile, resource, sys, time
+t_main = time.time()
+rss_path, prof_path, trace_path = sys.argv[1], sys.argv[2], sys.argv[3]
+sys.argv = ["racer", *sys.argv[4:]]
 code = 0
 prof = cProfile.Profile() if prof_path else None
+spans = []
 try:
     if prof is not None:
         prof.enable()
     from racer.cli import main
+    if trace_path:
+        import importlib
+        exec(open(trace_path + ".py").read())
+    spans.append(("imports", "", "main", t_main, time.time()))
     main()
 except SystemExit as exc:
     code = exc.code
@@ -130,7 +155,103 @@ finally:
     with open(rss_path, "w") as fh:
         fh.write(f"{own.ru_maxrss} {kids.ru_maxrss} {own.ru_utime + own.ru_stime}"
                  f" {kids.ru_utime + kids.ru_stime}")
+    if trace_path:
+        import json
+        spans.append(("exit", "", "main", time.time(), time.time()))
+        with open(trace_path, "w") as fh:
+            for s in spans:
+                fh.write(json.dumps(s) + "\\n")
 sys.exit(code)
+"""
+
+# racer's steps the trace times (module, function): wrapped wherever racer holds a reference.
+TRACED = (
+    ("racer.plan", "prepare"),
+    ("racer.prepare", "choose_lanes"),
+    ("racer.repo", "checkout_snapshot"),
+    ("racer.race", "_begin"),
+    ("racer.race", "_shared"),
+    ("racer.race", "_lanes"),
+    ("racer.race", "collect_lanes"),
+    ("racer.collect", "collect_lanes"),
+    ("racer.race", "check_main_checkout"),
+    ("racer.collect", "checkout_changed"),
+    ("racer.race", "kept_changes"),
+    ("racer.race", "_release"),
+    ("racer.overlay", "ensure_base"),
+    ("racer.overlay", "check_out"),
+    ("racer.overlay", "prune_bases"),
+    ("racer.prepare", "prepare_checkout"),
+    ("racer.attempts", "run_attempts"),
+    ("racer.checkout", "commit_all"),
+    ("racer.checkout", "write_diff"),
+    ("racer.changes", "diffstat_of"),
+    ("racer.changes", "changed_files"),
+    ("racer.changes", "test_files_at"),
+    ("racer.scoring", "score"),
+    ("racer.scoring", "run_baseline"),
+    ("racer.scoring", "reset_checkout"),
+    ("racer.scoring", "cross_check"),
+    ("racer.testrun", "run_tests"),
+    ("racer.orphans", "find"),
+    ("racer.provision", "shared_writes"),
+    ("racer.verdict", "judge"),
+    ("racer.views", "write_views"),
+    ("racer.pool", "release"),
+    ("racer.git", "git"),
+)
+
+# Wraps TRACED in the racer process (exec'd by RSS_WRAPPER with `spans` in scope).
+TRACER = """
+import functools, inspect, threading, time
+from pathlib import Path as _P
+for _m in {modules!r}:
+    importlib.import_module(_m)
+_originals = {{}}
+for _mod, _name in {traced!r}:
+    _fn = getattr(importlib.import_module(_mod), _name, None)
+    if _fn is not None:  # a racer of another tree (--against) may not have it
+        _originals[_fn] = _name
+
+def _label(name, args, kwargs):
+    if name == "git":
+        return " ".join(str(a) for a in args[0][:2]) + " @" + _P(args[1]).name
+    for a in list(args) + list(kwargs.values()):
+        if isinstance(a, _P):
+            return a.name
+        if hasattr(a, "slug") and isinstance(getattr(a, "slug"), str):
+            return a.slug
+    return ""
+
+def _wrap(fn, name):
+    if inspect.iscoroutinefunction(fn):
+        @functools.wraps(fn)
+        async def wrapper(*args, **kwargs):
+            t0 = time.time()
+            try:
+                return await fn(*args, **kwargs)
+            finally:
+                spans.append((name, _label(name, args, kwargs), threading.current_thread().name, t0, time.time()))
+    else:
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            t0 = time.time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spans.append((name, _label(name, args, kwargs), threading.current_thread().name, t0, time.time()))
+    return wrapper
+
+_wrapped = {{fn: _wrap(fn, name) for fn, name in _originals.items()}}
+for _mod in list(sys.modules.values()):
+    if not getattr(_mod, "__name__", "").startswith("racer"):
+        continue
+    for _attr, _val in list(vars(_mod).items()):
+        try:
+            if _val in _wrapped:
+                setattr(_mod, _attr, _wrapped[_val])
+        except TypeError:
+            continue
 """
 
 GIT_ID = {
@@ -146,9 +267,17 @@ class Ideal:
     worktree_add: float
     agent: float
     test: float
+    lanes: float  # N lanes of agent + test at once, plain processes in plain directories
+    n: int
 
     @property
     def total(self) -> float:
+        """The physical limit of an N-lane race here: one checkout, then N lanes at once."""
+        return self.worktree_add + self.lanes
+
+    @property
+    def one_lane(self) -> float:
+        """The old ideal: one lane alone (agent + test) plus one checkout."""
         return self.worktree_add + self.agent + self.test
 
 
@@ -180,6 +309,7 @@ class RacerRun:
     winner: str | None
     phases: Phases | None
     baseline_runs: int
+    breakdown: tuple[str, ...] = ()  # where racer's time went (the trace), one line each
 
 
 @dataclass(frozen=True)
@@ -233,6 +363,121 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def read_jsonl_list(path: Path) -> list[list[Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+Span = tuple[str, str, str, float, float]  # what, label (lane, git command), thread, start, end
+
+
+def _spread(values: Sequence[float]) -> str:
+    """min/median/max of per-lane seconds."""
+    if not values:
+        return "-"
+    v = sorted(values)
+    return f"{v[0]:.2f}/{v[len(v) // 2]:.2f}/{v[-1]:.2f}"
+
+
+def breakdown(
+    spans: Sequence[Span],
+    agents: Sequence[Mapping[str, Any]],
+    tests: Sequence[Mapping[str, Any]],
+    t0: float,
+) -> list[str]:
+    """Where racer's time went in one race, from the trace of its steps (seconds after launch;
+    per-lane figures as min/median/max over the lanes)."""
+    if not spans:
+        return []
+    by: dict[str, list[Span]] = {}
+    for sp in spans:
+        by.setdefault(sp[0], []).append(sp)
+
+    def one(name: str) -> str:
+        got = by.get(name) or []
+        if not got:
+            return f"{name} -"
+        return f"{name} {got[0][3] - t0:.2f}->{got[-1][4] - t0:.2f} ({sum(g[4] - g[3] for g in got):.2f} s)"
+
+    def per_lane(name: str, lanes: set[str]) -> list[Span]:
+        return [sp for sp in by.get(name, []) if sp[1] in lanes]
+
+    lanes = {Path(a["cwd"]).name for a in agents}
+    end_of = {Path(a["cwd"]).name: a["end"] for a in agents}
+    first_test: dict[str, float] = {}
+    for t in tests:
+        lane = Path(t["cwd"]).name
+        first_test[lane] = min(first_test.get(lane, math.inf), t["start"])
+    lines = [
+        "  ".join(
+            one(n)
+            for n in (
+                "imports",
+                "prepare",
+                "choose_lanes",
+                "_begin",
+                "checkout_snapshot",
+                "_shared",
+            )
+        ),
+        "  ".join(one(n) for n in ("ensure_base", "check_out", "prepare_checkout", "run_attempts")),
+    ]
+    after = []
+    for name in (
+        "commit_all",
+        "write_diff",
+        "diffstat_of",
+        "changed_files",
+        "score",
+        "reset_checkout",
+    ):
+        after.append(f"{name} {_spread([sp[4] - sp[3] for sp in per_lane(name, lanes)])}")
+    lines.append("per lane (s, min/med/max): " + "  ".join(after))
+    gap = [first_test[ln] - end_of[ln] for ln in lanes if ln in first_test]
+    queue = []
+    for sp in per_lane("score", lanes):
+        commit = [c for c in per_lane("changed_files", {sp[1]})]
+        if commit:
+            queue.append(sp[3] - commit[-1][4])
+    test_runs = [sp for sp in by.get("run_tests", []) if sp[1] in lanes]
+    lines.append(
+        f"agent end -> its test's start {_spread(gap)}; changes found -> scoring starts {_spread(queue)}; "
+        f"{len(test_runs)} test runs for {len(lanes)} lanes, {_spread([sp[4] - sp[3] for sp in test_runs])} s "
+        f"(pytest's own sleep {_spread([t['end'] - t['start'] for t in tests if Path(t['cwd']).name in lanes])})"
+    )
+    base_runs = [sp for sp in by.get("run_tests", []) if sp[1] not in lanes]
+    lines.append(
+        one("run_baseline")
+        + f"  baseline test runs {', '.join(f'{sp[3] - t0:.2f}->{sp[4] - t0:.2f}' for sp in base_runs)}"
+    )
+    lines.append(
+        "  ".join(
+            one(n)
+            for n in (
+                "_lanes",
+                "check_main_checkout",
+                "checkout_changed",
+                "collect_lanes",
+                "_release",
+                "prune_bases",
+                "judge",
+                "write_views",
+                "exit",
+            )
+        )
+    )
+    gits: dict[str, list[float]] = {}
+    for sp in by.get("git", []):
+        gits.setdefault(sp[1].split(" @")[0].split(" ")[0], []).append(sp[4] - sp[3])
+    top = sorted(gits.items(), key=lambda kv: -sum(kv[1]))[:8]
+    lines.append(
+        f"git: {sum(len(v) for v in gits.values())} calls, {sum(sum(v) for v in gits.values()):.1f} s in all (thread time); "
+        + ", ".join(f"{k} {len(v)}x {sum(v):.1f} s" for k, v in top)
+    )
+    return lines
+
+
 class Bench:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
@@ -262,6 +507,7 @@ class Bench:
         for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "RACER_JOBS", "RACER_TEST"):
             self.env.pop(var, None)
         self.racer = self._racer_argv()
+        self.races = 0
 
     @staticmethod
     def _racer_argv() -> list[str]:
@@ -321,15 +567,59 @@ class Bench:
 
     # -- the ideal ---------------------------------------------------------------------------
 
-    def measure_ideal(self) -> Ideal:
+    def measure_ideal(self, n: int) -> Ideal:
         wt = self.root / "ideal-wt"
         add = timed(
             lambda: run(["git", "worktree", "add", "-q", "--detach", str(wt), "HEAD"], self.repo)
         )
         agent = timed(lambda: run([str(self.fake), "-p", "fix it"], wt, self.env))
         test = timed(lambda: run(shlex.split(self.test_cmd), wt, self.env))
+        run(["git", "checkout", "-q", "--", "."], wt)
+        lanes = self.ideal_lanes(wt, n)
         self.clear_logs()
-        return Ideal(add, agent, test)
+        return Ideal(add, agent, test, lanes, n)
+
+    def ideal_lanes(self, wt: Path, n: int) -> float:
+        """N lanes of (agent + its test) at once, as plain processes in plain directories: each
+        lane a directory of the files the agent and the test touch, the 50k data files linked
+        from the one checkout (so no lane pays for creating them). Each lane's test starts as
+        soon as its agent ends. Returns the seconds from the first agent's start to the last
+        test's end."""
+        lanes = []
+        for i in range(n):
+            lane = self.root / "ideal-lanes" / str(i)
+            shutil.rmtree(lane, ignore_errors=True)
+            lane.mkdir(parents=True)
+            for name in ("calc", "tests"):
+                shutil.copytree(wt / name, lane / name)
+            for name in ("pytest.ini", ".gitignore", "racer.toml"):
+                shutil.copy2(wt / name, lane / name)
+            (lane / "data").symlink_to(wt / "data")
+            lanes.append(lane)
+        t0 = time.monotonic()
+        agents = [self._spawn([str(self.fake), "-p", "fix it"], lane) for lane in lanes]
+        tests: dict[int, subprocess.Popen[bytes]] = {}
+        while len(tests) < n or any(t.poll() is None for t in tests.values()):
+            for i, proc in enumerate(agents):
+                if i not in tests and proc.poll() is not None:
+                    tests[i] = self._spawn(shlex.split(self.test_cmd), lanes[i])
+            time.sleep(0.01)
+        took = time.monotonic() - t0
+        failed = [i for i, t in tests.items() if t.returncode != 0]
+        if failed:
+            raise SystemExit(f"the ideal's lanes {failed} failed their tests")
+        shutil.rmtree(self.root / "ideal-lanes", ignore_errors=True)
+        return took
+
+    def _spawn(self, argv: Sequence[str], cwd: Path) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def drop_ideal(self) -> None:
         """Remove the ideal's worktree after the race: deleting 50k files right before racer
@@ -341,13 +631,18 @@ class Bench:
 
     # -- racer -------------------------------------------------------------------------------
 
-    def race(self, n: int, kind: str) -> RacerRun:
+    def race(self, n: int, kind: str, tree: Path | None = None) -> RacerRun:
+        """One `racer run` of N lanes; with `tree`, of the racer sources there (--against)."""
         self.clear_logs()
         rss_file = self.root / f"rss-{n}.txt"
+        self.races += 1
         prof = ""
         if self.args.profile:
             self.args.profile.mkdir(parents=True, exist_ok=True)
-            prof = str(self.args.profile.resolve() / f"racer-run-{n}.prof")
+            prof = str(self.args.profile.resolve() / f"racer-run-{self.races}-{kind}-{n}.prof")
+        trace = self.logs / f"trace-{self.races}.jsonl"
+        modules = sorted({m for m, _ in TRACED} | {"racer.cli", "racer.race", "racer.lane"})
+        Path(f"{trace}.py").write_text(TRACER.format(modules=modules, traced=TRACED))
         argv = [
             sys.executable,
             "-P",  # the synthetic repo (cwd) must not shadow any module
@@ -355,6 +650,7 @@ class Bench:
             RSS_WRAPPER,
             str(rss_file),
             prof,
+            str(trace),
             "run",
             str(self.spec),
             "--no-history",  # timing only: no database read or written
@@ -368,7 +664,10 @@ class Bench:
         ]
         t_launch = time.time()
         t0 = time.monotonic()
-        proc = run(argv, self.repo, {**self.env, "RACER_LANES": kind}, check=False)
+        env = {**self.env, "RACER_LANES": kind}
+        if tree is not None:
+            env["PYTHONPATH"] = str(tree)
+        proc = run(argv, self.repo, env, check=False)
         wall = time.monotonic() - t0
         if "lanes are checkouts" in proc.stderr and kind == "overlay":
             raise SystemExit(f"overlay lanes unavailable here: {proc.stderr.strip()}")
@@ -398,6 +697,8 @@ class Bench:
                 report_md=report_md - t_launch if report_md else None,
             )
         baseline = record.get("baseline") or {}
+        spans = [tuple(x) for x in read_jsonl_list(trace)]
+        every_test = [t for t in read_jsonl(self.test_log) if str(self.xdg) in t["cwd"]]
         return RacerRun(
             lanes=n,
             kind=kind,
@@ -414,6 +715,7 @@ class Bench:
             winner=record.get("winner"),
             phases=phases,
             baseline_runs=len(baseline.get("runs") or ()),
+            breakdown=tuple(breakdown(spans, agents, every_test, t_launch)),
         )
 
     def racer_cmd(self, *args: str, kind: str = "checkout") -> subprocess.CompletedProcess[str]:
@@ -537,6 +839,7 @@ class Bench:
 def print_races(runs: Sequence[tuple[str, RacerRun, Ideal]], largest: int) -> None:
     print(
         f"{'N':>3} {'lanes':>8} {'pool':>5} {'racer s':>8} {'ideal s':>8} {'ratio':>6} {'target':>12} "
+        f"{'1-lane ideal':>12} {'ratio':>6} "
         f"{'RSS MB':>7} {'CPU s':>6} {'kids CPU s':>10} {'ran/scored/passed':>18}"
     )
     for mode, r, ideal in runs:
@@ -545,6 +848,7 @@ def print_races(runs: Sequence[tuple[str, RacerRun, Ideal]], largest: int) -> No
         target = f"<={limit:.2f} {fmt_target(ratio <= limit)}" if limit else "-"
         print(
             f"{r.lanes:>3} {r.kind:>8} {mode:>5} {r.wall:>8.2f} {ideal.total:>8.2f} {ratio:>6.2f} {target:>12} "
+            f"{ideal.one_lane:>12.2f} {r.wall / ideal.one_lane:>6.2f} "
             f"{r.rss_mb:>7.1f} {r.cpu_s:>6.2f} {r.children_cpu_s:>10.2f} "
             f"{f'{r.ran}/{r.scored}/{r.passed} of {r.lanes}':>18}"
         )
@@ -601,6 +905,12 @@ def main() -> int:
         default="both",
         help="race with overlay lanes, checkout lanes, or both (default)",
     )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        help="another racer source tree (say, a worktree of main): each race is run again "
+        "with it, right after this one's, against the same ideal",
+    )
     args = parser.parse_args()
     modes = ("cold", "warm") if args.pool == "both" else (args.pool,)
     kinds = ("overlay", "checkout") if args.lanes == "both" else (args.lanes,)
@@ -618,17 +928,21 @@ def main() -> int:
         )
         print(f"racer: {shlex.join(bench.racer)}; run with --jobs N, baseline_runs default (2)")
         print(f"tests: {bench.test_cmd} with PYTEST_DISABLE_PLUGIN_AUTOLOAD=1")
+        for tree in (Path(__file__).resolve().parent.parent, args.against):
+            if tree is not None:  # as `pip install` does: racer's modules byte-compiled
+                run([sys.executable, "-m", "compileall", "-q", str(tree / "racer")], tree)
         print(f"load before: {_load()}")
         print()
 
         help_s = bench.best_of(5, "--help")
         runs: list[tuple[str, RacerRun, Ideal]] = []
+        against: list[tuple[str, RacerRun, Ideal]] = []
         costs: dict[tuple[str, str, int], tuple[float, float | None]] = {}
 
         def race(n: int, mode: str, kind: str) -> tuple[str, RacerRun, Ideal]:
             fill = bench.prepare(n, mode, kind)
             spares, bases = bench.spares(), bench.bases()
-            ideal = bench.measure_ideal()
+            ideal = bench.measure_ideal(n)
             r = bench.race(n, kind)
             bench.drop_ideal()
             show = bench.best_of(3, "show", r.race_id)
@@ -638,7 +952,8 @@ def main() -> int:
                 f"  raced N={n}, {kind} lanes, {mode} pool ({spares} spares, {bases} base"
                 + (f", filled in {fill:.1f} s" if fill > 0.5 else "")
                 + f"): {r.wall:.1f} s (ideal {ideal.total:.1f} = worktree add "
-                f"{ideal.worktree_add:.2f} + agent {ideal.agent:.2f} + test {ideal.test:.2f}); "
+                f"{ideal.worktree_add:.2f} + {n} lanes at once {ideal.lanes:.2f}; one lane alone: "
+                f"agent {ideal.agent:.2f} + test {ideal.test:.2f}); "
                 f"baseline runs {r.baseline_runs}; load {_load()}",
                 flush=True,
             )
@@ -655,6 +970,27 @@ def main() -> int:
                 ),
                 flush=True,
             )
+            for line in r.breakdown:
+                print(f"      {line}", flush=True)
+            if args.against is not None:
+                bench.prepare(n, mode, kind)
+                old = bench.race(n, kind, args.against)
+                bench.merge(old)
+                against.append((mode, old, ideal))
+                p = old.phases
+                print(
+                    f"    against {args.against}: {old.wall:.1f} s, ratio {old.wall / ideal.total:.2f}; "
+                    f"RSS {old.rss_mb:.1f} MB; ran/scored/passed {old.ran}/{old.scored}/{old.passed}"
+                    + (
+                        f"; agents started {p.first_agent_start:.1f}..{p.last_agent_start:.1f} s, "
+                        f"done {p.last_agent_end:.1f}, last test {p.last_test_end:.1f}"
+                        if p is not None
+                        else ""
+                    ),
+                    flush=True,
+                )
+                for line in old.breakdown:
+                    print(f"      {line}", flush=True)
             return mode, r, ideal
 
         cmp_racer: list[tuple[str, RacerRun, Ideal]] = []
@@ -677,8 +1013,14 @@ def main() -> int:
                     runs.append(race(n, mode, kind))
 
         print()
-        print("== racer vs the ideal (slowest lane + one `git worktree add`) ==")
+        print(
+            "== racer vs the ideal (one `git worktree add` + N lanes of agent and test at once, "
+            "plain processes in plain dirs; the old one-lane ideal beside it) =="
+        )
         print_races(runs, max(sizes))
+        if against:
+            print(f"\n== the same races with the racer of {args.against} (--against) ==")
+            print_races(against, max(sizes))
         print()
         print("== racer's own cost ==")
         largest = max(sizes)

@@ -276,3 +276,31 @@ def test_lanes_overlay_where_it_cannot_be_is_a_config_error_and_auto_falls_back(
         assert "lanes are checkouts: worktree_root" in res.stderr
     lane = Path(race_json(project.root)["candidates"][0]["worktree"])
     assert (lane / ".git").is_dir() and not overlay.layers(lane).exists()
+
+
+def test_racer_leaves_the_mounts_teardown_to_a_detached_process(tmp_path: Path) -> None:
+    """At exit, a process of racer's namespace outlives it: the kernel's teardown of the lanes'
+    mounts (a sync of the upper file system per mount) is not racer's to wait for."""
+    _needs_overlay(tmp_path / "wt")
+    script = (
+        "import os, sys; from pathlib import Path; from racer import overlay; "
+        "assert overlay.unavailable(Path(sys.argv[1])) is None; "
+        "print(os.readlink('/proc/self/ns/mnt'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "wt")],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        check=True,
+    )
+    ns = out.stdout.strip()
+    assert ns != os.readlink("/proc/self/ns/mnt")  # racer had a namespace of its own
+    holders = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.readlink(f"/proc/{pid}/ns/mnt") == ns:
+                holders.append(Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0])
+        except OSError:
+            continue
+    assert b"sleep" in holders

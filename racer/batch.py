@@ -32,7 +32,8 @@ from racer.spec import load_spec
 from racer.status import BatchStatus, RaceStatus, SpecState, StepStatus
 from racer.verdict import now
 
-SCHEMA = 1
+SCHEMA = 2  # 2: a spec's own `base` (front matter); 1 is read as is (no spec has one)
+READS = (1, 2)
 BATCH_FILE = "batch.json"
 REPORT_MD, REPORT_HTML = "report.md", "report.html"
 # `racer run` settings a batch passes on to every race.
@@ -151,8 +152,14 @@ def load_batch(cwd: Path, batch_id: str) -> Batch:
         why = "no batch" if not found else f"{len(found)} batches"
         raise UserError(f"--resume {batch_id}: {why} with that id in {root}")
     data = json.loads((root / found[0] / BATCH_FILE).read_text(encoding="utf-8"))
-    if data.get("schema") != SCHEMA:
-        raise UserError(f"batch {found[0]}: unknown schema {data.get('schema')!r}")
+    schema = data.get("schema")
+    if schema not in READS:
+        newer = isinstance(schema, int) and schema > SCHEMA
+        why = "written by a newer racer" if newer else "not a batch record racer knows"
+        raise UserError(
+            f"batch {found[0]}: {why} (schema {schema!r}; this racer reads schemas"
+            f" {READS[0]} to {READS[-1]}) — upgrade racer (pip install -U racer) to resume it"
+        )
     return Batch(repo, data)
 
 

@@ -271,3 +271,24 @@ def test_racer_run_starts_from_the_specs_base_unless_base_is_given(
         assert res.exit_code == 0, res.stdout + res.stderr
         assert json.loads(res.stdout)["base"]["commit"] == want
     assert head != v1
+
+
+def test_a_batch_record_of_schema_1_resumes_and_a_newer_one_is_one_line(
+    brepo: Path, racer: Callable[..., Result]
+) -> None:
+    from racer import batch as batching
+
+    res = racer("batch", "specs/a.md", "--agents", "fake@good")
+    assert res.exit_code == 0, res.stderr
+    data = _batch(brepo)
+    (path,) = (brepo / ".git/racer/batches").glob("*/batch.json")
+    for schema, ok in ((1, True), (2, True), (3, False), ("x", False)):
+        path.write_text(json.dumps({**data, "schema": schema}))
+        if ok:
+            assert batching.load_batch(brepo, data["id"]).data["schema"] == schema
+            continue
+        res = racer("batch", "--resume", data["id"])
+        line = res.stderr.strip()
+        assert res.exit_code == 1 and len(line.splitlines()) == 1, line
+        want = "written by a newer racer" if schema == 3 else "not a batch record racer knows"
+        assert want in line and "upgrade racer" in line, line

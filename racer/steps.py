@@ -152,6 +152,16 @@ def reap(wait_for: tuple[str, ...] = (), timeout: float = 5.0, grace: float = 2.
             break
         time.sleep(0.1)
         stopped += _reap_once(grace)
+    # A lane child outliving its worker for a moment (its lock already free) may still start
+    # its agent: stop every process marked with a cancelled race's steps until none is seen
+    # twice in a row (the lane child is marked too, so it cannot start another).
+    prefixes = tuple(f"{STEP_MARKER}={rid}--" for rid in wait_for)
+    quiet, until = 0, max(deadline, time.monotonic() + 2.0)
+    while prefixes and quiet < 2 and time.monotonic() < until:
+        left = marked_prefix(prefixes)
+        quiet = 0 if left else quiet + 1
+        stopped += orphans.stop(left, grace=grace) if left else 0
+        time.sleep(0.1)
     return stopped
 
 
@@ -175,6 +185,16 @@ def _reap_once(grace: float) -> int:
 def marked(marker: str) -> list[int]:
     """Live processes with `marker` (NAME=VALUE) in their environment."""
     want = marker.encode()
+    return _marked(lambda env: want in env)
+
+
+def marked_prefix(prefixes: tuple[str, ...]) -> list[int]:
+    """Live processes with an environment entry starting with one of `prefixes`."""
+    wanted = tuple(p.encode() for p in prefixes)
+    return _marked(lambda env: any(e.startswith(wanted) for e in env))
+
+
+def _marked(match: Callable[[list[bytes]], bool]) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit() and int(entry.name) != os.getpid():
@@ -182,7 +202,7 @@ def marked(marker: str) -> list[int]:
                 env = (entry / "environ").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if want in env:
+            if match(env):
                 found.append(int(entry.name))
     return found
 

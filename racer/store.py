@@ -102,8 +102,11 @@ def lane_branch(race_id: str, lane: str) -> str:
 
 
 def new_race_id(now: datetime | None = None) -> str:
-    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
-    return f"{stamp}-{secrets.token_hex(2)}"
+    """<date>-<time>-<4 hex>: ids sort in start order, also for races started within one second
+    (the suffix is the millisecond, times 64, plus a random 0-63 that keeps ids apart)."""
+    at = now or datetime.now()
+    tail = at.microsecond // 1000 * 64 + secrets.randbelow(64)
+    return f"{at.strftime('%Y%m%d-%H%M%S')}-{tail:04x}"
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -86,3 +86,20 @@ def test_a_lock_held_by_a_killed_process_is_free(tmp_path: Path) -> None:
     holder.wait()
     holder.stdout.close()
     assert not store.is_live(race)
+
+
+def test_race_ids_sort_in_start_order_within_one_second(tmp_path: Path) -> None:
+    """`racer show` with no id shows the latest race: two races started in the same second
+    (fast races on a warm pool do) must still sort in the order they started."""
+    from datetime import datetime
+
+    starts = [datetime(2026, 12, 7, 4, 5, 6, ms * 1000) for ms in (0, 1, 2, 499, 998, 999)]
+    for _ in range(50):
+        ids = [store.new_race_id(at) for at in starts]
+        assert ids == sorted(ids) and len(set(ids)) == len(ids)
+        assert all(i.startswith("20261207-040506-") and len(i) == 20 for i in ids)
+    git = tmp_path / ".git"
+    for i in ids:
+        RaceDir.of(git, i).path.mkdir(parents=True)
+        RaceDir.of(git, i).record.write_text("{}")
+    assert store.find_race(git, None).id == ids[-1]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from racer import upper
 from racer.errors import GitError, disk_full, no_space
-from racer.git import RACER_IDENTITY, git
+from racer.git import CHECKOUT_WORKERS, RACER_IDENTITY, git
 from racer.proc import redact_file, spawn_detached
 from racer.store import slug as slug  # lanes are named by it
 
@@ -110,7 +110,7 @@ def _replace(path: Path, text: str) -> None:
 
 def populate_worktree(path: Path) -> None:
     """Check the files out; touches only this lane's index, so lanes do it in parallel."""
-    git(["reset", "--hard", "--quiet"], path, lane=True)
+    git([*CHECKOUT_WORKERS, "reset", "--hard", "--quiet"], path, lane=True)
 
 
 def is_lane_repo(path: Path) -> bool:

@@ -25,6 +25,12 @@ RACER_IDENTITY = {
     "GIT_COMMITTER_EMAIL": "racer@localhost",
 }
 
+# A whole checkout (a base checkout, a fresh or renewed lane) writes its files with parallel
+# workers: on a 50k-file repository on this project's VMs, 1.4-4.4 s against 8.5-23 s for git's
+# default of one (file creation there is latency-bound, so more workers than cores still help).
+# Below git's threshold of 100 files to write it stays sequential.
+CHECKOUT_WORKERS = ("-c", f"checkout.workers={max(8, os.cpu_count() or 1)}")
+
 # racer's own git commands in a lane run no program an agent could have named: the lane's config
 # is racer's own again before them (racer.checkout.seal), global and system config do not apply,
 # and these settings switch off whatever else could start a program (an agent must not run code

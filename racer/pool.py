@@ -27,7 +27,7 @@ from pathlib import Path
 from racer import checkout, overlay, upper
 from racer.agents import STATE_FILES
 from racer.errors import DiskFull, GitError
-from racer.git import git
+from racer.git import CHECKOUT_WORKERS, git
 
 POOL = ".racer-pool"
 _OLD_GIT = ".racer-old-git"
@@ -102,7 +102,7 @@ def renew(common_dir: Path, path: Path, branch: str, commit: str) -> None:
     if index.is_file() and not index.is_symlink():
         index.rename(path / ".git" / "index")
     shutil.rmtree(old)
-    git(["reset", "--hard", "--quiet"], path, lane=True)
+    git([*CHECKOUT_WORKERS, "reset", "--hard", "--quiet"], path, lane=True)
     git(["clean", "-ffdxq"], path, lane=True)
 
 

@@ -14,7 +14,9 @@ sleeps --agent-seconds, fixes calc.add in its working directory and prints one l
 suite sleeps --test-seconds.
 
 The ideal, measured on this machine right before each race, is the physical limit of an N-lane
-race here: one `git worktree add` of the repo, then N lanes of (agent + its test) at once as
+race here: one `git worktree add` of the repo (with git's parallel checkout, checkout.workers =
+max(8, CPUs) as racer's own checkouts: several times faster than git's default of one on this
+VM's disk, so the ideal is no slower than racer could be), then N lanes of (agent + its test) at once as
 plain processes in plain directories (each lane a directory of the files the agent and the test
 touch, the data files linked from that one checkout; each lane's test starts when its agent
 ends), so the ratio says what racer costs, not what N test runs on 2 cores cost. The old ideal,
@@ -72,6 +74,9 @@ from pathlib import Path
 from typing import Any
 
 CODERACE_VERSION = "2.0.0"
+# The ideal's checkout writes its files as racer's checkouts do (racer.git.CHECKOUT_WORKERS).
+WORKERS = ("-c", f"checkout.workers={max(8, os.cpu_count() or 1)}")
+
 # coderace's adapters (coderace/adapters/__init__.py ADAPTERS), each launching the executable of
 # the same name; Task.validate (coderace/types.py) refuses any other name, and a repeated name
 # reuses one branch, so coderace races at most these five lanes.
@@ -570,7 +575,9 @@ class Bench:
     def measure_ideal(self, n: int) -> Ideal:
         wt = self.root / "ideal-wt"
         add = timed(
-            lambda: run(["git", "worktree", "add", "-q", "--detach", str(wt), "HEAD"], self.repo)
+            lambda: run(
+                ["git", *WORKERS, "worktree", "add", "-q", "--detach", str(wt), "HEAD"], self.repo
+            )
         )
         agent = timed(lambda: run([str(self.fake), "-p", "fix it"], wt, self.env))
         test = timed(lambda: run(shlex.split(self.test_cmd), wt, self.env))

@@ -3,11 +3,12 @@ start on exactly the base commit with nothing of the previous agent left, not ev
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
 import pytest
-from helpers.repos import CORRECT, WRONG, Project, git, race_json
+from helpers.repos import CORRECT, WRONG, Project, git, make_repo, race_json
 
 from racer import pool
 
@@ -188,3 +189,40 @@ def test_untracked_files_keep_an_agents_lane_out_of_the_pool_not_the_baseline(
     assert not pool.offer(lanes[0], project.worktrees, 4)
     assert pool.offer(lanes[1], project.worktrees, 4, agent_ran=False)
     assert len(pool.entries(project.worktrees)) == 1
+
+
+def test_a_checkout_large_enough_for_parallel_workers_is_exact(tmp_path: Path) -> None:
+    """Over git's threshold of 100 files, lane checkouts write their files with parallel
+    workers (racer.git.CHECKOUT_WORKERS): fresh and renewed, every file, mode, link and
+    eol conversion is the commit's, and git sees nothing changed."""
+    files = {f"data/d{i % 7}/f{i}.txt": f"line {i}\n" * 3 for i in range(400)}
+    files[".gitattributes"] = "*.crlf text eol=crlf\n"
+    files["notes.crlf"] = "one\ntwo\n"
+    repo = make_repo(tmp_path / "repo", files)
+    (repo / "run.sh").write_text("#!/bin/sh\necho hi\n")
+    (repo / "run.sh").chmod(0o755)
+    (repo / "link").symlink_to("data/d0/f0.txt")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "tools")
+    head = git(repo, "rev-parse", "HEAD")
+    roots = tmp_path / "worktrees"
+
+    def check(lane: Path) -> None:
+        assert git(lane, "status", "--porcelain", "--untracked-files=all") == ""
+        assert git(lane, "ls-files") == git(repo, "ls-files")
+        assert (lane / "notes.crlf").read_bytes() == b"one\r\ntwo\r\n"
+        assert (lane / "run.sh").stat().st_mode & 0o111
+        assert os.readlink(lane / "link") == "data/d0/f0.txt"
+        assert (lane / "data/d3/f10.txt").read_text() == "line 10\n" * 3
+
+    first = roots / "r1" / "a"
+    assert pool.check_out(repo / ".git", roots, first, "racer/r1/a", head) is False
+    check(first)
+    (first / "data/d0/f0.txt").write_text("changed\n")
+    (first / "data/d1/f1.txt").unlink()
+    (first / "run.sh").chmod(0o644)
+    (first / "link").unlink()
+    pool.release(repo, first, size=2)
+    second = roots / "r2" / "a"
+    assert pool.check_out(repo / ".git", roots, second, "racer/r2/a", head) is True
+    check(second)

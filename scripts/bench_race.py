@@ -47,7 +47,8 @@ pool --clear`: no spare checkout and no base checkout — every checkout lane, o
 lanes' one base checkout, is made afresh), and "warm" (`racer pool --fill`: N + 1 spares for
 checkout lanes, the base checkout for overlay lanes). The repo's racer.toml sets `pool` to the
 largest N + 1. Before each race the bench waits until the checkouts racer deleted in the
-background are gone. The coderace comparison races racer with overlay lanes.
+background are gone, and every timed step (the ideal's checkout, the race, coderace) starts after
+a sync, so none pays for writing back the files of the one before. The coderace comparison races racer with overlay lanes.
 
 After each race: `racer show` (best of 3), then a plain `racer merge WINNER` (landing it and
 removing every lane: into the pool while it has room), then the base branch reset to the base
@@ -584,6 +585,7 @@ class Bench:
         run(["git", "checkout", "-q", "--", "."], wt)
         lanes = self.ideal_lanes(wt, n)
         self.clear_logs()
+        os.sync()  # racer, next, does not pay for writing back the ideal's checkout
         return Ideal(add, agent, test, lanes, n)
 
     def ideal_lanes(self, wt: Path, n: int) -> float:
@@ -759,8 +761,11 @@ class Bench:
         while time.monotonic() < deadline:
             trash = list(self.xdg.glob("racer/worktrees/*/.racer-trash/*"))
             if not trash:
-                return
+                break
             time.sleep(0.5)
+        # Every timed step starts on a flushed disk: the ideal's 50k new files would otherwise
+        # be written back while racer's own checkout runs (and the other way round).
+        os.sync()
 
     def prepare(self, n: int, mode: str, kind: str) -> float:
         """Empty the pool (cold) or fill it with n + 1 spares (warm: n lanes + the baseline) or
@@ -815,6 +820,7 @@ class Bench:
         task_file.write_text(json.dumps(task, indent=2))  # JSON is YAML
         env = {**self.env, "HOME": str(work / "home"), "COLUMNS": "200"}
         self.clear_logs()
+        os.sync()
         argv = [str(exe), "run", str(task_file), "--no-save"] + (["--parallel"] if parallel else [])
         t0 = time.monotonic()
         proc = run(argv, work, env, check=False)

@@ -304,3 +304,28 @@ def test_racer_leaves_the_mounts_teardown_to_a_detached_process(tmp_path: Path) 
         except OSError:
             continue
     assert b"sleep" in holders
+
+
+def test_the_base_checkout_holds_no_racily_clean_file(tmp_path: Path) -> None:
+    """git rereads every file written in the same second as an index whenever that index is
+    written ("racily clean"): the base checkout's index reaches the lanes only once that
+    second is over, or each lane's first commit rereads them (26k files of a fresh 50k-file
+    base, 1-3 s per lane). ensure_base needs no mount."""
+    repo = make_repo(tmp_path / "repo", {f"d{i % 9}/f{i}.txt": f"{i}\n" for i in range(300)})
+    commit = git(repo, "rev-parse", "HEAD")
+    for _ in range(3):
+        wt_root = tmp_path / f"worktrees-{_}"
+        base = overlay.ensure_base(repo / ".git", wt_root, commit)
+        after = time.time()
+        newest = max(p.lstat().st_mtime for p in (base / "tree").rglob("*") if p.is_file())
+        assert int(newest) < int(after)  # an index copied into a lane from now on: none racy
+        listed = subprocess.run(
+            ["git", "--git-dir", str(repo / ".git"), "ls-files", "--debug"],
+            env={**os.environ, "GIT_INDEX_FILE": str(base / "index")},
+            cwd=base / "tree",
+            capture_output=True,
+            text=True,
+        )
+        stamps = [int(line.split()[1].split(":")[0]) for line in listed.stdout.splitlines()
+                  if line.strip().startswith("mtime:")]  # fmt: skip
+        assert len(stamps) == 300 and max(stamps) < int(after)

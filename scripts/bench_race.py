@@ -3,11 +3,14 @@
 synthetic 50k-file repo, and the same race under coderace (its default and --parallel modes).
 
     python scripts/bench_race.py [--sizes 1,4,8,16] [--files 50000] [--agent-seconds 4]
-        [--test-seconds 1] [--no-coderace] [--coderace-lanes 5] [--keep] [--cache DIR]
+        [--test-seconds 1] [--no-coderace] [--coderace-lanes 5] [--coderace-rounds 3]
+        [--keep] [--cache DIR]
         [--profile DIR] [--pool cold|warm|both] [--lanes overlay|checkout|both] [--against TREE]
 
-The coderace comparison runs first (its racer races at --coderace-lanes), then each kind of
-lanes at the sizes in the order given.
+The coderace comparison runs first: --coderace-rounds rounds (default 3) of racer's race at
+--coderace-lanes (in each pool mode), then coderace's default and --parallel modes, interleaved;
+its targets are judged on the medians (one run of either tool moves by more than their margins
+on this VM). Then each kind of lanes at the sizes in the order given.
 
 Every contestant, racer's and coderace's, is one fake agent executable: it ignores its arguments,
 sleeps --agent-seconds, fixes calc.add in its working directory and prints one line. The test
@@ -65,6 +68,7 @@ import math
 import os
 import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -895,6 +899,12 @@ def main() -> int:
     parser.add_argument("--test-seconds", type=float, default=1.0, help="the test suite's sleep")
     parser.add_argument("--no-coderace", action="store_true", help="skip the coderace comparison")
     parser.add_argument("--coderace-lanes", type=int, default=5, help="lanes for the comparison")
+    parser.add_argument(
+        "--coderace-rounds",
+        type=int,
+        default=3,
+        help="rounds of the comparison (racer, then coderace's two modes); judged on medians",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (repo, logs)")
     parser.add_argument(
         "--cache",
@@ -1006,18 +1016,22 @@ def main() -> int:
                     print(f"      {line}", flush=True)
             return mode, r, ideal
 
-        cmp_racer: list[tuple[str, RacerRun, Ideal]] = []
-        cr_runs: list[CoderaceRun] = []
+        # The comparison: `--coderace-rounds` rounds, each racer's race (per pool mode) and then
+        # coderace's two modes, interleaved, so that the medians see the same minutes.
+        cmp_racer: dict[str, list[tuple[RacerRun, Ideal]]] = {mode: [] for mode in modes}
+        cr_runs: dict[str, list[CoderaceRun]] = {"default": [], "--parallel": []}
         if not args.no_coderace:
             exe = bench.ensure_coderace()
             best = kinds[0]  # overlay lanes when they are raced
-            cmp_racer = [run for run in runs if run[1].lanes == cr_lanes and run[1].kind == best]
-            if not cmp_racer:
-                cmp_racer = [race(cr_lanes, mode, best) for mode in modes]
-            for parallel in (False, True):
-                cr = bench.coderace(exe, cr_lanes, parallel)
-                cr_runs.append(cr)
-                print(f"  coderace {cr.mode}: {cr.wall:.1f} s", flush=True)
+            for k in range(max(1, args.coderace_rounds)):
+                print(f"  comparison round {k + 1}:", flush=True)
+                for mode in modes:
+                    _, r, ideal = race(cr_lanes, mode, best)
+                    cmp_racer[mode].append((r, ideal))
+                for parallel in (False, True):
+                    cr = bench.coderace(exe, cr_lanes, parallel)
+                    cr_runs[cr.mode].append(cr)
+                    print(f"  coderace {cr.mode}: {cr.wall:.1f} s", flush=True)
 
         # After the comparison (the targets' numbers first, on a long run on a busy machine).
         for kind in kinds:
@@ -1058,37 +1072,63 @@ def main() -> int:
             shown = f"{m:5.2f} s" if m is not None else "no winner"
             print(f"  N={n:<3} {kind:>8} {mode:>4}: show {s:5.2f} s, merge {shown}")
 
-        for mode, r, ideal in cmp_racer:
-            print()
-            print(
-                f"== racer ({r.kind} lanes, {mode} pool) vs coderace {CODERACE_VERSION}, {cr_lanes} lanes "
-                f"({', '.join(CODERACE_AGENTS[:cr_lanes])} -> the same fake agent) =="
-            )
-            print(
-                f"{'tool':<20} {'wall s':>7} {'speed-up':>9} {'target':>12} {'ran':>4} {'scored':>7} {'tests pass':>11}"
-            )
-            print(
-                f"{'racer':<20} {r.wall:>7.2f} {'':>9} {'':>12} {r.ran:>4} {r.scored:>7} {r.passed:>11}"
-                f"   (ideal {ideal.total:.2f} s)"
-            )
-            for cr in cr_runs:
-                speed = cr.wall / r.wall
-                want = 3.0 if cr.mode == "default" else 1.3
-                print(
-                    f"{'coderace ' + cr.mode:<20} {cr.wall:>7.2f} {speed:>8.2f}x "
-                    f"{f'>={want:g}x ' + fmt_target(speed >= want):>12} {cr.ran:>4} {cr.scored:>7} "
-                    f"{cr.passed:>11}"
-                    + (f"   {cr.failed_to_run} 'failed to run'" if cr.failed_to_run else "")
-                    + (f"   {cr.leaked} started on an earlier lane's edits" if cr.leaked else "")
-                )
-            every = r.ran == r.scored == r.lanes
-            print(
-                f"racer ran and scored every lane: {r.ran}/{r.scored} of {r.lanes} {fmt_target(every)}"
-            )
+        for mode, pairs in cmp_racer.items():
+            if pairs:
+                print_comparison(mode, pairs, cr_runs, cr_lanes)
         print(f"\nload after: {_load()}")
     finally:
         bench.cleanup()
     return 0
+
+
+def print_comparison(
+    mode: str,
+    pairs: Sequence[tuple[RacerRun, Ideal]],
+    cr_runs: dict[str, list[CoderaceRun]],
+    cr_lanes: int,
+) -> None:
+    """racer's races in one pool mode against coderace's runs of the same rounds: each round's
+    walls, and the targets judged on the medians."""
+    walls = [r.wall for r, _ in pairs]
+    racer_s = statistics.median(walls)
+    print()
+    print(
+        f"== racer ({pairs[0][0].kind} lanes, {mode} pool) vs coderace {CODERACE_VERSION}, "
+        f"{cr_lanes} lanes ({', '.join(CODERACE_AGENTS[:cr_lanes])} -> the same fake agent), "
+        f"{len(pairs)} round(s), medians =="
+    )
+    print(
+        f"{'tool':<20} {'median s':>8} {'speed-up':>9} {'target':>12} {'each round (s)':>22} "
+        f"{'ran/scored/passed per round':>28}"
+    )
+    rounds = ", ".join(f"{w:.2f}" for w in walls)
+    counts = ", ".join(f"{r.ran}/{r.scored}/{r.passed}" for r, _ in pairs)
+    ideals = ", ".join(f"{i.total:.2f}" for _, i in pairs)
+    print(f"{'racer':<20} {racer_s:>8.2f} {'':>9} {'':>12} {rounds:>22} {counts:>28}")
+    print(f"{'  (its ideal)':<20} {'':>8} {'':>9} {'':>12} {ideals:>22}")
+    for cr_mode, runs in cr_runs.items():
+        if not runs:
+            continue
+        cr_s = statistics.median(cr.wall for cr in runs)
+        speed = cr_s / racer_s
+        want = 3.0 if cr_mode == "default" else 1.3
+        each = ", ".join(f"{cr.wall:.2f}" for cr in runs)
+        counts = ", ".join(f"{cr.ran}/{cr.scored}/{cr.passed}" for cr in runs)
+        per = ", ".join(f"{cr.wall / w:.2f}x" for cr, w in zip(runs, walls, strict=False))
+        print(
+            f"{'coderace ' + cr_mode:<20} {cr_s:>8.2f} {speed:>8.2f}x "
+            f"{f'>={want:g}x ' + fmt_target(speed >= want):>12} {each:>22} {counts:>28}"
+            f"   (per round {per})"
+        )
+        failed = sum(cr.failed_to_run for cr in runs)
+        leaked = sum(cr.leaked for cr in runs)
+        if failed or leaked:
+            print(
+                f"{'':<20} over its rounds: {failed} lane(s) 'failed to run', {leaked} started "
+                "on an earlier lane's edits"
+            )
+    every = all(r.ran == r.scored == r.lanes for r, _ in pairs)
+    print(f"racer ran and scored every lane in every round: {fmt_target(every)}")
 
 
 def _load() -> str:

@@ -310,8 +310,10 @@ def test_the_base_checkout_holds_no_racily_clean_file(tmp_path: Path) -> None:
     """git rereads every file written in the same second as an index whenever that index is
     written ("racily clean"): the base checkout's index reaches the lanes only once that
     second is over, or each lane's first commit rereads them (26k files of a fresh 50k-file
-    base, 1-3 s per lane). ensure_base needs no mount."""
-    repo = make_repo(tmp_path / "repo", {f"d{i % 9}/f{i}.txt": f"{i}\n" for i in range(300)})
+    base, 1-3 s per lane); below _RACY_WORTH_WAITING files the rereading is cheaper than the
+    wait. ensure_base needs no mount."""
+    files = {f"d{i % 9}/f{i}.txt": f"{i}\n" for i in range(overlay._RACY_WORTH_WAITING)}
+    repo = make_repo(tmp_path / "repo", files)
     commit = git(repo, "rev-parse", "HEAD")
     for _ in range(3):
         wt_root = tmp_path / f"worktrees-{_}"
@@ -328,4 +330,4 @@ def test_the_base_checkout_holds_no_racily_clean_file(tmp_path: Path) -> None:
         )
         stamps = [int(line.split()[1].split(":")[0]) for line in listed.stdout.splitlines()
                   if line.strip().startswith("mtime:")]  # fmt: skip
-        assert len(stamps) == 300 and max(stamps) < int(after)
+        assert len(stamps) == len(files) and max(stamps) < int(after)

@@ -518,6 +518,7 @@ class Bench:
             self.env.pop(var, None)
         self.racer = self._racer_argv()
         self.races = 0
+        self.coderace_runs = 0
 
     @staticmethod
     def _racer_argv() -> list[str]:
@@ -807,7 +808,8 @@ class Bench:
 
     def coderace(self, exe: Path, lanes: int, parallel: bool) -> CoderaceRun:
         mode = "--parallel" if parallel else "default"
-        work = self.root / f"coderace-{'parallel' if parallel else 'default'}"
+        self.coderace_runs += 1  # a directory per run: none pays for deleting another's clone
+        work = self.root / f"coderace-{'parallel' if parallel else 'default'}-{self.coderace_runs}"
         work.mkdir()
         repo = work / "repo"  # a fresh clone per run: nothing leaks between runs
         run(["git", "clone", "-q", str(self.repo), str(repo)], self.root, self.env)

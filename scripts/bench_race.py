@@ -78,9 +78,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's racer
+
+# The ideal's checkout writes its files as racer's own checkouts do.
+from racer.git import CHECKOUT_WORKERS
+
 CODERACE_VERSION = "2.0.0"
-# The ideal's checkout writes its files as racer's checkouts do (racer.git.CHECKOUT_WORKERS).
-WORKERS = ("-c", f"checkout.workers={max(8, os.cpu_count() or 1)}")
 
 # coderace's adapters (coderace/adapters/__init__.py ADAPTERS), each launching the executable of
 # the same name; Task.validate (coderace/types.py) refuses any other name, and a repeated name
@@ -582,7 +585,8 @@ class Bench:
         wt = self.root / "ideal-wt"
         add = timed(
             lambda: run(
-                ["git", *WORKERS, "worktree", "add", "-q", "--detach", str(wt), "HEAD"], self.repo
+                ["git", *CHECKOUT_WORKERS, "worktree", "add", "-q", "--detach", str(wt), "HEAD"],
+                self.repo,
             )
         )
         agent = timed(lambda: run([str(self.fake), "-p", "fix it"], wt, self.env))

@@ -23,13 +23,11 @@ import atexit
 import contextlib
 import ctypes
 import functools
-import math
 import os
 import secrets
 import shutil
 import sys
 import threading
-import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -282,11 +280,12 @@ def ensure_base(common_dir: Path, worktree_root: Path, commit: str) -> Path:
             tree = tmp / "tree"
             checkout.create_lane_repo(common_dir, tree, "racer-base", commit)
             checkout.populate_worktree(tree)
-            if _entries(tree / ".git" / "index") >= _RACY_WORTH_WAITING:
-                _past_the_files_second()
+            index = tree / ".git" / "index"
+            later = _date_past_its_files(index)
             # The cache tree in the index: each lane's commit then hashes only the trees it changed.
             git(["write-tree"], tree, lane=True)
-            (tree / ".git" / "index").rename(tmp / "index")
+            _date_past_its_files(index, later)  # write-tree may have written it anew
+            index.rename(tmp / "index")
             shutil.rmtree(tree / ".git")
             try:
                 tmp.rename(final)
@@ -301,25 +300,30 @@ def ensure_base(common_dir: Path, worktree_root: Path, commit: str) -> Path:
     return final
 
 
-# Below this many files, a lane's git rereading the racily clean ones costs less than the wait.
-_RACY_WORTH_WAITING = 1000
+def _date_past_its_files(index: Path, later: int | None = None) -> int:
+    """Date the index one second after the second it was written in. git counts a file whose
+    mtime is not older than its index's as "racily clean" and reads it again whenever that
+    index is written: a fresh checkout's files share the index's second, and on a 50k-file base
+    that was 26k files read per lane commit (1-3 s each with 16 lanes). Every file of the base
+    was written before its index and nothing writes the base after, so the later date is true
+    of them all, and a lane gets it with its copy (`copy_index`). A lane's changes are found
+    from its upper layer, never from git's stat of a file. `later`: the date given before the
+    index was written again (kept unless the new one is later still). Returns the date."""
+    written = index.stat().st_mtime_ns
+    if later is None:
+        later = (written // 1_000_000_000 + 1) * 1_000_000_000
+    if written < later:
+        os.utime(index, ns=(later, later))
+    return max(written, later)
 
 
-def _entries(index: Path) -> int:
-    """The number of entries an index file holds (its header: "DIRC", version, count)."""
-    with index.open("rb") as fh:
-        head = fh.read(12)
-    return int.from_bytes(head[8:12], "big") if head[:4] == b"DIRC" else 0
-
-
-def _past_the_files_second() -> None:
-    """Wait for the second after the checkout's last file was written (at most 1 s). git
-    counts the files written in the same second as an index as "racily clean" and reads each
-    one again whenever that index is written: on a fresh 50k-file base that was 26k files read
-    per lane commit (1-3 s each with 16 lanes). An index written, or copied into a lane, after
-    this wait has no such file."""
-    now = time.time()
-    time.sleep(math.floor(now) + 1.02 - now)  # 20 ms: the file system's clock is coarse
+def copy_index(base: Path, lane_git_dir: Path) -> None:
+    """The base checkout's index into a lane's .git, with its date (`_date_past_its_files`)."""
+    source = base / "index"
+    target = lane_git_dir / "index"
+    shutil.copyfile(source, target)
+    stamp = source.stat().st_mtime_ns
+    os.utime(target, ns=(stamp, stamp))
 
 
 def check_out(common_dir: Path, worktree_root: Path, lane: Path, branch: str, commit: str) -> None:
@@ -334,7 +338,7 @@ def check_out(common_dir: Path, worktree_root: Path, lane: Path, branch: str, co
     (where / "work").mkdir()
     (where / "lower").write_text(f"{base / 'tree'}\n", encoding="utf-8")
     checkout.init_lane_repo(common_dir, up, branch, commit)
-    shutil.copyfile(base / "index", up / ".git" / "index")
+    copy_index(base, up / ".git")
     mount(lane)
 
 

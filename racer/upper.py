@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import bisect
 import fnmatch
+import hashlib
 import os
 import secrets
 import shutil
 import stat
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -282,11 +284,15 @@ _MANY = 1000  # more touched paths than this: the caller's whole-tree reset is a
 def reset(lane: Path, tip: str) -> bool:
     """Put a mounted overlay lane back to exactly `tip` after a test run, as `git reset --hard`
     and `git clean -fd` would (ignored files stay), looking only at the paths its upper layer
-    and its index say were touched. False (nothing done) when there are too many of them."""
+    and its index say were touched. False (nothing done) when there are too many of them.
+    Nothing is looked at when the layer is as it was when last left at `tip` (`_mark_tidy`)."""
+    if _still_tidy(lane, tip):
+        return True
     paths, new_dirs, index = _touched(lane, {}, (), base_of(lane), tip)
     if len(paths) + len(new_dirs) > _MANY:
         return False
     if not paths and not new_dirs:
+        _mark_tidy(lane, tip)
         return True
     literal = {"GIT_LITERAL_PATHSPECS": "1"}
     listed = git(
@@ -310,7 +316,80 @@ def reset(lane: Path, tip: str) -> bool:
     stray = sorted((paths - wanted) | set(new_dirs))
     if stray:
         git(["clean", "-fdq", "--", *stray], lane, env=literal, lane=True)
+    _mark_tidy(lane, tip)
     return True
+
+
+# ---- a layer left exactly at a commit ----------------------------------------------------------
+
+_TIDY = "tidy"  # in the lane's layers dir, out of the lane's view
+_TIDY_MAX = 5000  # entries of an upper layer worth a fingerprint (a walk of ~10 ms at most)
+_SECOND = 1_000_000_000
+_COARSE = 5  # CLOCK_REALTIME_COARSE (Linux): the clock the kernel dates files by
+
+
+def _fingerprint(lane: Path, tip: str, exclude: Sequence[str]) -> tuple[str, int] | None:
+    """(a digest of `tip` and of every entry of the lane's upper layer and its index file —
+    path, mode, inode, size, mtime, ctime: a write, a rename, a chmod or an xattr changes one —,
+    the newest ctime among them: an mtime can be set to anything, a ctime only to now); None when the layer holds more than _TIDY_MAX entries or an
+    `exclude`d path (left out of the commit: the view is not `tip`'s)."""
+    up = upper(lane)
+    rows: list[str] = []
+    newest = 0
+    stack = [""]
+    while stack:
+        sub = stack.pop()
+        with os.scandir(up / sub if sub else up) as found:
+            for entry in found:
+                rel = f"{sub}/{entry.name}" if sub else entry.name
+                if rel == ".git":  # the lane's repository: of it, only the index is its state
+                    rel = ".git/index"
+                    try:
+                        info = os.lstat(up / rel)
+                    except FileNotFoundError:
+                        continue
+                else:
+                    if _excluded(rel, exclude):
+                        return None
+                    info = entry.stat(follow_symlinks=False)
+                    if stat.S_ISDIR(info.st_mode):
+                        stack.append(rel)
+                rows.append(
+                    f"{rel}\0{info.st_mode}\0{info.st_ino}\0{info.st_size}"
+                    f"\0{info.st_mtime_ns}\0{info.st_ctime_ns}"
+                )
+                newest = max(newest, info.st_ctime_ns)  # what any change sets to now
+                if len(rows) > _TIDY_MAX:
+                    return None
+    digest = hashlib.sha256(tip.encode())
+    for row in sorted(rows):
+        digest.update(row.encode(errors="surrogateescape") + b"\n")
+    return digest.hexdigest(), newest
+
+
+def _mark_tidy(lane: Path, tip: str, exclude: Sequence[str] = ()) -> None:
+    """Record that the lane's view is exactly `tip` now (its commit or reset just made it so),
+    so that the next `reset` to `tip` finds nothing to do without running git. A later write
+    must show: racer waits for the file system's clock to pass the newest time recorded (a
+    tick, a few ms), and marks nothing where times look whole seconds (a coarse file system)."""
+    mark = layers(lane) / _TIDY
+    found = _fingerprint(lane, tip, exclude)
+    if found is None or found[1] % _SECOND == 0:
+        mark.unlink(missing_ok=True)
+        return
+    digest, newest = found
+    while time.clock_gettime_ns(_COARSE) <= newest:
+        time.sleep(0.001)
+    mark.write_text(digest, encoding="ascii")
+
+
+def _still_tidy(lane: Path, tip: str) -> bool:
+    try:
+        mark = (layers(lane) / _TIDY).read_text(encoding="ascii")
+    except OSError:
+        return False
+    found = _fingerprint(lane, tip, ())
+    return found is not None and found[0] == mark
 
 
 def dirty(lane: Path, exclude: Sequence[str] = ()) -> list[str] | None:
@@ -391,6 +470,7 @@ def commit(lane: Path, message: str, exclude: Sequence[str] = ()) -> str:
                 ["commit-tree", tree, "-p", tip, "-m", message], lane, env=env, lane=True
             ).stdout.strip()
             git(["update-ref", "-m", f"commit: {message}", "HEAD", tip], lane, lane=True)
+        _mark_tidy(lane, tip, exclude)
     except BaseException:
         if backup.exists():
             os.replace(backup, index_file)

@@ -104,6 +104,15 @@ def test_overlay_commits_make_the_same_trees_as_checkouts(tmp_path: Path) -> Non
     assert {name: pair for name, pair in dirty.items() if pair[0] != pair[1]} == {}
     assert {name: pair[0][2] for name, pair in dirty.items() if pair[0][2]} == {}
     assert dirty["new file"][0][:2] == [1, ["new.txt"]]
+    # a reset that has nothing to put back runs no git in an overlay lane: not right after the
+    # commit (unless the agent's state files, which the commit leaves out, are there to remove),
+    # not after a reset; the test run's leftovers above (a file rewritten to the same size and
+    # mtime among them) were all seen
+    gits = {name: runs[3][0] for name, runs in found.items()}
+    assert {name for name, (after_commit, _) in gits.items() if after_commit} == {
+        "agent state files"
+    }
+    assert {name: again for name, (_, again) in gits.items() if again} == {}
 
 
 def _racer(project: Project, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

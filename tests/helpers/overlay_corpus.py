@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from racer import checkout, overlay, scoring
+from racer import checkout, overlay, scoring, upper
 from racer.agents import STATE_FILES
 
 IDENTITY = "git -c user.name=agent -c user.email=agent@localhost"
@@ -68,6 +68,14 @@ TESTS_LEFT = (
 )
 
 
+# After a reset, the one change a test run makes: a file rewritten to the same size and mtime (in
+# the lanes whose agent changed it, a file of the upper layer already): only its ctime tells.
+SNEAKY = (
+    "(cp -p a.txt .git/a-copy && tr a-z A-Z < .git/a-copy > a.txt && touch -r .git/a-copy a.txt)"
+    " 2>/dev/null; true"
+)
+
+
 def _lane(common: Path, wt_root: Path, name: str, kind: str, head: str) -> Path:
     lane = wt_root / "race" / f"{kind}-{abs(hash(name))}"
     if kind == "overlay":
@@ -84,10 +92,32 @@ def _git(lane: Path, *args: str) -> str:
     ).stdout.strip()
 
 
-def _after(lane: Path, script: str, common: Path, head: str) -> tuple[str, str, list[object]]:
+def _gits_in_reset(lane: Path, tip: str) -> int:
+    """How many git commands racer's reset of an overlay lane runs (-1: a checkout lane)."""
+    if not upper.is_overlay(lane):
+        scoring.reset_checkout(lane, tip)
+        return -1
+    real, calls = upper.git, []
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(args)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    upper.git = counted  # type: ignore[assignment]
+    try:
+        scoring.reset_checkout(lane, tip)
+    finally:
+        upper.git = real
+    return len(calls)
+
+
+def _after(
+    lane: Path, script: str, common: Path, head: str
+) -> tuple[str, str, list[object], list[int]]:
     """(the tree racer committed, `git status` once racer has reset a test run's leftovers,
     what racer finds uncommitted before and after the commit: how many, and which — git status
-    quotes odd names, so only plain ones are compared by name)."""
+    quotes odd names, so only plain ones are compared by name —, the git commands of a reset
+    right after the commit and of a second reset after the first)."""
     subprocess.run(["/bin/sh", "-c", script], cwd=lane, check=True, capture_output=True)
     before = checkout.dirty_files(lane, STATE_FILES) or []
     tip = checkout.commit_all(lane, "racer: work", STATE_FILES, None, common)
@@ -96,12 +126,16 @@ def _after(lane: Path, script: str, common: Path, head: str) -> tuple[str, str, 
     plain = sorted(p for p in names if re.fullmatch(r"[\w./-]+", p))
     dirty: list[object] = [len(names), plain, after]
     tree = _git(lane, "rev-parse", f"{tip}^{{tree}}")
+    untouched = _gits_in_reset(lane, tip)
     env = {**os.environ, "BASE": head}
     subprocess.run(["/bin/sh", "-c", TESTS_LEFT], cwd=lane, check=True, env=env)
     scoring.reset_checkout(lane, tip)
+    again = _gits_in_reset(lane, tip)
+    subprocess.run(["/bin/sh", "-c", SNEAKY], cwd=lane, check=True)
+    scoring.reset_checkout(lane, tip)  # (git status, next, writes the index anew)
     status = _git(lane, "status", "--porcelain", "--ignored", "--untracked-files=all")
     moved = _git(lane, "rev-parse", "HEAD") != tip
-    return tree, status + ("\nHEAD moved" if moved else ""), dirty
+    return tree, status + ("\nHEAD moved" if moved else ""), dirty, [untouched, again]
 
 
 def main() -> None:
@@ -115,7 +149,7 @@ def main() -> None:
             _after(_lane(common, wt_root, name, kind, head), script, common, head)
             for kind in ("overlay", "checkout")
         ]
-        found[name] = [[r[i] for r in runs] for i in range(3)]
+        found[name] = [[r[i] for r in runs] for i in range(4)]
     print(json.dumps(found))
 
 

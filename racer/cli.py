@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, ParamSpec
 import typer
 import typer.core
 
-from racer import __version__, clibatch, cliopts, fmt
+from racer import __version__, clibatch, cliopts, exiting, fmt
 from racer.config import flags_from_cli
 from racer.errors import (
     EXIT_INTERNAL,
@@ -577,7 +577,13 @@ app.command("batch")(_guarded(clibatch.batch))  # its options live in clibatch
 
 
 def main() -> None:
-    app()
+    """The console script; its exit skips the interpreter's teardown (racer.exiting)."""
+    try:
+        app()
+        code: object = 0
+    except SystemExit as exc:
+        code = exc.code
+    exiting.leave(code)
 
 
 if __name__ == "__main__":

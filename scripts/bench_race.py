@@ -141,25 +141,20 @@ def test_data_present():
 # trace path, racer's steps (TRACED) and every git command it runs are timed in-process, in
 # every thread, and written as JSON lines: (what, label, thread, start, end) in time.time().
 RSS_WRAPPER = """
-import cProfile, resource, sys, time
+import atexit, cProfile, resource, sys, time
 t_main = time.time()
 rss_path, prof_path, trace_path = sys.argv[1], sys.argv[2], sys.argv[3]
 sys.argv = ["racer", *sys.argv[4:]]
-code = 0
 prof = cProfile.Profile() if prof_path else None
 spans = []
-try:
-    if prof is not None:
-        prof.enable()
-    from racer.cli import main
-    if trace_path:
-        import importlib
-        exec(open(trace_path + ".py").read())
-    spans.append(("imports", "", "main", t_main, time.time()))
-    main()
-except SystemExit as exc:
-    code = exc.code
-finally:
+done = []
+
+def finish():
+    # At racer's exit: racer's main ends the process itself (os._exit after the exit
+    # handlers, racer/exiting.py), so this runs as the last exit handler (the first registered).
+    if done:
+        return
+    done.append(1)
     if prof is not None:
         prof.disable()
         prof.dump_stats(prof_path)
@@ -174,9 +169,17 @@ finally:
         with open(trace_path, "w") as fh:
             for s in spans:
                 fh.write(json.dumps(s) + "\\n")
-sys.exit(code)
-"""
 
+atexit.register(finish)
+if prof is not None:
+    prof.enable()
+from racer.cli import main
+if trace_path:
+    import importlib
+    exec(open(trace_path + ".py").read())
+spans.append(("imports", "", "main", t_main, time.time()))
+main()  # (a racer from before racer/exiting.py returns by SystemExit: finish runs at exit)
+"""
 # racer's steps the trace times (module, function): wrapped wherever racer holds a reference.
 TRACED = (
     ("racer.plan", "prepare"),

@@ -339,7 +339,11 @@ def _fingerprint(lane: Path, tip: str, exclude: Sequence[str]) -> tuple[str, int
     stack = [""]
     while stack:
         sub = stack.pop()
-        with os.scandir(up / sub if sub else up) as found:
+        try:
+            found = os.scandir(up / sub if sub else up)
+        except OSError:  # a directory the lane made unreadable: no fingerprint
+            return None
+        with found:
             for entry in found:
                 rel = f"{sub}/{entry.name}" if sub else entry.name
                 if rel == ".git":  # the lane's repository: of it, only the index is its state

@@ -13,6 +13,7 @@ index with `git update-index`, then `write-tree`, `commit-tree` and `update-ref`
 from __future__ import annotations
 
 import bisect
+import contextlib
 import fnmatch
 import hashlib
 import os
@@ -326,6 +327,7 @@ _TIDY = "tidy"  # in the lane's layers dir, out of the lane's view
 _TIDY_MAX = 5000  # entries of an upper layer worth a fingerprint (a walk of ~10 ms at most)
 _SECOND = 1_000_000_000
 _COARSE = 5  # CLOCK_REALTIME_COARSE (Linux): the clock the kernel dates files by
+_TICKS_AHEAD = 50_000_000  # ns: more than a few clock ticks ahead is a clock set back
 
 
 def _fingerprint(lane: Path, tip: str, exclude: Sequence[str]) -> tuple[str, int] | None:
@@ -377,14 +379,20 @@ def _mark_tidy(lane: Path, tip: str, exclude: Sequence[str] = ()) -> None:
     must show: racer waits for the file system's clock to pass the newest time recorded (a
     tick, a few ms), and marks nothing where times look whole seconds (a coarse file system)."""
     mark = layers(lane) / _TIDY
-    found = _fingerprint(lane, tip, exclude)
-    if found is None or found[1] % _SECOND == 0:
-        mark.unlink(missing_ok=True)
-        return
-    digest, newest = found
-    while time.clock_gettime_ns(_COARSE) <= newest:
-        time.sleep(0.001)
-    mark.write_text(digest, encoding="ascii")
+    try:
+        found = _fingerprint(lane, tip, exclude)
+        # A time ahead of the clock (set back since) would never be passed: no mark then.
+        ahead = found is not None and found[1] - time.clock_gettime_ns(_COARSE) > _TICKS_AHEAD
+        if found is None or found[1] % _SECOND == 0 or ahead:
+            mark.unlink(missing_ok=True)
+            return
+        digest, newest = found
+        while time.clock_gettime_ns(_COARSE) <= newest:
+            time.sleep(0.001)
+        mark.write_text(digest, encoding="ascii")
+    except OSError:  # a mark is only a shortcut: without one, the next reset looks
+        with contextlib.suppress(OSError):
+            mark.unlink(missing_ok=True)
 
 
 def _still_tidy(lane: Path, tip: str) -> bool:
@@ -392,7 +400,10 @@ def _still_tidy(lane: Path, tip: str) -> bool:
         mark = (layers(lane) / _TIDY).read_text(encoding="ascii")
     except OSError:
         return False
-    found = _fingerprint(lane, tip, ())
+    try:
+        found = _fingerprint(lane, tip, ())
+    except OSError:
+        return False
     return found is not None and found[0] == mark
 
 

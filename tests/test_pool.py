@@ -226,3 +226,36 @@ def test_a_checkout_large_enough_for_parallel_workers_is_exact(tmp_path: Path) -
     second = roots / "r2" / "a"
     assert pool.check_out(repo / ".git", roots, second, "racer/r2/a", head) is True
     check(second)
+
+
+def test_a_lane_repository_is_what_git_init_and_update_ref_make(tmp_path: Path) -> None:
+    """racer writes a lane's .git itself (no `git init`, no `git update-ref`): the same files
+    and settings git makes, the branch at the commit, HEAD on it, the main repository's objects
+    borrowed and its info/exclude kept; a branch name git would check goes through git."""
+    from racer import checkout
+
+    repo = make_repo(tmp_path / "repo", {"a.txt": "a\n"})
+    (repo / ".git" / "info").mkdir(exist_ok=True)
+    (repo / ".git" / "info" / "exclude").write_text("*.secret\n")
+    head = git(repo, "rev-parse", "HEAD")
+    ours = tmp_path / "lanes" / "ours"
+    checkout.create_lane_repo(repo / ".git", ours, "racer/r1/a-b_c.d", head)
+    theirs = tmp_path / "lanes" / "theirs"
+    theirs.mkdir()
+    git(theirs, "init", "--quiet", "--template=", "--initial-branch=racer/r1/a-b_c.d", ".")
+
+    def tree(root: Path) -> set[str]:
+        return {p.relative_to(root).as_posix() for p in (root / ".git").rglob("*")}
+
+    assert tree(theirs) <= tree(ours)
+    assert (ours / ".git" / "config").read_text() == (theirs / ".git" / "config").read_text()
+    assert git(ours, "symbolic-ref", "HEAD") == "refs/heads/racer/r1/a-b_c.d"
+    assert git(ours, "rev-parse", "HEAD") == head
+    assert git(ours, "cat-file", "-t", head) == "commit"  # objects through alternates
+    assert (ours / ".git" / "info" / "exclude").read_text() == "*.secret\n"
+    checkout.populate_worktree(ours)
+    assert git(ours, "status", "--porcelain", "--untracked-files=all") == ""
+    # a name outside the plain rules, and an abbreviated commit: git's update-ref decides
+    odd = tmp_path / "lanes" / "odd"
+    checkout.create_lane_repo(repo / ".git", odd, "racer/r1/ünïcode", head[:12])
+    assert git(odd, "rev-parse", "refs/heads/racer/r1/ünïcode") == head

@@ -455,10 +455,14 @@ def commit(lane: Path, message: str, exclude: Sequence[str] = ()) -> str:
     git_dir = lane / ".git"
     index_file = git_dir / "index"
     # The lane's own index is updated in place (racer's git never gets GIT_INDEX_FILE through:
-    # racer.proc strips it from every child), with a copy to put back if anything fails.
+    # racer.proc strips it from every child), with the old one to put back if anything fails:
+    # a second link to it (git writes an index anew and renames it over, never in place).
     backup = git_dir / f"racer-index-{secrets.token_hex(4)}"
     if index_file.is_file() and not index_file.is_symlink():
-        shutil.copyfile(index_file, backup)
+        try:
+            os.link(index_file, backup)
+        except OSError:
+            shutil.copyfile(index_file, backup)
     env = dict(RACER_IDENTITY)
     try:
         if not backup.exists():
@@ -485,11 +489,11 @@ def commit(lane: Path, message: str, exclude: Sequence[str] = ()) -> str:
                 ["commit-tree", tree, "-p", tip, "-m", message], lane, env=env, lane=True
             ).stdout.strip()
             git(["update-ref", "-m", f"commit: {message}", "HEAD", tip], lane, lane=True)
-        _mark_tidy(lane, tip, exclude)
     except BaseException:
         if backup.exists():
             os.replace(backup, index_file)
         raise
     finally:
         backup.unlink(missing_ok=True)
+    _mark_tidy(lane, tip, exclude)  # once the backup's link is gone (it changes the ctime)
     return tip

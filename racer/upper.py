@@ -333,8 +333,9 @@ _TICKS_AHEAD = 50_000_000  # ns: more than a few clock ticks ahead is a clock se
 def _fingerprint(lane: Path, tip: str, exclude: Sequence[str]) -> tuple[str, int] | None:
     """(a digest of `tip` and of every entry of the lane's upper layer and its index file —
     path, mode, inode, size, mtime, ctime: a write, a rename, a chmod or an xattr changes one —,
-    the newest ctime among them: an mtime can be set to anything, a ctime only to now); None when the layer holds more than _TIDY_MAX entries or an
-    `exclude`d path (left out of the commit: the view is not `tip`'s)."""
+    the newest ctime among them: an mtime can be set to anything, a ctime only to now); None
+    when the layer holds more than _TIDY_MAX entries or an `exclude`d path (left out of the
+    commit: the view is not `tip`'s)."""
     up = upper(lane)
     rows: list[str] = []
     newest = 0
@@ -398,11 +399,8 @@ def _mark_tidy(lane: Path, tip: str, exclude: Sequence[str] = ()) -> None:
 def _still_tidy(lane: Path, tip: str) -> bool:
     try:
         mark = (layers(lane) / _TIDY).read_text(encoding="ascii")
-    except OSError:
-        return False
-    try:
         found = _fingerprint(lane, tip, ())
-    except OSError:
+    except OSError:  # no mark, or an entry gone while it was looked at
         return False
     return found is not None and found[0] == mark
 

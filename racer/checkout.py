@@ -13,6 +13,7 @@ import re
 import secrets
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -79,6 +80,7 @@ def _plain_ref(branch: str) -> bool:
 
 
 _CONFIGS: dict[int, str] = {}  # file system (st_dev) → the config `git init` writes there
+_CONFIGS_LOCK = threading.Lock()  # N lanes made at once run one `git init`, not N
 
 
 def _fresh_config(where: Path) -> str:
@@ -86,14 +88,15 @@ def _fresh_config(where: Path) -> str:
     a lane with): its core settings depend on what the file system supports. Made once per file
     system, in a temporary directory in `where`."""
     device = where.stat().st_dev
-    if device not in _CONFIGS:
-        tmp = Path(tempfile.mkdtemp(prefix=".racer-init-", dir=where))
-        try:
-            git(["init", "--quiet", "--template=", str(tmp)], tmp)
-            _CONFIGS[device] = (tmp / ".git" / "config").read_text(encoding="utf-8")
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return _CONFIGS[device]
+    with _CONFIGS_LOCK:
+        if device not in _CONFIGS:
+            tmp = Path(tempfile.mkdtemp(prefix=".racer-init-", dir=where))
+            try:
+                git(["init", "--quiet", "--template=", str(tmp)], tmp)
+                _CONFIGS[device] = (tmp / ".git" / "config").read_text(encoding="utf-8")
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+        return _CONFIGS[device]
 
 
 # What an agent may plant in its lane's .git that would make racer's own git run a program or

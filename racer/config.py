@@ -219,6 +219,8 @@ class Config:
     pool: int = setting(4, checks.check_count, "an integer ≥ 0 (spare checkouts to keep; 0 keeps none)")
     # lanes as overlays on one base checkout where Linux allows, else checkouts (racer.overlay)
     lanes: str = setting("auto", checks.check_lanes, "auto, overlay or checkout")
+    # the first race of a commit stands its overlay lanes on a checkout in memory (racer.overlay)
+    base_in_memory: bool = setting(True, checks.check_bool, "true or false")
     review: str | None = setting(  # see racer.reviewing
         None, checks.check_agent, "an agent like 'codex', 'claude@opus' or 'auto'",
         spec=True, flag=Flag("--review", "Reviewer of the top candidates (any contestant syntax, "

@@ -24,14 +24,16 @@ import contextlib
 import ctypes
 import functools
 import os
+import re
 import secrets
 import shutil
 import sys
+import tempfile
 import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from racer import checkout
+from racer import checkout, upper
 from racer.errors import ConfigError, GitError
 from racer.git import git
 from racer.proc import spawn_detached
@@ -191,19 +193,39 @@ def mounted(path: Path) -> bool:
     return os.path.ismount(path)
 
 
-def mount(lane: Path) -> None:
+def mount(lane: Path, common_dir: Path | None = None) -> None:
     """Mount a lane's merged view at its path (in racer's namespace), if not there yet, and
-    its shared dependency dirs on top (`share`)."""
+    its shared dependency dirs on top (`share`). `common_dir`: your repository's, to check
+    the base out again should it be gone (`_make_again`)."""
     if mounted(lane):
         return
     where = layers(lane)
-    lower = (where / "lower").read_text(encoding="utf-8").strip()
+    recorded = Path((where / "lower").read_text(encoding="utf-8").strip())
+    lower = upper.served(recorded)
+    if lower == recorded and not lower.is_dir():
+        _make_again(recorded, common_dir)
     for d in ("upper", "work"):
         (where / d).mkdir(exist_ok=True)
     lane.mkdir(parents=True, exist_ok=True)
-    mount_layers(lower, str(where / "upper"), str(where / "work"), str(lane))
+    mount_layers(str(lower), str(where / "upper"), str(where / "work"), str(lane))
     for n, (rel, src) in enumerate(_shares(lane)):
         _mount_share(lane, n, rel, src)
+
+
+def _make_again(recorded: Path, common_dir: Path | None) -> None:
+    """A lane's base checkout is gone (racer was killed while it wrote it to the disk behind
+    a base in memory, or someone deleted it): check it out again from your repository (never
+    from what a lane's .git names). Its layer holds the same change over the same files."""
+    commit = recorded.parent.name
+    if (
+        common_dir is None
+        or recorded.name != "tree"
+        or not re.fullmatch(r"[0-9a-f]{40,64}", commit)
+    ):
+        raise GitError(
+            f"the base checkout {recorded.parent} is gone — `racer pool --fill` makes it"
+        )
+    ensure_base(common_dir, recorded.parent.parent.parent, commit)
 
 
 def _shares(lane: Path) -> list[tuple[str, str]]:
@@ -250,7 +272,7 @@ def unmount(lane: Path) -> None:
         raise _fail(f"umount {lane}")
 
 
-def attach(race_dirs: Iterable[Path]) -> int:
+def attach(race_dirs: Iterable[Path], common_dir: Path | None = None) -> int:
     """Enter racer's namespace and mount every overlay lane found in these race dirs (the
     lanes' parent: a later racer command — resume, merge, clean); returns how many. Nothing at
     all when there are none."""
@@ -261,43 +283,153 @@ def attach(race_dirs: Iterable[Path]) -> int:
     for up in found:
         where = up.parent
         lane = where.parent / where.name[1 : -len(SUFFIX)]
-        mount(lane)
+        mount(lane, common_dir)
     return len(found)
 
 
 # ---- the base checkout and the lanes ---------------------------------------------------------
 
 
-def ensure_base(common_dir: Path, worktree_root: Path, commit: str) -> Path:
-    """The shared read-only checkout of `commit` (made once; lanes and baseline share it)."""
+def ensure_base(common_dir: Path, worktree_root: Path, commit: str, memory: bool = False) -> Path:
+    """The shared read-only checkout of `commit` that lanes stand on (made once; lanes and
+    baseline share it); returns the dir to mount them on. With `memory`, when there is none on
+    disk yet: a copy in memory (`_in_memory`) while the one on disk is written behind it."""
     final = base_dir(worktree_root, commit)
     with _lock:
+        copy = upper.SERVED.get(final)
+        if copy is not None:
+            return copy
         if (final / "tree").is_dir() and (final / "index").is_file():
             os.utime(final)  # most recently used: kept longest
             return final
-        tmp = final.parent / f".filling-{secrets.token_hex(6)}"
-        try:
-            tree = tmp / "tree"
-            checkout.create_lane_repo(common_dir, tree, "racer-base", commit)
-            checkout.populate_worktree(tree)
-            index = tree / ".git" / "index"
-            later = _date_past_its_files(index)
-            # The cache tree in the index: each lane's commit then hashes only the trees it changed.
-            git(["write-tree"], tree, lane=True)
-            _date_past_its_files(index, later)  # write-tree may have written it anew
-            index.rename(tmp / "index")
-            shutil.rmtree(tree / ".git")
-            try:
-                tmp.rename(final)
-            except OSError:  # another racer made it first
-                if not (final / "tree").is_dir():
-                    raise
-                checkout.discard(tmp)
-        except BaseException:
-            if tmp.exists():
-                checkout.discard(tmp)
-            raise
+        if memory and _state.get("entered"):
+            copy = _in_memory(common_dir, final, commit)
+            if copy is not None:
+                return copy
+        _fill(common_dir, final, commit)
     return final
+
+
+def _fill(common_dir: Path, final: Path, commit: str) -> None:
+    """Check `commit` out to `final` on the disk (into a dot dir, renamed when complete)."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.parent / f".filling-{secrets.token_hex(6)}"
+    try:
+        _check_out_base(common_dir, tmp, commit)
+        try:
+            tmp.rename(final)
+        except OSError:  # another racer made it first
+            if not (final / "tree").is_dir():
+                raise
+            checkout.discard(tmp)
+    except BaseException:
+        if tmp.exists():
+            checkout.discard(tmp)
+        raise
+
+
+def _check_out_base(common_dir: Path, into: Path, commit: str) -> None:
+    """`into/tree`: the files of `commit`, no .git; `into/index`: git's index of them."""
+    tree = into / "tree"
+    checkout.create_lane_repo(common_dir, tree, "racer-base", commit)
+    checkout.populate_worktree(tree)
+    index = tree / ".git" / "index"
+    later = _date_past_its_files(index)
+    # The cache tree in the index: each lane's commit then hashes only the trees it changed.
+    git(["write-tree"], tree, lane=True)
+    _date_past_its_files(index, later)  # write-tree may have written it anew
+    index.rename(into / "index")
+    shutil.rmtree(tree / ".git")
+
+
+# ---- a base in memory, for the first race of a commit ----------------------------------------
+
+_MEMORY_SHARE = 4  # a base in memory takes at most this fraction of the memory available
+_PAGE = 4096
+
+
+def _memory_size(common_dir: Path, commit: str) -> int | None:
+    """Bytes a tmpfs needs for a checkout of `commit` and its index (a page at least per file
+    and per directory), with room to spare; None when that is more than a quarter of the
+    memory available now (the checkout goes to the disk alone)."""
+    listed = git(
+        ["ls-tree", "-r", "-t", "-z", "--format=%(objecttype) %(objectsize)", commit],
+        common_dir,
+        check=False,
+    )
+    if listed.returncode != 0:
+        return None
+    need = 0
+    for item in listed.stdout.split("\0"):
+        kind, _, size = item.partition(" ")
+        if kind == "blob" and size.isdigit():
+            need += max(_PAGE, -(-int(size) // _PAGE) * _PAGE) + 128  # + its index entry
+        elif kind == "tree":
+            need += _PAGE
+    need = need * 5 // 4 + 16 * 2**20
+    available = _available_memory()
+    return need if available is not None and need <= available // _MEMORY_SHARE else None
+
+
+def _available_memory() -> int | None:
+    try:
+        text = Path("/proc/meminfo").read_text(encoding="ascii")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        name, _, value = line.partition(":")
+        if name == "MemAvailable" and value.split()[0].isdigit():
+            return int(value.split()[0]) * 1024
+    return None
+
+
+def _in_memory(common_dir: Path, final: Path, commit: str) -> Path | None:
+    """The first race of a commit: a fresh checkout of 50k files takes 2-10 s on a busy VM
+    disk (one inode each) and 0.7 s in a tmpfs. So the lanes of this racer stand on a checkout
+    in a tmpfs mounted in racer's namespace (nobody else sees it; it goes when racer exits),
+    and a thread at a lower CPU priority writes the one on the disk, for later races and racer
+    commands (a lane's layer is the same over either: the same files). racer waits for that
+    thread at exit. None (nothing mounted) when it does not fit or tmpfs refuses."""
+    size = _memory_size(common_dir, commit)
+    if size is None:
+        return None
+    where = Path(tempfile.mkdtemp(prefix="racer-base-"))
+    try:
+        opts = f"size={size},mode=0700"
+        if _libc().mount(b"racer-base", str(where).encode(), b"tmpfs", 0, opts.encode()) != 0:
+            raise _fail(f"mount tmpfs on {where}")
+        try:
+            _check_out_base(common_dir, where, commit)
+        except BaseException:
+            _libc().umount2(str(where).encode(), _MNT_DETACH)
+            raise
+    except (OSError, GitError):
+        with contextlib.suppress(OSError):
+            where.rmdir()
+        return None
+    upper.SERVED[final] = where
+    atexit.register(_drop_memory, where)  # after the fill (threads are joined first)
+    threading.Thread(
+        target=_fill_behind, args=(common_dir, final, commit), name="racer-base-fill"
+    ).start()
+    return where
+
+
+def _fill_behind(common_dir: Path, final: Path, commit: str) -> None:
+    """The disk's base checkout, at nice 10 (this thread's, and its git's: Linux keeps nice
+    per thread, and a child takes its parent thread's). Should it fail, the next racer command
+    that mounts a lane on it makes it (`mount`)."""
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    with contextlib.suppress(OSError, GitError):
+        if not (final / "tree").is_dir():
+            _fill(common_dir, final, commit)
+
+
+def _drop_memory(where: Path) -> None:
+    if _libc().umount2(str(where).encode(), _MNT_DETACH) == 0:
+        with contextlib.suppress(OSError):
+            where.rmdir()
 
 
 def _date_past_its_files(index: Path, later: int | None = None) -> int:
@@ -326,20 +458,30 @@ def copy_index(base: Path, lane_git_dir: Path) -> None:
     os.utime(target, ns=(stamp, stamp))
 
 
-def check_out(common_dir: Path, worktree_root: Path, lane: Path, branch: str, commit: str) -> None:
+def check_out(
+    common_dir: Path,
+    worktree_root: Path,
+    lane: Path,
+    branch: str,
+    commit: str,
+    memory: bool = False,
+) -> None:
     """An overlay lane at `lane` on `commit`: its own repository in the upper dir (the base's
-    index copied in, so git in the lane sees every file unchanged without reading it)."""
-    base = ensure_base(common_dir, worktree_root, commit)
+    index copied in, so git in the lane sees every file unchanged without reading it). With
+    `memory`, a base not yet on disk may stand in memory for this racer (`ensure_base`)."""
+    base = ensure_base(common_dir, worktree_root, commit, memory)
     where = layers(lane)
     if where.exists() or (lane.exists() and any(lane.iterdir())):
         raise GitError(f"{lane} already exists — remove it or pick another race")
     up = where / "upper"
     up.mkdir(parents=True)
     (where / "work").mkdir()
-    (where / "lower").write_text(f"{base / 'tree'}\n", encoding="utf-8")
+    # The disk's path, whichever copy this racer mounts (upper.served).
+    (where / "lower").write_text(f"{base_dir(worktree_root, commit) / 'tree'}\n", encoding="utf-8")
     checkout.init_lane_repo(common_dir, up, branch, commit)
     copy_index(base, up / ".git")
     mount(lane)
+    upper.note_index(lane)
 
 
 def release(lane: Path) -> None:

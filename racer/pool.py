@@ -114,12 +114,14 @@ def check_out(
     commit: str,
     *,
     overlay_lane: bool = False,
+    memory: bool = False,
 ) -> bool:
     """A lane checkout at `path`: with `overlay_lane`, an overlay on the base checkout
     (racer.overlay); else a renewed spare if the pool has one, else a fresh checkout.
-    True when it came from the pool."""
+    True when it came from the pool. `memory`: an overlay base not on disk yet may stand in
+    memory for this racer (config key `base_in_memory`, racer.overlay.ensure_base)."""
     if overlay_lane:
-        overlay.check_out(common_dir, worktree_root, path, branch, commit)
+        overlay.check_out(common_dir, worktree_root, path, branch, commit, memory)
         return False
     if claim(worktree_root, path):
         try:

@@ -42,7 +42,13 @@ async def prepare_checkout(
     at = commit or plan.base_commit
     await anyio.to_thread.run_sync(
         lambda: pool.check_out(
-            plan.repo.common_dir, plan.worktree_root, path, branch, at, overlay_lane=plan.overlay
+            plan.repo.common_dir,
+            plan.worktree_root,
+            path,
+            branch,
+            at,
+            overlay_lane=plan.overlay,
+            memory=plan.config.base_in_memory,
         )
     )
     await anyio.to_thread.run_sync(checkout.copy_into, plan.repo.root, path, copies)

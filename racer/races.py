@@ -88,7 +88,7 @@ def merge(
     race_dir = store.find_race(repo.common_dir, race)
     with store.RaceLock(race_dir):
         report = rpt.load(race_dir)
-        _attach(report)
+        _attach(report, repo.common_dir)
         if report.status not in (RaceStatus.FINISHED, RaceStatus.MERGED):
             raise RefusedError(
                 f"race {report.id} did not finish ({status_of(report, race_dir)}) — "
@@ -117,7 +117,7 @@ def clean(repo: RepoInfo, race: str | None, *, force: bool) -> Cleaned:
         report = rpt.load(race_dir)
         if report.cleaned:
             return Cleaned(report.id, already=True)
-        _attach(report)
+        _attach(report, repo.common_dir)
         stopped = stop_leftovers(report)  # a killed racer's agents must not write on
         problems = merging.unmerged_work(report)
         if problems and not force:
@@ -148,7 +148,7 @@ def resume(repo: RepoInfo, race: str | None) -> Resumption:
         raise RefusedError(
             f"race {report.id} is still running in another racer — wait for it, or Ctrl-C it first"
         )
-    _attach(report)
+    _attach(report, repo.common_dir)
     with store.RaceLock(race_dir):
         done = merging.finish_interrupted_merge(rpt.load(race_dir), pool_size(repo.root))
     if done is not None:
@@ -161,11 +161,11 @@ def resume(repo: RepoInfo, race: str | None) -> Resumption:
     return Resumption(plan=load_plan(race_dir), previous=report)
 
 
-def _attach(report: rpt.RaceReport) -> None:
+def _attach(report: rpt.RaceReport, common_dir: Path) -> None:
     """The race's overlay lanes mounted for this racer (racer.overlay): they are seen only
     inside the namespace of the racer that mounts them."""
     try:
-        overlay.attach(Path(c.worktree).parent for c in report.candidates)
+        overlay.attach((Path(c.worktree).parent for c in report.candidates), common_dir)
     except OSError as exc:
         raise RefusedError(
             f"race {report.id} has overlay lanes, and racer cannot mount them here ({exc})"
@@ -180,7 +180,7 @@ def review(
     race_dir = store.find_race(repo.common_dir, race)
     with store.RaceLock(race_dir):
         report = rpt.load(race_dir)
-        _attach(report)
+        _attach(report, repo.common_dir)
         if report.status not in (RaceStatus.FINISHED, RaceStatus.MERGED):
             raise RefusedError(
                 f"race {report.id} did not finish ({status_of(report, race_dir)}) — "

@@ -32,6 +32,17 @@ _ZERO = "0" * 40
 _OPAQUE = ("trusted.overlay.opaque", "user.overlay.opaque")
 
 
+# A base checkout's dir → the copy of it this process mounts lanes on instead (a base in
+# memory while the disk's is written: racer.overlay._in_memory).
+SERVED: dict[Path, Path] = {}
+
+
+def served(recorded: Path) -> Path:
+    """Where this process finds a lane's recorded lower layer (`<base dir>/tree`)."""
+    copy = SERVED.get(recorded.parent)
+    return copy / recorded.name if copy is not None else recorded
+
+
 def layers(lane: Path) -> Path:
     """Where a lane's upper and work dirs are: next to the lane, hidden (`.<lane>.overlay`)."""
     return lane.parent / f".{lane.name}{SUFFIX}"
@@ -148,7 +159,7 @@ def _scan(upper: Path, lower: Path, holding: set[str], exclude: Sequence[str]) -
 
 
 def _lower(lane: Path) -> Path:
-    return Path((layers(lane) / "lower").read_text(encoding="utf-8").strip())
+    return served(Path((layers(lane) / "lower").read_text(encoding="utf-8").strip()))
 
 
 def _staged(lane: Path, against: str, env: dict[str, str], exclude: Sequence[str]) -> list[str]:
@@ -162,12 +173,43 @@ def _staged(lane: Path, against: str, env: dict[str, str], exclude: Sequence[str
     return [p for p in out.split("\0") if p and not _excluded(p, exclude)]
 
 
+_MADE = "index-made"  # in a lane's layers dir: the stat of the index racer gave the lane
+
+
+def _index_stat(lane: Path) -> str:
+    info = os.stat(lane / ".git" / "index")
+    return f"{info.st_ino} {info.st_size} {info.st_mtime_ns} {info.st_ctime_ns}\n"
+
+
+def note_index(lane: Path) -> None:
+    """Record the mounted lane's index as racer made it (a copy of the base's)."""
+    (layers(lane) / _MADE).write_text(_index_stat(lane), encoding="ascii")
+
+
+def _index_as_made(lane: Path) -> bool:
+    """Whether the lane's index is still the base's copy racer gave it: then nothing is staged
+    or committed against the base, and no `git diff-index` (a walk of the base's whole tree,
+    0.2 s a lane with 16 at once) is needed. git replaces an index (a new inode) and any
+    write in place moves its ctime, which no process can set."""
+    try:
+        return _index_stat(lane) == (layers(lane) / _MADE).read_text(encoding="ascii")
+    except OSError:
+        return False
+
+
 def _touched(
-    lane: Path, env: dict[str, str], exclude: Sequence[str], base: str, since: str
+    lane: Path,
+    env: dict[str, str],
+    exclude: Sequence[str],
+    base: str,
+    since: str,
+    as_made: bool | None = None,
 ) -> tuple[set[str], list[str], _Index]:
     """(paths to look at in the merged view, directories new to the index to look into, the
-    index at those paths). `since`: the commit whose staged differences count as touched."""
-    moved = _staged(lane, base, env, exclude)
+    index at those paths). `since`: the commit whose staged differences count as touched;
+    `as_made`: `_index_as_made`, when the caller looked before it linked the index."""
+    as_made = _index_as_made(lane) if as_made is None else as_made
+    moved = [] if as_made else _staged(lane, base, env, exclude)
     staged = moved if since == base else _staged(lane, since, env, exclude)
     layer = _scan(upper(lane), _lower(lane), _ancestors(moved), exclude)
     # A file the lane's commits added and a test run's restore removed is in neither layer nor
@@ -456,6 +498,7 @@ def commit(lane: Path, message: str, exclude: Sequence[str] = ()) -> str:
     # racer.proc strips it from every child), with the old one to put back if anything fails:
     # a second link to it (git writes an index anew and renames it over, never in place).
     backup = git_dir / f"racer-index-{secrets.token_hex(4)}"
+    as_made = _index_as_made(lane)  # before the backup's link moves the index's ctime
     if index_file.is_file() and not index_file.is_symlink():
         try:
             os.link(index_file, backup)
@@ -466,7 +509,7 @@ def commit(lane: Path, message: str, exclude: Sequence[str] = ()) -> str:
         if not backup.exists():
             index_file.unlink(missing_ok=True)
             git(["read-tree", "HEAD"], lane, lane=True)
-        paths, new_dirs, index = _touched(lane, env, exclude, base, base)
+        paths, new_dirs, index = _touched(lane, env, exclude, base, base, as_made)
         known = {p for p in paths if p in index.entries}
         paths = known | _not_ignored(lane, paths - known, env)
         paths |= _new_files(lane, new_dirs, env, exclude)

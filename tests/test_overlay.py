@@ -15,11 +15,13 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers.overlay_corpus import CORPUS
 from helpers.repos import CORRECT, WRONG, Project, git, make_repo, race_json
 
 from racer import overlay
 
 HERE = Path(__file__).resolve().parent
+WRONG_BASE = "def double(x):\n    return x\n"  # calc.py of the project's base commit
 SRC = HERE.parent
 
 
@@ -113,6 +115,10 @@ def test_overlay_commits_make_the_same_trees_as_checkouts(tmp_path: Path) -> Non
         "agent state files"
     }
     assert {name: again for name, (_, again) in gits.items() if again} == {}
+    # the lane's index is the copy racer gave it unless the agent's git wrote it: then nothing
+    # is staged or committed, and racer's commit does not diff the index against the base
+    diffed = {name for name, runs in found.items() if runs[4][0]}
+    assert diffed == {name for name, script in CORPUS.items() if "git " in script}
 
 
 def _racer(project: Project, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -350,3 +356,110 @@ def test_no_file_of_the_base_checkout_is_racily_clean(tmp_path: Path) -> None:
             stamp, entries = _index_stamps(index, repo / ".git", base / "tree")
             assert len(entries) == len(files)
             assert max(entries) < stamp and newest < stamp <= newest + 1, index
+
+
+_IN_MEMORY = """
+import json, os, sys
+from pathlib import Path
+from racer import overlay, upper
+repo, root, lane = (Path(a) for a in sys.argv[1:4])
+memory = sys.argv[4] == "yes"
+if sys.argv[5:]:  # a tmpfs too small for the checkout
+    overlay._memory_size = lambda common_dir, commit: int(sys.argv[5])
+assert overlay.unavailable(root) is None
+commit = os.popen(f"git -C {repo} rev-parse HEAD").read().strip()
+overlay.check_out(repo / ".git", root, lane, "lane", commit, memory)
+served = {str(k): str(v) for k, v in upper.SERVED.items()}
+kinds = {line.split(" - ")[0].split()[4]: line.split(" - ")[1].split()[0]
+         for line in Path("/proc/self/mountinfo").read_text().splitlines()}
+print(json.dumps({"served": served, "kinds": kinds,
+                  "seen": sorted(p.name for p in lane.iterdir())}))
+"""
+
+
+def _in_memory(tmp_path: Path, memory: bool, *size: str) -> tuple[Path, Path, dict[str, object]]:
+    repo = make_repo(tmp_path / "repo", {f"d{i % 7}/f{i}.txt": f"{i}\n" for i in range(300)})
+    root = tmp_path / "wt"
+    _needs_overlay(root)
+    lane = root / "race" / "lane"
+    argv = [sys.executable, "-c", _IN_MEMORY, str(repo), str(root), str(lane)]
+    out = subprocess.run(
+        [*argv, "yes" if memory else "no", *size],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    return repo, root / ".racer-base" / git(repo, "rev-parse", "HEAD"), json.loads(out.stdout)
+
+
+def test_the_first_race_of_a_commit_stands_on_a_base_in_memory_and_leaves_it_on_disk(
+    tmp_path: Path,
+) -> None:
+    """No base checkout on disk yet: the lanes stand on one in a tmpfs of racer's namespace
+    (creating 50k inodes on a busy disk is what a cold race waited for), and racer writes the
+    disk's behind it and waits for that at exit; its tmpfs and mount point are gone after."""
+    repo, base, seen = _in_memory(tmp_path, True)
+    served = seen["served"]
+    assert isinstance(served, dict) and list(served) == [str(base)]
+    copy = served[str(base)]
+    assert seen["kinds"][copy] == "tmpfs"  # type: ignore[index]
+    assert seen["kinds"][str(tmp_path / "wt" / "race" / "lane")] == "overlay"  # type: ignore[index]
+    assert seen["seen"] == [".git", *(f"d{i}" for i in range(7))]
+    assert not Path(copy).exists()
+    files = sorted(p.relative_to(base / "tree").as_posix() for p in (base / "tree").rglob("*.txt"))
+    assert files == sorted(git(repo, "ls-files").split())
+    assert (base / "index").is_file() and not list(base.parent.glob(".filling-*"))
+    assert _mounts_under(tmp_path) == []
+
+
+def test_a_base_goes_to_the_disk_alone_when_memory_is_off_or_too_small(tmp_path: Path) -> None:
+    _, base, seen = _in_memory(tmp_path / "off", False)
+    assert seen["served"] == {} and (base / "tree" / "d0" / "f0.txt").is_file()
+    _, base, seen = _in_memory(tmp_path / "small", True, "65536")  # the checkout hits ENOSPC
+    assert seen["served"] == {} and (base / "tree" / "d0" / "f0.txt").is_file()
+    assert seen["seen"] == [".git", *(f"d{i}" for i in range(7))]
+    assert not [k for k, v in seen["kinds"].items() if v == "tmpfs" and "racer-base" in k]  # type: ignore[union-attr]
+
+
+def test_a_base_that_fits_a_quarter_of_the_free_memory_goes_to_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = make_repo(tmp_path / "repo", {"a.txt": "a\n", "d/b.bin": "x" * 10000})
+    commit = git(repo, "rev-parse", "HEAD")
+    monkeypatch.setattr(overlay, "_available_memory", lambda: 2**30)
+    need = overlay._memory_size(repo / ".git", commit)
+    # a page for a.txt, three for b.bin, one per tree (the root's is not listed), and slack
+    assert need == (4096 + 12288 + 2 * 128 + 4096) * 5 // 4 + 16 * 2**20
+    monkeypatch.setattr(overlay, "_available_memory", lambda: 4 * need - 1)
+    assert overlay._memory_size(repo / ".git", commit) is None
+    monkeypatch.setattr(overlay, "_available_memory", lambda: None)
+    assert overlay._memory_size(repo / ".git", commit) is None
+
+
+def test_a_lane_whose_base_checkout_is_gone_gets_it_again_from_your_repository(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A racer killed while it wrote the disk's base behind the one in memory leaves lanes
+    with no base: the next command checks it out again from your repository, never from a
+    repository a lane's .git names (the agent wrote that)."""
+    _needs_overlay(project.worktrees)
+    project.fake(monkeypatch, {"fix": {"write": {"calc.py": CORRECT}}})
+    res = _racer(project, "run", "specs/double.md", "--agents", "fake@fix")
+    assert res.returncode == 0, res.stderr
+    base = project.worktrees / ".racer-base" / git(project.root, "rev-parse", "HEAD")
+    subprocess.run(["rm", "-rf", str(base)], check=True)
+    lane = Path(race_json(project.root)["candidates"][0]["worktree"])
+    hostile = project.root.parent / "hostile"  # an empty repository the agent named first
+    (hostile / "objects").mkdir(parents=True)
+    alternates = overlay.layers(lane) / "upper" / ".git" / "objects" / "info" / "alternates"
+    alternates.write_text(f"{hostile / 'objects'}\n{alternates.read_text()}", encoding="utf-8")
+    merged = _racer(project, "merge", "fake@fix")
+    assert merged.returncode == 0, merged.stderr
+    assert (project.root / "calc.py").read_text(encoding="utf-8") == CORRECT
+    assert (base / "tree" / "calc.py").read_text(encoding="utf-8") == WRONG_BASE
+    assert (
+        not (hostile / ".racer-base").exists()
+        and not (project.root.parent / ".racer-base").exists()
+    )

@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from racer import checkout, overlay, scoring, upper
@@ -92,35 +93,43 @@ def _git(lane: Path, *args: str) -> str:
     ).stdout.strip()
 
 
+def _counting(step: Callable[[], object]) -> tuple[object, list[str]]:
+    """(what `step` returns, the git commands racer's upper layer code ran in it)."""
+    real, calls = upper.git, []
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(str(args[0][0]))  # type: ignore[index]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    upper.git = counted  # type: ignore[assignment]
+    try:
+        return step(), calls
+    finally:
+        upper.git = real
+
+
 def _gits_in_reset(lane: Path, tip: str) -> int:
     """How many git commands racer's reset of an overlay lane runs (-1: a checkout lane)."""
     if not upper.is_overlay(lane):
         scoring.reset_checkout(lane, tip)
         return -1
-    real, calls = upper.git, []
-
-    def counted(*args: object, **kwargs: object) -> object:
-        calls.append(args)
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    upper.git = counted  # type: ignore[assignment]
-    try:
-        scoring.reset_checkout(lane, tip)
-    finally:
-        upper.git = real
-    return len(calls)
+    return len(_counting(lambda: scoring.reset_checkout(lane, tip))[1])
 
 
 def _after(
     lane: Path, script: str, common: Path, head: str
-) -> tuple[str, str, list[object], list[int]]:
+) -> tuple[str, str, list[object], list[int], int]:
     """(the tree racer committed, `git status` once racer has reset a test run's leftovers,
     what racer finds uncommitted before and after the commit: how many, and which — git status
     quotes odd names, so only plain ones are compared by name —, the git commands of a reset
-    right after the commit and of a second reset after the first)."""
+    right after the commit and of a second reset after the first, the `git diff-index` runs of
+    racer's commit)."""
     subprocess.run(["/bin/sh", "-c", script], cwd=lane, check=True, capture_output=True)
     before = checkout.dirty_files(lane, STATE_FILES) or []
-    tip = checkout.commit_all(lane, "racer: work", STATE_FILES, None, common)
+    made, gits = _counting(
+        lambda: checkout.commit_all(lane, "racer: work", STATE_FILES, None, common)
+    )
+    tip = str(made)
     after = checkout.dirty_files(lane, STATE_FILES)
     names = set(before)  # git status may list a path twice (staged, then untracked)
     plain = sorted(p for p in names if re.fullmatch(r"[\w./-]+", p))
@@ -135,7 +144,8 @@ def _after(
     scoring.reset_checkout(lane, tip)  # (git status, next, writes the index anew)
     status = _git(lane, "status", "--porcelain", "--ignored", "--untracked-files=all")
     moved = _git(lane, "rev-parse", "HEAD") != tip
-    return tree, status + ("\nHEAD moved" if moved else ""), dirty, [untouched, again]
+    diffs = gits.count("diff-index") if upper.is_overlay(lane) else -1
+    return tree, status + ("\nHEAD moved" if moved else ""), dirty, [untouched, again], diffs
 
 
 def main() -> None:
@@ -149,7 +159,7 @@ def main() -> None:
             _after(_lane(common, wt_root, name, kind, head), script, common, head)
             for kind in ("overlay", "checkout")
         ]
-        found[name] = [[r[i] for r in runs] for i in range(4)]
+        found[name] = [[r[i] for r in runs] for i in range(5)]
     print(json.dumps(found))
 
 

@@ -298,7 +298,7 @@ Flags = TypedDict("Flags", {  # noqa: UP013 (keys grouped on lines, not one per 
     "test_timeout": object, "jobs": object, "worktree_root": object, "retries": object,
     "backoff": object, "test_paths": object, "test_report": object, "baseline_runs": object,
     "idle_timeout": object, "race_timeout": object, "max_cost": object, "sandbox": object,
-    "share": object, "pool": object, "lanes": object, "review": object, "review_top": object, "write_tests": object,
+    "share": object, "pool": object, "lanes": object, "base_in_memory": object, "review": object, "review_top": object, "write_tests": object,
     "inline_diff_mb": object, "cascade": object, "cascade_feedback": object, "first_pass": object,
     "history": object, "preflight": object,
 }, total=False)

@@ -107,6 +107,7 @@ sandbox = true
 share = ["node_modules"]
 pool = 9
 lanes = "checkout"
+base_in_memory = false
 review = "codex@gpt-5.5"
 review_top = 2
 write_tests = "claude"
@@ -130,7 +131,7 @@ preflight = false
     assert config.worktree_root == (tmp_path / ".." / "wt").resolve()
     assert (config.retries, config.backoff) == (0, 0.5)
     assert (config.max_cost, config.sandbox, config.share) == (2.5, True, ("node_modules",))
-    assert (config.pool, config.lanes) == (9, "checkout")
+    assert (config.pool, config.lanes, config.base_in_memory) == (9, "checkout", False)
     assert (config.review, config.review_top, config.write_tests) == ("codex@gpt-5.5", 2, "claude")
     assert config.inline_diff_bytes == 2**19
     assert (config.cascade, config.cascade_feedback) == ("fake@cheap;claude", False)
@@ -330,11 +331,14 @@ def test_every_flag(tmp_path: Path) -> None:
     assert config.agents == ("claude", "codex")
     assert (config.timeout, config.test_timeout, config.jobs) == (5.0, 7.5, 1)
     assert config.worktree_root == (tmp_path / "wt").resolve()
-    # `pool` is about removing lanes (merge, clean), `lanes` about the machine, `inline_diff_mb`
+    # `pool` is about removing lanes (merge, clean), `lanes` and `base_in_memory` about the
+    # machine, `inline_diff_mb`
     # about the views, not about one race: no `racer run` flag
     expected = {
         **dict.fromkeys(KEYS, "flag"),
-        **dict.fromkeys(("pool", "lanes", "inline_diff_mb", "cascade_feedback"), "default"),
+        **dict.fromkeys(
+            ("pool", "lanes", "base_in_memory", "inline_diff_mb", "cascade_feedback"), "default"
+        ),
     }
     assert dict(config.sources) == expected
     assert (config.review, config.review_top, config.write_tests) == ("codex", 2, "claude@opus")
@@ -361,7 +365,7 @@ def test_unknown_top_level_key(tmp_path: Path) -> None:
     message = config_error(tmp_path)
     assert message.startswith(f"{path}: unknown key 'timout' (did you mean 'timeout'?)")
     assert (
-        "known keys: agent, agents, backoff, baseline_runs, cascade, cascade_feedback, copy, first_pass, history, idle_timeout, inline_diff_mb, jobs, lanes, max_cost, pool, preflight, race_timeout, retries, review, review_top, sandbox, setup, share, test, test_paths, test_report, test_timeout, timeout, worktree_root, write_tests"
+        "known keys: agent, agents, backoff, base_in_memory, baseline_runs, cascade, cascade_feedback, copy, first_pass, history, idle_timeout, inline_diff_mb, jobs, lanes, max_cost, pool, preflight, race_timeout, retries, review, review_top, sandbox, setup, share, test, test_paths, test_report, test_timeout, timeout, worktree_root, write_tests"
         in message
     )
 
@@ -552,6 +556,7 @@ _ENV_SAMPLE_OF = {
     "history": "false",
     "preflight": "false",
     "lanes": "checkout",
+    "base_in_memory": "false",
 }
 
 
@@ -719,6 +724,7 @@ def test_every_run_setting_has_exactly_one_option_with_the_tables_name_and_help(
         "baseline_runs",
         "pool",
         "lanes",
+        "base_in_memory",
         "review_top",
         "inline_diff_mb",
         "cascade_feedback",

@@ -310,10 +310,14 @@ def ensure_base(common_dir: Path, worktree_root: Path, commit: str, memory: bool
     return final
 
 
+_filling: set[Path] = set()  # base checkouts this process is writing (prune_bases leaves them)
+
+
 def _fill(common_dir: Path, final: Path, commit: str) -> None:
     """Check `commit` out to `final` on the disk (into a dot dir, renamed when complete)."""
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.parent / f".filling-{secrets.token_hex(6)}"
+    _filling.add(tmp)
     try:
         _check_out_base(common_dir, tmp, commit)
         try:
@@ -326,6 +330,8 @@ def _fill(common_dir: Path, final: Path, commit: str) -> None:
         if tmp.exists():
             checkout.discard(tmp)
         raise
+    finally:
+        _filling.discard(tmp)
 
 
 def _check_out_base(common_dir: Path, into: Path, commit: str) -> None:
@@ -525,8 +531,9 @@ def prune_bases(worktree_root: Path, keep: int) -> int:
         (p for p in found if p.name not in used), key=lambda p: p.stat().st_mtime, reverse=True
     )
     # Half-made ones (a killed racer's) go only on `racer pool --clear` (keep 0): another racer
-    # may be filling one right now.
-    drop = [p for p in idle if p.name.startswith(".") and keep <= 0]
+    # may be filling one right now. Never one this racer is filling (behind a base in memory,
+    # while its race ends with `pool` = 0).
+    drop = [p for p in idle if p.name.startswith(".") and keep <= 0 and p not in _filling]
     drop += [p for p in idle if not p.name.startswith(".")][max(0, keep) :]
     for path in drop:
         checkout.discard(path)

@@ -463,3 +463,18 @@ def test_a_lane_whose_base_checkout_is_gone_gets_it_again_from_your_repository(
         not (hostile / ".racer-base").exists()
         and not (project.root.parent / ".racer-base").exists()
     )
+
+
+def test_pool_zero_never_drops_the_base_this_racer_is_writing(tmp_path: Path) -> None:
+    """A race's end prunes base checkouts by `pool` (0: half-made ones too), while the disk's
+    base may still be written behind the one in memory."""
+    bases = tmp_path / overlay.BASES
+    mine, killed = bases / ".filling-mine", bases / ".filling-killed"
+    for d in (mine, killed):
+        (d / "tree").mkdir(parents=True)
+    overlay._filling.add(mine)
+    try:
+        assert overlay.prune_bases(tmp_path, 0) == 1
+    finally:
+        overlay._filling.discard(mine)
+    assert mine.is_dir() and not killed.exists()

@@ -17,6 +17,7 @@ from racer.agents import Agent, Contestant, agent_version
 from racer.checkout import slug
 from racer.config import AgentConfig
 from racer.plan import RacePlan
+from racer.proc import lower_this_thread
 from racer.report import Candidate
 from racer.reporter import Progress
 from racer.sandbox import Sandbox, home_paths
@@ -27,10 +28,15 @@ VERSION_WAIT_S = 25.0
 T = TypeVar("T")
 
 
-def background(fn: Callable[..., T], *args: object) -> Future[T]:
+def background(fn: Callable[..., T], *args: object, behind: bool = False) -> Future[T]:
     """`fn(*args)` in a thread of its own, started now; nobody waits for it until its result
-    is asked for (its error, if any, is raised there)."""
-    ex = ThreadPoolExecutor(max_workers=1, thread_name_prefix="racer-bg")
+    is asked for (its error, if any, is raised there). `behind`: at a lower CPU priority, so
+    that it takes what the lanes leave (racer.proc.lower_this_thread)."""
+    ex = ThreadPoolExecutor(
+        max_workers=1,
+        thread_name_prefix="racer-bg",
+        initializer=lower_this_thread if behind else None,
+    )
     future = ex.submit(fn, *args)
     ex.shutdown(wait=False)  # its one task goes on; the thread ends with it
     return future

@@ -36,7 +36,7 @@ from pathlib import Path
 from racer import checkout, upper
 from racer.errors import ConfigError, GitError
 from racer.git import git
-from racer.proc import spawn_detached
+from racer.proc import lower_this_thread, spawn_detached
 from racer.upper import SUFFIX, layers
 
 MODES = ("auto", "overlay", "checkout")
@@ -422,11 +422,9 @@ def _in_memory(common_dir: Path, final: Path, commit: str) -> Path | None:
 
 
 def _fill_behind(common_dir: Path, final: Path, commit: str) -> None:
-    """The disk's base checkout, at nice 10 (this thread's, and its git's: Linux keeps nice
-    per thread, and a child takes its parent thread's). Should it fail, the next racer command
-    that mounts a lane on it makes it (`mount`)."""
-    with contextlib.suppress(OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    """The disk's base checkout, at a lower CPU priority (racer.proc.lower_this_thread). Should
+    it fail, the next racer command that mounts a lane on it makes it (`mount`)."""
+    lower_this_thread()
     with contextlib.suppress(OSError, GitError):
         if not (final / "tree").is_dir():
             _fill(common_dir, final, commit)

@@ -5,6 +5,7 @@ Output streams to a log file and a line callback; timeouts and cancellation kill
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import os
@@ -12,6 +13,7 @@ import re
 import shlex
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -304,6 +306,21 @@ def run_captured(
         err.decode("utf-8", errors="replace"),
         timed_out,
     )
+
+
+BEHIND = (
+    10  # the nice of work done behind the lanes (racer.overlay's disk base, the verdict's reads)
+)
+
+
+def lower_this_thread(nice: int = BEHIND) -> None:
+    """Lower the calling thread's CPU priority by `nice`, and that of the processes it starts from now
+    on: Linux keeps a nice value per thread, and a child takes its parent thread's. For work
+    that nothing waits for yet, on 2 cores shared with the lanes' checkouts, agents and tests."""
+    # Not Linux, or not allowed: the same work at the same priority.
+    with contextlib.suppress(OSError, AttributeError):
+        me = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, me, min(19, os.getpriority(os.PRIO_PROCESS, me) + nice))
 
 
 def spawn_detached(argv: Sequence[str], cwd: Path | None = None) -> None:

@@ -229,7 +229,10 @@ async def _run(
 ) -> RaceReport:
     # Your checkout's state is read while the lanes start (a `git status` of a big tree would
     # hold the agents back); what changes from the race's start on counts as changed.
-    before = background(repos.checkout_snapshot, plan.repo.root, time.time_ns() - CLOCK_SLACK_NS)
+    # On 2 cores its 50k lstats held the base checkout back: it runs behind the lanes (what
+    # changes after the race's start counts as changed, whenever it is read).
+    since = time.time_ns() - CLOCK_SLACK_NS
+    before = background(repos.checkout_snapshot, plan.repo.root, since, behind=True)
     hidden = await anyio.to_thread.run_sync(_hidden_tests, plan)
     gathered = _Judging(changes={})
     try:
@@ -385,7 +388,7 @@ async def _shared(plan: RacePlan, starts: Mapping[str, Start]) -> LaneShared:
     copies = [c for c in copies if c not in hidden]  # hidden tests reach no checkout early
     # Wanted for the verdict, not by the lanes: read while they start.
     base_tests = background(
-        changed.test_files_at, plan.repo.root, plan.base_commit, plan.test_patterns
+        changed.test_files_at, plan.repo.root, plan.base_commit, plan.test_patterns, behind=True
     )
     shared = LaneShared(plan, copies, base_tests)
     first = min((c.tier for c in plan.contestants if c.name in starts), default=0)

@@ -392,3 +392,26 @@ async def test_redaction_keeps_the_log_live(tmp_path: Path) -> None:
                 break
         assert (tmp_path / "log").read_text() == "working\n"
         tg.cancel_scope.cancel()
+
+
+def test_work_behind_the_lanes_runs_at_a_lower_priority_and_so_do_its_children() -> None:
+    """racer.context.background(behind=True): a thread of its own at nice BEHIND, whose git
+    (or any child) starts at that nice too; the rest of racer keeps its own."""
+    import subprocess
+    import threading
+
+    from racer.context import background
+    from racer.proc import BEHIND
+
+    def niceness() -> tuple[int, str]:
+        me = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        child = subprocess.run(["nice"], capture_output=True, text=True, check=True).stdout
+        return me, child.strip()
+
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    assert background(niceness, behind=True).result(timeout=30) == (
+        mine + BEHIND,
+        str(mine + BEHIND),
+    )
+    assert background(niceness).result(timeout=30) == (mine, str(mine))
+    assert niceness() == (mine, str(mine))

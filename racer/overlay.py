@@ -22,6 +22,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import fcntl
 import functools
 import os
 import re
@@ -30,13 +31,13 @@ import shutil
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from racer import checkout, upper
 from racer.errors import ConfigError, GitError
 from racer.git import git
-from racer.proc import lower_this_thread, spawn_detached
+from racer.proc import spawn_detached
 from racer.upper import SUFFIX, layers
 
 MODES = ("auto", "overlay", "checkout")
@@ -306,8 +307,23 @@ def ensure_base(common_dir: Path, worktree_root: Path, commit: str, memory: bool
             copy = _in_memory(common_dir, final, commit)
             if copy is not None:
                 return copy
-        _fill(common_dir, final, commit)
+        with _claimed(final):  # a racer's filler (racer.basefill) may be writing it: wait
+            if not (final / "tree").is_dir():
+                _fill(common_dir, final, commit)
     return final
+
+
+@contextlib.contextmanager
+def _claimed(final: Path) -> Iterator[None]:
+    """An exclusive lock on writing base checkout `final` (a flock, released when its holder
+    ends, killed or not): one writer at a time, and the others find it written."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(final.parent / f".{final.name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 _filling: set[Path] = set()  # base checkouts this process is writing (prune_bases leaves them)
@@ -393,9 +409,9 @@ def _in_memory(common_dir: Path, final: Path, commit: str) -> Path | None:
     """The first race of a commit: a fresh checkout of 50k files takes 2-10 s on a busy VM
     disk (one inode each) and 0.7 s in a tmpfs. So the lanes of this racer stand on a checkout
     in a tmpfs mounted in racer's namespace (nobody else sees it; it goes when racer exits),
-    and a thread at a lower CPU priority writes the one on the disk, for later races and racer
-    commands (a lane's layer is the same over either: the same files). racer waits for that
-    thread at exit. None (nothing mounted) when it does not fit or tmpfs refuses."""
+    and the one on the disk, for later races and racer commands, is written once racer is done
+    (`_hand_over_base`; a lane's layer is the same over either: the same files). None (nothing
+    mounted) when it does not fit or tmpfs refuses."""
     size = _memory_size(common_dir, commit)
     if size is None:
         return None
@@ -414,26 +430,22 @@ def _in_memory(common_dir: Path, final: Path, commit: str) -> Path | None:
             where.rmdir()
         return None
     upper.SERVED[final] = where
-    atexit.register(_drop_memory, where)  # after the fill (threads are joined first)
-    threading.Thread(
-        target=_fill_behind, args=(common_dir, final, commit), name="racer-base-fill"
-    ).start()
+    atexit.register(_hand_over_base, common_dir, final, commit, where)
     return where
 
 
-def _fill_behind(common_dir: Path, final: Path, commit: str) -> None:
-    """The disk's base checkout, at a lower CPU priority (racer.proc.lower_this_thread). Should
-    it fail, the next racer command that mounts a lane on it makes it (`mount`)."""
-    lower_this_thread()
-    with contextlib.suppress(OSError, GitError):
-        if not (final / "tree").is_dir():
-            _fill(common_dir, final, commit)
-
-
-def _drop_memory(where: Path) -> None:
+def _hand_over_base(common_dir: Path, final: Path, commit: str, where: Path) -> None:
+    """At racer's exit: the tmpfs is let go, and a detached process (`python -m racer.basefill`,
+    at a lower CPU priority) writes the disk's base checkout — not during the race, where it
+    took CPU and disk from the lanes' tests, and not before racer exits (2-10 s on this VM's
+    disk). A racer command that needs it meanwhile waits for it (`_claimed`); one that finds it
+    missing (racer was killed first) makes it (`mount`)."""
     if _libc().umount2(str(where).encode(), _MNT_DETACH) == 0:
         with contextlib.suppress(OSError):
             where.rmdir()
+    argv = [sys.executable, "-m", "racer.basefill", str(common_dir), str(final), commit]
+    with contextlib.suppress(OSError):
+        spawn_detached(argv, cwd=common_dir)
 
 
 def _date_past_its_files(index: Path, later: int | None = None) -> int:

@@ -132,6 +132,17 @@ def _racer(project: Project, *args: str, **env: str) -> subprocess.CompletedProc
     )
 
 
+def _written(base: Path, within: float = 120) -> bool:
+    """Whether base checkout `base` is on disk, once a racer whose lanes stood on a copy in
+    memory has handed it to its detached writer (racer.basefill) at exit."""
+    deadline = time.monotonic() + within
+    while not (base / "index").is_file():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return (base / "tree").is_dir()
+
+
 def _mounts_under(where: Path) -> list[str]:
     text = Path("/proc/self/mountinfo").read_text(encoding="utf-8")
     return [line for line in text.splitlines() if str(where) in line]
@@ -158,6 +169,7 @@ def test_a_race_with_overlay_lanes_ranks_merges_and_leaves_no_mount(
     assert data["winner"] == "fake@fix"
     head = git(project.root, "rev-parse", "HEAD")
     base = project.worktrees / ".racer-base" / head / "tree"
+    assert _written(base.parent)
     assert (base / "calc.py").read_text(encoding="utf-8") == "def double(x):\n    return x\n"
     by_name = {c["name"]: c for c in data["candidates"]}
     for c in data["candidates"]:
@@ -398,8 +410,8 @@ def test_the_first_race_of_a_commit_stands_on_a_base_in_memory_and_leaves_it_on_
     tmp_path: Path,
 ) -> None:
     """No base checkout on disk yet: the lanes stand on one in a tmpfs of racer's namespace
-    (creating 50k inodes on a busy disk is what a cold race waited for), and racer writes the
-    disk's behind it and waits for that at exit; its tmpfs and mount point are gone after."""
+    (creating 50k inodes on a busy disk is what a cold race waited for); at exit the tmpfs and
+    its mount point go, and a detached process writes the disk's."""
     repo, base, seen = _in_memory(tmp_path, True)
     served = seen["served"]
     assert isinstance(served, dict) and list(served) == [str(base)]
@@ -408,6 +420,7 @@ def test_the_first_race_of_a_commit_stands_on_a_base_in_memory_and_leaves_it_on_
     assert seen["kinds"][str(tmp_path / "wt" / "race" / "lane")] == "overlay"  # type: ignore[index]
     assert seen["seen"] == [".git", *(f"d{i}" for i in range(7))]
     assert not Path(copy).exists()
+    assert _written(base)  # by a process of its own, once racer is gone
     files = sorted(p.relative_to(base / "tree").as_posix() for p in (base / "tree").rglob("*.txt"))
     assert files == sorted(git(repo, "ls-files").split())
     assert (base / "index").is_file() and not list(base.parent.glob(".filling-*"))
@@ -478,3 +491,34 @@ def test_pool_zero_never_drops_the_base_this_racer_is_writing(tmp_path: Path) ->
     finally:
         overlay._filling.discard(mine)
     assert mine.is_dir() and not killed.exists()
+
+
+def test_the_detached_writer_of_a_base_waits_for_its_lock_then_writes_it_once(
+    tmp_path: Path,
+) -> None:
+    """racer.basefill, what a racer hands the disk's base to at exit: under the base's lock
+    (a racer command that needs the base waits on the same lock), and a second one finds it
+    written."""
+    import fcntl
+
+    repo = make_repo(tmp_path / "repo", {"a.txt": "a\n", "d/b.txt": "b\n"})
+    commit = git(repo, "rev-parse", "HEAD")
+    base = tmp_path / "wt" / ".racer-base" / commit
+    base.parent.mkdir(parents=True)
+    argv = [sys.executable, "-m", "racer.basefill", str(repo / ".git"), str(base), commit]
+    fd = os.open(base.parent / f".{commit}.lock", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        writer = subprocess.Popen(argv, env=_env())
+        time.sleep(1)
+        assert writer.poll() is None and not base.exists()
+    finally:
+        os.close(fd)
+    assert writer.wait(timeout=60) == 0
+    assert (base / "tree" / "d" / "b.txt").read_text(encoding="utf-8") == "b\n"
+    assert (base / "index").is_file() and not list(base.parent.glob(".filling-*"))
+    stamp = (base / "index").stat().st_mtime_ns
+    assert subprocess.run(argv, env=_env(), timeout=60).returncode == 0
+    assert (base / "index").stat().st_mtime_ns == stamp  # found written: not made again
+    usage = subprocess.run(argv[:4], env=_env(), capture_output=True, text=True, timeout=60)
+    assert usage.returncode == 2 and usage.stderr.startswith("usage: python -m racer.basefill")

@@ -326,14 +326,29 @@ def _claimed(final: Path) -> Iterator[None]:
         os.close(fd)
 
 
-_filling: set[Path] = set()  # base checkouts this process is writing (prune_bases leaves them)
+def _busy(lock: Path) -> bool:
+    """Whether some process holds lock file `lock` (`_claimed`) right now."""
+    try:
+        fd = os.open(lock, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+_FILLING = ".filling-"  # + commit + "-" + token: a base checkout being written
 
 
 def _fill(common_dir: Path, final: Path, commit: str) -> None:
-    """Check `commit` out to `final` on the disk (into a dot dir, renamed when complete)."""
+    """Check `commit` out to `final` on the disk (into a dot dir, renamed when complete). The
+    caller holds `_claimed(final)`, which tells `prune_bases` that dot dir is being written."""
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.parent / f".filling-{secrets.token_hex(6)}"
-    _filling.add(tmp)
+    tmp = final.parent / f"{_FILLING}{commit}-{secrets.token_hex(6)}"
     try:
         _check_out_base(common_dir, tmp, commit)
         try:
@@ -346,8 +361,6 @@ def _fill(common_dir: Path, final: Path, commit: str) -> None:
         if tmp.exists():
             checkout.discard(tmp)
         raise
-    finally:
-        _filling.discard(tmp)
 
 
 def _check_out_base(common_dir: Path, into: Path, commit: str) -> None:
@@ -540,11 +553,34 @@ def prune_bases(worktree_root: Path, keep: int) -> int:
     idle = sorted(
         (p for p in found if p.name not in used), key=lambda p: p.stat().st_mtime, reverse=True
     )
-    # Half-made ones (a killed racer's) go only on `racer pool --clear` (keep 0): another racer
-    # may be filling one right now. Never one this racer is filling (behind a base in memory,
-    # while its race ends with `pool` = 0).
-    drop = [p for p in idle if p.name.startswith(".") and keep <= 0 and p not in _filling]
+    # Half-made ones (a killed racer's) go only with keep 0 (`racer pool --clear`, a race's end
+    # with `pool` = 0), and never one a live process is writing (its lock is held: a racer, or
+    # the racer.basefill a racer left behind).
+    drop = [p for p in idle if p.name.startswith(".") and keep <= 0 and not _being_written(p)]
     drop += [p for p in idle if not p.name.startswith(".")][max(0, keep) :]
     for path in drop:
         checkout.discard(path)
+        if not path.name.startswith("."):
+            _drop_lock(path)
     return len(drop)
+
+
+def _being_written(half_made: Path) -> bool:
+    commit = half_made.name.removeprefix(_FILLING).partition("-")[0]
+    return half_made.name.startswith(_FILLING) and _busy(half_made.parent / f".{commit}.lock")
+
+
+def _drop_lock(final: Path) -> None:
+    """The lock file of a dropped base, unless someone holds it (then it stays)."""
+    lock = final.parent / f".{final.name}.lock"
+    try:
+        fd = os.open(lock, os.O_RDWR)
+    except OSError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        lock.unlink()
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

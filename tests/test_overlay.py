@@ -478,19 +478,27 @@ def test_a_lane_whose_base_checkout_is_gone_gets_it_again_from_your_repository(
     )
 
 
-def test_pool_zero_never_drops_the_base_this_racer_is_writing(tmp_path: Path) -> None:
-    """A race's end prunes base checkouts by `pool` (0: half-made ones too), while the disk's
-    base may still be written behind the one in memory."""
+def test_pool_zero_drops_half_made_bases_but_never_one_being_written(tmp_path: Path) -> None:
+    """A race's end prunes base checkouts by `pool` (0: half-made ones too), and `racer pool
+    --clear` too, while a racer, or the racer.basefill a racer left, may be writing one: its
+    lock is held. A dropped base's lock file goes with it."""
+    import fcntl
+
     bases = tmp_path / overlay.BASES
-    mine, killed = bases / ".filling-mine", bases / ".filling-killed"
-    for d in (mine, killed):
+    mine, killed, old = (bases / n for n in (".filling-aaa-1", ".filling-bbb-2", ".filling-3"))
+    done = bases / "ccc"
+    for d in (mine, killed, old, done):
         (d / "tree").mkdir(parents=True)
-    overlay._filling.add(mine)
+    for commit in ("aaa", "bbb", "ccc"):
+        (bases / f".{commit}.lock").touch()
+    fd = os.open(bases / ".aaa.lock", os.O_RDWR)
     try:
-        assert overlay.prune_bases(tmp_path, 0) == 1
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        assert overlay.prune_bases(tmp_path, 0) == 3
     finally:
-        overlay._filling.discard(mine)
-    assert mine.is_dir() and not killed.exists()
+        os.close(fd)
+    assert mine.is_dir() and not killed.exists() and not old.exists() and not done.exists()
+    assert sorted(p.name for p in bases.glob(".*.lock")) == [".aaa.lock", ".bbb.lock"]
 
 
 def test_the_detached_writer_of_a_base_waits_for_its_lock_then_writes_it_once(

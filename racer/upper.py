@@ -189,7 +189,7 @@ def note_index(lane: Path) -> None:
 def _index_as_made(lane: Path) -> bool:
     """Whether the lane's index is still the base's copy racer gave it: then nothing is staged
     or committed against the base, and no `git diff-index` (a walk of the base's whole tree,
-    0.2 s a lane with 16 at once) is needed. git replaces an index (a new inode) and any
+    0.06-0.2 s a lane with 16 at once) is needed. git replaces an index (a new inode) and any
     write in place moves its ctime, which no process can set."""
     try:
         return _index_stat(lane) == (layers(lane) / _MADE).read_text(encoding="ascii")

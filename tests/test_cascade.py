@@ -96,6 +96,10 @@ def test_first_pass_stops_once_two_candidates_passed_alike(
     project: Project, racer, monkeypatch
 ) -> None:
     project.fake(monkeypatch, {**SCENARIOS, "good2": {"write": {"calc.py": CORRECT}}})
+    # The first to pass is judged once the baseline is done (lanes still running count as not
+    # passed): four runs of the base's suite, one after another, outlast both lanes' one, so
+    # both have passed when the first is judged, however the two lanes' tests interleave.
+    monkeypatch.setenv("RACER_BASELINE_RUNS", "4")
     started = time.monotonic()
     res = racer(
         "run", "specs/double.md", "--agents", "fake@good,fake@good2,fake@slow", "--first-pass"

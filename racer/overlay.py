@@ -294,7 +294,7 @@ def attach(race_dirs: Iterable[Path], common_dir: Path | None = None) -> int:
 def ensure_base(common_dir: Path, worktree_root: Path, commit: str, memory: bool = False) -> Path:
     """The shared read-only checkout of `commit` that lanes stand on (made once; lanes and
     baseline share it); returns the dir to mount them on. With `memory`, when there is none on
-    disk yet: a copy in memory (`_in_memory`) while the one on disk is written behind it."""
+    disk yet: a copy in memory (`_in_memory`); the disk's is written once racer exits."""
     final = base_dir(worktree_root, commit)
     with _lock:
         copy = upper.SERVED.get(final)

@@ -308,15 +308,14 @@ def run_captured(
     )
 
 
-BEHIND = (
-    10  # the nice of work done behind the lanes (racer.overlay's disk base, the verdict's reads)
-)
+# The nice of work done behind the lanes: racer.basefill's disk base, the verdict's reads.
+BEHIND = 10
 
 
 def lower_this_thread(nice: int = BEHIND) -> None:
-    """Lower the calling thread's CPU priority by `nice`, and that of the processes it starts from now
-    on: Linux keeps a nice value per thread, and a child takes its parent thread's. For work
-    that nothing waits for yet, on 2 cores shared with the lanes' checkouts, agents and tests."""
+    """Lower the calling thread's CPU priority by `nice`, and that of the processes it starts
+    from now on: Linux keeps a nice value per thread, and a child takes its parent thread's.
+    For work nothing waits for yet, on 2 cores shared with the lanes' checkouts, agents, tests."""
     # Not Linux, or not allowed: the same work at the same priority.
     with contextlib.suppress(OSError, AttributeError):
         me = threading.get_native_id()

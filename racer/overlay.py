@@ -38,6 +38,7 @@ from racer import checkout, upper
 from racer.errors import ConfigError, GitError
 from racer.git import git
 from racer.proc import spawn_detached
+from racer.store import lock_held
 from racer.upper import SUFFIX, layers
 
 MODES = ("auto", "overlay", "checkout")
@@ -326,21 +327,6 @@ def _claimed(final: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def _busy(lock: Path) -> bool:
-    """Whether some process holds lock file `lock` (`_claimed`) right now."""
-    try:
-        fd = os.open(lock, os.O_RDWR)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return True
-    finally:
-        os.close(fd)
-    return False
-
-
 _FILLING = ".filling-"  # + commit + "-" + token: a base checkout being written
 
 
@@ -567,7 +553,7 @@ def prune_bases(worktree_root: Path, keep: int) -> int:
 
 def _being_written(half_made: Path) -> bool:
     commit = half_made.name.removeprefix(_FILLING).partition("-")[0]
-    return half_made.name.startswith(_FILLING) and _busy(half_made.parent / f".{commit}.lock")
+    return half_made.name.startswith(_FILLING) and lock_held(half_made.parent / f".{commit}.lock")
 
 
 def _drop_lock(final: Path) -> None:

@@ -237,8 +237,13 @@ class RaceLock:
 
 def is_live(race_dir: RaceDir) -> bool:
     """True while some racer process holds the race's lock."""
+    return lock_held(race_dir.lock)
+
+
+def lock_held(path: Path) -> bool:
+    """True while some process holds an exclusive flock on `path` (False: no such file)."""
     try:
-        fd = os.open(race_dir.lock, os.O_RDONLY | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
         return False
     try:

@@ -1,6 +1,6 @@
 """`python -m racer.basefill COMMON_DIR BASE_DIR COMMIT`: write a base checkout of overlay lanes
 to the disk, detached, after the racer whose lanes stood on a copy of it in memory has exited
-(racer.overlay._hand_over_base). At a lower CPU priority; under the base's lock, so a racer
+(racer.basemem). At a lower CPU priority; under the base's lock, so a racer
 command that needs it waits, and a second writer finds it written."""
 
 from __future__ import annotations

@@ -115,3 +115,30 @@ def git(
             f"git {args[0]} failed: {detail[-1] if detail else 'exit ' + str(result.returncode)}"
         )
     return result
+
+
+_SIZES: dict[str, tuple[tuple[str, int], ...]] = {}
+
+
+def tree_sizes(cwd: Path, commit: str) -> tuple[tuple[str, int], ...]:
+    """(object type, size) of every entry of `commit`'s tree, recursively, subtrees included (a
+    gitlink has no size: -1). Read once per commit id in a process: the disk check before a race
+    and the size of a base in memory both need it (~0.07 s on a 50k-file tree)."""
+    known = _SIZES.get(commit)
+    if known is not None:
+        return known
+    # Types and sizes only: half the text of `ls-tree -l` to parse; git before 2.36 has no --format.
+    listed = git(
+        ["ls-tree", "-r", "-t", "-z", "--format=%(objecttype) %(objectsize)", commit],
+        cwd,
+        check=False,
+    )
+    if listed.returncode == 0:
+        items = [item.split(" ") for item in listed.stdout.split("\0") if item]
+    else:
+        long = git(["ls-tree", "-r", "-t", "-l", "-z", commit], cwd).stdout.split("\0")
+        items = [item.split("\t")[0].split()[1::2] for item in long if item]
+    found = tuple((kind, int(size) if size.isdigit() else -1) for kind, size in items)
+    if len(commit) in (40, 64) and all(c in "0123456789abcdef" for c in commit):
+        _SIZES[commit] = found  # an object id names one tree, whichever repository holds it
+    return found

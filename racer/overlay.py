@@ -29,12 +29,11 @@ import re
 import secrets
 import shutil
 import sys
-import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from racer import checkout, upper
+from racer import basemem, checkout, upper
 from racer.errors import ConfigError, GitError
 from racer.git import git
 from racer.proc import spawn_detached
@@ -295,7 +294,7 @@ def attach(race_dirs: Iterable[Path], common_dir: Path | None = None) -> int:
 def ensure_base(common_dir: Path, worktree_root: Path, commit: str, memory: bool = False) -> Path:
     """The shared read-only checkout of `commit` that lanes stand on (made once; lanes and
     baseline share it); returns the dir to mount them on. With `memory`, when there is none on
-    disk yet: a copy in memory (`_in_memory`); the disk's is written once racer exits."""
+    disk yet: a copy in memory (racer.basemem); the disk's is written once racer exits."""
     final = base_dir(worktree_root, commit)
     with _lock:
         copy = upper.SERVED.get(final)
@@ -305,7 +304,7 @@ def ensure_base(common_dir: Path, worktree_root: Path, commit: str, memory: bool
             os.utime(final)  # most recently used: kept longest
             return final
         if memory and _state.get("entered"):
-            copy = _in_memory(common_dir, final, commit)
+            copy = basemem.make(common_dir, final, commit, _check_out_base)
             if copy is not None:
                 return copy
         with _claimed(final):  # a racer's filler (racer.basefill) may be writing it: wait
@@ -361,90 +360,6 @@ def _check_out_base(common_dir: Path, into: Path, commit: str) -> None:
     _date_past_its_files(index, later)  # write-tree may have written it anew
     index.rename(into / "index")
     shutil.rmtree(tree / ".git")
-
-
-# ---- a base in memory, for the first race of a commit ----------------------------------------
-
-_MEMORY_SHARE = 4  # a base in memory takes at most this fraction of the memory available
-_PAGE = 4096
-
-
-def _memory_size(common_dir: Path, commit: str) -> int | None:
-    """Bytes a tmpfs needs for a checkout of `commit` and its index (a page at least per file
-    and per directory), with room to spare; None when that is more than a quarter of the
-    memory available now (the checkout goes to the disk alone)."""
-    listed = git(
-        ["ls-tree", "-r", "-t", "-z", "--format=%(objecttype) %(objectsize)", commit],
-        common_dir,
-        check=False,
-    )
-    if listed.returncode != 0:
-        return None
-    need = 0
-    for item in listed.stdout.split("\0"):
-        kind, _, size = item.partition(" ")
-        if kind == "blob" and size.isdigit():
-            need += max(_PAGE, -(-int(size) // _PAGE) * _PAGE) + 128  # + its index entry
-        elif kind == "tree":
-            need += _PAGE
-    need = need * 5 // 4 + 16 * 2**20
-    available = _available_memory()
-    return need if available is not None and need <= available // _MEMORY_SHARE else None
-
-
-def _available_memory() -> int | None:
-    try:
-        text = Path("/proc/meminfo").read_text(encoding="ascii")
-    except OSError:
-        return None
-    for line in text.splitlines():
-        name, _, value = line.partition(":")
-        if name == "MemAvailable" and value.split()[0].isdigit():
-            return int(value.split()[0]) * 1024
-    return None
-
-
-def _in_memory(common_dir: Path, final: Path, commit: str) -> Path | None:
-    """The first race of a commit: a fresh checkout of 50k files takes 2-10 s on a busy VM
-    disk (one inode each) and 0.7 s in a tmpfs. So the lanes of this racer stand on a checkout
-    in a tmpfs mounted in racer's namespace (nobody else sees it; it goes when racer exits),
-    and the one on the disk, for later races and racer commands, is written once racer is done
-    (`_hand_over_base`; a lane's layer is the same over either: the same files). None (nothing
-    mounted) when it does not fit or tmpfs refuses."""
-    size = _memory_size(common_dir, commit)
-    if size is None:
-        return None
-    where = Path(tempfile.mkdtemp(prefix="racer-base-"))
-    try:
-        opts = f"size={size},mode=0700"
-        if _libc().mount(b"racer-base", str(where).encode(), b"tmpfs", 0, opts.encode()) != 0:
-            raise _fail(f"mount tmpfs on {where}")
-        try:
-            _check_out_base(common_dir, where, commit)
-        except BaseException:
-            _libc().umount2(str(where).encode(), _MNT_DETACH)
-            raise
-    except (OSError, GitError):
-        with contextlib.suppress(OSError):
-            where.rmdir()
-        return None
-    upper.SERVED[final] = where
-    atexit.register(_hand_over_base, common_dir, final, commit, where)
-    return where
-
-
-def _hand_over_base(common_dir: Path, final: Path, commit: str, where: Path) -> None:
-    """At racer's exit: the tmpfs is let go, and a detached process (`python -m racer.basefill`,
-    at a lower CPU priority) writes the disk's base checkout — not during the race, where it
-    took CPU and disk from the lanes' tests, and not before racer exits (2-10 s on this VM's
-    disk). A racer command that needs it meanwhile waits for it (`_claimed`); one that finds it
-    missing (racer was killed first) makes it (`mount`)."""
-    if _libc().umount2(str(where).encode(), _MNT_DETACH) == 0:
-        with contextlib.suppress(OSError):
-            where.rmdir()
-    argv = [sys.executable, "-m", "racer.basefill", str(common_dir), str(final), commit]
-    with contextlib.suppress(OSError):
-        spawn_detached(argv, cwd=common_dir)
 
 
 def _date_past_its_files(index: Path, later: int | None = None) -> int:

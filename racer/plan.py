@@ -25,7 +25,7 @@ from racer.agents import (
 )
 from racer.config import Config, Flags, load_config
 from racer.errors import AgentError, ConfigError, GitError, SpecError
-from racer.git import git
+from racer.git import git, tree_sizes
 from racer.prices import Tokens
 from racer.repo import RepoInfo
 from racer.spec import Spec, build_prompt, load_spec
@@ -232,14 +232,7 @@ def writable_dir(path: Path, what: str) -> None:
 
 def check_disk(root: Path, commit: str, where: Path, checkouts: int) -> None:
     """Refuse to start when the worktrees would not fit: tracked size x checkouts, plus slack."""
-    # Sizes only (a gitlink has none: "-"): half the text of `ls-tree -l` to read; git before
-    # 2.36 has no --format.
-    sized = git(["ls-tree", "-r", "-z", "--format=%(objectsize)", commit], root, check=False)
-    if sized.returncode == 0:
-        tracked = sum(int(f) for f in sized.stdout.split("\0") if f.isdigit())
-    else:
-        sizes = git(["ls-tree", "-r", "-l", "-z", commit], root).stdout.split("\0")
-        tracked = sum(int(f.split()[3]) for f in sizes if f and f.split()[3].isdigit())
+    tracked = sum(size for kind, size in tree_sizes(root, commit) if kind == "blob" and size > 0)
     need = int(tracked * checkouts * 1.2) + 50 * 1024 * 1024
     probe = where
     while not probe.exists() and probe != probe.parent:

@@ -41,3 +41,35 @@ def test_a_hanging_git_is_killed_at_its_timeout(tmp_path: Path) -> None:
     git(["config", "alias.hang", "!sleep 30"], repo)
     with pytest.raises(GitError, match=r"git hang timed out after 0\.5 s"):
         git(["hang"], repo, timeout=0.5)
+
+
+def test_tree_sizes_lists_blobs_and_subtrees_once_per_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk check and a base in memory both size the base commit's tree: one `ls-tree` per
+    commit id in a process, and the same answer from a git without `--format` (before 2.36)."""
+    from racer import git as git_mod
+
+    repo = make_repo(tmp_path / "r", {"a.txt": "abc\n", "d/e/b.bin": "x" * 5000})
+    commit = git(["rev-parse", "HEAD"], repo).stdout.strip()
+    ran: list[list[str]] = []
+    real = git_mod.git
+
+    def counted(args, cwd, **kw):  # type: ignore[no-untyped-def]
+        ran.append(list(args))
+        if any(a.startswith("--format") for a in args) and Path(cwd).name == "old":
+            return git_mod.GitResult(129, "", "error: unknown option `format=...'")
+        return real(args, cwd, **kw)
+
+    monkeypatch.setattr(git_mod, "git", counted)
+    monkeypatch.setattr(git_mod, "_SIZES", {})
+    found = git_mod.tree_sizes(repo, commit)
+    assert sorted(k for k, _ in found) == ["blob", "blob", "tree", "tree"]
+    assert sorted(s for k, s in found if k == "blob") == [4, 5000]
+    assert git_mod.tree_sizes(repo, commit) is found and len(ran) == 1
+    old = tmp_path / "old"
+    repo.rename(old)
+    monkeypatch.setattr(git_mod, "_SIZES", {})
+    assert git_mod.tree_sizes(old, commit) == found and len(ran) == 3  # --format, then -l
+    with pytest.raises(GitError):
+        git_mod.tree_sizes(old, "0" * 40)

@@ -18,7 +18,7 @@ import pytest
 from helpers.overlay_corpus import CORPUS
 from helpers.repos import CORRECT, WRONG, Project, git, make_repo, race_json
 
-from racer import overlay
+from racer import basemem, overlay
 
 HERE = Path(__file__).resolve().parent
 WRONG_BASE = "def double(x):\n    return x\n"  # calc.py of the project's base commit
@@ -373,11 +373,11 @@ def test_no_file_of_the_base_checkout_is_racily_clean(tmp_path: Path) -> None:
 _IN_MEMORY = """
 import json, os, sys
 from pathlib import Path
-from racer import overlay, upper
+from racer import basemem, overlay, upper
 repo, root, lane = (Path(a) for a in sys.argv[1:4])
 memory = sys.argv[4] == "yes"
 if sys.argv[5:]:  # a tmpfs too small for the checkout
-    overlay._memory_size = lambda common_dir, commit: int(sys.argv[5])
+    basemem.memory_size = lambda common_dir, commit: int(sys.argv[5])
 assert overlay.unavailable(root) is None
 commit = os.popen(f"git -C {repo} rev-parse HEAD").read().strip()
 overlay.check_out(repo / ".git", root, lane, "lane", commit, memory)
@@ -389,7 +389,9 @@ print(json.dumps({"served": served, "kinds": kinds,
 """
 
 
-def _in_memory(tmp_path: Path, memory: bool, *size: str) -> tuple[Path, Path, dict[str, object]]:
+def _in_memory(
+    tmp_path: Path, memory: bool, *size: str, **env: str
+) -> tuple[Path, Path, dict[str, object]]:
     repo = make_repo(tmp_path / "repo", {f"d{i % 7}/f{i}.txt": f"{i}\n" for i in range(300)})
     root = tmp_path / "wt"
     _needs_overlay(root)
@@ -399,7 +401,7 @@ def _in_memory(tmp_path: Path, memory: bool, *size: str) -> tuple[Path, Path, di
         [*argv, "yes" if memory else "no", *size],
         capture_output=True,
         text=True,
-        env=_env(),
+        env=_env(**env),
         timeout=120,
     )
     assert out.returncode == 0, out.stderr
@@ -427,6 +429,28 @@ def test_the_first_race_of_a_commit_stands_on_a_base_in_memory_and_leaves_it_on_
     assert _mounts_under(tmp_path) == []
 
 
+def test_a_mount_point_a_killed_racer_left_goes_with_the_next_base_in_memory(
+    tmp_path: Path,
+) -> None:
+    """A SIGKILLed racer runs no exit handler: the empty mount point of its base in memory
+    stays in TMPDIR until the next racer that makes one sweeps it (never a live racer's)."""
+    proc = subprocess.Popen(["true"])  # a pid that has exited
+    proc.wait()
+    tmp = tmp_path / "tmp"
+    ns = os.readlink("/proc/self/ns/pid").rpartition("[")[2].rstrip("]")
+    left = tmp / f"racer-base-{ns}-{proc.pid}-abc"
+    live = tmp / f"racer-base-{ns}-{os.getpid()}-def"
+    # another pid namespace's (a container sharing TMPDIR): its pids mean nothing here
+    elsewhere = tmp / f"racer-base-{int(ns) + 1}-{proc.pid}-ghi"
+    for d in (left, live, elsewhere):
+        d.mkdir(parents=True)
+    _in_memory(tmp_path, True, TMPDIR=str(tmp))
+    assert not left.exists() and live.is_dir() and elsewhere.is_dir()
+    assert sorted(p.name for p in tmp.iterdir()) == sorted(
+        [live.name, elsewhere.name]
+    )  # its own went at its exit
+
+
 def test_a_base_goes_to_the_disk_alone_when_memory_is_off_or_too_small(tmp_path: Path) -> None:
     _, base, seen = _in_memory(tmp_path / "off", False)
     assert seen["served"] == {} and (base / "tree" / "d0" / "f0.txt").is_file()
@@ -441,14 +465,14 @@ def test_a_base_that_fits_a_quarter_of_the_free_memory_goes_to_memory(
 ) -> None:
     repo = make_repo(tmp_path / "repo", {"a.txt": "a\n", "d/b.bin": "x" * 10000})
     commit = git(repo, "rev-parse", "HEAD")
-    monkeypatch.setattr(overlay, "_available_memory", lambda: 2**30)
-    need = overlay._memory_size(repo / ".git", commit)
+    monkeypatch.setattr(basemem, "available_memory", lambda: 2**30)
+    need = basemem.memory_size(repo / ".git", commit)
     # a page for a.txt, three for b.bin, one per tree (the root's is not listed), and slack
     assert need == (4096 + 12288 + 2 * 128 + 4096) * 5 // 4 + 16 * 2**20
-    monkeypatch.setattr(overlay, "_available_memory", lambda: 4 * need - 1)
-    assert overlay._memory_size(repo / ".git", commit) is None
-    monkeypatch.setattr(overlay, "_available_memory", lambda: None)
-    assert overlay._memory_size(repo / ".git", commit) is None
+    monkeypatch.setattr(basemem, "available_memory", lambda: 4 * need - 1)
+    assert basemem.memory_size(repo / ".git", commit) is None
+    monkeypatch.setattr(basemem, "available_memory", lambda: None)
+    assert basemem.memory_size(repo / ".git", commit) is None
 
 
 def test_a_lane_whose_base_checkout_is_gone_gets_it_again_from_your_repository(

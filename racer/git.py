@@ -117,7 +117,8 @@ def git(
     return result
 
 
-_SIZES: dict[str, tuple[tuple[str, int], ...]] = {}
+_SIZES: dict[str, tuple[tuple[str, int], ...]] = {}  # the last few commits' (a long-lived racer
+_SIZES_KEPT = 4  # process, such as `racer mcp`, sees many)
 
 
 def tree_sizes(cwd: Path, commit: str) -> tuple[tuple[str, int], ...]:
@@ -140,5 +141,7 @@ def tree_sizes(cwd: Path, commit: str) -> tuple[tuple[str, int], ...]:
         items = [item.split("\t")[0].split()[1::2] for item in long if item]
     found = tuple((kind, int(size) if size.isdigit() else -1) for kind, size in items)
     if len(commit) in (40, 64) and all(c in "0123456789abcdef" for c in commit):
+        while len(_SIZES) >= _SIZES_KEPT:
+            _SIZES.pop(next(iter(_SIZES)), None)
         _SIZES[commit] = found  # an object id names one tree, whichever repository holds it
     return found

@@ -73,3 +73,20 @@ def test_tree_sizes_lists_blobs_and_subtrees_once_per_commit(
     assert git_mod.tree_sizes(old, commit) == found and len(ran) == 3  # --format, then -l
     with pytest.raises(GitError):
         git_mod.tree_sizes(old, "0" * 40)
+
+
+def test_tree_sizes_keeps_the_last_few_commits_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long-lived racer process (`racer mcp`) races many commits: the memo stays small."""
+    from racer import git as git_mod
+
+    monkeypatch.setattr(git_mod, "_SIZES", {})
+    repo = make_repo(tmp_path / "r", {"a.txt": "0\n"})
+    commits = []
+    for i in range(git_mod._SIZES_KEPT + 2):
+        (repo / "a.txt").write_text(f"v{i}\n" * (i + 1))
+        git(["commit", "-qam", f"c{i}"], repo)
+        commits.append(git(["rev-parse", "HEAD"], repo).stdout.strip())
+        git_mod.tree_sizes(repo, commits[-1])
+    assert list(git_mod._SIZES) == commits[-git_mod._SIZES_KEPT :]

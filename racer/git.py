@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,6 +120,7 @@ def git(
 
 _SIZES: dict[str, tuple[tuple[str, int], ...]] = {}  # the last few commits' (a long-lived racer
 _SIZES_KEPT = 4  # process, such as `racer mcp`, sees many)
+_SIZES_LOCK = threading.Lock()
 
 
 def tree_sizes(cwd: Path, commit: str) -> tuple[tuple[str, int], ...]:
@@ -141,7 +143,8 @@ def tree_sizes(cwd: Path, commit: str) -> tuple[tuple[str, int], ...]:
         items = [item.split("\t")[0].split()[1::2] for item in long if item]
     found = tuple((kind, int(size) if size.isdigit() else -1) for kind, size in items)
     if len(commit) in (40, 64) and all(c in "0123456789abcdef" for c in commit):
-        while len(_SIZES) >= _SIZES_KEPT:
-            _SIZES.pop(next(iter(_SIZES)), None)
-        _SIZES[commit] = found  # an object id names one tree, whichever repository holds it
+        with _SIZES_LOCK:
+            while len(_SIZES) >= _SIZES_KEPT:
+                _SIZES.pop(next(iter(_SIZES)))
+            _SIZES[commit] = found  # an object id names one tree, whichever repository holds it
     return found

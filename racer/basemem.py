@@ -21,11 +21,10 @@ from pathlib import Path
 
 from racer import upper
 from racer.errors import GitError
-from racer.git import tree_sizes
+from racer.git import PAGE, tree_size
 from racer.proc import spawn_detached
 
 SHARE = 4  # a base in memory takes at most this fraction of the memory available
-_PAGE = 4096
 _MNT_DETACH = 2
 # In TMPDIR: "racer-base-" + pid namespace + "-" + pid + "-" + token, a base in memory's mount point.
 _MOUNT_POINT = "racer-base-"
@@ -67,15 +66,10 @@ def memory_size(common_dir: Path, commit: str) -> int | None:
     and per directory), with room to spare; None when that is more than a quarter of the
     memory available now (the checkout goes to the disk alone)."""
     try:
-        listed = tree_sizes(common_dir, commit)
+        tree = tree_size(common_dir, commit)
     except GitError:
         return None
-    need = 0
-    for kind, size in listed:
-        if kind == "blob":
-            need += max(_PAGE, -(-max(size, 0) // _PAGE) * _PAGE) + 128  # + its index entry
-        elif kind == "tree":
-            need += _PAGE
+    need = (tree.pages + tree.dirs) * PAGE + tree.files * 128  # + an index entry per file
     need = need * 5 // 4 + 16 * 2**20
     available = available_memory()
     return need if available is not None and need <= available // SHARE else None

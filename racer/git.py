@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import os
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,15 +117,26 @@ def git(
     return result
 
 
-_SIZES: dict[str, tuple[tuple[str, int], ...]] = {}  # the last few commits' (a long-lived racer
-_SIZES_KEPT = 4  # process, such as `racer mcp`, sees many)
-_SIZES_LOCK = threading.Lock()
+PAGE = 4096  # bytes a file takes at least in a tmpfs (racer.basemem)
 
 
-def tree_sizes(cwd: Path, commit: str) -> tuple[tuple[str, int], ...]:
-    """(object type, size) of every entry of `commit`'s tree, recursively, subtrees included (a
-    gitlink has no size: -1). Read once per commit id in a process: the disk check before a race
-    and the size of a base in memory both need it (~0.07 s on a 50k-file tree)."""
+@dataclass(frozen=True)
+class TreeSize:
+    """What the files of a commit take: `data` bytes in `files` blobs, `pages` of PAGE bytes
+    (each file at least one), in `dirs` subtrees (the root not counted)."""
+
+    data: int
+    files: int
+    pages: int
+    dirs: int
+
+
+_SIZES: dict[str, TreeSize] = {}  # by commit id; a few dozen bytes each
+
+
+def tree_size(cwd: Path, commit: str) -> TreeSize:
+    """The sizes in `commit`'s tree, read once per commit id in a process: the disk check before
+    a race and the size of a base in memory both need them (~0.07 s on a 50k-file tree)."""
     known = _SIZES.get(commit)
     if known is not None:
         return known
@@ -137,14 +147,18 @@ def tree_sizes(cwd: Path, commit: str) -> tuple[tuple[str, int], ...]:
         check=False,
     )
     if listed.returncode == 0:
-        items = [item.split(" ") for item in listed.stdout.split("\0") if item]
+        items = (item.split(" ") for item in listed.stdout.split("\0") if item)
     else:
         long = git(["ls-tree", "-r", "-t", "-l", "-z", commit], cwd).stdout.split("\0")
-        items = [item.split("\t")[0].split()[1::2] for item in long if item]
-    found = tuple((kind, int(size) if size.isdigit() else -1) for kind, size in items)
+        items = (item.split("\t")[0].split()[1::2] for item in long if item)
+    data = files = pages = dirs = 0
+    for kind, size in items:
+        if kind == "blob":
+            n = int(size) if size.isdigit() else 0
+            data, files, pages = data + n, files + 1, pages + max(1, -(-n // PAGE))
+        elif kind == "tree":
+            dirs += 1
+    found = TreeSize(data, files, pages, dirs)
     if len(commit) in (40, 64) and all(c in "0123456789abcdef" for c in commit):
-        with _SIZES_LOCK:
-            while len(_SIZES) >= _SIZES_KEPT:
-                _SIZES.pop(next(iter(_SIZES)))
-            _SIZES[commit] = found  # an object id names one tree, whichever repository holds it
+        _SIZES[commit] = found  # an object id names one tree, whichever repository holds it
     return found

@@ -25,7 +25,7 @@ from racer.agents import (
 )
 from racer.config import Config, Flags, load_config
 from racer.errors import AgentError, ConfigError, GitError, SpecError
-from racer.git import git, tree_sizes
+from racer.git import git, tree_size
 from racer.prices import Tokens
 from racer.repo import RepoInfo
 from racer.spec import Spec, build_prompt, load_spec
@@ -232,7 +232,7 @@ def writable_dir(path: Path, what: str) -> None:
 
 def check_disk(root: Path, commit: str, where: Path, checkouts: int) -> None:
     """Refuse to start when the worktrees would not fit: tracked size x checkouts, plus slack."""
-    tracked = sum(size for kind, size in tree_sizes(root, commit) if kind == "blob" and size > 0)
+    tracked = tree_size(root, commit).data
     need = int(tracked * checkouts * 1.2) + 50 * 1024 * 1024
     probe = where
     while not probe.exists() and probe != probe.parent:

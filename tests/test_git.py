@@ -43,14 +43,12 @@ def test_a_hanging_git_is_killed_at_its_timeout(tmp_path: Path) -> None:
         git(["hang"], repo, timeout=0.5)
 
 
-def test_tree_sizes_lists_blobs_and_subtrees_once_per_commit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_tree_size_is_read_once_per_commit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The disk check and a base in memory both size the base commit's tree: one `ls-tree` per
     commit id in a process, and the same answer from a git without `--format` (before 2.36)."""
     from racer import git as git_mod
 
-    repo = make_repo(tmp_path / "r", {"a.txt": "abc\n", "d/e/b.bin": "x" * 5000})
+    repo = make_repo(tmp_path / "r", {"a.txt": "abc\n", "d/e/b.bin": "x" * 5000, "d/empty": ""})
     commit = git(["rev-parse", "HEAD"], repo).stdout.strip()
     ran: list[list[str]] = []
     real = git_mod.git
@@ -63,30 +61,13 @@ def test_tree_sizes_lists_blobs_and_subtrees_once_per_commit(
 
     monkeypatch.setattr(git_mod, "git", counted)
     monkeypatch.setattr(git_mod, "_SIZES", {})
-    found = git_mod.tree_sizes(repo, commit)
-    assert sorted(k for k, _ in found) == ["blob", "blob", "tree", "tree"]
-    assert sorted(s for k, s in found if k == "blob") == [4, 5000]
-    assert git_mod.tree_sizes(repo, commit) is found and len(ran) == 1
+    found = git_mod.tree_size(repo, commit)
+    # 4 + 5000 + 0 bytes; pages: 1 + 2 + 1 (an empty file takes one too); dirs d and d/e
+    assert found == git_mod.TreeSize(data=5004, files=3, pages=4, dirs=2)
+    assert git_mod.tree_size(repo, commit) is found and len(ran) == 1
     old = tmp_path / "old"
     repo.rename(old)
     monkeypatch.setattr(git_mod, "_SIZES", {})
-    assert git_mod.tree_sizes(old, commit) == found and len(ran) == 3  # --format, then -l
+    assert git_mod.tree_size(old, commit) == found and len(ran) == 3  # --format, then -l
     with pytest.raises(GitError):
-        git_mod.tree_sizes(old, "0" * 40)
-
-
-def test_tree_sizes_keeps_the_last_few_commits_only(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A long-lived racer process (`racer mcp`) races many commits: the memo stays small."""
-    from racer import git as git_mod
-
-    monkeypatch.setattr(git_mod, "_SIZES", {})
-    repo = make_repo(tmp_path / "r", {"a.txt": "0\n"})
-    commits = []
-    for i in range(git_mod._SIZES_KEPT + 2):
-        (repo / "a.txt").write_text(f"v{i}\n" * (i + 1))
-        git(["commit", "-qam", f"c{i}"], repo)
-        commits.append(git(["rev-parse", "HEAD"], repo).stdout.strip())
-        git_mod.tree_sizes(repo, commits[-1])
-    assert list(git_mod._SIZES) == commits[-git_mod._SIZES_KEPT :]
+        git_mod.tree_size(old, "0" * 40)

@@ -347,6 +347,33 @@ def test_demo_runs_offline_as_a_subprocess(tmp_path: Path) -> None:
     assert "re.findall" in (project / "textkit" / "__init__.py").read_text()
 
 
+def test_the_demo_s_reviewer_reviews_a_race_of_fewer_contestants(tmp_path: Path) -> None:
+    """The scripted reviewer names the diffs it finds; in a race of two of the demo's agents it
+    is shown one, and its finding about the other is left out (it made the review unusable)."""
+    from racer.demo import create_demo
+
+    project = create_demo(tmp_path)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "racer",
+            "run",
+            "specs/slugify.md",
+            "--agents",
+            "fake@minimal,fake@wrong",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "review unusable" not in proc.stdout + proc.stderr
+    assert "review by fake (reviewer, unknown): 1 finding, 0 reproduced" in proc.stdout
+    assert "digits are dropped" in proc.stdout and "accented letters" not in proc.stdout
+
+
 def test_planted_api_keys_never_reach_logs_record_or_reports(
     project: Project, racer, monkeypatch
 ) -> None:

@@ -43,11 +43,36 @@ def label_of(prompt: str, needle: str) -> str:
     return "?"
 
 
+_FENCED_JSON = re.compile(r"```json\n(.*?)\n```", re.S)
+
+
+def _without_unseen(say: str) -> str:
+    """A scripted review without its findings about diffs it was not shown (`label_of` found
+    no label: a race of fewer contestants than the script was written for)."""
+    fenced = _FENCED_JSON.search(say)
+    if fenced is None:
+        return say
+    try:
+        review = json.loads(fenced.group(1))
+    except json.JSONDecodeError:
+        return say
+    if not isinstance(review, dict) or not isinstance(review.get("findings"), list):
+        return say
+    kept = [
+        f for f in review["findings"] if not (isinstance(f, dict) and f.get("candidate") == "?")
+    ]
+    if len(kept) == len(review["findings"]):
+        return say
+    text = json.dumps({**review, "findings": kept}, indent=1)
+    return say[: fenced.start(1)] + text + say[fenced.end(1) :]
+
+
 def play(scenario: dict[str, Any], cwd: Path, prompt: str = "") -> int:
     """Carry out one scenario in cwd; returns the exit code.
 
     As a reviewer, `label_of` ({"@P@": "text in P's diff"}) puts the label racer gave that
-    diff into what it says: labels are blind, so a script cannot know them in advance."""
+    diff into what it says: labels are blind, so a script cannot know them in advance. A
+    finding whose diff it was not shown ("?") is left out of its JSON."""
     unknown = set(scenario) - SCENARIO_KEYS
     if unknown:
         print(f"fake: unknown scenario keys {sorted(unknown)}", file=sys.stderr)
@@ -108,6 +133,8 @@ def play(scenario: dict[str, Any], cwd: Path, prompt: str = "") -> int:
     say = str(scenario.get("say", "done"))
     for placeholder, needle in scenario.get("label_of", {}).items():
         say = say.replace(placeholder, label_of(prompt, needle))
+    if scenario.get("label_of"):
+        say = _without_unseen(say)
     result: dict[str, Any] = {"type": "result", "result": say}
     if "tokens" in scenario:
         result["usage"] = scenario["tokens"]

@@ -14,17 +14,9 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from racer.proc import proc_stat, signal_group
+from racer.proc import live_pids, proc_environ, proc_stat, signal_group
 
 PROC = Path("/proc")
-
-
-def _environ_has(pid: int, marker: bytes) -> bool:
-    try:
-        data = (PROC / str(pid) / "environ").read_bytes()
-    except OSError:
-        return False
-    return marker in data.split(b"\0")
 
 
 def _stat(pid: int) -> tuple[int, float] | None:
@@ -85,20 +77,18 @@ def find(
     groups = {g for g in pgids if g and g > 1}
     mine = _ancestors()
     found = []
-    for entry in PROC.iterdir():
-        if not entry.name.isdigit():
-            continue
-        pid = int(entry.name)
+    for pid in live_pids():
         if pid in mine:
             continue
         st = _stat(pid)
         if st is None:
             continue
         pgrp, started = st
+        env = proc_environ(pid)
         if lane_marker is not None:
-            if _environ_has(pid, marker) and _environ_has(pid, lane_marker):
+            if marker in env and lane_marker in env:
                 found.append(pid)
-        elif _environ_has(pid, marker) or (pgrp in groups and since - 1 <= started <= until):
+        elif marker in env or (pgrp in groups and since - 1 <= started <= until):
             found.append(pid)
     return sorted(found)
 

@@ -14,9 +14,24 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from racer.proc import live_pids, proc_environ, proc_stat, signal_group
+from racer.proc import proc_stat, signal_group
 
 PROC = Path("/proc")
+
+
+def proc_environ(pid: int) -> list[bytes]:
+    """The entries (NAME=VALUE) of /proc/<pid>/environ; none if it is gone or not ours to read."""
+    try:
+        return PROC.joinpath(str(pid), "environ").read_bytes().split(b"\0")
+    except OSError:
+        return []
+
+
+def live_pids() -> list[int]:
+    """The pids in /proc, this process's left out."""
+    with contextlib.suppress(OSError):
+        return [int(e) for e in os.listdir(PROC) if e.isdigit() and int(e) != os.getpid()]
+    return []
 
 
 def _stat(pid: int) -> tuple[int, float] | None:

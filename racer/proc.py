@@ -466,21 +466,6 @@ def proc_stat(pid: str) -> list[str] | None:
     return stat.rpartition(b")")[2].decode("ascii", errors="replace").split()
 
 
-def proc_environ(pid: int) -> list[bytes]:
-    """The entries (NAME=VALUE) of /proc/<pid>/environ; none if it is gone or not ours to read."""
-    try:
-        return Path("/proc", str(pid), "environ").read_bytes().split(b"\0")
-    except OSError:
-        return []
-
-
-def live_pids() -> list[int]:
-    """The pids in /proc, this process's left out."""
-    with contextlib.suppress(OSError):
-        return [int(e) for e in os.listdir("/proc") if e.isdigit() and int(e) != os.getpid()]
-    return []
-
-
 def _spawn_error(request: ProcRequest, exc: OSError) -> str:
     program = request.argv[0]
     if exc.filename is not None and os.fspath(exc.filename) == os.fspath(request.cwd):

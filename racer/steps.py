@@ -35,7 +35,7 @@ from racer import orphans, store
 from racer.config import Flags, flags_from_cli
 from racer.executor import InfraError, RaceJob, RepoRef, StepResult, StepSpec
 from racer.git import git
-from racer.proc import ProcRequest, live_pids, proc_environ, run_process
+from racer.proc import ProcRequest, run_process
 from racer.report import RaceReport
 from racer.reporter import Reporter
 from racer.status import StepStatus
@@ -195,7 +195,7 @@ def marked_prefix(prefixes: tuple[str, ...]) -> list[int]:
 
 
 def _marked(match: Callable[[list[bytes]], bool]) -> list[int]:
-    return [pid for pid in live_pids() if match(proc_environ(pid))]
+    return [pid for pid in orphans.live_pids() if match(orphans.proc_environ(pid))]
 
 
 def _child_env(step: StepSpec, home: Path) -> dict[str, str]:

@@ -415,25 +415,3 @@ def test_work_behind_the_lanes_runs_at_a_lower_priority_and_so_do_its_children()
     )
     assert background(niceness).result(timeout=30) == (mine, str(mine))
     assert niceness() == (mine, str(mine))
-
-
-def test_processes_are_found_by_a_marker_in_their_environment() -> None:
-    """A Ray step's reaper (racer.steps) and orphans.find both find racer's processes by an
-    entry of their environment: a live child with the marker is found, this process never."""
-    import subprocess
-
-    from racer import steps
-    from racer.proc import live_pids, proc_environ
-
-    env = {**os.environ, "RACER_STEP": "r1--lane-a1"}
-    child = subprocess.Popen(["sleep", "30"], env=env)
-    try:
-        assert child.pid in live_pids() and os.getpid() not in live_pids()
-        assert b"RACER_STEP=r1--lane-a1" in proc_environ(child.pid)
-        assert steps.marked("RACER_STEP=r1--lane-a1") == [child.pid]
-        assert steps.marked("RACER_STEP=r1--lane-a2") == []
-        assert steps.marked_prefix(("RACER_STEP=r1--",)) == [child.pid]
-    finally:
-        child.kill()
-        child.wait()
-    assert proc_environ(child.pid) == [] and child.pid not in live_pids()

@@ -54,3 +54,23 @@ def test_recorded_process_groups_count_only_within_the_race_lifetime() -> None:
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_processes_are_found_by_a_marker_in_their_environment() -> None:
+    """A Ray step's reaper (racer.steps) and orphans.find both find racer's processes by an
+    entry of their environment: a live child with the marker is found, this process never."""
+    from racer import steps
+    from racer.orphans import live_pids, proc_environ
+
+    env = {**os.environ, "RACER_STEP": "r1--lane-a1"}
+    child = subprocess.Popen(["sleep", "30"], env=env)
+    try:
+        assert child.pid in live_pids() and os.getpid() not in live_pids()
+        assert b"RACER_STEP=r1--lane-a1" in proc_environ(child.pid)
+        assert steps.marked("RACER_STEP=r1--lane-a1") == [child.pid]
+        assert steps.marked("RACER_STEP=r1--lane-a2") == []
+        assert steps.marked_prefix(("RACER_STEP=r1--",)) == [child.pid]
+    finally:
+        child.kill()
+        child.wait()
+    assert proc_environ(child.pid) == [] and child.pid not in live_pids()

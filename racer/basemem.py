@@ -22,7 +22,7 @@ from pathlib import Path
 from racer import upper
 from racer.errors import GitError
 from racer.git import PAGE, tree_size
-from racer.proc import spawn_detached
+from racer.proc import proc_stat, spawn_detached
 
 SHARE = 4  # a base in memory takes at most this fraction of the memory available
 _MNT_DETACH = 2
@@ -110,15 +110,9 @@ def _sweep_mount_points() -> None:
 
 
 def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # someone else's
-    return True
+    """Whether process `pid` runs (a zombie has let its namespaces go: not)."""
+    fields = proc_stat(str(pid))
+    return fields is not None and fields[0] not in ("Z", "X")
 
 
 def _hand_over(common_dir: Path, final: Path, commit: str, where: Path) -> None:

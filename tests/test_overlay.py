@@ -436,15 +436,20 @@ def test_a_mount_point_a_killed_racer_left_goes_with_the_next_base_in_memory(
     stays in TMPDIR until the next racer that makes one sweeps it (never a live racer's)."""
     proc = subprocess.Popen(["true"])  # a pid that has exited
     proc.wait()
+    zombie = subprocess.Popen(["true"])  # exited, not yet reaped: its namespaces are gone too
+    while Path(f"/proc/{zombie.pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z":
+        time.sleep(0.01)
     tmp = tmp_path / "tmp"
     ns = os.readlink("/proc/self/ns/pid").rpartition("[")[2].rstrip("]")
     left = tmp / f"racer-base-{ns}-{proc.pid}-abc"
+    left_zombie = tmp / f"racer-base-{ns}-{zombie.pid}-xyz"
     live = tmp / f"racer-base-{ns}-{os.getpid()}-def"
     # another pid namespace's (a container sharing TMPDIR): its pids mean nothing here
     elsewhere = tmp / f"racer-base-{int(ns) + 1}-{proc.pid}-ghi"
-    for d in (left, live, elsewhere):
+    for d in (left, left_zombie, live, elsewhere):
         d.mkdir(parents=True)
     _in_memory(tmp_path, True, TMPDIR=str(tmp))
+    zombie.wait()
     assert not left.exists() and live.is_dir() and elsewhere.is_dir()
     assert sorted(p.name for p in tmp.iterdir()) == sorted(
         [live.name, elsewhere.name]
